@@ -1,0 +1,6 @@
+"""Development on one machine: SQLite under var/, DEBUG on, in-process background work."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)

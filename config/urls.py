@@ -1,0 +1,18 @@
+"""Top-level routes: operational endpoints and the admin outside language prefixes,
+every page for people under /<lang>/ (en, fa, ps)."""
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+from khedmat.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+urlpatterns += i18n_patterns(
+    path("", include("khedmat.catalog.urls")),
+    path("account/", include("khedmat.accounts.urls")),
+    prefix_default_language=True,
+)

@@ -1,0 +1,120 @@
+"""People who use the platform: citizens (by mobile number) and staff (by role and unit)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    OPERATOR = "operator", _("Center operator")
+    OFFICER = "officer", _("Agency officer")
+    APPROVER = "approver", _("Agency approver")
+    CENTER_MANAGER = "center_manager", _("Center manager")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
+
+
+AGENCY_ROLES = frozenset({Role.OFFICER, Role.APPROVER, Role.AGENCY_ADMIN})
+CENTER_ROLES = frozenset({Role.OPERATOR, Role.CENTER_MANAGER})
+STAFF_ROLES = AGENCY_ROLES | CENTER_ROLES | {Role.PLATFORM_ADMIN}
+# Roles that must confirm every sign-in with a second factor (TOTP).
+SECOND_FACTOR_ROLES = frozenset({
+    Role.OFFICER, Role.APPROVER, Role.CENTER_MANAGER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN,
+})
+
+
+class KhedmatUserManager(UserManager["User"]):
+    def create_superuser(self, username: str, email: str | None = None, password: str | None = None,
+                         **extra_fields: object) -> User:
+        extra_fields.setdefault("role", Role.PLATFORM_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account. Citizens sign in with their mobile number and an SMS code (their
+    username is that number); staff sign in with a username, a password and TOTP."""
+
+    username = models.CharField(_("username"), max_length=150, unique=True)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    phone_number = models.CharField(_("mobile number"), max_length=16, unique=True, null=True, blank=True)
+    tazkira_number = models.CharField(_("Tazkira number"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.CITIZEN)
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="staff", verbose_name=_("agency"))
+    center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="staff", verbose_name=_("center"))
+    preferred_language = models.CharField(_("language"), max_length=5, default="fa")
+    is_staff = models.BooleanField(_("staff status"), default=False,
+                                   help_text=_("Can sign in to the administration site."))
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = KhedmatUserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="agency_staff_belong_to_an_agency",
+                condition=~Q(role__in=[r.value for r in AGENCY_ROLES]) | Q(agency__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="center_staff_belong_to_a_center",
+                condition=~Q(role__in=[r.value for r in CENTER_ROLES]) | Q(center__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="citizens_have_a_mobile_number",
+                condition=~Q(role="citizen") | Q(phone_number__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def is_citizen(self) -> bool:
+        return self.role == Role.CITIZEN
+
+    @property
+    def needs_second_factor(self) -> bool:
+        return self.role in SECOND_FACTOR_ROLES
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS to prove a citizen holds a mobile number.
+
+    Only a hash of the code is kept; a code dies when used, when it expires or after
+    too many wrong guesses.
+    """
+
+    phone_number = models.CharField(max_length=16, db_index=True)
+    code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"code for {self.phone_number}"

@@ -1,0 +1,371 @@
+"""A service definition: what an agency writes (in the admin or as YAML) to define a service.
+
+Pure functions, no database: `validate_definition` checks a definition and returns it
+normalised, or raises `DefinitionError` naming the first fault it finds. The format is
+documented in docs/service-definitions.md; the demonstration services are examples.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections import deque
+from typing import Any
+
+import yaml
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+LANGUAGES = ("en", "fa", "ps")
+CHANNELS = {
+    "online": gettext_lazy("Online"),
+    "center": gettext_lazy("At a service center"),
+    "sms": gettext_lazy("By SMS"),
+}
+EXEMPTION_CATEGORIES = {
+    "persons_with_disabilities": gettext_lazy("Persons with disabilities"),
+    "martyr_families": gettext_lazy("Families of martyrs"),
+    "returnees": gettext_lazy("Returnees"),
+    "students": gettext_lazy("Students"),
+    "elderly": gettext_lazy("People over 65"),
+}
+# Who may take a workflow transition: a staff role, the applicant, or the platform itself
+# (a payment arriving, a time limit passing).
+WORKFLOW_ROLES = frozenset({
+    "applicant", "operator", "officer", "approver", "agency_admin", "system",
+})
+FEE_KINDS = ("free", "fixed", "by_option")
+_CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class DefinitionError(ValueError):
+    """A definition was refused. `path` says where (e.g. "workflow.states"), the message why."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+def validate_definition(data: Any) -> dict[str, Any]:
+    """Check a whole definition; return a normalised deep copy, or raise DefinitionError."""
+    if not isinstance(data, dict):
+        raise DefinitionError("", _("A service definition must be a mapping of fields."))
+    definition = copy.deepcopy(data)
+    _check_unknown_keys(definition, "", {
+        "agency", "code", "slug", "category", "name", "summary", "description", "eligibility",
+        "channels", "time_standard_days", "fee", "required_documents", "form", "workflow",
+    })
+    _require_text(definition, "code", _CODE, _("an upper-case code of 2 to 10 letters or digits, e.g. PSP"))
+    if "agency" in definition:
+        _require_text(definition, "agency", _CODE, _("an agency code such as MOI"))
+    _require_text(definition, "slug", _SLUG, _("lower-case words joined by hyphens"))
+    _require_text(definition, "category", _SLUG, _("a category slug"))
+    _require_trilingual(definition, "name")
+    _require_trilingual(definition, "summary")
+    _require_trilingual(definition, "eligibility")
+    definition.setdefault("description", {"en": "", "fa": "", "ps": ""})
+    _require_trilingual(definition, "description", allow_empty=True)
+    _check_channels(definition)
+    _check_time_standard(definition)
+    _check_documents(definition)
+    _check_form(definition)
+    _check_fee(definition)
+    _check_workflow(definition)
+    return definition
+
+
+def definition_from_yaml(text: str | bytes) -> dict[str, Any]:
+    """Parse YAML text and validate it as a definition."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = _("line %(line)s") % {"line": mark.line + 1} if mark else ""
+        raise DefinitionError(where, _("This is not valid YAML: %(problem)s") % {
+            "problem": getattr(error, "problem", None) or str(error)}) from error
+    return validate_definition(data)
+
+
+def definition_to_yaml(definition: dict[str, Any]) -> str:
+    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+
+
+def fee_range(definition: dict[str, Any]) -> tuple[int, int]:
+    """The lowest and highest fee a non-exempt applicant can be charged, in AFN."""
+    fee = definition["fee"]
+    if fee["kind"] == "free":
+        return 0, 0
+    if fee["kind"] == "fixed":
+        return fee["amount"], fee["amount"]
+    amounts = list(fee["options"].values())
+    return min(amounts), max(amounts)
+
+
+def search_text(definition: dict[str, Any], agency_names: list[str]) -> str:
+    """What the catalog search matches: names in all three languages, codes, agency names."""
+    parts = [definition["code"], definition.get("agency", ""), definition["slug"].replace("-", " ")]
+    parts += [definition["name"][lang] for lang in LANGUAGES]
+    parts += agency_names
+    return normalize_for_search(" ".join(parts))
+
+
+_ARABIC_VARIANTS = str.maketrans({
+    "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
+    "\u200c": " ", "\u200d": "", "ـ": "",
+})
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def normalize_for_search(text: str) -> str:
+    """Fold the spellings people type interchangeably (Arabic and Persian yeh and kaf, ZWNJ,
+    diacritics, Eastern digits, letter case) so that a search finds what it means."""
+    text = _DIACRITICS.sub("", text.translate(_ARABIC_VARIANTS).translate(_DIGITS))
+    return " ".join(text.casefold().split())
+
+
+# --- the parts -------------------------------------------------------------------------
+
+def _check_unknown_keys(mapping: dict[str, Any], path: str, allowed: set[str]) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise DefinitionError(path or unknown[0], _("Unknown field %(field)s.") % {"field": unknown[0]})
+
+
+def _require_text(mapping: dict[str, Any], key: str, pattern: re.Pattern[str], expected: str,
+                  path: str = "") -> str:
+    where = f"{path}.{key}" if path else key
+    value = mapping.get(key)
+    if not isinstance(value, str) or not pattern.match(value):
+        raise DefinitionError(where, _("Expected %(expected)s, got %(value)r.") % {
+            "expected": expected, "value": value})
+    return value
+
+
+def _require_trilingual(mapping: dict[str, Any], key: str, path: str = "", allow_empty: bool = False) -> None:
+    where = f"{path}.{key}" if path else key
+    value = mapping.get(key)
+    if not isinstance(value, dict):
+        raise DefinitionError(where, _("Give the text in English, Dari and Pashto (en, fa, ps)."))
+    for language in LANGUAGES:
+        text = value.get(language)
+        if not isinstance(text, str) or (not allow_empty and not text.strip()):
+            raise DefinitionError(f"{where}.{language}", _("This text is missing."))
+    extra = sorted(set(value) - set(LANGUAGES))
+    if extra:
+        raise DefinitionError(f"{where}.{extra[0]}", _("Only en, fa and ps are used."))
+
+
+def _check_channels(definition: dict[str, Any]) -> None:
+    channels = definition.get("channels")
+    if not isinstance(channels, list) or not channels:
+        raise DefinitionError("channels", _("Name at least one channel: online, center or sms."))
+    for channel in channels:
+        if channel not in CHANNELS:
+            raise DefinitionError("channels", _("Unknown channel %(channel)r; use online, center or sms.") % {
+                "channel": channel})
+    if len(set(channels)) != len(channels):
+        raise DefinitionError("channels", _("A channel is listed twice."))
+
+
+def _check_time_standard(definition: dict[str, Any]) -> None:
+    days = definition.get("time_standard_days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 365:
+        raise DefinitionError("time_standard_days", _("Give the time standard as 1 to 365 working days."))
+
+
+def _check_documents(definition: dict[str, Any]) -> None:
+    documents = definition.setdefault("required_documents", [])
+    if not isinstance(documents, list):
+        raise DefinitionError("required_documents", _("Give a list of documents."))
+    seen: set[str] = set()
+    for index, document in enumerate(documents):
+        path = f"required_documents[{index}]"
+        if not isinstance(document, dict):
+            raise DefinitionError(path, _("Each document needs a code and a name."))
+        _check_unknown_keys(document, path, {"code", "name", "required", "max_size_mb"})
+        code = _require_text(document, "code", _NAME, _("a lower-case code, e.g. tazkira_copy"), path)
+        if code in seen:
+            raise DefinitionError(path, _("The document code %(code)s is used twice.") % {"code": code})
+        seen.add(code)
+        _require_trilingual(document, "name", path)
+        document.setdefault("required", True)
+        document.setdefault("max_size_mb", 5)
+        if not isinstance(document["required"], bool):
+            raise DefinitionError(f"{path}.required", _("Use true or false."))
+        size = document["max_size_mb"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= 20:
+            raise DefinitionError(f"{path}.max_size_mb", _("Give a size limit of 1 to 20 MB."))
+
+
+def _check_form(definition: dict[str, Any]) -> None:
+    schema = definition.get("form")
+    if not isinstance(schema, dict):
+        raise DefinitionError("form", _("The form must be a JSON Schema object."))
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as error:
+        location = ".".join(str(part) for part in error.path) or "form"
+        raise DefinitionError(f"form.{location}" if location != "form" else "form",
+                              _("This is not valid JSON Schema: %(problem)s") % {"problem": error.message}) from error
+    if schema.get("type") != "object" or not isinstance(schema.get("properties"), dict):
+        raise DefinitionError("form", _('The form must have "type: object" and its fields under "properties".'))
+    _check_form_object(schema, "form")
+
+
+def _check_form_object(schema: dict[str, Any], path: str) -> None:
+    properties: dict[str, Any] = schema.get("properties", {})
+    if not properties:
+        raise DefinitionError(f"{path}.properties", _("The form has no fields."))
+    for name, field in properties.items():
+        field_path = f"{path}.properties.{name}"
+        if not _NAME.match(name):
+            raise DefinitionError(field_path, _("Field names are lower-case letters, digits and _."))
+        if not isinstance(field.get("title"), str) or not field["title"].strip():
+            raise DefinitionError(f"{field_path}.title", _("Each field needs an English title."))
+        titles = field.get("x-title")
+        if not isinstance(titles, dict) or not all(
+                isinstance(titles.get(lang), str) and titles[lang].strip() for lang in ("fa", "ps")):
+            raise DefinitionError(f"{field_path}.x-title", _("Each field needs titles in Dari and Pashto (fa, ps)."))
+        if field.get("type") == "object":
+            _check_form_object(field, field_path)
+        if field.get("type") == "array" and isinstance(field.get("items"), dict) \
+                and field["items"].get("type") == "object":
+            _check_form_object(field["items"], f"{field_path}.items")
+    for required in schema.get("required", []):
+        if required not in properties:
+            raise DefinitionError(f"{path}.required", _("The required field %(field)s is not defined.") % {
+                "field": required})
+
+
+def _check_fee(definition: dict[str, Any]) -> None:
+    fee = definition.get("fee")
+    if not isinstance(fee, dict) or fee.get("kind") not in FEE_KINDS:
+        raise DefinitionError("fee.kind", _("The fee kind must be free, fixed or by_option."))
+    _check_unknown_keys(fee, "fee", {"kind", "amount", "option_field", "options", "exemptions"})
+    if fee["kind"] == "fixed":
+        if not _is_amount(fee.get("amount")) or fee["amount"] == 0:
+            raise DefinitionError("fee.amount", _("A fixed fee is a whole number of afghani above 0."))
+    elif fee["kind"] == "by_option":
+        field_name = fee.get("option_field")
+        field = definition["form"]["properties"].get(field_name) if isinstance(field_name, str) else None
+        if field is None:
+            raise DefinitionError("fee.option_field", _("The fee depends on a form field that does not exist."))
+        options = fee.get("options")
+        if not isinstance(options, dict) or not options or not all(_is_amount(v) for v in options.values()):
+            raise DefinitionError("fee.options", _("Give each option's fee as a whole number of afghani."))
+        if sorted(map(str, field.get("enum", []))) != sorted(map(str, options)):
+            raise DefinitionError("fee.options", _("The fee options must match the choices of the field %(field)s.")
+                                  % {"field": field_name})
+    exemptions = fee.setdefault("exemptions", [])
+    if not isinstance(exemptions, list) or any(e not in EXEMPTION_CATEGORIES for e in exemptions):
+        raise DefinitionError("fee.exemptions", _("Exemptions must be among: %(names)s.") % {
+            "names": ", ".join(EXEMPTION_CATEGORIES)})
+
+
+def _is_amount(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000_000
+
+
+def _check_workflow(definition: dict[str, Any]) -> None:
+    workflow = definition.get("workflow")
+    if not isinstance(workflow, dict):
+        raise DefinitionError("workflow", _("The workflow needs states and transitions."))
+    _check_unknown_keys(workflow, "workflow", {"initial", "states", "transitions"})
+    states = workflow.get("states")
+    if not isinstance(states, list) or not states:
+        raise DefinitionError("workflow.states", _("The workflow has no states."))
+    names: list[str] = []
+    finals: set[str] = set()
+    for index, state in enumerate(states):
+        path = f"workflow.states[{index}]"
+        if not isinstance(state, dict):
+            raise DefinitionError(path, _("Each state needs a name and a label."))
+        _check_unknown_keys(state, path, {"name", "label", "final"})
+        name = _require_text(state, "name", _NAME, _("a lower-case state name"), path)
+        if name in names:
+            raise DefinitionError(path, _("The state %(state)s is defined twice.") % {"state": name})
+        names.append(name)
+        _require_trilingual(state, "label", path)
+        state.setdefault("final", False)
+        if state["final"] is True:
+            finals.add(name)
+    if not finals:
+        raise DefinitionError("workflow.states", _("The workflow has no final state."))
+    initial = workflow.get("initial")
+    if initial not in names:
+        raise DefinitionError("workflow.initial", _("The initial state %(state)r is not one of the states.") % {
+            "state": initial})
+    if initial in finals:
+        raise DefinitionError("workflow.initial", _("The initial state cannot be final."))
+
+    transitions = workflow.get("transitions")
+    if not isinstance(transitions, list) or not transitions:
+        raise DefinitionError("workflow.transitions", _("The workflow has no transitions."))
+    edges: dict[str, set[str]] = {name: set() for name in names}
+    transition_names: set[tuple[str, str]] = set()
+    for index, transition in enumerate(transitions):
+        path = f"workflow.transitions[{index}]"
+        if not isinstance(transition, dict):
+            raise DefinitionError(path, _("Each transition needs a name, from, to, role and label."))
+        _check_unknown_keys(transition, path, {"name", "from", "to", "role", "label", "needs_reason"})
+        name = _require_text(transition, "name", _NAME, _("a lower-case transition name"), path)
+        sources = transition.get("from")
+        sources = [sources] if isinstance(sources, str) else sources
+        if not isinstance(sources, list) or not sources:
+            raise DefinitionError(f"{path}.from", _("Name the state or states this transition leaves."))
+        transition["from"] = sources
+        target = transition.get("to")
+        for source in sources:
+            if source not in edges:
+                raise DefinitionError(f"{path}.from", _("Unknown state %(state)r.") % {"state": source})
+            if source in finals:
+                raise DefinitionError(f"{path}.from", _("The final state %(state)s cannot be left.") % {
+                    "state": source})
+            if (source, name) in transition_names:
+                raise DefinitionError(path, _("Two transitions named %(name)s leave %(state)s.") % {
+                    "name": name, "state": source})
+        if target not in edges:
+            raise DefinitionError(f"{path}.to", _("Unknown state %(state)r.") % {"state": target})
+        role = transition.get("role")
+        if role not in WORKFLOW_ROLES:
+            raise DefinitionError(f"{path}.role", _("Unknown role %(role)r; use one of: %(roles)s.") % {
+                "role": role, "roles": ", ".join(sorted(WORKFLOW_ROLES))})
+        _require_trilingual(transition, "label", path)
+        transition.setdefault("needs_reason", False)
+        for source in sources:
+            edges[source].add(target)
+            transition_names.add((source, name))
+
+    reachable = _reachable_from(initial, edges)
+    for name in names:
+        if name not in reachable:
+            raise DefinitionError("workflow.states", _("The state %(state)s cannot be reached from %(initial)s.") % {
+                "state": name, "initial": initial})
+    reversed_edges: dict[str, set[str]] = {name: set() for name in names}
+    for source, targets in edges.items():
+        for target in targets:
+            reversed_edges[target].add(source)
+    can_finish: set[str] = set()
+    for final in finals:
+        can_finish |= _reachable_from(final, reversed_edges)
+    for name in names:
+        if name not in can_finish:
+            raise DefinitionError("workflow.states", _(
+                "The state %(state)s is a dead end: no final state can be reached from it.") % {"state": name})
+
+
+def _reachable_from(start: str, edges: dict[str, set[str]]) -> set[str]:
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for following in edges[queue.popleft()]:
+            if following not in seen:
+                seen.add(following)
+                queue.append(following)
+    return seen

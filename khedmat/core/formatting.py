@@ -1,0 +1,81 @@
+"""The one place that turns dates, numbers and amounts into text for people.
+
+Dari and Pashto get Eastern Arabic-Indic digits (۰–۹) with their own separators, and
+Solar Hijri dates with Afghan month names; English gets Western digits. Every template and
+every message goes through these functions (templates via the `khedmat` template tags).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from babel.numbers import format_decimal
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from .calendar import to_solar_hijri
+
+_EASTERN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+_BABEL_LOCALES = {"en": "en", "fa": "fa_AF", "ps": "ps_AF"}
+
+
+def current_language() -> str:
+    """The active language reduced to one of ours: en, fa or ps."""
+    language = (get_language() or "en").split("-")[0].lower()
+    return language if language in _BABEL_LOCALES else "en"
+
+
+def uses_eastern_digits(language: str | None = None) -> bool:
+    return (language or current_language()) in ("fa", "ps")
+
+
+def localize_digits(text: str, language: str | None = None) -> str:
+    """Write the Western digits in `text` as the language writes them."""
+    return text.translate(_EASTERN_DIGITS) if uses_eastern_digits(language) else text
+
+
+def format_number(value: int | float | Decimal, language: str | None = None) -> str:
+    language = language or current_language()
+    if language == "en":
+        text = format_decimal(value, locale="en")
+    else:
+        text = format_decimal(value, locale=_BABEL_LOCALES[language], numbering_system="arabext")
+    return localize_digits(text, language)
+
+
+def format_amount(afghani: int, language: str | None = None) -> str:
+    """An amount in afghani, e.g. "1,500 AFN" or "۱٬۵۰۰ افغانی"."""
+    # Translators: %(amount)s is a formatted number of afghani, the Afghan currency.
+    return _("%(amount)s AFN") % {"amount": format_number(afghani, language)}
+
+
+def format_date(value: datetime.date | datetime.datetime | None, *, with_gregorian: bool = False,
+                language: str | None = None) -> str:
+    """A date in the Solar Hijri calendar ("7 Qaws 1405"), optionally with the Gregorian beside."""
+    if value is None:
+        return ""
+    language = language or current_language()
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    solar = to_solar_hijri(value)
+    text = localize_digits(f"{solar.day} {solar.month_name(language)} {solar.year}", language)
+    if with_gregorian:
+        gregorian = value.date() if isinstance(value, datetime.datetime) else value
+        text = f"{text} ({localize_digits(gregorian.isoformat(), language)})"
+    return text
+
+
+def format_time(value: datetime.datetime | datetime.time, language: str | None = None) -> str:
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return localize_digits(value.strftime("%H:%M"), language)
+
+
+def format_datetime(value: datetime.datetime | None, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    language = language or current_language()
+    separator = "، " if uses_eastern_digits(language) else ", "
+    return f"{format_date(value, language=language)}{separator}{format_time(value, language)}"

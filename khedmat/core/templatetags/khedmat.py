@@ -1,0 +1,61 @@
+"""Template access to the formatting helpers: {{ value|sh_date }}, {{ n|number }}, {{ fee|afn }}."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import template
+from django.urls import translate_url
+from django.utils import timezone
+
+from khedmat.core import formatting
+
+register = template.Library()
+
+
+@register.filter
+def sh_date(value: datetime.date | None) -> str:
+    return formatting.format_date(value)
+
+
+@register.filter
+def sh_date_both(value: datetime.date | None) -> str:
+    return formatting.format_date(value, with_gregorian=True)
+
+
+@register.filter
+def sh_datetime(value: datetime.datetime | None) -> str:
+    return formatting.format_datetime(value)
+
+
+@register.filter
+def time_local(value: datetime.time | datetime.datetime) -> str:
+    return formatting.format_time(value)
+
+
+@register.filter
+def number(value: int | float) -> str:
+    return formatting.format_number(value)
+
+
+@register.filter
+def afn(value: int) -> str:
+    return formatting.format_amount(value)
+
+
+@register.filter
+def digits(value: object) -> str:
+    return formatting.localize_digits(str(value))
+
+
+@register.simple_tag
+def today_sh() -> str:
+    """Today's date in Solar Hijri with the Gregorian beside."""
+    return formatting.format_date(timezone.localdate(), with_gregorian=True)
+
+
+@register.simple_tag(takes_context=True)
+def url_in_language(context: template.Context, language: str) -> str:
+    """The current page's address in another language (for the language switcher)."""
+    request = context["request"]
+    return translate_url(request.get_full_path(), language)

@@ -11,3 +11,11 @@ def _clear_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_translations() -> None:
+    """Pashto pages exist only once its catalog is compiled (Django checks for the .mo)."""
+    from django.core.management import call_command
+
+    call_command("compile_translations", verbosity=0)

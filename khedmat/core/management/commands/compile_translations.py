@@ -29,4 +29,5 @@ class Command(BaseCommand):
                 with mo_path.open("wb") as mo_file:
                     write_mo(mo_file, catalog, use_fuzzy=False)
                 compiled += 1
-        self.stdout.write(f"Compiled {compiled} translation catalog(s).")
+        if options["verbosity"] > 0:
+            self.stdout.write(f"Compiled {compiled} translation catalog(s).")

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "khedmat.catalog",
     "khedmat.centers",
     "khedmat.notifications",
+    "khedmat.audit",
 ]
 
 MIDDLEWARE = [

@@ -63,7 +63,10 @@ def format_date(value: datetime.date | datetime.datetime | None, *, with_gregori
     text = localize_digits(f"{solar.day} {solar.month_name(language)} {solar.year}", language)
     if with_gregorian:
         gregorian = value.date() if isinstance(value, datetime.datetime) else value
-        text = f"{text} ({localize_digits(gregorian.isoformat(), language)})"
+        # In right-to-left text "2026-11-28" would be reordered by the bidi algorithm
+        # (hyphens do not join Arabic-Indic numbers); slashes do, so Dari and Pashto use them.
+        gregorian_text = gregorian.strftime("%Y/%m/%d") if uses_eastern_digits(language) else gregorian.isoformat()
+        text = f"{text} ({localize_digits(gregorian_text, language)})"
     return text
 
 

@@ -47,6 +47,7 @@ def test_english_date_uses_month_name_and_western_digits() -> None:
 def test_dari_date_uses_eastern_digits_and_dari_month() -> None:
     with translation.override("fa"):
         assert formatting.format_date(datetime.date(2026, 11, 28)) == "۷ قوس ۱۴۰۵"
+        assert formatting.format_date(datetime.date(2026, 11, 28), with_gregorian=True) == "۷ قوس ۱۴۰۵ (۲۰۲۶/۱۱/۲۸)"
 
 
 def test_pashto_date_uses_pashto_month() -> None:

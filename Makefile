@@ -1,0 +1,79 @@
+# Asan Khedmat — `make help` lists the targets. Needs only Python 3.11+ and git.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Development commands run with the local settings; pytest picks config.settings.test itself.
+MANAGE := DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py
+# The first of these that is Python 3.11 or newer creates the virtual environment.
+PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint migrate seed messages bench screenshots worker clean setup translations logins
+
+help: ## List the targets
+	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install python3.11 (or python3 >= 3.11)." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+var:
+	@mkdir -p var
+
+setup: $(STAMP) var translations
+
+translations: $(STAMP)
+	@$(MANAGE) compile_translations --verbosity 0
+
+run: setup migrate seed logins ## Set up everything, load demonstration data and serve on http://127.0.0.1:$PORT
+	@echo
+	@echo "Asan Khedmat is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@echo
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+logins: $(STAMP)
+	@$(MANAGE) demo_logins
+
+migrate: setup ## Apply database migrations (SQLite under var/ unless DATABASE_URL is set)
+	$(MANAGE) migrate --no-input --verbosity 1
+
+seed: setup ## Load the demonstration data (idempotent: run it as often as you like)
+	$(MANAGE) seed_demo
+
+test: setup ## Run ruff and the whole test suite (browser tests in /usr/bin/chromium)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) ## Run ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only: needs GNU gettext)
+	$(MANAGE) makemessages --locale fa --locale ps --no-obsolete --add-location file --ignore '.venv/*' --ignore 'var/*'
+
+bench: setup ## Measure the compressed weight of every public page (30 KB budget)
+	$(PY) bench/page_weight.py
+
+screenshots: setup ## Render the main pages in English and Dari into docs/screenshots/
+	$(PY) scripts/screenshots.py
+
+worker: setup ## Start a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/1)
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} $(VENV)/bin/celery -A config.celery worker --loglevel INFO
+
+clean: ## Remove caches and compiled catalogs (keeps .venv and the database in var/)
+	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +
+	rm -rf .pytest_cache .mypy_cache .ruff_cache
+	find locale -name '*.mo' -delete

@@ -1,0 +1,94 @@
+"""Forms of the sign-in pages. They parse and normalise what people type; services decide."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy as _
+
+from khedmat.core.formatting import format_number
+
+from .phone import normalize_mobile_number
+from .tazkira import normalize_tazkira_number
+
+_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def _code_widget() -> forms.TextInput:
+    """A field for a one-time code: the phone offers a digit keypad and the code it just received."""
+    return forms.TextInput(attrs={
+        "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
+        "autocapitalize": "off", "class": "input input--code",
+    })
+
+
+def _clean_code(raw: str, lengths: tuple[int, ...]) -> str:
+    """Western digits without the spaces people add when copying a code."""
+    code = re.sub(r"[\s-]+", "", raw.translate(_TO_WESTERN))
+    if not code.isascii() or not code.isdigit() or len(code) not in lengths:
+        raise forms.ValidationError(
+            gettext("Enter the code: %(length)s digits.") % {"length": format_number(lengths[0])}, code="invalid",
+        )
+    return code
+
+
+class PhoneForm(forms.Form):
+    phone_number = forms.CharField(
+        label=_("Mobile number"), max_length=32,
+        help_text=_("We send a one-time code to this number by SMS. Example: 0700 123 456."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel",
+                                      "class": "input"}),
+    )
+
+    def clean_phone_number(self) -> str:
+        return normalize_mobile_number(self.cleaned_data["phone_number"])
+
+
+class PhoneCodeForm(forms.Form):
+    code = forms.CharField(label=_("Code from the SMS"), max_length=20, widget=_code_widget())
+
+    def clean_code(self) -> str:
+        return _clean_code(self.cleaned_data["code"], (settings.PHONE_CODE_LENGTH,))
+
+
+class CitizenProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=200,
+        help_text=_("As written on your Tazkira."),
+        widget=forms.TextInput(attrs={"autocomplete": "name", "class": "input"}),
+    )
+    tazkira_number = forms.CharField(
+        label=_("Tazkira number (optional)"), max_length=40, required=False,
+        help_text=_("The number on your national identity card, for example 1400-0101-12345."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "class": "input"}),
+    )
+
+    def clean_full_name(self) -> str:
+        return " ".join(self.cleaned_data["full_name"].split())
+
+    def clean_tazkira_number(self) -> str:
+        return normalize_tazkira_number(self.cleaned_data["tazkira_number"])
+
+
+class StaffLoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"), max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "off",
+                                      "spellcheck": "false", "class": "input"}),
+    )
+    password = forms.CharField(
+        label=_("Password"), strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "input"}),
+    )
+
+
+class TotpForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=20, widget=_code_widget(),
+        help_text=_("Six digits; a new code appears every 30 seconds."),
+    )
+
+    def clean_code(self) -> str:
+        return _clean_code(self.cleaned_data["code"], (6, 8))

@@ -1,0 +1,21 @@
+"""Reading accounts and their second-factor devices."""
+
+from __future__ import annotations
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import User
+
+
+def user_get_active(*, pk: int) -> User | None:
+    return User.objects.filter(pk=pk, is_active=True).select_related("agency", "center").first()
+
+
+def totp_device_confirmed(*, user: User) -> TOTPDevice | None:
+    """The authenticator app the user set up, if any (the newest when there are several)."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
+
+
+def totp_device_pending(*, user: User) -> TOTPDevice | None:
+    """The device being set up: shown as a QR code until its first code confirms it."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()

@@ -1,0 +1,66 @@
+"""Writing the audit trail. Services call `audit_record` explicitly, never through signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from khedmat.core.ratelimit import client_ip
+
+from .chain import GENESIS_HASH, event_payload, link_hash
+from .models import AuditEvent, AuditSeal
+
+_SEAL_LOCK_ID = 4_711_001  # PostgreSQL advisory lock: one sealer at a time
+
+
+def audit_record(*, action: str, target_type: str, target_id: object, actor: Any = None,
+                 subject: Any = None, reason: str = "", data: dict[str, Any] | None = None,
+                 request: HttpRequest | None = None) -> AuditEvent:
+    """Append one event. Cheap: one insert, no shared row; the chain is extended after commit."""
+    event = AuditEvent.objects.create(
+        occurred_at=timezone.now(),
+        actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
+        actor_role=getattr(actor, "role", "") or "",
+        actor_agency_code=getattr(getattr(actor, "agency", None), "code", "") or "",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        subject=subject,
+        reason=reason[:300],
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+        ip_address=client_ip(request) if request is not None and client_ip(request) != "unknown" else None,
+        data=data or {},
+    )
+    transaction.on_commit(audit_seal_pending)
+    return event
+
+
+def audit_seal_pending(*, batch_size: int = 500) -> int:
+    """Link every committed, unsealed event into the chain, in id order. Returns how many.
+
+    Only one sealer runs at a time (an advisory lock on PostgreSQL; SQLite's single writer
+    does the same). Safe to call often, from any process: it does nothing when all is sealed.
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_ID])
+            last = AuditSeal.objects.order_by("-sequence").first()
+            sequence = last.sequence if last else 0
+            previous_hash = last.hash if last else GENESIS_HASH
+            pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("id")[:batch_size])
+            if not pending:
+                return sealed
+            seals = []
+            for event in pending:
+                sequence += 1
+                digest = link_hash(sequence=sequence, previous_hash=previous_hash, payload=event_payload(event))
+                seals.append(AuditSeal(event=event, sequence=sequence, previous_hash=previous_hash, hash=digest))
+                previous_hash = digest
+            AuditSeal.objects.bulk_create(seals)
+            sealed += len(seals)

@@ -1,0 +1,142 @@
+"""The security baseline: production settings pass Django's deployment checks, refuse to start
+without a secret, and every page is served under a strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    """A clean environment for production settings: nothing leaks in from the developer's shell."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "example.gov.af",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+    }
+    env.update(overrides)
+    return env
+
+
+def run_manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def no_env_file() -> None:
+    """base.py reads .env; a developer's own SECRET_KEY there would hide what the test looks for."""
+    env_file = BASE_DIR / ".env"
+    if env_file.exists() and "SECRET_KEY" in env_file.read_text(encoding="utf-8"):
+        pytest.skip(".env sets SECRET_KEY, so production settings cannot be seen to start without one")
+
+
+def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None:
+    result = run_manage(production_env(tmp_path), "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key(tmp_path: Path, no_env_file: None) -> None:
+    env = production_env(tmp_path)
+    del env["SECRET_KEY"]
+    result = run_manage(env, "check")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_settings_refuse_to_start_without_allowed_hosts(tmp_path: Path) -> None:
+    env = production_env(tmp_path)
+    del env["ALLOWED_HOSTS"]
+    env.pop("ALLOWED_HOSTS", None)
+    result = run_manage(env, "check")
+    if (BASE_DIR / ".env").exists() and "ALLOWED_HOSTS" in (BASE_DIR / ".env").read_text(encoding="utf-8"):
+        pytest.skip(".env sets ALLOWED_HOSTS")
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+class InlineCodeFinder(HTMLParser):
+    """Collects what a strict CSP would block: inline scripts, style attributes and elements,
+    and inline event handlers (onclick=…)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.faults: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _value in attrs}
+        if tag == "script" and "src" not in names:
+            self.faults.append("inline <script>")
+        if tag == "style":
+            self.faults.append("<style> element")
+        if "style" in names:
+            self.faults.append(f"style= attribute on <{tag}>")
+        self.faults.extend(f"{name}= handler on <{tag}>" for name in names if name.startswith("on"))
+
+
+def catalog_paths() -> list[str]:
+    """Every kind of public HTML page, in each language, for the seeded demonstration data."""
+    from khedmat.catalog.models import Agency, Category, Service
+
+    service = Service.objects.filter(is_active=True).order_by("slug").first()
+    category = Category.objects.order_by("slug").first()
+    agency = Agency.objects.order_by("slug").first()
+    assert service and category and agency, "seed_demo loaded no catalog"
+    paths = ["", "services/", "services/?q=passport", "services/agencies/", f"services/agencies/{agency.slug}/",
+             f"services/categories/{category.slug}/", f"services/{service.slug}/", "account/sign-in/"]
+    return [f"/{language}/{path}" for language in ("en", "fa", "ps") for path in paths]
+
+
+@pytest.fixture
+def demo_catalog(db: None) -> list[str]:
+    call_command("seed_demo", verbosity=0)
+    return catalog_paths()
+
+
+def test_pages_carry_a_strict_content_security_policy(client: Client, demo_catalog: list[str]) -> None:
+    for path in ["/healthz", *demo_catalog]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy, (path, policy)
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        assert directives["script-src"] == "'self'", (path, policy)
+        assert directives["style-src"] == "'self'", (path, policy)
+        assert directives["object-src"] == "'none'", (path, policy)
+
+
+def test_catalog_pages_have_no_inline_script_or_style(client: Client, demo_catalog: list[str]) -> None:
+    faults = {}
+    for path in demo_catalog:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        finder = InlineCodeFinder()
+        finder.feed(response.content.decode())
+        if finder.faults:
+            faults[path] = sorted(set(finder.faults))
+    assert not faults, faults
+
+
+@pytest.mark.django_db
+def test_healthz_answers_200_with_json(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["status"] == "ok"
+    assert "no-cache" in response["Cache-Control"] or "max-age=0" in response["Cache-Control"]

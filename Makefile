@@ -19,7 +19,7 @@ PYTEST_ARGS ?=
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install python3.11 (or python3 >= 3.11)." >&2; exit 1; }
@@ -45,7 +45,7 @@ run: setup migrate seed logins ## Set up everything, load demonstration data and
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 logins: $(STAMP)
-	@$(MANAGE) demo_logins
+	@$(MANAGE) demo_logins --base-url http://127.0.0.1:$(PORT)
 
 migrate: setup ## Apply database migrations (SQLite under var/ unless DATABASE_URL is set)
 	$(MANAGE) migrate --no-input --verbosity 1

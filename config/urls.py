@@ -5,10 +5,13 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from khedmat.accounts.views import admin_login
 from khedmat.core.views import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # The admin's own password-only sign-in is replaced by the staff sign-in with TOTP.
+    path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
 ]
 urlpatterns += i18n_patterns(

@@ -178,6 +178,10 @@ THROTTLE_LOGIN_PER_IP = (30, 15 * 60)
 THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
+# django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: the sign-in
+# throttles above count wrong TOTP codes per account and per IP, with a message that says
+# how long to wait, instead of silently refusing a right code typed a second too soon.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Background work: Celery on a broker when CELERY_BROKER_URL is set, in-process otherwise.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")

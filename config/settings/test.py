@@ -1,8 +1,17 @@
-"""Fast, deterministic settings for the test suite."""
+"""Fast, deterministic settings for the test suite (pytest-django's default, see pyproject.toml).
+
+The database is still DATABASE_URL's: SQLite by default, PostgreSQL when CI sets it.
+"""
 
 from .base import *  # noqa: F403
 
 DEBUG = False
+# Hashing is the slowest part of creating users; argon2 is checked in the deployment test.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
+# Each test process has its own throttle counters; conftest.py clears them before every test.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Static files come from the apps' folders, as `make run` serves them: nothing is collected.
+STATIC_ROOT = None  # type: ignore[assignment]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -6,7 +6,8 @@ import re
 
 from django import forms
 from django.conf import settings
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import format_number
 
@@ -20,7 +21,7 @@ def _code_widget() -> forms.TextInput:
     """A field for a one-time code: the phone offers a digit keypad and the code it just received."""
     return forms.TextInput(attrs={
         "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
-        "autocapitalize": "off", "class": "input input--code",
+        "autocapitalize": "off", "dir": "ltr", "class": "input input--code",
     })
 
 
@@ -39,7 +40,7 @@ class PhoneForm(forms.Form):
         label=_("Mobile number"), max_length=32,
         help_text=_("We send a one-time code to this number by SMS. Example: 0700 123 456."),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel",
-                                      "class": "input"}),
+                                      "dir": "ltr", "class": "input"}),
     )
 
     def clean_phone_number(self) -> str:
@@ -62,7 +63,8 @@ class CitizenProfileForm(forms.Form):
     tazkira_number = forms.CharField(
         label=_("Tazkira number (optional)"), max_length=40, required=False,
         help_text=_("The number on your national identity card, for example 1400-0101-12345."),
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "class": "input"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr",
+                                      "class": "input"}),
     )
 
     def clean_full_name(self) -> str:

@@ -59,7 +59,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "username"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS = []  # noqa: RUF012 (Django reads it as a class attribute)
+    REQUIRED_FIELDS = []  # Django reads it as a class attribute
 
     class Meta:
         verbose_name = _("user")
@@ -67,11 +67,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 name="agency_staff_belong_to_an_agency",
-                condition=~Q(role__in=[r.value for r in AGENCY_ROLES]) | Q(agency__isnull=False),
+                condition=~Q(role__in=sorted(r.value for r in AGENCY_ROLES)) | Q(agency__isnull=False),
             ),
             models.CheckConstraint(
                 name="center_staff_belong_to_a_center",
-                condition=~Q(role__in=[r.value for r in CENTER_ROLES]) | Q(center__isnull=False),
+                condition=~Q(role__in=sorted(r.value for r in CENTER_ROLES)) | Q(center__isnull=False),
             ),
             models.CheckConstraint(
                 name="citizens_have_a_mobile_number",

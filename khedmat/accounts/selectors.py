@@ -19,3 +19,8 @@ def totp_device_confirmed(*, user: User) -> TOTPDevice | None:
 def totp_device_pending(*, user: User) -> TOTPDevice | None:
     """The device being set up: shown as a QR code until its first code confirms it."""
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+
+
+def user_get_by_username(*, username: str) -> User | None:
+    """For loaders such as the demonstration seed, which must not create an account twice."""
+    return User.objects.filter(username=username).first()

@@ -4,7 +4,13 @@ from . import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("sign-in/", views.login, name="login"),
     path("", views.profile, name="profile"),
+    path("sign-in/", views.login, name="login"),
+    path("sign-in/code/", views.login_code, name="login_code"),
+    path("sign-in/code/resend/", views.login_code_resend, name="login_code_resend"),
+    path("welcome/", views.welcome, name="welcome"),
+    path("sign-out/", views.logout, name="logout"),
+    path("staff/sign-in/", views.staff_login, name="staff_login"),
     path("staff/second-factor/", views.staff_second_factor, name="staff_second_factor"),
+    path("staff/second-factor/set-up/", views.staff_enrol, name="staff_enrol"),
 ]

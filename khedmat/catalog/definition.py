@@ -8,6 +8,8 @@ documented in docs/service-definitions.md; the demonstration services are exampl
 from __future__ import annotations
 
 import copy
+import json
+import math
 import re
 from collections import deque
 from typing import Any
@@ -52,9 +54,14 @@ class DefinitionError(ValueError):
 
 
 def validate_definition(data: Any) -> dict[str, Any]:
-    """Check a whole definition; return a normalised deep copy, or raise DefinitionError."""
+    """Check a whole definition; return a normalised deep copy, or raise DefinitionError.
+
+    The copy is in the shape the database stores (mapping keys as text), so that comparing
+    it with a published version's definition tells whether anything changed.
+    """
     if not isinstance(data, dict):
         raise DefinitionError("", _("A service definition must be a mapping of fields."))
+    _check_plain_data(data, "")
     definition = copy.deepcopy(data)
     _check_unknown_keys(definition, "", {
         "agency", "code", "slug", "category", "name", "summary", "description", "eligibility",
@@ -76,7 +83,7 @@ def validate_definition(data: Any) -> dict[str, Any]:
     _check_form(definition)
     _check_fee(definition)
     _check_workflow(definition)
-    return definition
+    return _as_stored(definition)
 
 
 def definition_from_yaml(text: str | bytes) -> dict[str, Any]:
@@ -91,8 +98,24 @@ def definition_from_yaml(text: str | bytes) -> dict[str, Any]:
     return validate_definition(data)
 
 
+class _DefinitionDumper(yaml.SafeDumper):
+    """Safe YAML, with short lists of plain values on one line (`channels: [online, center]`)
+    as people write them."""
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.Node:
+    short = bool(data) and all(
+        isinstance(item, int | float) or (isinstance(item, str) and len(item) <= 40 and "\n" not in item)
+        for item in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=short)
+
+
+_DefinitionDumper.add_representer(list, _represent_list)
+
+
 def definition_to_yaml(definition: dict[str, Any]) -> str:
-    return yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100)
+    """A definition as YAML, in the order it was written; `definition_from_yaml` reads it back."""
+    return yaml.dump(definition, Dumper=_DefinitionDumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def fee_range(definition: dict[str, Any]) -> tuple[int, int]:
@@ -131,10 +154,42 @@ def normalize_for_search(text: str) -> str:
 
 # --- the parts -------------------------------------------------------------------------
 
+def _check_plain_data(value: Any, path: str) -> None:
+    """Only what JSON can hold: a YAML date, a float that is not a number or a key that is
+    not text would otherwise be stored changed, or fail deep in the database layer."""
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise DefinitionError(path, _("A number here is not finite."))
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_plain_data(item, f"{path}[{index}]")
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if not isinstance(key, str | int) or isinstance(key, bool):
+                raise DefinitionError(where, _("A field name must be text; put it in quotes."))
+            _check_plain_data(item, where)
+        return
+    raise DefinitionError(path, _(
+        "Use text, a whole number, true or false here, not %(kind)s; put a date in quotes.") % {
+        "kind": type(value).__name__})
+
+
+def _as_stored(definition: dict[str, Any]) -> dict[str, Any]:
+    """The definition exactly as the database gives it back (mapping keys become text)."""
+    result: dict[str, Any] = json.loads(json.dumps(definition))
+    return result
+
+
 def _check_unknown_keys(mapping: dict[str, Any], path: str, allowed: set[str]) -> None:
-    unknown = sorted(set(mapping) - allowed)
+    unknown = sorted((key for key in mapping if key not in allowed), key=str)
     if unknown:
-        raise DefinitionError(path or unknown[0], _("Unknown field %(field)s.") % {"field": unknown[0]})
+        where = f"{path}.{unknown[0]}" if path else str(unknown[0])
+        raise DefinitionError(where, _("Unknown field %(field)s.") % {"field": unknown[0]})
 
 
 def _require_text(mapping: dict[str, Any], key: str, pattern: re.Pattern[str], expected: str,
@@ -156,7 +211,7 @@ def _require_trilingual(mapping: dict[str, Any], key: str, path: str = "", allow
         text = value.get(language)
         if not isinstance(text, str) or (not allow_empty and not text.strip()):
             raise DefinitionError(f"{where}.{language}", _("This text is missing."))
-    extra = sorted(set(value) - set(LANGUAGES))
+    extra = sorted((key for key in value if key not in LANGUAGES), key=str)
     if extra:
         raise DefinitionError(f"{where}.{extra[0]}", _("Only en, fa and ps are used."))
 
@@ -166,7 +221,7 @@ def _check_channels(definition: dict[str, Any]) -> None:
     if not isinstance(channels, list) or not channels:
         raise DefinitionError("channels", _("Name at least one channel: online, center or sms."))
     for channel in channels:
-        if channel not in CHANNELS:
+        if not isinstance(channel, str) or channel not in CHANNELS:
             raise DefinitionError("channels", _("Unknown channel %(channel)r; use online, center or sms.") % {
                 "channel": channel})
     if len(set(channels)) != len(channels):
@@ -224,14 +279,18 @@ def _check_form_object(schema: dict[str, Any], path: str) -> None:
         raise DefinitionError(f"{path}.properties", _("The form has no fields."))
     for name, field in properties.items():
         field_path = f"{path}.properties.{name}"
-        if not _NAME.match(name):
+        if not isinstance(name, str) or not _NAME.match(name):
             raise DefinitionError(field_path, _("Field names are lower-case letters, digits and _."))
+        if not isinstance(field, dict):
+            raise DefinitionError(field_path, _("Describe each field with its type and titles."))
         if not isinstance(field.get("title"), str) or not field["title"].strip():
             raise DefinitionError(f"{field_path}.title", _("Each field needs an English title."))
         titles = field.get("x-title")
         if not isinstance(titles, dict) or not all(
                 isinstance(titles.get(lang), str) and titles[lang].strip() for lang in ("fa", "ps")):
             raise DefinitionError(f"{field_path}.x-title", _("Each field needs titles in Dari and Pashto (fa, ps)."))
+        if "x-enum-titles" in field:
+            _check_enum_titles(field, field_path)
         if field.get("type") == "object":
             _check_form_object(field, field_path)
         if field.get("type") == "array" and isinstance(field.get("items"), dict) \
@@ -243,11 +302,29 @@ def _check_form_object(schema: dict[str, Any], path: str) -> None:
                 "field": required})
 
 
+def _check_enum_titles(field: dict[str, Any], path: str) -> None:
+    """`x-enum-titles` names each choice of a field in the three languages."""
+    titles = field["x-enum-titles"]
+    choices = [str(choice) for choice in field.get("enum", [])] if isinstance(field.get("enum"), list) else []
+    if not isinstance(titles, dict):
+        raise DefinitionError(f"{path}.x-enum-titles", _("Give each choice's title in English, Dari and Pashto."))
+    for choice in titles:
+        if str(choice) not in choices:
+            raise DefinitionError(f"{path}.x-enum-titles.{choice}", _(
+                "%(choice)s is not one of the field's choices (enum).") % {"choice": choice})
+        _require_trilingual(titles, choice, f"{path}.x-enum-titles")
+
+
 def _check_fee(definition: dict[str, Any]) -> None:
     fee = definition.get("fee")
     if not isinstance(fee, dict) or fee.get("kind") not in FEE_KINDS:
         raise DefinitionError("fee.kind", _("The fee kind must be free, fixed or by_option."))
     _check_unknown_keys(fee, "fee", {"kind", "amount", "option_field", "options", "exemptions"})
+    # A key that does not apply to the kind would mislead whoever reads the definition.
+    for key, kinds in (("amount", ("fixed",)), ("option_field", ("by_option",)), ("options", ("by_option",))):
+        if key in fee and fee["kind"] not in kinds:
+            raise DefinitionError(f"fee.{key}", _("A fee of kind %(kind)s has no %(field)s.") % {
+                "kind": fee["kind"], "field": key})
     if fee["kind"] == "fixed":
         if not _is_amount(fee.get("amount")) or fee["amount"] == 0:
             raise DefinitionError("fee.amount", _("A fixed fee is a whole number of afghani above 0."))
@@ -259,13 +336,20 @@ def _check_fee(definition: dict[str, Any]) -> None:
         options = fee.get("options")
         if not isinstance(options, dict) or not options or not all(_is_amount(v) for v in options.values()):
             raise DefinitionError("fee.options", _("Give each option's fee as a whole number of afghani."))
-        if sorted(map(str, field.get("enum", []))) != sorted(map(str, options)):
+        choices = field.get("enum")
+        if not isinstance(choices, list) or sorted(map(str, choices)) != sorted(map(str, options)):
             raise DefinitionError("fee.options", _("The fee options must match the choices of the field %(field)s.")
                                   % {"field": field_name})
+        if field_name not in definition["form"].get("required", []):
+            raise DefinitionError("fee.option_field", _(
+                "The fee depends on the field %(field)s, so the form must require it.") % {"field": field_name})
     exemptions = fee.setdefault("exemptions", [])
-    if not isinstance(exemptions, list) or any(e not in EXEMPTION_CATEGORIES for e in exemptions):
-        raise DefinitionError("fee.exemptions", _("Exemptions must be among: %(names)s.") % {
+    if not isinstance(exemptions, list) or any(
+            not isinstance(e, str) or e not in EXEMPTION_CATEGORIES for e in exemptions):
+        raise DefinitionError("fee.exemptions", _("Unknown exemption; exemptions must be among: %(names)s.") % {
             "names": ", ".join(EXEMPTION_CATEGORIES)})
+    if len(set(exemptions)) != len(exemptions):
+        raise DefinitionError("fee.exemptions", _("An exemption is listed twice."))
 
 
 def _is_amount(value: Any) -> bool:
@@ -293,12 +377,14 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         names.append(name)
         _require_trilingual(state, "label", path)
         state.setdefault("final", False)
-        if state["final"] is True:
+        if not isinstance(state["final"], bool):
+            raise DefinitionError(f"{path}.final", _("Use true or false."))
+        if state["final"]:
             finals.add(name)
     if not finals:
         raise DefinitionError("workflow.states", _("The workflow has no final state."))
     initial = workflow.get("initial")
-    if initial not in names:
+    if not isinstance(initial, str) or initial not in names:
         raise DefinitionError("workflow.initial", _("The initial state %(state)r is not one of the states.") % {
             "state": initial})
     if initial in finals:
@@ -322,7 +408,7 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         transition["from"] = sources
         target = transition.get("to")
         for source in sources:
-            if source not in edges:
+            if not isinstance(source, str) or source not in edges:
                 raise DefinitionError(f"{path}.from", _("Unknown state %(state)r.") % {"state": source})
             if source in finals:
                 raise DefinitionError(f"{path}.from", _("The final state %(state)s cannot be left.") % {
@@ -330,14 +416,16 @@ def _check_workflow(definition: dict[str, Any]) -> None:
             if (source, name) in transition_names:
                 raise DefinitionError(path, _("Two transitions named %(name)s leave %(state)s.") % {
                     "name": name, "state": source})
-        if target not in edges:
+        if not isinstance(target, str) or target not in edges:
             raise DefinitionError(f"{path}.to", _("Unknown state %(state)r.") % {"state": target})
         role = transition.get("role")
-        if role not in WORKFLOW_ROLES:
+        if not isinstance(role, str) or role not in WORKFLOW_ROLES:
             raise DefinitionError(f"{path}.role", _("Unknown role %(role)r; use one of: %(roles)s.") % {
                 "role": role, "roles": ", ".join(sorted(WORKFLOW_ROLES))})
         _require_trilingual(transition, "label", path)
         transition.setdefault("needs_reason", False)
+        if not isinstance(transition["needs_reason"], bool):
+            raise DefinitionError(f"{path}.needs_reason", _("Use true or false."))
         for source in sources:
             edges[source].add(target)
             transition_names.add((source, name))

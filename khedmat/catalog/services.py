@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from khedmat.accounts.models import User
 
@@ -52,10 +53,11 @@ def service_publish(*, agency: Agency, definition: dict[str, Any], published_by:
     definition = validate_definition(definition)
     agency_code = definition.setdefault("agency", agency.code)
     if agency_code != agency.code:
-        raise DefinitionError("agency", f"This definition belongs to {agency_code}, not {agency.code}.")
+        raise DefinitionError("agency", _("This definition belongs to %(other)s, not %(agency)s.") % {
+            "other": agency_code, "agency": agency.code})
     category = Category.objects.filter(slug=definition["category"]).first()
     if category is None:
-        raise DefinitionError("category", f"Unknown category {definition['category']!r}.")
+        raise DefinitionError("category", _("Unknown category %(category)r.") % {"category": definition["category"]})
 
     service = (
         Service.objects.select_for_update()
@@ -63,10 +65,11 @@ def service_publish(*, agency: Agency, definition: dict[str, Any], published_by:
     )
     if service is None:
         if Service.objects.filter(slug=definition["slug"]).exists():
-            raise DefinitionError("slug", f"Another service already uses the address {definition['slug']!r}.")
+            raise DefinitionError("slug", _("Another service already uses the address %(slug)r.") % {
+                "slug": definition["slug"]})
         service = Service.objects.create(agency=agency, code=definition["code"], slug=definition["slug"])
     elif service.slug != definition["slug"]:
-        raise DefinitionError("slug", "A service's address (slug) cannot change once published.")
+        raise DefinitionError("slug", _("A service's address (slug) cannot change once published."))
 
     current = service.current_version
     if current is not None and current.definition == definition:
@@ -100,5 +103,14 @@ def service_import_yaml(*, agency: Agency, text: str | bytes, published_by: User
 def service_export_yaml(*, service: Service) -> str:
     """The service's current definition as YAML, ready to edit and import again."""
     if service.current_version is None:
-        raise DefinitionError("", "This service has no published version yet.")
+        raise DefinitionError("", _("This service has no published version yet."))
     return definition_to_yaml(service.current_version.definition)
+
+
+@transaction.atomic
+def service_set_active(*, service: Service, is_active: bool) -> Service:
+    """Withdraw a service from the catalog, or return it; its versions stay as they are."""
+    if service.is_active != is_active:
+        service.is_active = is_active
+        service.save(update_fields=["is_active"])
+    return service

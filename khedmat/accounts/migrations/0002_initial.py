@@ -38,11 +38,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['officer', 'agency_admin', 'approver']), _negated=True), ('agency__isnull', False), _connector='OR'), name='agency_staff_belong_to_an_agency'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['agency_admin', 'approver', 'officer']), _negated=True), ('agency__isnull', False), _connector='OR'), name='agency_staff_belong_to_an_agency'),
         ),
         migrations.AddConstraint(
             model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['operator', 'center_manager']), _negated=True), ('center__isnull', False), _connector='OR'), name='center_staff_belong_to_a_center'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['center_manager', 'operator']), _negated=True), ('center__isnull', False), _connector='OR'), name='center_staff_belong_to_a_center'),
         ),
         migrations.AddConstraint(
             model_name='user',

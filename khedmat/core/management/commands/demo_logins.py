@@ -1,0 +1,73 @@
+"""Print the demonstration logins that `seed_demo` created, for `make run` to show.
+
+Passwords come from demo/users.yaml (they are demonstration data, committed on purpose);
+roles and second-factor devices come from the database, so the list shows what really exists.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django_otp import devices_for_user
+
+TOTP_COMMAND = ".venv/bin/python manage.py totp_code {username}"
+
+
+def demo_users(path: Path) -> list[dict[str, Any]]:
+    """The entries of demo/users.yaml: a list, or a mapping with a `users` list (or username → entry)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    default_password = data.get("password", "") if isinstance(data, dict) else ""
+    entries = data.get("users", data) if isinstance(data, dict) else data
+    if isinstance(entries, dict):
+        entries = [{"username": name, **(entry or {})} for name, entry in entries.items()
+                   if isinstance(entry, dict | None)]
+    users = []
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("username"):
+            users.append({**entry, "password": entry.get("password", default_password)})
+    return users
+
+
+class Command(BaseCommand):
+    help = "List the demonstration accounts with their passwords and how to get a second-factor code."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the site is served")
+        parser.add_argument("--file", type=Path, default=Path(settings.BASE_DIR, "demo", "users.yaml"))
+
+    def handle(self, *args: Any, base_url: str, file: Path, **options: Any) -> None:
+        if not file.exists():
+            self.stdout.write(f"No {file.name}: no demonstration logins.")
+            return
+        user_model = get_user_model()
+        found = {user.get_username(): user for user in user_model.objects.filter(
+            username__in=[entry["username"] for entry in demo_users(file)])}
+        sign_in_url = f"{base_url.rstrip('/')}/en/account/sign-in/"
+        rows = []
+        for entry in demo_users(file):
+            user = found.get(entry["username"])
+            if user is None:
+                continue
+            role = user.get_role_display() if hasattr(user, "get_role_display") else entry.get("role", "")
+            phone = getattr(user, "phone_number", None) or entry.get("phone_number") or entry.get("phone")
+            if getattr(user, "role", "") == "citizen" and phone:
+                rows.append((str(role), str(phone), "no password: the SMS code is printed in this console", ""))
+                continue
+            second_factor = ""
+            if any(True for _device in devices_for_user(user, confirmed=True)):
+                second_factor = "TOTP: " + TOTP_COMMAND.format(username=user.get_username())
+            rows.append((str(role), user.get_username(), str(entry.get("password", "")), second_factor))
+        if not rows:
+            self.stdout.write("No demonstration users yet: run `make seed`.")
+            return
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        self.stdout.write(f"Demonstration logins (sign in at {sign_in_url}):")
+        for row in rows:
+            line = "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True))
+            self.stdout.write(f"  {line}  {row[3]}".rstrip())

@@ -1,0 +1,63 @@
+"""axe-core finds no serious or critical accessibility fault on the main pages, in English and Dari."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+pytestmark = pytest.mark.browser
+
+BLOCKING_IMPACTS = ("serious", "critical")
+
+
+def main_pages() -> list[str]:
+    from khedmat.catalog.models import Service
+
+    version = Service.objects.select_related("current_version__category").get(slug="passport").current_version
+    assert version is not None, "the demonstration passport service has no published version"
+    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/"]
+
+
+def describe(url: str, violation: dict[str, Any]) -> str:
+    nodes = violation["nodes"]
+    where = "; ".join(f"{node['target']} {node['html'][:120]}" for node in nodes[:3])
+    more = f" (+{len(nodes) - 3} more)" if len(nodes) > 3 else ""
+    return f"{url}: [{violation['impact']}] {violation['id']}: {violation['help']} — {where}{more}"
+
+
+def test_main_pages_have_no_serious_accessibility_violation(browser: Browser, demo_site: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    # bypass_csp lets axe's script into pages whose policy allows only our own scripts.
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    faults = []
+    checked = 0
+    for language in ("en", "fa"):
+        for path in main_pages():
+            url = f"{demo_site}/{language}/{path}"
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            results = axe.run(page)
+            faults += [describe(url, violation) for violation in results.response["violations"]
+                       if violation["impact"] in BLOCKING_IMPACTS]
+            checked += 1
+    context.close()
+    print(f"axe-core {axe_version()} checked {checked} pages")
+    assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)
+
+
+def axe_version() -> str:
+    import re
+    from pathlib import Path
+
+    import axe_playwright_python
+
+    head = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")[:200]
+    match = re.search(r"axe v([\d.]+)", head)
+    return match.group(1) if match else "?"

@@ -177,6 +177,9 @@ THROTTLE_LOGIN_PER_ACCOUNT = (5, 15 * 60)
 THROTTLE_LOGIN_PER_IP = (30, 15 * 60)
 THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
 
+# Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
+WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
+
 OTP_TOTP_ISSUER = "Asan Khedmat"
 # django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: the sign-in
 # throttles above count wrong TOTP codes per account and per IP, with a message that says

@@ -21,3 +21,21 @@ class TrilingualNameMixin(models.Model):
     @property
     def name(self) -> str:
         return pick(self, "name")
+
+
+class Holiday(TrilingualNameMixin):
+    """A public holiday: no working day for time standards, no slot for appointments.
+
+    Fixed Solar Hijri holidays (Nowruz, Independence Day …) and the lunar ones (the Eids,
+    whose dates move every year) are both entered by date; `seed_demo` loads the current year's.
+    """
+
+    date = models.DateField(_("date"), unique=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.name_en}"

@@ -1,0 +1,52 @@
+"""Working days: the unit of every time standard.
+
+The working week comes from settings.WORKING_WEEKDAYS (Afghan government default: Saturday
+to Wednesday; Thursday and Friday are the weekend) and holidays from the Holiday table.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+
+
+def _holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
+    from .models import Holiday
+
+    return set(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+
+
+def is_working_day(day: datetime.date, holidays: Iterable[datetime.date] | None = None) -> bool:
+    holidays = _holidays_between(day, day) if holidays is None else holidays
+    return day.weekday() in settings.WORKING_WEEKDAYS and day not in holidays
+
+
+def add_working_days(start: datetime.date, days: int) -> datetime.date:
+    """The date `days` working days after `start` (a deadline); `start` itself does not count."""
+    if days < 0:
+        raise ValueError("days must be zero or more")
+    # A generous window: even with long holidays, 3× the days plus a month is enough.
+    holidays = _holidays_between(start, start + datetime.timedelta(days=days * 3 + 31))
+    current = start
+    remaining = days
+    while remaining:
+        current += datetime.timedelta(days=1)
+        if is_working_day(current, holidays):
+            remaining -= 1
+    return current
+
+
+def working_days_between(start: datetime.date, end: datetime.date) -> int:
+    """Working days after `start` up to and including `end` (negative if `end` is earlier)."""
+    if end < start:
+        return -working_days_between(end, start)
+    holidays = _holidays_between(start, end)
+    count = 0
+    current = start
+    while current < end:
+        current += datetime.timedelta(days=1)
+        if is_working_day(current, holidays):
+            count += 1
+    return count

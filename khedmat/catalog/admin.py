@@ -14,6 +14,7 @@ import zipfile
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,12 +27,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from khedmat.accounts import permissions
+from khedmat.accounts.models import User
 from khedmat.core.admin import ScopedModelAdmin
 from khedmat.core.i18n import pick
 
 from . import presenters
 from .definition import CHANNELS, DefinitionError, definition_to_yaml
-from .forms import DOCUMENTS_PREFIX, DocumentFormSet, ServiceDefinitionForm, ServiceImportForm
+from .forms import DOCUMENTS_PREFIX, DocumentFormSet, ServiceDefinitionForm, ServiceImportForm, documents_initial
 from .models import Agency, Category, Service, ServiceVersion
 from .services import service_export_yaml, service_import_yaml, service_publish, service_set_active
 
@@ -40,6 +42,15 @@ def yaml_filename(service: Service) -> str:
     """`<agency>-<code>-v<n>.yaml`, e.g. moi-psp-v3.yaml."""
     number = service.current_version.number if service.current_version else 0
     return f"{service.agency.code}-{service.code}-v{number}.yaml".lower()
+
+
+def _admin_form(form: Any, fieldsets: list[tuple[Any, dict[str, Any]]]) -> helpers.AdminForm:
+    """Lay out a plain form as the admin lays out a model's (the helper needs no model)."""
+    return helpers.AdminForm(form, fieldsets, {})
+
+
+def _publisher(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
 
 
 def _yaml_download(service: Service) -> HttpResponse:
@@ -62,6 +73,11 @@ class AgencyAdmin(ScopedModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agency]:
         return permissions.limit_to_agency(request.user, super().get_queryset(request), field="pk")
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "website":
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Agency | None = None) -> tuple[str, ...]:
         # Codes and addresses appear in references and links: only the platform changes them.
@@ -146,6 +162,11 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
         if permissions.is_platform_admin(request.user):
             return ("agency", "is_active", "current_version__category")
         return ("is_active", "current_version__category")
+
+    def get_list_display(self, request: HttpRequest) -> tuple[str, ...]:
+        if permissions.is_platform_admin(request.user):
+            return self.list_display
+        return tuple(column for column in self.list_display if column != "agency")
 
     def has_change_permission(self, request: HttpRequest, obj: Service | None = None) -> bool:
         return self.has_view_permission(request, obj)
@@ -255,7 +276,7 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
                 before = service.current_version_id if service is not None else None
                 try:
                     version = service_publish(agency=agency, definition=form.definition(documents),
-                                              published_by=request.user)
+                                              published_by=_publisher(request))
                 except DefinitionError as error:
                     refused = error
                     form.show_error(error, documents)
@@ -264,7 +285,7 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
         else:
             form = ServiceDefinitionForm(initial=ServiceDefinitionForm.initial_for(definition), service=service,
                                          agencies=agencies)
-            documents = DocumentFormSet(initial=DocumentFormSet.initial_for(definition), prefix=DOCUMENTS_PREFIX)
+            documents = DocumentFormSet(initial=documents_initial(definition), prefix=DOCUMENTS_PREFIX)
         versions = (list(service.versions.select_related("published_by", "category").order_by("-number"))
                     if service is not None else [])
         title = gettext("New service") if service is None else str(service)
@@ -277,12 +298,12 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
             add=service is None,
             may_publish=may_publish,
             form=form,
-            adminform=admin.helpers.AdminForm(form, self._definition_fieldsets(form), {}),
-            advancedform=admin.helpers.AdminForm(form, [(_("Application form and workflow (YAML)"), {
+            adminform=_admin_form(form, self._definition_fieldsets(form)),
+            advancedform=_admin_form(form, [(_("Application form and workflow (YAML)"), {
                 "fields": ["form_schema", "workflow"], "classes": ["collapse"],
                 "description": _("For the form's fields and the steps an application goes through. "
                                  "docs/service-definitions.md explains the format."),
-            })], {}),
+            })]),
             documents=documents,
             refused=refused,
             errors=bool(form.errors) or any(documents.errors) or bool(documents.non_form_errors()),
@@ -353,7 +374,7 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
                 current = dict(before)
                 try:
                     version = service_import_yaml(agency=agency, text=form.cleaned_data["yaml_text"],
-                                                  published_by=request.user)
+                                                  published_by=_publisher(request))
                 except DefinitionError as error:
                     refused = error
                     form.add_error(None, str(error))
@@ -368,7 +389,7 @@ class ServiceAdmin(_CatalogScope, ScopedModelAdmin):
             title=gettext("Import a service from YAML"),
             subtitle=None,
             form=form,
-            adminform=admin.helpers.AdminForm(form, [(None, {"fields": ["agency", "file", "text"]})], {}),
+            adminform=_admin_form(form, [(None, {"fields": ["agency", "file", "text"]})]),
             refused=refused,
             errors=bool(form.errors),
             media=self.media + form.media,

@@ -9,7 +9,7 @@ validates and publishes it, and its `DefinitionError` is shown back on the form.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from django import forms
@@ -106,6 +106,12 @@ def _parse_yaml_mapping(text: str, what: str) -> dict[str, Any]:
     return value
 
 
+def _model_choice(form: forms.Form, name: str) -> forms.ModelChoiceField:
+    field = form.fields[name]
+    assert isinstance(field, forms.ModelChoiceField)
+    return field
+
+
 def _keep_order(chosen: list[str], previous: list[str] | None) -> list[str]:
     """The chosen items, in their previous order when the choice has not changed (so that an
     unchanged form publishes nothing new)."""
@@ -177,7 +183,7 @@ class ServiceDefinitionForm(forms.Form):
             for name in ("agency", "code", "slug"):
                 del self.fields[name]
         else:
-            self.fields["agency"].queryset = agencies if agencies is not None else Agency.objects.none()
+            _model_choice(self, "agency").queryset = agencies if agencies is not None else Agency.objects.none()
 
     @staticmethod
     def initial_for(definition: dict[str, Any] | None) -> dict[str, Any]:
@@ -232,7 +238,7 @@ class ServiceDefinitionForm(forms.Form):
     def clean_workflow(self) -> dict[str, Any]:
         return _parse_yaml_mapping(self.cleaned_data["workflow"], gettext("workflow"))
 
-    def definition(self, documents: DocumentFormSet) -> dict[str, Any]:
+    def definition(self, documents: BaseDocumentFormSet) -> dict[str, Any]:
         """The definition the form describes (not yet validated: `service_publish` does that)."""
         data = self.cleaned_data
         base = self.base or {}
@@ -261,7 +267,7 @@ class ServiceDefinitionForm(forms.Form):
         }
         return definition
 
-    def show_error(self, error: DefinitionError, documents: DocumentFormSet) -> None:
+    def show_error(self, error: DefinitionError, documents: BaseDocumentFormSet) -> None:
         """Put a refusal next to the field it concerns, when there is one, and above the form."""
         self.add_error(None, str(error))
         field = _field_for_path(error.path)
@@ -297,7 +303,7 @@ def _document_index(path: str) -> int | None:
 
 class RequiredDocumentForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40,
-                           widget=forms.TextInput(attrs={"size": 14, "dir": "ltr", "spellcheck": "false"}))
+                           widget=forms.TextInput(attrs={"size": 12, "dir": "ltr", "spellcheck": "false"}))
     name_en = _line("en")
     name_fa = _line("fa")
     name_ps = _line("ps")
@@ -308,15 +314,14 @@ class RequiredDocumentForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for language in LANGUAGES:
-            self.fields[f"name_{language}"].widget.attrs["size"] = 24
+            self.fields[f"name_{language}"].widget.attrs["size"] = 18
 
 
 class BaseDocumentFormSet(forms.BaseFormSet):
     """The required documents, one row each; a blank row is ignored, a ticked "delete" removes one."""
 
     def _kept_forms(self) -> list[forms.Form]:
-        return [form for form in self.forms
-                if form.cleaned_data and not (self.can_delete and self._should_delete_form(form))]
+        return [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
 
     def documents(self) -> list[dict[str, Any]]:
         return [
@@ -334,18 +339,21 @@ class BaseDocumentFormSet(forms.BaseFormSet):
         if 0 <= index < len(kept):
             kept[index].add_error(None, message)
 
-    @staticmethod
-    def initial_for(definition: dict[str, Any] | None) -> list[dict[str, Any]]:
-        if definition is None:
-            return []
-        return [
-            {"code": document["code"], "required": document["required"], "max_size_mb": document["max_size_mb"],
-             **{f"name_{language}": document["name"][language] for language in LANGUAGES}}
-            for document in definition["required_documents"]
-        ]
 
 
-DocumentFormSet = forms.formset_factory(RequiredDocumentForm, formset=BaseDocumentFormSet, extra=2, can_delete=True)
+def documents_initial(definition: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The document rows' initial values for a definition (none for a new service)."""
+    if definition is None:
+        return []
+    return [
+        {"code": document["code"], "required": document["required"], "max_size_mb": document["max_size_mb"],
+         **{f"name_{language}": document["name"][language] for language in LANGUAGES}}
+        for document in definition["required_documents"]
+    ]
+
+
+DocumentFormSet = cast(type[BaseDocumentFormSet], forms.formset_factory(
+    RequiredDocumentForm, formset=BaseDocumentFormSet, extra=2, can_delete=True))
 DOCUMENTS_PREFIX = "documents"
 
 
@@ -362,7 +370,7 @@ class ServiceImportForm(forms.Form):
 
     def __init__(self, *args: Any, agencies: QuerySet[Agency], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["agency"].queryset = agencies
+        _model_choice(self, "agency").queryset = agencies
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -1,0 +1,180 @@
+"""Service centers and their counters in the administration site.
+
+A center manager runs their own center (hours, services offered, counters); a platform
+administrator every center, and only they open or close one. `accounts.permissions` decides.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from khedmat.accounts import permissions
+from khedmat.catalog.models import Service
+from khedmat.core.admin import ScopedModelAdmin
+
+from .models import Center, Counter
+from .services import center_offer_services
+
+
+def _offerable_services() -> QuerySet[Service]:
+    return Service.objects.filter(current_version__isnull=False).select_related("agency", "current_version")
+
+
+class CenterForm(forms.ModelForm):
+    class Meta:
+        model = Center
+        fields = ("code", "slug", "is_active", "name_en", "name_fa", "name_ps", "city_en", "city_fa", "city_ps",
+                  "address_en", "address_fa", "address_ps", "opens_at", "closes_at", "services")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens_at and closes_at and opens_at >= closes_at:
+            self.add_error("closes_at", gettext("A center must open before it closes."))
+        return cleaned
+
+
+class CounterInline(admin.TabularInline):
+    model = Counter
+    extra = 0
+    fields = ("number", "designation", "services", "is_active")
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "services":
+            kwargs["queryset"] = _offerable_services()
+            kwargs["help_text"] = _("Only services the center offers; others are dropped when you save.")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _may_run(self, request: HttpRequest, obj: Model | None) -> bool:
+        return permissions.can_manage_center(request.user, obj) if obj is not None \
+            else permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_run(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_run(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_run(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_run(request, obj)
+
+
+@admin.register(Center)
+class CenterAdmin(ScopedModelAdmin):
+    form = CenterForm
+    inlines = (CounterInline,)
+    list_display = ("code", "name_en", "city_en", "opens_at", "closes_at", "is_active")
+    search_fields = ("code", "name_en", "name_fa", "name_ps", "city_en")
+    filter_horizontal = ("services",)
+    fieldsets = (
+        (None, {"fields": ("code", "slug", "is_active")}),
+        (_("Name"), {"fields": (("name_en", "name_fa", "name_ps"),)}),
+        (_("City"), {"fields": (("city_en", "city_fa", "city_ps"),)}),
+        (_("Address"), {"fields": ("address_en", "address_fa", "address_ps")}),
+        (_("Opening hours"), {"fields": (("opens_at", "closes_at"),)}),
+        (_("Services offered"), {"fields": ("services",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Center]:
+        return permissions.limit_to_center(request.user, super().get_queryset(request), field="pk")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Center | None = None) -> tuple[str, ...]:
+        if permissions.can_manage_reference_data(request.user):
+            return ()
+        return ("code", "slug", "is_active")
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "services":
+            kwargs["queryset"] = _offerable_services()
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The service keeps counters to what the center offers.
+        center_offer_services(center=form.instance, services=form.cleaned_data.get("services", []))
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Center | None = None) -> bool:
+        if obj is None:
+            return permissions.can_manage_centers(request.user)
+        return permissions.can_manage_center(request.user, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Center | None = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_reference_data(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Center | None = None) -> bool:
+        return permissions.can_manage_reference_data(request.user)
+
+
+class CounterForm(forms.ModelForm):
+    class Meta:
+        model = Counter
+        fields = ("center", "number", "designation", "services", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        center, services = cleaned.get("center"), cleaned.get("services")
+        if center is not None and services:
+            offered = set(center.services.values_list("pk", flat=True))
+            foreign = [str(service) for service in services if service.pk not in offered]
+            if foreign:
+                self.add_error("services", gettext("The center does not offer: %(services)s.") % {
+                    "services": "; ".join(foreign)})
+        return cleaned
+
+
+@admin.register(Counter)
+class CounterAdmin(ScopedModelAdmin):
+    form = CounterForm
+    list_display = ("__str__", "center", "number", "designation", "is_active")
+    list_select_related = ("center",)
+    list_filter = ("designation", "is_active")
+    filter_horizontal = ("services",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Counter]:
+        return permissions.limit_to_center(request.user, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "center":
+            kwargs["queryset"] = permissions.limit_to_center(request.user, Center.objects.all(), field="pk")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "services":
+            services = _offerable_services()
+            if not permissions.is_platform_admin(request.user):
+                services = services.filter(centers=getattr(request.user, "center_id", None))
+            kwargs["queryset"] = services
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
+        if obj is None:
+            return permissions.can_manage_centers(request.user)
+        return permissions.can_manage_center(request.user, obj.center_id)
+
+    def has_change_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
+        return self.has_view_permission(request, obj)

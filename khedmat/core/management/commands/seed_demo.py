@@ -1,0 +1,164 @@
+"""Load the demonstration data of demo/: categories, agencies, services, centers and users.
+
+Everything goes through the domain services, the same path an administrator takes, and
+everything is keyed on codes and slugs: a second run finds what the first created and
+publishes no new service version, so `make run` can seed every time it starts.
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from datetime import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import Model
+
+from khedmat.accounts import selectors as account_selectors
+from khedmat.accounts import services as account_services
+from khedmat.accounts.models import Role, User
+from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.catalog import services as catalog_services
+from khedmat.catalog.definition import DefinitionError
+from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
+from khedmat.centers import services as center_services
+from khedmat.centers.models import Center, Counter
+
+DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
+COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, User)
+
+
+class Command(BaseCommand):
+    help = "Load (or bring up to date) the demonstration agencies, services, centers and users."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
+        parser.add_argument("--directory", type=Path, default=DEMO_DIRECTORY,
+                            help="where categories.yaml, agencies.yaml, services/ … are (default: demo/)")
+
+    def handle(self, *args: Any, quiet: bool, directory: Path, **options: Any) -> None:
+        before = _counts()
+        try:
+            with transaction.atomic():
+                categories = _load_categories(_read(directory / "categories.yaml"))
+                agencies = _load_agencies(_read(directory / "agencies.yaml"))
+                services = _load_services(directory / "services", agencies)
+                centers = _load_centers(_read(directory / "centers.yaml"), services)
+                users = _load_users(_read(directory / "users.yaml"), agencies, centers)
+        except (DefinitionError, ValidationError, KeyError, ValueError) as error:
+            raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
+        if quiet:
+            return
+        after = _counts()
+        new = {model: after[model] - before[model] for model in COUNTED}
+        self.stdout.write(
+            f"Demonstration data: {len(categories)} categories, {len(agencies)} agencies, "
+            f"{len(services)} services ({new[ServiceVersion]} new versions), {len(centers)} centers "
+            f"with {sum(center.counters.count() for center in centers.values())} counters, {len(users)} users."
+        )
+        created = ", ".join(f"{count} {model._meta.verbose_name_plural}" for model, count in new.items() if count)
+        self.stdout.write(f"Created: {created}." if created else "Nothing new: everything was already there.")
+
+
+def _counts() -> dict[type[Model], int]:
+    return {model: model._default_manager.count() for model in COUNTED}
+
+
+def _read(path: Path) -> Any:
+    if not path.exists():
+        raise CommandError(f"Missing {path}.")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _load_categories(entries: list[dict[str, Any]]) -> dict[str, Category]:
+    return {
+        entry["slug"]: catalog_services.category_upsert(slug=entry["slug"], name=entry["name"], position=position)
+        for position, entry in enumerate(entries, start=1)
+    }
+
+
+def _load_agencies(entries: list[dict[str, Any]]) -> dict[str, Agency]:
+    return {
+        entry["code"]: catalog_services.agency_upsert(
+            code=entry["code"], slug=entry["slug"], name=entry["name"],
+            description=entry.get("description"), website=entry.get("website", ""),
+        )
+        for entry in entries
+    }
+
+
+def _load_services(directory: Path, agencies: dict[str, Agency]) -> dict[str, Service]:
+    """Publish every definition in services/; the file name starts with the agency's code."""
+    services: dict[str, Service] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        code = path.stem.split("-", 1)[0].upper()
+        if code not in agencies:
+            raise CommandError(f"{path.name}: no agency {code} in agencies.yaml.")
+        try:
+            version = catalog_services.service_import_yaml(
+                agency=agencies[code], text=path.read_text(encoding="utf-8"))
+        except DefinitionError as error:
+            raise CommandError(f"{path.name}: {error}") from error
+        services[version.service.slug] = version.service
+    return services
+
+
+def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -> dict[str, Center]:
+    centers: dict[str, Center] = {}
+    for entry in entries:
+        center = center_services.center_upsert(
+            code=entry["code"], slug=entry["slug"], name=entry["name"], city=entry["city"],
+            address=entry["address"], opens_at=time.fromisoformat(entry["opens_at"]),
+            closes_at=time.fromisoformat(entry["closes_at"]),
+        )
+        offered = _services_named(entry["services"], services, where=entry["code"])
+        center_services.center_offer_services(center=center, services=offered)
+        for counter in entry.get("counters", []):
+            served = offered if counter["services"] == "all" else _services_named(
+                counter["services"], services, where=f"{entry['code']} counter {counter['number']}")
+            center_services.counter_upsert(
+                center=center, number=counter["number"],
+                designation=counter.get("designation", Counter.Designation.GENERAL), services=served,
+            )
+        centers[center.code] = center
+    return centers
+
+
+def _services_named(slugs: list[str], services: dict[str, Service], *, where: str) -> list[Service]:
+    unknown = sorted(set(slugs) - set(services))
+    if unknown:
+        raise CommandError(f"{where}: no demonstration service {', '.join(unknown)}.")
+    return [services[slug] for slug in slugs]
+
+
+def _load_users(data: dict[str, Any], agencies: dict[str, Agency], centers: dict[str, Center]) -> list[User]:
+    """One account per entry; an account that exists already is left as its owner set it."""
+    users = []
+    for entry in data["users"]:
+        if entry["role"] == Role.CITIZEN:
+            phone_number = normalize_mobile_number(entry["phone_number"])
+            user, _created = account_services.citizen_get_or_create(phone_number=phone_number)
+            account_services.citizen_update_profile(
+                user=user, full_name=entry["full_name"], tazkira_number=entry.get("tazkira_number", ""))
+            users.append(user)
+            continue
+        existing = account_selectors.user_get_by_username(username=entry["username"])
+        if existing is None:
+            user = account_services.staff_user_create(
+                username=entry["username"], password=entry.get("password", data["password"]),
+                role=entry["role"], full_name=entry.get("full_name", ""),
+                agency=agencies[entry["agency"]] if entry.get("agency") else None,
+                center=centers[entry["center"]] if entry.get("center") else None,
+                totp_key=entry.get("totp_key"),
+            )
+        else:
+            user = existing
+            if entry.get("totp_key") and account_selectors.totp_device_confirmed(user=user) is None:
+                account_services.staff_totp_device_create(user=user, key=entry["totp_key"], confirmed=True)
+        users.append(user)
+    return users

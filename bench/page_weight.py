@@ -157,7 +157,7 @@ def set_up_django(database_url: str) -> None:
     setup_test_environment()  # lets the test client in as "testserver"
     call_command("compile_translations", verbosity=0)
     call_command("migrate", verbosity=0, interactive=False)
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", quiet=True)
 
 
 def main(argv: list[str] | None = None) -> int:

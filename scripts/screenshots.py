@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(f"sqlite:///{BASE_DIR / 'var' / 'screenshots.sqlite3'}")
     manage(env, "compile_translations", "--verbosity", "0")
     manage(env, "migrate", "--no-input", "--verbosity", "0")
-    manage(env, "seed_demo", "--verbosity", "0")
+    manage(env, "seed_demo", "--quiet")
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"

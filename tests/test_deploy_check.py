@@ -107,7 +107,7 @@ def catalog_paths() -> list[str]:
 
 @pytest.fixture
 def demo_catalog(db: None) -> list[str]:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", quiet=True)
     return catalog_paths()
 
 

@@ -32,7 +32,7 @@ page_weight = load_bench()
 
 @pytest.fixture
 def demo_catalog(db: None) -> None:
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", quiet=True)
 
 
 def test_public_urls_cover_every_kind_of_page_in_three_languages(demo_catalog: None) -> None:

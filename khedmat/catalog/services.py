@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from khedmat.accounts.models import User
+from khedmat.audit.services import audit_record
 
 from .definition import (
     DefinitionError,
@@ -92,6 +93,10 @@ def service_publish(*, agency: Agency, definition: dict[str, Any], published_by:
     )
     service.current_version = version
     service.save(update_fields=["current_version"])
+    audit_record(
+        action="catalog.service_published", target_type="service", target_id=service.pk, actor=published_by,
+        data={"agency": agency.code, "code": service.code, "version": version.number},
+    )
     return version
 
 

@@ -55,5 +55,5 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def demo_site(live_server: LiveServer, transactional_db: None) -> str:
     """The live server's address, with the demonstration data loaded."""
-    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", quiet=True)
     return str(live_server.url)

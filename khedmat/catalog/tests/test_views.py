@@ -114,3 +114,10 @@ def test_catalog_pages_use_a_fixed_number_of_queries(client: Client, passport: S
     for path in ("/en/", "/en/services/", "/en/services/passport/", "/en/services/agencies/"):
         with django_assert_max_num_queries(6):
             client.get(path)
+
+
+def test_publishing_a_version_is_on_the_audit_trail(passport: Service) -> None:
+    from khedmat.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="catalog.service_published", target_id=str(passport.pk))
+    assert event.data == {"agency": "MOI", "code": "PSP", "version": 1}

@@ -57,11 +57,11 @@ class Command(BaseCommand):
             role = user.get_role_display() if hasattr(user, "get_role_display") else entry.get("role", "")
             phone = getattr(user, "phone_number", None) or entry.get("phone_number") or entry.get("phone")
             if getattr(user, "role", "") == "citizen" and phone:
-                rows.append((str(role), str(phone), "no password: the SMS code is printed in this console", ""))
+                rows.append((str(role), str(phone), "(SMS code)", "the code is printed in this console"))
                 continue
             second_factor = ""
             if any(True for _device in devices_for_user(user, confirmed=True)):
-                second_factor = "TOTP: " + TOTP_COMMAND.format(username=user.get_username())
+                second_factor = "then TOTP: " + TOTP_COMMAND.format(username=user.get_username())
             rows.append((str(role), user.get_username(), str(entry.get("password", "")), second_factor))
         if not rows:
             self.stdout.write("No demonstration users yet: run `make seed`.")

@@ -1,0 +1,33 @@
+"""`make run` prints the demonstration logins, with how to get a second-factor code."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_demo_logins_lists_every_demonstration_account() -> None:
+    call_command("seed_demo", quiet=True)
+    output = io.StringIO()
+    call_command("demo_logins", base_url="http://127.0.0.1:8765", stdout=output)
+    text = output.getvalue()
+    data = yaml.safe_load(Path(settings.BASE_DIR, "demo", "users.yaml").read_text(encoding="utf-8"))
+    assert "http://127.0.0.1:8765/en/account/sign-in/" in text
+    for entry in data["users"]:
+        assert entry["username"] in text
+    assert data["password"] in text
+    assert "manage.py totp_code officer.moi" in text
+    assert "manage.py totp_code operator.kbl" not in text  # operators have no second factor
+
+
+@pytest.mark.django_db
+def test_demo_logins_before_seeding_says_what_to_run() -> None:
+    output = io.StringIO()
+    call_command("demo_logins", stdout=output)
+    assert "make seed" in output.getvalue()

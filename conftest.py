@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 
@@ -19,3 +21,13 @@ def _compiled_translations() -> None:
     from django.core.management import call_command
 
     call_command("compile_translations", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _reset_language() -> Iterator[None]:
+    """A request to /fa/ or /ps/ leaves its language active in the thread; the next test
+    must start in the default language whatever ran before it (order differs under xdist)."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()

@@ -370,7 +370,7 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         path = f"workflow.states[{index}]"
         if not isinstance(state, dict):
             raise DefinitionError(path, _("Each state needs a name and a label."))
-        _check_unknown_keys(state, path, {"name", "label", "final"})
+        _check_unknown_keys(state, path, {"name", "label", "final", "pauses_clock"})
         name = _require_text(state, "name", _NAME, _("a lower-case state name"), path)
         if name in names:
             raise DefinitionError(path, _("The state %(state)s is defined twice.") % {"state": name})
@@ -381,6 +381,10 @@ def _check_workflow(definition: dict[str, Any]) -> None:
             raise DefinitionError(f"{path}.final", _("Use true or false."))
         if state["final"]:
             finals.add(name)
+        # A state in which the file waits for the applicant (more information, a payment)
+        # stops the time standard's clock.
+        if not isinstance(state.get("pauses_clock", False), bool):
+            raise DefinitionError(f"{path}.pauses_clock", _("Use true or false."))
     if not finals:
         raise DefinitionError("workflow.states", _("The workflow has no final state."))
     initial = workflow.get("initial")
@@ -399,7 +403,7 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         path = f"workflow.transitions[{index}]"
         if not isinstance(transition, dict):
             raise DefinitionError(path, _("Each transition needs a name, from, to, role and label."))
-        _check_unknown_keys(transition, path, {"name", "from", "to", "role", "label", "needs_reason"})
+        _check_unknown_keys(transition, path, {"name", "from", "to", "role", "label", "needs_reason", "four_eyes"})
         name = _require_text(transition, "name", _NAME, _("a lower-case transition name"), path)
         sources = transition.get("from")
         sources = [sources] if isinstance(sources, str) else sources
@@ -426,6 +430,10 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         transition.setdefault("needs_reason", False)
         if not isinstance(transition["needs_reason"], bool):
             raise DefinitionError(f"{path}.needs_reason", _("Use true or false."))
+        # Two-person approval: whoever takes this transition must not have taken an earlier
+        # step of the same file.
+        if not isinstance(transition.get("four_eyes", False), bool):
+            raise DefinitionError(f"{path}.four_eyes", _("Use true or false."))
         for source in sources:
             edges[source].add(target)
             transition_names.add((source, name))

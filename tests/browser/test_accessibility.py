@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -53,9 +55,6 @@ def test_main_pages_have_no_serious_accessibility_violation(browser: Browser, de
 
 
 def axe_version() -> str:
-    import re
-    from pathlib import Path
-
     import axe_playwright_python
 
     head = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")[:200]

@@ -1,0 +1,189 @@
+"""Changing applications. Every state change goes through `application_transition`."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khedmat.accounts.models import Role, User
+from khedmat.audit.services import audit_record
+from khedmat.catalog.models import Service
+from khedmat.core.calendar import solar_hijri_year
+from khedmat.core.workdays import add_working_days, working_days_between
+
+from .models import Application, ApplicationEvent, Channel, DecisionReason
+from .references import reference_next
+from .workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
+
+
+class ApplicationError(Exception):
+    """A refusal with a message for the person acting; `code` names it for callers and tests."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def workflow_role(user: User, application: Application) -> str | None:
+    """How `user` may act on `application` in its workflow: None if not at all."""
+    if user.role == Role.CITIZEN:
+        return "applicant" if application.applicant_id == user.pk else None
+    if user.role in (Role.OFFICER, Role.APPROVER, Role.AGENCY_ADMIN):
+        return ROLE_IN_WORKFLOW[user.role] if user.agency_id == application.agency_id else None
+    return None
+
+
+# --- drafts and submission --------------------------------------------------------------
+
+@transaction.atomic
+def application_draft_save(*, applicant: User, service: Service, data: dict[str, Any],
+                           application: Application | None = None, filed_by: User | None = None,
+                           channel: str = Channel.ONLINE) -> Application:
+    """Create or update a draft with whatever answers were given so far (nothing validated yet)."""
+    if service.current_version is None:
+        raise ApplicationError(_("This service is not open for applications."), code="service_closed")
+    if application is None:
+        application = Application.objects.create(
+            service=service, service_version=service.current_version, agency=service.agency,
+            applicant=applicant, filed_by=filed_by, channel=channel, data=data,
+            center=filed_by.center if filed_by is not None else None,
+        )
+        return application
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if not application.is_draft:
+        raise ApplicationError(_("This application was already submitted."), code="not_draft")
+    application.data = data
+    application.save(update_fields=["data", "updated_at"])
+    return application
+
+
+def application_submit(*, application: Application, idempotency_key: str, actor: User,
+                       request: HttpRequest | None = None) -> Application:
+    """Submit a complete draft: give it its reference and start its time standard.
+
+    Idempotent: the same key (one per form shown) returns the application already
+    submitted with it, so a double click or a re-posted form never files twice.
+    """
+    existing = Application.objects.filter(applicant=application.applicant, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _submit(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+    except IntegrityError:
+        # A parallel request with the same key won the race: return what it filed.
+        existing = Application.objects.filter(applicant=application.applicant,
+                                              idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _submit(*, application: Application, idempotency_key: str, actor: User,
+            request: HttpRequest | None) -> Application:
+    application = Application.objects.select_for_update().select_related(
+        "service__agency", "service_version").get(pk=application.pk)
+    if not application.is_draft:
+        return application  # already submitted by an earlier request
+    workflow = Workflow.of(application.service_version.definition)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    application.idempotency_key = idempotency_key
+    application.state = workflow.initial
+    application.submitted_at = now
+    application.due_date = add_working_days(today, application.service_version.time_standard_days)
+    # The counter row is locked last, for as short a time as possible.
+    application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
+    application.save()
+    ApplicationEvent.objects.create(
+        application=application, actor=actor, actor_role=actor.role, transition="submit",
+        from_state=Application.DRAFT, to_state=workflow.initial,
+    )
+    audit_record(action="applications.submitted", target_type="application", target_id=application.reference,
+                 actor=actor, subject=application.applicant, request=request,
+                 data={"service": application.service_id, "version": application.service_version.number,
+                       "channel": application.channel, "on_behalf": application.filed_by_id is not None})
+    return application
+
+
+# --- the workflow ------------------------------------------------------------------------
+
+@transaction.atomic
+def application_transition(*, application: Application, actor: User | None, transition: str,
+                           expected_state: str, reason_code: str = "", reason_text: str = "",
+                           request: HttpRequest | None = None, as_system: bool = False) -> Application:
+    """Take one workflow step on a file, or refuse with an ApplicationError.
+
+    The row is locked and its state compared with the one the actor saw
+    (`expected_state`): of two officers acting at once, one wins and the other is told,
+    and nothing is applied twice.
+    """
+    locked = Application.objects.select_for_update().select_related("service_version").get(pk=application.pk)
+    if locked.state != expected_state:
+        raise ApplicationError(
+            _("Someone else acted on this file a moment ago; it is now “%(state)s”. Look again before acting.")
+            % {"state": _state_label(locked, locked.state)}, code="stale")
+    if as_system:
+        role = "system"
+    elif actor is None or (role := workflow_role(actor, locked)) is None:  # type: ignore[assignment]
+        raise ApplicationError(_("You may not act on this file."), code="forbidden")
+    workflow = Workflow.of(locked.service_version.definition)
+    try:
+        step = workflow.find(locked.state, transition, role)
+    except TransitionNotAllowed as error:
+        raise ApplicationError(_("This step is not possible now."), code="not_allowed") from error
+    _check_reason(step, reason_code, reason_text)
+    if step.four_eyes and actor is not None and locked.events.filter(actor=actor).exclude(
+            transition="submit").exists():
+        raise ApplicationError(_("Two-person approval: someone other than the reviewer must take this step."),
+                               code="four_eyes")
+
+    today = timezone.localdate()
+    from_state = locked.state
+    _move_clock(locked, leaving=workflow.state(from_state).pauses_clock,
+                entering=workflow.state(step.target).pauses_clock, today=today)
+    locked.state = step.target
+    locked.is_final = workflow.is_final(step.target)
+    if locked.is_final:
+        locked.decided_at = timezone.now()
+    locked.save()
+    ApplicationEvent.objects.create(
+        application=locked, actor=actor, actor_role=role if as_system else getattr(actor, "role", ""),
+        transition=step.name, from_state=from_state, to_state=step.target,
+        reason_code=reason_code, reason_text=reason_text,
+    )
+    audit_record(action=f"applications.{step.name}", target_type="application", target_id=locked.reference,
+                 actor=actor, subject=locked.applicant, reason=reason_text, request=request,
+                 data={"from": from_state, "to": step.target, "reason_code": reason_code})
+    return locked
+
+
+def _check_reason(step: Transition, reason_code: str, reason_text: str) -> None:
+    if reason_code and reason_code not in DecisionReason.values:
+        raise ApplicationError(_("Choose a reason from the list."), code="bad_reason")
+    if step.needs_reason and not (reason_code or reason_text.strip()):
+        raise ApplicationError(_("Give a reason for this step: the applicant will read it."), code="reason_needed")
+    if reason_code == DecisionReason.OTHER and not reason_text.strip():
+        raise ApplicationError(_("Explain the reason in a few words."), code="reason_needed")
+
+
+def _move_clock(application: Application, *, leaving: bool, entering: bool, today: datetime.date) -> None:
+    """Stop the time standard while the file waits for the applicant; on return, push the
+    deadline back by the working days it waited."""
+    if entering and not leaving:
+        application.clock_paused_on = today
+    elif leaving and not entering and application.clock_paused_on is not None:
+        waited = working_days_between(application.clock_paused_on, today)
+        if application.due_date is not None and waited > 0:
+            application.due_date = add_working_days(application.due_date, waited)
+        application.clock_paused_on = None
+
+
+def _state_label(application: Application, state: str) -> str:
+    return Workflow.of(application.service_version.definition).state(state).display_label

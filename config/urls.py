@@ -17,5 +17,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("khedmat.catalog.urls")),
     path("account/", include("khedmat.accounts.urls")),
+    path("", include("khedmat.applications.urls")),
     prefix_default_language=True,
 )

@@ -141,5 +141,5 @@ def time_machine_kabul(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
     """Move 'today' forward by whole days (timezone.localdate is what the services read)."""
     def travel(*, days: int) -> None:
         target = timezone.localdate() + datetime.timedelta(days=days)
-        monkeypatch.setattr("khedmat.applications.services.timezone.localdate", lambda *args: target)
+        monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: target)
     return travel

@@ -16,9 +16,9 @@ from khedmat.catalog.models import Service
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.workdays import add_working_days, working_days_between
 
-from .models import Application, ApplicationEvent, Channel, DecisionReason
-from .references import reference_next
-from .workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
+from ..models import Application, ApplicationEvent, Channel, DecisionReason
+from ..references import reference_next
+from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
 
 
 class ApplicationError(Exception):

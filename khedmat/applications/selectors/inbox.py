@@ -1,0 +1,89 @@
+"""The back office inbox: one agency's files, by time-standard deadline, paginated by keyset.
+
+Keyset, not OFFSET: page N costs the same as page 1 because the query starts from the last
+row seen — (due_date, id) — using the index (agency, is_final, due_date, id). A cursor is
+that pair, written "YYYY-MM-DD.id".
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from khedmat.accounts.models import User
+from khedmat.core.workdays import add_working_days
+
+from ..models import Application
+
+PAGE_SIZE = 25
+DUE_SOON_WORKING_DAYS = 2
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    service_id: int | None = None
+    state: str = ""
+    assigned_to_me: bool = False
+    unassigned: bool = False
+    overdue: bool = False
+    due_soon: bool = False
+    include_closed: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[Application]
+    next_cursor: str | None
+
+
+def encode_cursor(application: Application) -> str:
+    due = application.due_date.isoformat() if application.due_date else "9999-12-31"
+    return f"{due}.{application.pk}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime.date, int] | None:
+    """The (due_date, id) a cursor names, or None for a malformed one (then the first page)."""
+    try:
+        due_text, id_text = cursor.split(".", 1)
+        return datetime.date.fromisoformat(due_text), int(id_text)
+    except ValueError:
+        return None
+
+
+def inbox_queryset(*, officer: User, filters: InboxFilters) -> QuerySet[Application]:
+    """The officer's agency's submitted files matching the filters, in deadline order."""
+    files = Application.objects.filter(agency_id=officer.agency_id).exclude(state=Application.DRAFT)
+    if not filters.include_closed:
+        files = files.filter(is_final=False)
+    if filters.service_id:
+        files = files.filter(service_id=filters.service_id)
+    if filters.state:
+        files = files.filter(state=filters.state)
+    if filters.assigned_to_me:
+        files = files.filter(assigned_to=officer)
+    elif filters.unassigned:
+        files = files.filter(assigned_to__isnull=True)
+    today = timezone.localdate()
+    if filters.overdue:
+        files = files.filter(due_date__lt=today, clock_paused_on__isnull=True)
+    elif filters.due_soon:
+        files = files.filter(due_date__gte=today, due_date__lte=add_working_days(today, DUE_SOON_WORKING_DAYS))
+    return files.order_by("due_date", "id")
+
+
+def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: int = PAGE_SIZE) -> InboxPage:
+    """One page of the inbox after the cursor `after` (empty: the first page)."""
+    files = inbox_queryset(officer=officer, filters=filters)
+    position = decode_cursor(after) if after else None
+    if position is not None:
+        due, last_id = position
+        files = files.filter(Q(due_date__gt=due) | Q(due_date=due, id__gt=last_id))
+    rows = list(
+        files.select_related("service__current_version", "service_version", "assigned_to", "applicant")[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return InboxPage(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more and rows else None)

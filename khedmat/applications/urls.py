@@ -1,0 +1,7 @@
+"""Routes of the applications app: the citizen's side and the agency's back office."""
+
+from .citizen_urls import urlpatterns as citizen_urlpatterns
+from .office_urls import urlpatterns as office_urlpatterns
+
+app_name = "applications"
+urlpatterns = [*citizen_urlpatterns, *office_urlpatterns]

@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from khedmat.core.fields import OrderedJSONField
 from khedmat.core.i18n import pick
 from khedmat.core.models import TrilingualNameMixin
 
@@ -105,7 +106,7 @@ class ServiceVersion(TrilingualNameMixin):
     number = models.PositiveIntegerField(_("version"))
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="service_versions",
                                  verbose_name=_("category"))
-    definition = models.JSONField(_("definition"))
+    definition = OrderedJSONField(_("definition"))
     search_text = models.TextField(editable=False)
     fee_min_afn = models.PositiveIntegerField(_("lowest fee (AFN)"))
     time_standard_days = models.PositiveSmallIntegerField(_("time standard (working days)"))

@@ -1,8 +1,21 @@
 """Reads on applications, one module per audience; import from here.
 
 inbox: an agency's open files in deadline order, paginated by keyset
+office: inbox rows with their time-standard countdown, the file page
 """
 
 from .inbox import InboxFilters, InboxPage, inbox_page
+from .office import FileView, InboxRow, Sla, inbox_filter_choices, inbox_rows, office_application_get, office_file
 
-__all__ = ["InboxFilters", "InboxPage", "inbox_page"]
+__all__ = [
+    "FileView",
+    "InboxFilters",
+    "InboxPage",
+    "InboxRow",
+    "Sla",
+    "inbox_filter_choices",
+    "inbox_page",
+    "inbox_rows",
+    "office_application_get",
+    "office_file",
+]

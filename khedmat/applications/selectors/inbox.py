@@ -70,7 +70,8 @@ def inbox_queryset(*, officer: User, filters: InboxFilters) -> QuerySet[Applicat
     if filters.overdue:
         files = files.filter(due_date__lt=today, clock_paused_on__isnull=True)
     elif filters.due_soon:
-        files = files.filter(due_date__gte=today, due_date__lte=add_working_days(today, DUE_SOON_WORKING_DAYS))
+        files = files.filter(due_date__gte=today, due_date__lte=add_working_days(today, DUE_SOON_WORKING_DAYS),
+                             clock_paused_on__isnull=True)
     return files.order_by("due_date", "id")
 
 

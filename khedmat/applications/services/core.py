@@ -186,4 +186,6 @@ def _move_clock(application: Application, *, leaving: bool, entering: bool, toda
 
 
 def _state_label(application: Application, state: str) -> str:
+    if state == Application.DRAFT:  # not a workflow state: the file was never submitted
+        return _("Draft")
     return Workflow.of(application.service_version.definition).state(state).display_label

@@ -1,0 +1,265 @@
+"""Forms of the citizen's pages.
+
+`ApplicationForm` is the whole application page of a service: its fields (from the JSON
+Schema, see formschema.py) and one file input per document the service asks for. It reads
+a post (or a draft), checks each uploaded file, and says what to store and what is missing.
+The assisted channel at a center uses it too, with the operator as uploader.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.core.formatting import format_number
+from khedmat.core.i18n import pick
+
+from .formschema import SchemaForm, parse_row_path
+from .models import Application, Document
+from .services.documents import OTHER_DOCUMENT
+from .uploads import (
+    ACCEPT_ATTRIBUTE,
+    DEFAULT_MAX_SIZE_MB,
+    CheckedUpload,
+    UploadRefused,
+    megabytes,
+    too_big_message,
+    upload_check,
+)
+
+DOCUMENT_PREFIX = "doc"
+ANSWER_DOCUMENT_PREFIX = "answer-doc"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+# Dashes of every keyboard (and the spaces or underscores people put instead) become one hyphen.
+_SEPARATORS = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-", "ـ": "-", "_": "-", " ": "-"})
+
+
+def new_submission_token() -> str:
+    """A fresh idempotency key, put in a hidden field each time a form is shown."""
+    return secrets.token_urlsafe(24)
+
+
+def submission_token(post: Mapping[str, Any]) -> str | None:
+    """The idempotency key the page was shown with, if it is one we could have made."""
+    token = str(post.get("submission_token", ""))
+    return token if _TOKEN.match(token) else None
+
+
+# --- documents -----------------------------------------------------------------------------
+
+@dataclass
+class DocumentSlot:
+    """One file input: a document the service asks for, with what is already stored."""
+
+    code: str
+    label: str
+    required: bool
+    max_size_mb: int
+    input_name: str
+    existing: list[Document] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"id_{self.input_name}"
+
+    @property
+    def focus_id(self) -> str:
+        return self.id
+
+    @property
+    def hint_id(self) -> str:
+        return f"{self.id}-hint"
+
+    @property
+    def error_id(self) -> str:
+        return f"{self.id}-error"
+
+    @property
+    def described_by(self) -> str:
+        return " ".join([self.hint_id] + ([self.error_id] if self.errors else []))
+
+    @property
+    def max_bytes(self) -> int:
+        return megabytes(self.max_size_mb)
+
+    @property
+    def hint(self) -> str:
+        return _("PDF, JPEG or PNG, up to %(size)s MB.") % {"size": format_number(self.max_size_mb)}
+
+    @property
+    def accept(self) -> str:
+        return ACCEPT_ATTRIBUTE
+
+
+def document_slots(definition: Mapping[str, Any], *, prefix: str = DOCUMENT_PREFIX, with_other: bool = False,
+                   all_optional: bool = False) -> list[DocumentSlot]:
+    """A slot per document of the definition (and one for "another document" if asked)."""
+    slots = [
+        DocumentSlot(code=document["code"], label=pick(document["name"], None),
+                     required=bool(document.get("required", True)) and not all_optional,
+                     max_size_mb=int(document.get("max_size_mb") or DEFAULT_MAX_SIZE_MB),
+                     input_name=f"{prefix}-{document['code']}")
+        for document in definition.get("required_documents", [])
+    ]
+    if with_other:
+        slots.append(DocumentSlot(code=OTHER_DOCUMENT, label=_("Another document"), required=False,
+                                  max_size_mb=DEFAULT_MAX_SIZE_MB, input_name=f"{prefix}-{OTHER_DOCUMENT}"))
+    return slots
+
+
+def upload_field_limits(slots: Iterable[DocumentSlot]) -> dict[str, int]:
+    """Input name → bytes, for `uploads.upload_limits_install`."""
+    return {slot.input_name: slot.max_bytes for slot in slots}
+
+
+def check_uploads(slots: Iterable[DocumentSlot], files: Mapping[str, Any],
+                  refused: Mapping[str, str]) -> list[tuple[str, CheckedUpload]]:
+    """Check each file sent; a refused one leaves its message on its slot."""
+    accepted: list[tuple[str, CheckedUpload]] = []
+    for slot in slots:
+        if refused.get(slot.input_name) == "too_big":
+            slot.errors.append(too_big_message(slot.max_bytes))
+            continue
+        upload = files.get(slot.input_name)
+        if upload is None:
+            continue
+        try:
+            accepted.append((slot.code, upload_check(upload, max_bytes=slot.max_bytes)))
+        except UploadRefused as refusal:
+            slot.errors.append(refusal.message)
+    return accepted
+
+
+# --- the application page --------------------------------------------------------------------
+
+class ApplicationForm:
+    """A service's application page, bound to a post or to a draft.
+
+    The submit buttons say what to do: `action=submit`, `action=save`, `add_row=<path>`,
+    `remove_row=<path-index>`, `remove_document=<document id>`.
+    """
+
+    def __init__(self, *, definition: Mapping[str, Any], language: str, draft: Application | None = None,
+                 post: Mapping[str, Any] | None = None, files: Mapping[str, Any] | None = None,
+                 refused: Mapping[str, str] | None = None) -> None:
+        self.definition = definition
+        self.language = language
+        post_data: Mapping[str, Any] = post if post is not None else {}
+        self.action = self._action(post_data) if post is not None else None
+        row_action = None
+        if self.action in ("add_row", "remove_row"):
+            path = parse_row_path(str(post_data.get(self.action, "")))
+            if path is not None:
+                row_action = ("add" if self.action == "add_row" else "remove", path)
+        self.fields = SchemaForm(definition["form"], language=language, post=post,
+                                 data=draft.data if (draft is not None and post is None) else None,
+                                 row_action=row_action)
+        self.slots = document_slots(definition)
+        self.remove_document_id = str(post_data.get("remove_document", "")) if self.action == "remove_document" \
+            else ""
+        self.uploads = check_uploads(self.slots, files or {}, refused or {}) if post is not None else []
+        if draft is not None:
+            self.attach_stored(draft)
+
+    @staticmethod
+    def _action(post: Mapping[str, Any]) -> str:
+        for name in ("add_row", "remove_row", "remove_document"):
+            if post.get(name):
+                return name
+        action = str(post.get("action", ""))
+        return action if action in ("save", "submit") else "save"
+
+    @property
+    def changes_rows(self) -> bool:
+        return self.action in ("add_row", "remove_row")
+
+    @property
+    def draft_data(self) -> dict[str, Any]:
+        return self.fields.draft_data
+
+    @property
+    def cleaned_data(self) -> dict[str, Any]:
+        return self.fields.cleaned_data
+
+    def documents_to_remove(self, draft: Application | None) -> list[Document]:
+        if draft is None or not self.remove_document_id:
+            return []
+        return [document for slot in self.slots for document in slot.existing
+                if str(document.public_id) == self.remove_document_id]
+
+    def attach_stored(self, draft: Application) -> None:
+        """Show the files already kept on the draft ("already uploaded")."""
+        stored: dict[str, list[Document]] = {}
+        for document in draft.documents.filter(message__isnull=True).order_by("uploaded_at", "id"):
+            stored.setdefault(document.document_code, []).append(document)
+        for slot in self.slots:
+            slot.existing = stored.get(slot.code, [])
+
+    @property
+    def has_upload_errors(self) -> bool:
+        return any(slot.errors for slot in self.slots)
+
+    def is_valid(self) -> bool:
+        """Every answer right and every required document kept (call after storing uploads)."""
+        fields_valid = self.fields.is_valid()
+        for slot in self.slots:
+            if slot.required and not slot.existing and not slot.errors:
+                slot.errors.append(_("Attach this document."))
+        return fields_valid and not self.has_upload_errors
+
+    def error_list(self) -> list[tuple[str, str]]:
+        """(id to jump to, message) for the summary at the top of the page, in page order."""
+        pairs: list[tuple[str, str]] = []
+        if self.fields.show_errors:
+            pairs += [(bound.focus_id if bound else "", message) for bound, message in self.fields.error_list()]
+        pairs += [(slot.focus_id, f"{slot.label}: {message}") for slot in self.slots for message in slot.errors]
+        return pairs
+
+
+# --- answering the agency, and the public status check ------------------------------------
+
+class AnswerForm(forms.Form):
+    """The text of an answer to the agency; its files are DocumentSlots beside it."""
+
+    text = forms.CharField(
+        label=gettext_lazy("Your answer"), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=gettext_lazy("Write what the agency asked for. Attach new files below if needed."),
+    )
+    expected_state = forms.CharField(widget=forms.HiddenInput)
+    transition = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
+class StatusCheckForm(forms.Form):
+    """A reference and the mobile number the application was filed with."""
+
+    reference = forms.CharField(
+        label=gettext_lazy("Reference number"), max_length=40,
+        help_text=gettext_lazy("As on your receipt, for example MOI-PSP-1405-000123."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "dir": "ltr"}),
+    )
+    phone_number = forms.CharField(
+        label=gettext_lazy("Mobile number"), max_length=30,
+        help_text=gettext_lazy("The number the application was filed with, for example 0700 123 456."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "dir": "ltr"}),
+    )
+
+    def clean_reference(self) -> str:
+        text = str(self.cleaned_data["reference"]).translate(_TO_WESTERN).strip().translate(_SEPARATORS).upper()
+        if not re.match(r"^[A-Z0-9]+(?:-[A-Z0-9]+)+$", text):
+            raise ValidationError(_("Enter the reference as it is printed, for example MOI-PSP-1405-000123."))
+        return text
+
+    def clean_phone_number(self) -> str:
+        return normalize_mobile_number(self.cleaned_data["phone_number"])

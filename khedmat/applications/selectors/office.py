@@ -1,0 +1,371 @@
+"""Reads for the back office: inbox rows with their time-standard countdown, and the file page.
+
+Each list here costs a fixed number of queries whatever its length: holidays are read once
+for all the rows of a page, workflow labels are worked out once per service version.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from khedmat.accounts.models import AGENCY_ROLES, Role, User
+from khedmat.catalog.models import Service
+from khedmat.core.formatting import format_date, format_number
+from khedmat.core.i18n import pick
+from khedmat.core.models import Holiday
+from khedmat.core.workdays import is_working_day
+
+from ..models import Application, ApplicationEvent, Consent, DecisionReason, Document, Message, Note
+from ..workflow import Transition, Workflow
+
+# --- the time standard -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sla:
+    """Where a file stands against its deadline, in words for the inbox and the file page."""
+
+    kind: str  # "closed", "paused", "due_today", "left" or "overdue"
+    days: int
+    text: str
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.kind == "overdue"
+
+
+def holidays_for(dates: Iterable[datetime.date | None], today: datetime.date) -> set[datetime.date]:
+    """The public holidays between today and the furthest of `dates` (one query)."""
+    known = [day for day in dates if day is not None]
+    if not known:
+        return set()
+    start, end = min([*known, today]), max([*known, today])
+    return set(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+
+
+def _working_days_between(start: datetime.date, end: datetime.date, holidays: set[datetime.date]) -> int:
+    """Working days after `start` up to and including `end` (`start` <= `end`)."""
+    count = 0
+    day = start
+    while day < end:
+        day += datetime.timedelta(days=1)
+        if is_working_day(day, holidays):
+            count += 1
+    return count
+
+
+def sla_for(application: Application, *, today: datetime.date, holidays: set[datetime.date]) -> Sla:
+    if application.is_final:
+        return Sla("closed", 0, _("Closed"))
+    if application.clock_paused_on is not None:
+        return Sla("paused", 0, _("Paused: waiting for the applicant"))
+    due = application.due_date
+    if due is None:
+        return Sla("left", 0, "")
+    if due == today:
+        return Sla("due_today", 0, _("Due today"))
+    if due > today:
+        days = _working_days_between(today, due, holidays)
+        if days == 0:  # only weekend days and holidays before the deadline
+            return Sla("due_today", 0, _("Due on the next working day"))
+        return Sla("left", days, ngettext("%(count)s working day left", "%(count)s working days left", days)
+                   % {"count": format_number(days)})
+    days = _working_days_between(due, today, holidays)
+    if days == 0:
+        return Sla("overdue", 0, _("Overdue: the deadline has passed"))
+    return Sla("overdue", days, ngettext("Overdue by %(count)s working day", "Overdue by %(count)s working days", days)
+               % {"count": format_number(days)})
+
+
+# --- workflow labels ------------------------------------------------------------------------
+
+class _Workflows:
+    """Workflows of the service versions met on a page, each parsed once."""
+
+    def __init__(self) -> None:
+        self._by_version: dict[int, Workflow] = {}
+
+    def of(self, application: Application) -> Workflow:
+        version = application.service_version
+        if version.pk not in self._by_version:
+            self._by_version[version.pk] = Workflow.of(version.definition)
+        return self._by_version[version.pk]
+
+    def state_label(self, application: Application, state: str) -> str:
+        workflow = self.of(application)
+        if state == Application.DRAFT:
+            return _("Draft")
+        return workflow.states[state].display_label if state in workflow.states else state
+
+
+def person_name(user: User | None) -> str:
+    """How staff pages name a person: their full name, else their mobile number or username."""
+    if user is None:
+        return ""
+    return user.full_name or user.phone_number or user.username
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboxRow:
+    application: Application
+    service_name: str
+    applicant_name: str  # may be empty: many citizens are known by their mobile number only
+    applicant_phone: str
+    state_label: str
+    assigned_name: str
+    sla: Sla
+
+    @property
+    def is_escalated(self) -> bool:
+        return self.application.escalated_at is not None
+
+
+def inbox_rows(applications: list[Application], *, today: datetime.date | None = None) -> list[InboxRow]:
+    """Inbox rows for a page of `inbox_page` (one query for the holidays, whatever the length)."""
+    today = today or timezone.localdate()
+    holidays = holidays_for((a.due_date for a in applications), today)
+    workflows = _Workflows()
+    return [
+        InboxRow(
+            application=application,
+            service_name=application.service_version.name,
+            applicant_name=application.applicant.full_name,
+            applicant_phone=application.applicant.phone_number or "",
+            state_label=workflows.state_label(application, application.state),
+            assigned_name=person_name(application.assigned_to),
+            sla=sla_for(application, today=today, holidays=holidays),
+        )
+        for application in applications
+    ]
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    services: list[tuple[int, str]]
+    states: list[tuple[str, str]]
+
+
+def inbox_filter_choices(*, agency_id: int) -> FilterChoices:
+    """The agency's services and the states their workflows name, for the inbox filters (one query)."""
+    services = list(Service.objects.filter(agency_id=agency_id, current_version__isnull=False)
+                    .select_related("current_version").order_by("code"))
+    states: dict[str, str] = {}
+    for service in services:
+        workflow = Workflow.of(service.current_version.definition)  # type: ignore[union-attr]
+        for name, state in workflow.states.items():
+            states.setdefault(name, state.display_label)
+    service_choices = sorted(((s.pk, s.name) for s in services), key=lambda choice: choice[1])
+    return FilterChoices(services=service_choices, states=list(states.items()))
+
+
+# --- the file page --------------------------------------------------------------------------
+
+def agency_colleagues(*, agency_id: int) -> list[User]:
+    """The agency's active officers, approvers and administrators: whom a file may be given to."""
+    return list(User.objects.filter(agency_id=agency_id, role__in=sorted(AGENCY_ROLES), is_active=True)
+                .order_by("full_name", "username"))
+
+
+def state_label(application: Application) -> str:
+    """The file's current state, as its workflow names it in the reader's language."""
+    return _Workflows().state_label(application, application.state)
+
+
+def office_application_get(*, officer: User, public_id: uuid.UUID | str) -> Application | None:
+    """The submitted file with this public id, if it belongs to the officer's agency."""
+    if officer.agency_id is None:
+        return None
+    return (Application.objects.exclude(state=Application.DRAFT)
+            .select_related("service", "service_version", "agency", "applicant", "assigned_to", "filed_by", "center")
+            .filter(public_id=public_id, agency_id=officer.agency_id).first())
+
+
+@dataclass(frozen=True)
+class Answer:
+    title: str
+    value: str = ""
+    groups: list[list[Answer]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    document: Document
+    name: str
+    size: str
+    download_url: str | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    event: ApplicationEvent
+    what: str
+    from_label: str
+    to_label: str
+    who: str
+    reason_label: str
+
+
+@dataclass(frozen=True)
+class ActionChoice:
+    transition: Transition
+    label: str
+    needs_reason: bool
+    four_eyes: bool
+
+
+@dataclass
+class FileView:
+    application: Application
+    service_name: str
+    state_label: str
+    sla: Sla
+    answers: list[Answer]
+    documents: list[DocumentRow]
+    history: list[HistoryRow]
+    notes: list[Note]
+    messages: list[Message]
+    actions: list[ActionChoice]
+    colleagues: list[User]
+    consent: Consent | None
+    assigned_to_viewer: bool
+    reason_choices: list[tuple[str, str]]
+
+
+def _text(value: Any) -> str:
+    return pick(value, None) if isinstance(value, dict) else str(value or "")
+
+
+def _title(schema: dict[str, Any], name: str) -> str:
+    return pick({"en": schema.get("title") or name, **(schema.get("x-title") or {})}, None)
+
+
+def _value(schema: dict[str, Any], value: Any) -> str:
+    if value is None or value == "":
+        return _("Not answered")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    enum_titles = schema.get("x-enum-titles") or {}
+    if str(value) in enum_titles:
+        return _text(enum_titles[str(value)])
+    if schema.get("format") == "date" and isinstance(value, str):
+        try:
+            return format_date(datetime.date.fromisoformat(value), with_gregorian=True)
+        except ValueError:
+            return value
+    if isinstance(value, int | float) and schema.get("type") in ("integer", "number"):
+        return format_number(value)
+    if isinstance(value, list):
+        return "، ".join(_value(schema.get("items") or {}, item) for item in value)
+    return str(value)
+
+
+def answers_for(form: dict[str, Any], data: dict[str, Any]) -> list[Answer]:
+    """The submitted answers in the form's order, titled in the reader's language."""
+    answers = []
+    for name, schema in (form.get("properties") or {}).items():
+        value = data.get(name)
+        title = _title(schema, name)
+        if schema.get("type") == "object" and isinstance(value, dict):
+            answers.append(Answer(title, groups=[answers_for(schema, value)]))
+        elif (schema.get("type") == "array" and (schema.get("items") or {}).get("type") == "object"
+              and isinstance(value, list)):
+            groups = [answers_for(schema["items"], item) for item in value if isinstance(item, dict)]
+            answers.append(Answer(title, value="" if groups else _("Not answered"), groups=groups))
+        else:
+            answers.append(Answer(title, _value(schema, value)))
+    return answers
+
+
+def document_download_url(application: Application, document: Document) -> str | None:
+    """The checked, audited download view of the citizen side, if it is installed."""
+    try:
+        return reverse("applications:document_download",
+                       kwargs={"public_id": application.public_id, "document_id": document.public_id})
+    except NoReverseMatch:
+        return None
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return _("%(size)s MB") % {"size": format_number(round(size / (1024 * 1024), 1))}
+    return _("%(size)s KB") % {"size": format_number(max(1, round(size / 1024)))}
+
+
+def _role_label(role: str) -> str:
+    if role == "system":
+        return _("The platform")
+    return str(Role(role).label) if role in Role.values else role
+
+
+def office_file(*, application: Application, viewer: User, workflow_role: str | None) -> FileView:
+    """Everything the file page shows to `viewer`, a member of the responsible agency's staff."""
+    version = application.service_version
+    definition = version.definition
+    workflows = _Workflows()
+    workflow = workflows.of(application)
+    today = timezone.localdate()
+    sla = sla_for(application, today=today, holidays=holidays_for([application.due_date], today))
+
+    documents_by_code = {doc["code"]: doc for doc in definition.get("required_documents") or []}
+    documents = [
+        DocumentRow(
+            document=document,
+            name=_text(documents_by_code[document.document_code]["name"])
+            if document.document_code in documents_by_code else document.document_code,
+            size=_size(document.size),
+            download_url=document_download_url(application, document),
+        )
+        for document in application.documents.order_by("uploaded_at", "id")
+    ]
+
+    transitions = {t.name: t for t in workflow.transitions}
+    history = []
+    for event in application.events.select_related("actor").order_by("occurred_at", "id"):
+        step = transitions.get(event.transition)
+        what = step.display_label if step else event.transition
+        if event.transition == "submit":
+            what = _("Submitted")
+        who_role = _("Applicant") if event.actor_id == application.applicant_id else _role_label(event.actor_role)
+        who = f"{person_name(event.actor)} ({who_role})" if event.actor else who_role
+        history.append(HistoryRow(
+            event=event, what=what, who=who,
+            from_label=workflows.state_label(application, event.from_state),
+            to_label=workflows.state_label(application, event.to_state),
+            reason_label=str(DecisionReason(event.reason_code).label) if event.reason_code else "",
+        ))
+
+    actions = [
+        ActionChoice(transition=t, label=t.display_label, needs_reason=t.needs_reason, four_eyes=t.four_eyes)
+        for t in (workflow.available(application.state, workflow_role) if workflow_role else [])
+    ]
+    colleagues = agency_colleagues(agency_id=application.agency_id)
+    messages = list(application.messages.select_related("author").prefetch_related(
+        Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id"))))
+    return FileView(
+        application=application,
+        service_name=version.name,
+        state_label=workflows.state_label(application, application.state),
+        sla=sla,
+        answers=answers_for(definition.get("form") or {}, application.data or {}),
+        documents=documents,
+        history=history,
+        notes=list(application.notes.select_related("author")),
+        messages=messages,
+        actions=actions,
+        colleagues=colleagues,
+        consent=Consent.objects.filter(application=application).first() if application.filed_by_id else None,
+        assigned_to_viewer=application.assigned_to_id == viewer.pk,
+        reason_choices=[(code, str(label)) for code, label in DecisionReason.choices],
+    )

@@ -1,0 +1,49 @@
+"""A citizen's draft with its documents: saved together, resumed later, or thrown away."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from khedmat.accounts.models import User
+from khedmat.catalog.models import Service
+
+from ..models import Application, ApplicationEvent, Document
+from ..uploads import CheckedUpload
+from .core import ApplicationError, application_draft_save
+from .documents import document_delete, document_store, files_removed_on_failure
+
+
+@transaction.atomic
+def application_draft_store(*, applicant: User, service: Service, data: dict[str, Any],
+                            application: Application | None = None,
+                            uploads: list[tuple[str, CheckedUpload]] | None = None,
+                            remove_documents: list[Document] | None = None) -> Application:
+    """Save the answers given so far and the files just uploaded (each replacing the earlier
+    file for the same document); create the draft if there is none yet."""
+    if application is not None and application.applicant_id != applicant.pk:
+        raise ApplicationError(_("You may not change this file."), code="forbidden")
+    with files_removed_on_failure() as written:
+        draft = application_draft_save(applicant=applicant, service=service, data=data, application=application)
+        for document in remove_documents or []:
+            if document.application_id == draft.pk and document.message_id is None:
+                document_delete(document)
+        for code, upload in uploads or []:
+            document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
+                           written=written)
+    return draft
+
+
+@transaction.atomic
+def application_draft_discard(*, applicant: User, application: Application) -> None:
+    """Delete a draft and its files; a submitted application is never deleted."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if locked.applicant_id != applicant.pk:
+        raise ApplicationError(_("You may not change this file."), code="forbidden")
+    if not locked.is_draft or ApplicationEvent.objects.filter(application=locked).exists():
+        raise ApplicationError(_("A submitted application cannot be deleted."), code="not_draft")
+    for document in locked.documents.all():
+        document_delete(document)
+    locked.delete()

@@ -1,0 +1,276 @@
+"""The back office's writes: opening a file, claiming and assigning it, notes, messages to
+the applicant, taking a workflow step from the file page, and escalating overdue files."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
+
+from khedmat.accounts.models import AGENCY_ROLES, Role, User
+from khedmat.audit.services import audit_record
+from khedmat.notifications.services import sms_send
+
+from ..models import Application, DecisionReason, Message, Note
+from ..workflow import Workflow
+from .core import ApplicationError, application_transition
+
+# Stored in English in the audit trail; pages translate it when they show it.
+REASON_WORKING_THE_FILE = gettext_noop("Working the file")
+NOTE_MAX_LENGTH = 5000
+MESSAGE_MAX_LENGTH = 2000
+_ESCALATION_SMS_REFERENCES = 5
+
+
+def _agency_staff_of(user: User | None, application: Application) -> bool:
+    return bool(user is not None and user.is_active and user.role in AGENCY_ROLES
+                and user.agency_id is not None and user.agency_id == application.agency_id)
+
+
+def _locked(application: Application) -> Application:
+    return Application.objects.select_for_update().select_related("assigned_to").get(pk=application.pk)
+
+
+def _require_staff(actor: User, application: Application) -> None:
+    if not _agency_staff_of(actor, application):
+        raise ApplicationError(_("You may not act on this file."), code="forbidden")
+
+
+def _require_open(application: Application) -> None:
+    if application.is_final:
+        raise ApplicationError(_("This file is closed."), code="closed")
+    if application.is_draft:
+        raise ApplicationError(_("This application has not been submitted."), code="not_submitted")
+
+
+# --- opening a file ----------------------------------------------------------------------
+
+def application_file_open(*, application: Application, actor: User, request: HttpRequest | None = None,
+                          reason: str = REASON_WORKING_THE_FILE) -> None:
+    """Record that a member of staff opened the file: the applicant sees it on their own file."""
+    audit_record(
+        action="applications.file_opened", target_type="application",
+        target_id=application.reference or application.public_id, actor=actor, subject=application.applicant,
+        reason=reason, request=request,
+        data={"assigned_to_other": application.assigned_to_id not in (None, actor.pk)},
+    )
+
+
+# --- assignment ---------------------------------------------------------------------------
+
+@transaction.atomic
+def application_claim(*, application: Application, officer: User, request: HttpRequest | None = None) -> Application:
+    """Assign the file to `officer` themselves; refused if a colleague holds it."""
+    locked = _locked(application)
+    _require_staff(officer, locked)
+    _require_open(locked)
+    if locked.assigned_to_id == officer.pk:
+        return locked
+    if locked.assigned_to_id is not None:
+        raise ApplicationError(
+            _("%(name)s took this file a moment ago. Ask them, or assign it from the file page.")
+            % {"name": _staff_name(locked.assigned_to)}, code="taken")
+    return _assign(locked, assignee=officer, actor=officer, action="applications.claimed", request=request)
+
+
+@transaction.atomic
+def application_assign(*, application: Application, actor: User, assignee: User,
+                       request: HttpRequest | None = None) -> Application:
+    """Give the file to a colleague of the same agency (or take it over)."""
+    locked = _locked(application)
+    _require_staff(actor, locked)
+    _require_open(locked)
+    if not _agency_staff_of(assignee, locked):
+        raise ApplicationError(_("Choose a colleague of this agency."), code="bad_assignee")
+    if locked.assigned_to_id == assignee.pk:
+        return locked
+    return _assign(locked, assignee=assignee, actor=actor, action="applications.assigned", request=request)
+
+
+@transaction.atomic
+def application_release(*, application: Application, actor: User, request: HttpRequest | None = None) -> Application:
+    """Put the file back in the agency's unassigned pile."""
+    locked = _locked(application)
+    _require_staff(actor, locked)
+    if locked.assigned_to_id is None:
+        return locked
+    if locked.assigned_to_id != actor.pk and actor.role != Role.AGENCY_ADMIN:
+        raise ApplicationError(
+            _("Only %(name)s or an agency administrator can release this file.")
+            % {"name": _staff_name(locked.assigned_to)}, code="not_yours")
+    return _assign(locked, assignee=None, actor=actor, action="applications.released", request=request)
+
+
+def _assign(locked: Application, *, assignee: User | None, actor: User, action: str,
+            request: HttpRequest | None) -> Application:
+    previous = locked.assigned_to_id
+    locked.assigned_to = assignee
+    locked.save(update_fields=["assigned_to", "updated_at"])
+    audit_record(action=action, target_type="application", target_id=locked.reference, actor=actor,
+                 request=request, data={"from": previous, "to": assignee.pk if assignee else None})
+    return locked
+
+
+def _staff_name(user: User | None) -> str:
+    return (user.full_name or user.username) if user is not None else ""
+
+
+# --- notes and messages ---------------------------------------------------------------------
+
+def _clean_text(text: str, *, limit: int, empty: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError(empty, code="empty")
+    if len(text) > limit:
+        raise ApplicationError(
+            _("Write at most %(limit)s characters.") % {"limit": limit}, code="too_long")
+    return text
+
+
+@transaction.atomic
+def note_add(*, application: Application, author: User, text: str, request: HttpRequest | None = None) -> Note:
+    """An internal note on the file, for colleagues only: never shown to the applicant."""
+    _require_staff(author, application)
+    text = _clean_text(text, limit=NOTE_MAX_LENGTH, empty=_("Write the note."))
+    note = Note.objects.create(application=application, author=author, text=text)
+    # No subject: the note is the agency's, and its text stays out of the trail.
+    audit_record(action="applications.note_added", target_type="application", target_id=application.reference,
+                 actor=author, request=request, data={"note": note.pk})
+    return note
+
+
+@transaction.atomic
+def message_to_applicant(*, application: Application, author: User, text: str,
+                         request: HttpRequest | None = None) -> Message:
+    """Write to the applicant: they read it on their file and get an SMS saying so."""
+    _require_staff(author, application)
+    if application.is_draft:
+        raise ApplicationError(_("This application has not been submitted."), code="not_submitted")
+    text = _clean_text(text, limit=MESSAGE_MAX_LENGTH, empty=_("Write the message."))
+    return _message_create(application=application, author=author, text=text, request=request)
+
+
+def _message_create(*, application: Application, author: User, text: str,
+                    request: HttpRequest | None) -> Message:
+    message = Message.objects.create(application=application, author=author,
+                                     direction=Message.Direction.TO_APPLICANT, text=text)
+    audit_record(action="applications.message_sent", target_type="application", target_id=application.reference,
+                 actor=author, subject=application.applicant, request=request, data={"message": message.pk})
+    applicant = application.applicant
+    if applicant.phone_number:
+        reference = application.reference
+        phone = applicant.phone_number
+        language = applicant.preferred_language
+
+        def notify() -> None:
+            with translation.override(language):
+                body = _("Asan Khedmat: the agency wrote to you about application %(reference)s. "
+                         "Read it under My applications.") % {"reference": reference}
+            sms_send(to=phone, body=body, purpose="application_message")
+
+        transaction.on_commit(notify)
+    return message
+
+
+# --- a workflow step from the file page ----------------------------------------------------
+
+@transaction.atomic
+def application_act(*, application: Application, actor: User, transition: str, expected_state: str,
+                    reason_code: str = "", reason_text: str = "", request: HttpRequest | None = None) -> Application:
+    """Take a workflow step as an officer (see `application_transition`).
+
+    A step into a state where the file waits for the applicant (a request for more
+    information) is also a message to them: the reason given is that message, written once.
+    """
+    reason_text = (reason_text or "").strip()
+    moved = application_transition(application=application, actor=actor, transition=transition,
+                                   expected_state=expected_state, reason_code=reason_code,
+                                   reason_text=reason_text, request=request)
+    workflow = Workflow.of(moved.service_version.definition)
+    if workflow.state(moved.state).pauses_clock and (reason_text or reason_code):
+        text = reason_text
+        if not text:  # only a reason from the list: write it in the applicant's language
+            with translation.override(moved.applicant.preferred_language):
+                text = str(DecisionReason(reason_code).label)
+        _message_create(application=moved, author=actor, text=text, request=request)
+    return moved
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+def _overdue_to_escalate(*, today: datetime.date) -> list[tuple[int, int]]:
+    """(id, agency id) of open, running (not paused), overdue files not escalated yet."""
+    return list(
+        Application.objects.filter(is_final=False, due_date__lt=today, clock_paused_on__isnull=True,
+                                   escalated_at__isnull=True)
+        .exclude(state=Application.DRAFT).order_by("agency_id", "due_date", "id").values_list("id", "agency_id")
+    )
+
+
+def applications_escalate_overdue(*, today: datetime.date | None = None) -> list[Application]:
+    """Flag every overdue file once and tell its agency's administrators by SMS.
+
+    Idempotent: a file is escalated once (`escalated_at`), so running it again notifies
+    nobody twice. One transaction and one SMS per administrator per agency and run.
+    """
+    today = today or timezone.localdate()
+    by_agency: dict[int, list[int]] = defaultdict(list)
+    for pk, agency_id in _overdue_to_escalate(today=today):
+        by_agency[agency_id].append(pk)
+    escalated: list[Application] = []
+    for agency_id, ids in by_agency.items():
+        escalated.extend(_escalate_agency(agency_id=agency_id, ids=ids, today=today))
+    return escalated
+
+
+@transaction.atomic
+def _escalate_agency(*, agency_id: int, ids: list[int], today: datetime.date) -> list[Application]:
+    files = list(
+        Application.objects.select_for_update().select_related("applicant")
+        .filter(pk__in=ids, agency_id=agency_id, escalated_at__isnull=True, is_final=False,
+                clock_paused_on__isnull=True, due_date__lt=today)
+        .order_by("due_date", "id")
+    )
+    if not files:
+        return []
+    supervisors = list(User.objects.filter(agency_id=agency_id, role=Role.AGENCY_ADMIN, is_active=True)
+                       .order_by("pk"))
+    notified = [user.pk for user in supervisors if user.phone_number]
+    now = timezone.now()
+    for application in files:
+        application.escalated_at = now
+        application.save(update_fields=["escalated_at", "updated_at"])
+        audit_record(action="applications.escalated", target_type="application", target_id=application.reference,
+                     subject=application.applicant,
+                     data={"due_date": application.due_date.isoformat(), "notified": notified})
+    references = [application.reference or "" for application in files]
+    for supervisor in supervisors:
+        if supervisor.phone_number:
+            _notify_supervisor(supervisor, references)
+    return files
+
+
+def _notify_supervisor(supervisor: User, references: list[str]) -> None:
+    phone = supervisor.phone_number or ""
+    language = supervisor.preferred_language
+
+    def send() -> None:
+        with translation.override(language):
+            shown = ", ".join(references[:_ESCALATION_SMS_REFERENCES])
+            more = len(references) - _ESCALATION_SMS_REFERENCES
+            body = ngettext(
+                "Asan Khedmat: %(count)s file of your agency passed its time standard: %(references)s.",
+                "Asan Khedmat: %(count)s files of your agency passed their time standard: %(references)s.",
+                len(references),
+            ) % {"count": len(references), "references": shown}
+            if more > 0:
+                body = body + " " + ngettext("And %(count)s more in the inbox.", "And %(count)s more in the inbox.",
+                                             more) % {"count": more}
+        sms_send(to=phone, body=body, purpose="applications_escalation")
+
+    transaction.on_commit(send)

@@ -1,0 +1,139 @@
+"""“Who opened my file”: the citizen sees each look at their file by role and office, never by name."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from khedmat.accounts.models import Role, User
+from khedmat.accounts.services import staff_user_create
+from khedmat.applications.models import Application
+from khedmat.applications.selectors.access_log import access_events
+from khedmat.applications.services import application_draft_save, application_submit, application_transition
+from khedmat.audit.services import audit_record
+from khedmat.catalog.models import Agency, Service
+from khedmat.centers.models import Center
+from khedmat.centers.services import center_offer_services, center_upsert
+
+from .conftest import PASSPORT_ANSWERS
+
+
+@pytest.fixture
+def named_officer(moi: Agency) -> User:
+    return staff_user_create(username="karimi", password="pass-for-tests-1", role=Role.OFFICER, agency=moi,
+                             full_name="Farid Karimi")
+
+
+@pytest.fixture
+def submitted(passport: Service, citizen: User) -> Application:
+    draft = application_draft_save(applicant=citizen, service=passport, data=PASSPORT_ANSWERS)
+    return application_submit(application=draft, idempotency_key="access-log-1", actor=citizen)
+
+
+def _open_file(application: Application, officer: User) -> None:
+    """What the back office records when an officer opens a file."""
+    audit_record(action="applications.file_opened", target_type="application", target_id=application.reference,
+                 actor=officer, subject=application.applicant, reason="Working the file")
+
+
+def _citizen_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_an_officers_opening_shows_role_and_agency_not_the_name(submitted: Application, named_officer: User,
+                                                                 citizen: User) -> None:
+    _open_file(submitted, named_officer)
+    page = _citizen_client(citizen).get(
+        reverse("applications:access_log", kwargs={"public_id": submitted.public_id}))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Agency officer" in text
+    assert "Ministry of Interior Affairs" in text
+    assert "Opened your file" in text
+    assert "Working the file" in text
+    assert "Karimi" not in text and "karimi" not in text
+
+
+def test_events_are_newest_first_and_in_plain_words(submitted: Application, named_officer: User,
+                                                    approver: User) -> None:
+    _open_file(submitted, named_officer)
+    application_transition(application=submitted, actor=named_officer, transition="start_review",
+                           expected_state="submitted")
+    audit_record(action="applications.document_downloaded", target_type="application",
+                 target_id=submitted.reference, actor=approver, subject=submitted.applicant)
+    entries = access_events(submitted)
+    assert [entry.what for entry in entries] == [
+        "downloaded a document from your file", "started reviewing the file", "opened your file",
+        "submitted the application",
+    ]
+    assert entries[0].who == "Agency approver"
+    assert entries[-1].who == "You" and entries[-1].where == ""
+
+
+def test_a_step_the_service_names_itself_is_told_by_the_state_it_led_to(submitted: Application,
+                                                                         named_officer: User) -> None:
+    audit_record(action="applications.send_to_archive", target_type="application", target_id=submitted.reference,
+                 actor=named_officer, subject=submitted.applicant, data={"from": "submitted", "to": "in_review"})
+    assert access_events(submitted)[0].what == "moved the file to “In review”"
+
+
+def test_only_this_files_events_of_this_applicant_are_listed(passport: Service, submitted: Application,
+                                                              other_citizen: User, named_officer: User) -> None:
+    other_draft = application_draft_save(applicant=other_citizen, service=passport, data=PASSPORT_ANSWERS)
+    other = application_submit(application=other_draft, idempotency_key="other", actor=other_citizen)
+    _open_file(other, named_officer)
+    assert [entry.what for entry in access_events(submitted)] == ["submitted the application"]
+
+
+def test_the_record_costs_a_fixed_number_of_queries(submitted: Application, named_officer: User,
+                                                    foreign_officer: User, django_assert_max_num_queries) -> None:
+    for _ in range(5):
+        _open_file(submitted, named_officer)
+        _open_file(submitted, foreign_officer)
+    application = Application.objects.select_related("service_version").get(pk=submitted.pk)
+    with django_assert_max_num_queries(2):  # the events, the agencies they name
+        entries = access_events(application)
+    assert {entry.where for entry in entries if not entry.by_applicant} == {
+        "Ministry of Interior Affairs", "Ministry of Finance"}
+
+
+def test_a_citizen_cannot_see_another_citizens_access_record(submitted: Application, other_citizen: User,
+                                                              named_officer: User) -> None:
+    _open_file(submitted, named_officer)
+    url = reverse("applications:access_log", kwargs={"public_id": submitted.public_id})
+    assert _citizen_client(other_citizen).get(url).status_code == 404
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and reverse("accounts:login") in anonymous["Location"]
+
+
+def test_the_access_record_is_shown_in_dari_with_solar_hijri_dates(submitted: Application, named_officer: User,
+                                                                    citizen: User) -> None:
+    _open_file(submitted, named_officer)
+    page = _citizen_client(citizen).get(
+        reverse("applications:access_log", kwargs={"public_id": submitted.public_id}).replace("/en/", "/fa/"))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "وزارت امور داخله" in text
+    assert "۱۴" in text  # the year, in Eastern digits
+
+
+def test_a_file_filed_at_a_center_says_so(passport: Service, citizen: User) -> None:
+    names = {"en": "Kabul Center", "fa": "مرکز کابل", "ps": "د کابل مرکز"}
+    center: Center = center_upsert(code="KBL", slug="kabul", name=names, city=names, address=names,
+                                   opens_at=time(8), closes_at=time(16))
+    center_offer_services(center=center, services=[passport])
+    operator = staff_user_create(username="operator.kbl", password="pass-for-tests-1", role=Role.OPERATOR,
+                                 center=center, full_name="Nadia Operator")
+    draft = application_draft_save(applicant=citizen, service=passport, data=PASSPORT_ANSWERS, filed_by=operator,
+                                   channel="center")
+    application = application_submit(application=draft, idempotency_key="center-1", actor=operator)
+    page = _citizen_client(citizen).get(
+        reverse("applications:access_log", kwargs={"public_id": application.public_id}))
+    text = page.content.decode()
+    assert "Filed on your behalf by a center operator of Kabul Center" in text
+    assert "Center operator" in text and "Nadia" not in text

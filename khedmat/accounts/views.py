@@ -28,7 +28,7 @@ from khedmat.core.ratelimit import client_ip
 
 from . import selectors, services
 from .forms import CitizenProfileForm, PhoneCodeForm, PhoneForm, StaffLoginForm, TotpForm
-from .models import User
+from .models import Role, User
 from .phone import display_mobile_number
 from .qr import qr_svg_data_uri, totp_secret_for_people
 
@@ -208,6 +208,11 @@ def logout(request: HttpRequest) -> HttpResponse:
 # --- Staff ------------------------------------------------------------------------------
 
 def _staff_home(user: User) -> str:
+    """Where staff land after signing in: the inbox for agency staff, the admin for administrators."""
+    if user.role in (Role.OFFICER, Role.APPROVER):
+        return reverse("applications:office_inbox")
+    if user.role == Role.OPERATOR:
+        return reverse("applications:assisted_start")
     return reverse("admin:index") if user.is_staff else reverse("accounts:profile")
 
 

@@ -67,7 +67,7 @@ def staff_required(view: View) -> View:
     """Any staff role, signed in, second factor given when the role demands it."""
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
+        user: Any = request.user
         if not _active(user):
             return _to_sign_in(request)
         if user.role not in STAFF_ROLES:
@@ -86,7 +86,7 @@ def agency_staff_required(view: View) -> View:
     """
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
+        user: Any = request.user
         if not _active(user):
             return _to_sign_in(request)
         if user.role not in AGENCY_ROLES or user.agency_id is None:

@@ -23,7 +23,7 @@ from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.core.formatting import format_number
 from khedmat.core.i18n import pick
 
-from .formschema import SchemaForm, parse_row_path
+from .formschema import BoundField, SchemaForm, parse_row_path
 from .models import Application, Document
 from .services.documents import OTHER_DOCUMENT
 from .uploads import (
@@ -162,7 +162,7 @@ class ApplicationForm:
             path = parse_row_path(str(post_data.get(self.action, "")))
             if path is not None:
                 row_action = ("add" if self.action == "add_row" else "remove", path)
-        self.fields = SchemaForm(definition["form"], language=language, post=post,
+        self.schema_form = SchemaForm(definition["form"], language=language, post=post,
                                  data=draft.data if (draft is not None and post is None) else None,
                                  row_action=row_action)
         self.slots = document_slots(definition)
@@ -181,16 +181,17 @@ class ApplicationForm:
         return action if action in ("save", "submit") else "save"
 
     @property
-    def changes_rows(self) -> bool:
-        return self.action in ("add_row", "remove_row")
+    def questions(self) -> list[BoundField]:
+        """The form's top-level fields, in the order of the schema."""
+        return self.schema_form.fields
 
     @property
     def draft_data(self) -> dict[str, Any]:
-        return self.fields.draft_data
+        return self.schema_form.draft_data
 
     @property
     def cleaned_data(self) -> dict[str, Any]:
-        return self.fields.cleaned_data
+        return self.schema_form.cleaned_data
 
     def documents_to_remove(self, draft: Application | None) -> list[Document]:
         if draft is None or not self.remove_document_id:
@@ -212,7 +213,7 @@ class ApplicationForm:
 
     def is_valid(self) -> bool:
         """Every answer right and every required document kept (call after storing uploads)."""
-        fields_valid = self.fields.is_valid()
+        fields_valid = self.schema_form.is_valid()
         for slot in self.slots:
             if slot.required and not slot.existing and not slot.errors:
                 slot.errors.append(_("Attach this document."))
@@ -221,8 +222,9 @@ class ApplicationForm:
     def error_list(self) -> list[tuple[str, str]]:
         """(id to jump to, message) for the summary at the top of the page, in page order."""
         pairs: list[tuple[str, str]] = []
-        if self.fields.show_errors:
-            pairs += [(bound.focus_id if bound else "", message) for bound, message in self.fields.error_list()]
+        if self.schema_form.show_errors:
+            pairs += [(bound.focus_id, f"{bound.label}: {message}") if bound is not None else ("", message)
+                      for bound, message in self.schema_form.error_list()]
         pairs += [(slot.focus_id, f"{slot.label}: {message}") for slot in self.slots for message in slot.errors]
         return pairs
 
@@ -241,6 +243,11 @@ class AnswerForm(forms.Form):
     transition = forms.CharField(widget=forms.HiddenInput, required=False)
 
 
+def normalize_reference(text: str) -> str:
+    """A reference as printed (MOI-PSP-1405-000123), whatever digits and dashes were typed."""
+    return " ".join(str(text).translate(_TO_WESTERN).split()).translate(_SEPARATORS).upper()[:40]
+
+
 class StatusCheckForm(forms.Form):
     """A reference and the mobile number the application was filed with."""
 
@@ -256,7 +263,7 @@ class StatusCheckForm(forms.Form):
     )
 
     def clean_reference(self) -> str:
-        text = str(self.cleaned_data["reference"]).translate(_TO_WESTERN).strip().translate(_SEPARATORS).upper()
+        text = normalize_reference(self.cleaned_data["reference"])
         if not re.match(r"^[A-Z0-9]+(?:-[A-Z0-9]+)+$", text):
             raise ValidationError(_("Enter the reference as it is printed, for example MOI-PSP-1405-000123."))
         return text

@@ -299,6 +299,8 @@ class BoundField:
     can_add: bool = False
     can_remove: bool = False
     max_length: int | None = None
+    # Errors found while reading, shown only once the form is checked (SchemaForm.is_valid).
+    pending_errors: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -453,6 +455,8 @@ class _Binder:
         elif kind == "boolean":
             bound.choices = [Choice("yes", _("Yes"), f"{bound.id}-yes", bound.raw == "yes"),
                              Choice("no", _("No"), f"{bound.id}-no", bound.raw == "no")]
+        elif kind == "date":
+            bound.choices = month_choices(self.language, bound.month)
         elif kind == "checkboxes":
             items = schema.get("items") or {}
             picked = set(bound.raw) if isinstance(bound.raw, list) else set()
@@ -705,6 +709,8 @@ class SchemaForm:
         self._binder = _Binder(language)
         self.root = self._binder.bind(schema, raw, (), PREFIX, True, label="-")
         _require(self.root, self._binder, active=True)
+        for bound in self.all_fields():
+            bound.pending_errors, bound.errors = bound.errors, []
         self.show_errors = False
         self.non_field_errors: list[str] = []
         self._checked = False
@@ -732,15 +738,14 @@ class SchemaForm:
         self.show_errors = True
         if not self._checked:
             self._checked = True
+            for bound in self.all_fields():
+                bound.errors, bound.pending_errors = [*bound.pending_errors, *bound.errors], []
             if not self.has_field_errors():
                 self._schema_check()
         return not (self.has_field_errors() or self.non_field_errors)
 
     def has_field_errors(self) -> bool:
-        return any(bound.errors for bound in self.all_fields())
-
-    def hide_errors(self) -> None:
-        self.show_errors = False
+        return any(bound.errors or bound.pending_errors for bound in self.all_fields())
 
     def error_list(self) -> list[tuple[BoundField | None, str]]:
         """(field, message) pairs in page order, for the summary at the top of the page."""

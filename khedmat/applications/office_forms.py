@@ -27,8 +27,8 @@ class InboxFilterForm(forms.Form):
 
     def __init__(self, *args: Any, choices: FilterChoices, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", _("All services")), *choices.services]
-        self.fields["state"].choices = [("", _("Any state")), *choices.states]
+        self.fields["service"].choices = [("", _("All services")), *choices.services]  # type: ignore[attr-defined]
+        self.fields["state"].choices = [("", _("Any state")), *choices.states]  # type: ignore[attr-defined]
 
     def filters(self) -> InboxFilters:
         """The filters asked for; a field with a bad value is left out (and shown as an error)."""

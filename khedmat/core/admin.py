@@ -1,4 +1,4 @@
-"""Plumbing shared by the domain apps' admin classes (this module registers no model)."""
+"""Plumbing shared by the domain apps' admin classes, and the holiday calendar's admin."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
+
+from .models import Holiday
 
 
 class ScopedModelAdmin(admin.ModelAdmin):
@@ -37,3 +39,13 @@ class ScopedModelAdmin(admin.ModelAdmin):
                     extra_context: dict[str, Any] | None = None) -> HttpResponse:
         self.object_or_404(request, object_id)
         return super().delete_view(request, object_id, extra_context)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """Public holidays: every time standard and appointment calendar counts them out.
+    Only platform administrators (superusers) may change them."""
+
+    list_display = ("date", "name_en", "name_fa", "name_ps")
+    date_hierarchy = "date"
+    search_fields = ("name_en", "name_fa", "name_ps")

@@ -86,7 +86,7 @@ def test_staff_without_an_authenticator_set_one_up_at_first_sign_in(client: Clie
     assert client.get(SECOND_FACTOR)["Location"] == ENROL
 
     response = client.post(ENROL, {"code": current_totp(device)})
-    assert response["Location"] == "/en/account/", "an officer has no admin site to go to"
+    assert response["Location"] == "/en/office/", "an officer lands in the back office inbox"
     device.refresh_from_db()
     assert device.confirmed
     assert signed_in_user_id(client) == str(user.pk)
@@ -130,7 +130,7 @@ def test_the_staff_sign_in_keeps_where_the_person_was_going(client: Client, agen
 
 def test_an_operator_signs_in_with_a_password_only(client: Client, operator: User) -> None:
     response = give_password(client, "operator.kbl")
-    assert response["Location"] == "/en/account/"
+    assert response["Location"] == "/en/center/assist/", "an operator lands on the assisted-application page"
     assert signed_in_user_id(client) == str(operator.pk)
     profile = client.get("/en/account/").content.decode()
     assert "Center operator" in profile

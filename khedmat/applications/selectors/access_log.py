@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,7 @@ from khedmat.audit.selectors import audit_events_about
 from khedmat.catalog.models import Agency
 from khedmat.centers.models import Center
 
-from ..models import Application
+from ..models import Application, Document
 from ..workflow import Workflow
 
 # What each recorded action means to the applicant. A workflow step missing here is
@@ -79,15 +80,20 @@ class AccessEntry:
 def access_events(application: Application, *, limit: int | None = None) -> list[AccessEntry]:
     """What was done with `application`, newest first, as its applicant may read it.
 
-    A fixed number of queries whatever the number of events: the events, then the
-    agencies and the centers they name (looked up by code).
+    A fixed number of queries whatever the number of events: the file's documents (a
+    download is recorded against the document), the events, then the agencies and the
+    centers they name (looked up by code).
     """
     targets = [str(application.public_id)]
     if application.reference:
         targets.append(application.reference)
+    # A download is recorded against the document itself.
+    documents = [str(public_id) for public_id in
+                 Document.objects.filter(application=application).values_list("public_id", flat=True)]
     events_query = (
         audit_events_about(subject=application.applicant_id)
-        .filter(target_type="application", target_id__in=targets)
+        .filter(Q(target_type="application", target_id__in=targets)
+                | Q(target_type="document", target_id__in=documents))
         .only("occurred_at", "actor_id", "actor_role", "actor_agency_code", "action", "reason", "data")
     )
     events = list(events_query[:limit] if limit else events_query)

@@ -55,6 +55,8 @@ def decode_cursor(cursor: str) -> tuple[datetime.date, int] | None:
 
 def inbox_queryset(*, officer: User, filters: InboxFilters) -> QuerySet[Application]:
     """The officer's agency's submitted files matching the filters, in deadline order."""
+    if officer.agency_id is None:
+        return Application.objects.none()
     files = Application.objects.filter(agency_id=officer.agency_id).exclude(state=Application.DRAFT)
     if not filters.include_closed:
         files = files.filter(is_final=False)

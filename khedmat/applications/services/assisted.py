@@ -35,8 +35,9 @@ from khedmat.core.ratelimit import Throttle
 from khedmat.notifications.services import sms_send
 
 from ..models import Application, Channel, Consent, Document
-from ..uploads import DEFAULT_MAX_SIZE_MB, UploadRefused, megabytes, upload_check
+from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, UploadRefused, megabytes, upload_check
 from .core import ApplicationError, application_draft_save, application_submit
+from .documents import document_delete, document_store, files_removed_on_failure
 
 CONSENT_FORM_CODE = "consent_form"
 CONSENT_FORM_MAX_SIZE_MB = DEFAULT_MAX_SIZE_MB
@@ -123,11 +124,23 @@ def assisted_application_start(*, operator: User, phone_number: str, service: Se
     return application
 
 
-def assisted_answers_save(*, operator: User, application: Application, data: dict[str, Any]) -> Application:
-    """Keep the answers the operator typed (already checked by the service's form)."""
+@transaction.atomic
+def assisted_answers_save(*, operator: User, application: Application, data: dict[str, Any],
+                          uploads: list[tuple[str, CheckedUpload]] | None = None,
+                          remove_documents: list[Document] | None = None) -> Application:
+    """Keep the answers the operator typed so far and the files they scanned (each replacing the
+    earlier file for the same document), as the citizen's own draft page does."""
     _check_draft(operator, application)
-    return application_draft_save(applicant=application.applicant, service=application.service, data=data,
-                                  application=application)
+    with files_removed_on_failure() as written:
+        draft = application_draft_save(applicant=application.applicant, service=application.service, data=data,
+                                       application=application)
+        for document in remove_documents or []:
+            if document.application_id == draft.pk and document.message_id is None:
+                document_delete(document)
+        for code, upload in uploads or []:
+            document_store(application=draft, document_code=code, upload=upload, uploaded_by=operator,
+                           written=written)
+    return draft
 
 
 # --- consent by a one-time code -------------------------------------------------------------
@@ -252,17 +265,9 @@ def assisted_submit_with_signed_form(*, operator: User, application: Application
         checked = upload_check(upload, max_bytes=megabytes(CONSENT_FORM_MAX_SIZE_MB))
     except UploadRefused as error:
         raise ApplicationError(error.message, code=error.code) from error
-    with transaction.atomic():
-        document = Document(
-            application=application, document_code=CONSENT_FORM_CODE, original_name=checked.original_name,
-            content_type=checked.content_type, size=checked.size, sha256=checked.sha256, uploaded_by=operator,
-        )
-        document.file.save("consent", checked.file, save=False)  # the storage gives it a generated name
-        document.save()
-        audit_record(action="applications.document_uploaded", target_type="application",
-                     target_id=application.public_id, actor=operator, subject=application.applicant,
-                     request=request, data={"document_code": CONSENT_FORM_CODE, "sha256": checked.sha256,
-                                            "center": operator.center.code if operator.center else ""})
+    with transaction.atomic(), files_removed_on_failure() as written:
+        document = document_store(application=application, document_code=CONSENT_FORM_CODE, upload=checked,
+                                  uploaded_by=operator, written=written)
         return _submit_with_consent(operator=operator, application=application,
                                     method=Consent.Method.SIGNED_FORM, signed_form=document,
                                     idempotency_key=idempotency_key, request=request)
@@ -300,6 +305,7 @@ def _submit_with_consent(*, operator: User, application: Application, method: st
     if created:
         audit_record(action="applications.consent_recorded", target_type="application",
                      target_id=application.public_id, actor=operator, subject=application.applicant,
-                     request=request, data={"method": method, "center": center.code})
+                     request=request, data={"method": method, "center": center.code,
+                                            **({"sha256": signed_form.sha256} if signed_form else {})})
     return application_submit(application=application, idempotency_key=idempotency_key, actor=operator,
                               request=request)

@@ -247,7 +247,7 @@ def _escalate_agency(*, agency_id: int, ids: list[int], today: datetime.date) ->
         application.save(update_fields=["escalated_at", "updated_at"])
         audit_record(action="applications.escalated", target_type="application", target_id=application.reference,
                      subject=application.applicant,
-                     data={"due_date": application.due_date.isoformat(), "notified": notified})
+                     data={"due_date": str(application.due_date), "notified": notified})
     references = [application.reference or "" for application in files]
     for supervisor in supervisors:
         if supervisor.phone_number:

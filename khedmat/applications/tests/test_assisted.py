@@ -35,6 +35,15 @@ def _center(code: str, name: str, services: list[Service]) -> Center:
     return center
 
 
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings, tmp_path) -> None:
+    """Uploads go to a temporary folder, not the developer's var/private."""
+    settings.STORAGES = {**settings.STORAGES, "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
+
+
 @pytest.fixture
 def kabul(passport: Service) -> Center:
     return _center("KBL", "Kabul Center", [passport])
@@ -82,7 +91,7 @@ def _fill(client: Client, application: Application) -> None:
     assert response["Location"] == reverse("applications:assisted_consent", kwargs={"public_id": application.public_id})
 
 
-def form_post_data(page, answers: dict[str, str]) -> dict[str, str]:  # noqa: ANN001
+def form_post_data(page, answers: dict[str, str]) -> dict[str, str]:
     """The answers under the field names the rendered form uses, with its hidden fields."""
     html = page.content.decode()
     data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -81,7 +82,7 @@ def test_filters(passport: Service, citizen: User, officer: User, second_officer
     application_transition(application=closed, actor=officer, transition="reject", expected_state="in_review",
                            reason_code="duplicate")
 
-    def pks(**filters: object) -> set[int]:
+    def pks(**filters: Any) -> set[int]:
         return {a.pk for a in inbox_page(officer=officer, filters=InboxFilters(**filters), limit=100).rows}
 
     assert pks() == {overdue.pk, soon.pk, later.pk, mine.pk, theirs.pk}

@@ -48,11 +48,11 @@ def test_escalation_is_idempotent_and_tells_the_agency_admin(passport: Service, 
     assert escalated == {late.pk, also_late.pk}
     assert on_time.pk not in escalated
     events = AuditEvent.objects.filter(action="applications.escalated")
-    assert sorted(events.values_list("target_id", flat=True)) == sorted([late.reference, also_late.reference])
+    assert sorted(events.values_list("target_id", flat=True)) == sorted([str(late.reference), str(also_late.reference)])
     assert all(event.subject == citizen for event in events)
     [sms] = SmsMessage.objects.filter(purpose="applications_escalation")  # one, however often it runs
     assert sms.to == supervisor.phone_number
-    assert late.reference in sms.body and also_late.reference in sms.body
+    assert str(late.reference) in sms.body and str(also_late.reference) in sms.body
     assert not SmsMessage.objects.filter(to=foreign_supervisor.phone_number).exists()
 
 
@@ -68,8 +68,8 @@ def test_each_agency_hears_about_its_own_files(passport: Service, citizen: User,
         call_command("escalate_overdue", stdout=io.StringIO())
     [to_us] = SmsMessage.objects.filter(to=supervisor.phone_number)
     [to_them] = SmsMessage.objects.filter(to=foreign_supervisor.phone_number)
-    assert ours.reference in to_us.body and theirs.reference not in to_us.body
-    assert theirs.reference in to_them.body
+    assert str(ours.reference) in to_us.body and str(theirs.reference) not in to_us.body
+    assert str(theirs.reference) in to_them.body
 
 
 def test_the_inbox_marks_escalated_files(passport: Service, citizen: User, officer: User, moi: Agency,

@@ -203,7 +203,7 @@ def test_a_message_to_the_applicant(passport: Service, citizen: User, officer: U
     message = Message.objects.get(application=application)
     assert message.direction == Message.Direction.TO_APPLICANT and message.author == officer
     [sms] = SmsMessage.objects.filter(to=citizen.phone_number)
-    assert application.reference in sms.body and "Bring the original" not in sms.body  # no content by SMS
+    assert str(application.reference) in sms.body and "Bring the original" not in sms.body  # no content by SMS
 
 
 @pytest.mark.parametrize("role_fixture", ["citizen", "other_citizen"])

@@ -15,6 +15,7 @@ examples (the `db` fixture wraps the whole run in one transaction).
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,14 @@ from django.conf import settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import citizen_get_or_create, staff_user_create
@@ -328,7 +336,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             events = list(ApplicationEvent.objects.filter(application_id=model.pk).order_by("occurred_at", "id"))
             assert [(e.actor_id, e.transition) for e in events] == model.steps
             assert events[0].from_state == Application.DRAFT and events[0].to_state == rules.initial
-            for before, after in zip(events, events[1:], strict=False):
+            for before, after in itertools.pairwise(events):
                 assert after.from_state == before.to_state
                 assert before.to_state not in rules.final, "a step was taken after a final state"
             assert events[-1].to_state == model.state

@@ -124,7 +124,7 @@ def test_a_resealed_chain_with_an_edit_is_found(log: list[FakeEvent], data: st.D
     tampered = list(log)
     tampered[position] = replace(log[position], reason=log[position].reason + " (edited)")
     honest, forged = _chain(log), _chain(tampered)
-    links = honest[:position] + [forged[position]] + honest[position + 1:]
+    links = [*honest[:position], forged[position], *honest[position + 1:]]
     fault = verify_links(links)
     assert fault is not None and fault.sequence == position + 2 and "broken link" in fault.problem
 

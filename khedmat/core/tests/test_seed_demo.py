@@ -162,3 +162,14 @@ def test_a_broken_file_refuses_the_whole_seed(db: None, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match=r"nsia-etz\.yaml: workflow\.transitions\[1\]\.role"):
         call_command("seed_demo", "--quiet", directory=directory)
     assert _counts() == dict.fromkeys(_counts(), 0)  # nothing saved, not even the agencies
+
+
+def test_seed_loads_the_years_public_holidays_which_move_deadlines(seeded: str) -> None:
+    import datetime
+
+    from khedmat.core.models import Holiday
+    from khedmat.core.workdays import add_working_days
+
+    assert Holiday.objects.filter(date=datetime.date(2026, 8, 19), name_en="Independence Day").exists()
+    # Independence Day 1405 is a Wednesday: one working day after Tuesday 18 August is Saturday.
+    assert add_working_days(datetime.date(2026, 8, 18), 1) == datetime.date(2026, 8, 22)

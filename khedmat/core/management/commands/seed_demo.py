@@ -28,6 +28,7 @@ from khedmat.catalog.definition import DefinitionError
 from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
 from khedmat.centers import services as center_services
 from khedmat.centers.models import Center, Counter
+from khedmat.core import services as core_services
 
 DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
 COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, User)
@@ -50,6 +51,8 @@ class Command(BaseCommand):
                 services = _load_services(directory / "services", agencies)
                 centers = _load_centers(_read(directory / "centers.yaml"), services)
                 users = _load_users(_read(directory / "users.yaml"), agencies, centers)
+                for holiday in _read(directory / "holidays.yaml") if (directory / "holidays.yaml").exists() else []:
+                    core_services.holiday_upsert(date=holiday["date"], name=holiday["name"])
         except (DefinitionError, ValidationError, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
         if quiet:

@@ -1,0 +1,287 @@
+"""Reads for the citizen's pages: their files, one file's timeline and messages, the public
+status check, and who may download a document. Internal notes are never read here."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+
+from khedmat.accounts.models import Role, User
+from khedmat.catalog import selectors as catalog_selectors
+from khedmat.catalog.models import Service
+from khedmat.core.formatting import current_language
+from khedmat.core.i18n import pick
+
+from ..access import can_view_application
+from ..formschema import Answer, answers_for_display
+from ..models import Application, ApplicationEvent, DecisionReason, Document, Message
+from ..workflow import Transition, Workflow
+
+ONLINE = "online"
+
+
+def service_for_online_application(*, slug: str) -> Service | None:
+    """A published, active service that may be applied for online."""
+    service = catalog_selectors.service_get(slug=slug)
+    if service is None or service.current_version is None:
+        return None
+    if ONLINE not in service.current_version.definition.get("channels", []):
+        return None
+    return service
+
+
+def official_fee(definition: dict[str, Any], data: dict[str, Any]) -> int | None:
+    """The official fee for these answers (before any exemption), or None if it cannot be told."""
+    fee = definition.get("fee") or {}
+    if fee.get("kind") == "free":
+        return 0
+    if fee.get("kind") == "fixed":
+        return int(fee["amount"])
+    if fee.get("kind") == "by_option":
+        amount = (fee.get("options") or {}).get(str(data.get(fee.get("option_field"), "")))
+        return int(amount) if amount is not None else None
+    return None
+
+
+# --- states in plain words -------------------------------------------------------------------
+
+class _Workflows:
+    """Workflows parsed once per service version within one read."""
+
+    def __init__(self) -> None:
+        self._by_version: dict[int, Workflow] = {}
+
+    def of(self, application: Application) -> Workflow:
+        version_id = application.service_version_id
+        if version_id not in self._by_version:
+            self._by_version[version_id] = Workflow.of(application.service_version.definition)
+        return self._by_version[version_id]
+
+
+def state_label(application: Application, workflow: Workflow | None = None) -> str:
+    """The file's state as its applicant reads it."""
+    if application.is_draft:
+        return _("Draft: not sent yet")
+    workflow = workflow or Workflow.of(application.service_version.definition)
+    if application.state in workflow.states:
+        return workflow.state(application.state).display_label
+    return application.state
+
+
+# --- my applications -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ApplicationRow:
+    application: Application
+    service_name: str
+    agency_name: str
+    state_label: str
+    is_draft: bool
+    is_final: bool
+    waiting_for_me: bool
+    date: datetime.datetime
+
+
+def citizen_applications(*, applicant: User) -> list[ApplicationRow]:
+    """The citizen's files, newest first: drafts and submitted ones (three queries in all)."""
+    files = (Application.objects.filter(applicant=applicant)
+             .select_related("service_version", "agency").order_by("-created_at", "-id"))
+    workflows = _Workflows()
+    rows = []
+    for application in files:
+        workflow = workflows.of(application)
+        waiting = (not application.is_draft and bool(workflow.available(application.state, "applicant"))
+                   and _waits_for_applicant(workflow, application.state))
+        rows.append(ApplicationRow(
+            application=application, service_name=application.service_version.name,
+            agency_name=application.agency.name, state_label=state_label(application, workflow),
+            is_draft=application.is_draft, is_final=application.is_final, waiting_for_me=waiting,
+            date=application.submitted_at or application.updated_at,
+        ))
+    return rows
+
+
+def _waits_for_applicant(workflow: Workflow, state: str) -> bool:
+    """A state in which the file waits for the applicant: the clock stops, or only the
+    applicant can move it on."""
+    if state not in workflow.states:
+        return False
+    if workflow.state(state).pauses_clock:
+        return True
+    return workflow.roles_acting_in(state) == {"applicant"}
+
+
+def citizen_application_get(*, applicant: User, public_id: uuid.UUID) -> Application | None:
+    """One of the citizen's own files; None for anyone else's (the caller answers 404)."""
+    return (Application.objects.select_related("service", "service_version", "agency")
+            .filter(public_id=public_id, applicant=applicant).first())
+
+
+def application_by_submission_token(*, applicant: User, token: str) -> Application | None:
+    """The application already submitted with this form's idempotency key, if any."""
+    return Application.objects.filter(applicant=applicant, idempotency_key=token).first()
+
+
+def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
+    """The citizen's latest draft for this service, to offer resuming it."""
+    return (Application.objects.filter(applicant=applicant, service=service, state=Application.DRAFT)
+            .order_by("-updated_at").first())
+
+
+# --- one file ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    occurred_at: datetime.datetime
+    title: str
+    state_label: str
+    by: str
+    by_applicant: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message: Message
+    from_applicant: bool
+    documents: list[Document]
+
+
+@dataclass
+class CitizenFile:
+    application: Application
+    service_name: str
+    agency_name: str
+    state_label: str
+    timeline: list[TimelineEntry]
+    messages: list[MessageView]
+    documents: list[Document]
+    answers: list[Answer]
+    answering_actions: list[Transition]
+    closing_actions: list[Transition]
+    asked: str
+    clock_paused: bool
+    fee: int | None
+    document_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def actions(self) -> list[Transition]:
+        """The steps the applicant may take now: answers first, then steps that end the file."""
+        return [*self.answering_actions, *self.closing_actions]
+
+
+def _by(event: ApplicationEvent, applicant_id: int) -> str:
+    if event.actor_id is not None and event.actor_id == applicant_id:
+        return _("You")
+    if event.actor_role == "system" or event.actor_id is None:
+        return _("Automatically")
+    if event.actor_role == Role.OPERATOR:
+        return _("A service center")
+    return _("The agency")
+
+
+def _reason(event: ApplicationEvent) -> str:
+    parts = []
+    if event.reason_code and event.reason_code in DecisionReason.values:
+        parts.append(str(DecisionReason(event.reason_code).label))
+    if event.reason_text:
+        parts.append(event.reason_text)
+    return " — ".join(parts)
+
+
+def citizen_file(*, application: Application) -> CitizenFile:
+    """What the applicant sees of their file: history, messages, documents, their answers,
+    and the steps they may take now. Never internal notes."""
+    definition = application.service_version.definition
+    workflow = Workflow.of(definition)
+    events = list(application.events.all())
+    timeline = []
+    for event in events:
+        if event.transition == "submit":
+            title = _("Application sent")
+        else:
+            step = next((t for t in workflow.transitions if t.name == event.transition), None)
+            title = step.display_label if step else event.transition
+        timeline.append(TimelineEntry(
+            occurred_at=event.occurred_at, title=title,
+            state_label=workflow.state(event.to_state).display_label if event.to_state in workflow.states
+            else event.to_state,
+            by=_by(event, application.applicant_id), by_applicant=event.actor_id == application.applicant_id,
+            reason=_reason(event),
+        ))
+    messages = [
+        MessageView(message=message, from_applicant=message.direction == Message.Direction.FROM_APPLICANT,
+                    documents=list(message.documents.all()))
+        for message in application.messages.prefetch_related(
+            Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id")))
+    ]
+    actions = workflow.available(application.state, "applicant") if not application.is_draft else []
+    asked = ""
+    if actions and events:
+        # What the agency asked, as it was written when the file came to the applicant.
+        entering = next((e for e in reversed(events) if e.to_state == application.state), None)
+        if entering is not None:
+            asked = _reason(entering)
+            later = [view.message.text for view in messages
+                     if not view.from_applicant and view.message.created_at >= entering.occurred_at]
+            if later and not entering.reason_text:
+                asked = later[-1]
+    names = {document["code"]: _document_name(document) for document in definition.get("required_documents", [])}
+    return CitizenFile(
+        application=application, service_name=application.service_version.name,
+        agency_name=application.agency.name, state_label=state_label(application, workflow),
+        timeline=timeline, messages=messages,
+        documents=list(application.documents.filter(message__isnull=True).order_by("uploaded_at", "id")),
+        answers=answers_for_display(definition["form"], application.data or {}, current_language()),
+        answering_actions=[step for step in actions if not workflow.is_final(step.target)],
+        closing_actions=[step for step in actions if workflow.is_final(step.target)],
+        asked=asked, clock_paused=application.clock_paused_on is not None,
+        fee=official_fee(definition, application.data or {}), document_names=names,
+    )
+
+
+def _document_name(document: dict[str, Any]) -> str:
+    return pick(document["name"], None)
+
+
+# --- the public status check -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StatusResult:
+    reference: str
+    state_label: str
+    since: datetime.datetime
+
+
+def status_lookup(*, reference: str, phone_number: str) -> StatusResult | None:
+    """The state of the application with this reference, if it was filed with this mobile
+    number; None for any wrong pair (the caller gives the same answer whatever was wrong)."""
+    application = (Application.objects.select_related("service_version", "applicant")
+                   .filter(reference=reference).exclude(state=Application.DRAFT).first())
+    filed_with = (application.applicant.phone_number or "") if application is not None else ""
+    # Compared in constant time, and compared even when there is no such file.
+    matches = hmac.compare_digest(filed_with.encode(), phone_number.encode())
+    if application is None or not matches:
+        return None
+    last = application.events.order_by("-occurred_at", "-id").first()
+    since = last.occurred_at if last is not None else application.submitted_at or application.updated_at
+    return StatusResult(reference=application.reference or "", state_label=state_label(application), since=since)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+def document_for_viewer(*, user: Any, application_public_id: uuid.UUID,
+                        document_public_id: uuid.UUID) -> Document | None:
+    """The document, if `user` may see its file (the applicant, the responsible agency's
+    staff, the operator who filed it); None otherwise, whether or not it exists."""
+    document = (Document.objects.select_related("application__applicant", "application__agency")
+                .filter(public_id=document_public_id, application__public_id=application_public_id).first())
+    if document is None or not can_view_application(user, document.application):
+        return None
+    return document

@@ -1,0 +1,385 @@
+"""The citizen's pages: apply online, drafts, my applications, answering the agency, the
+public status check, and the checked download of a file's documents (used by the back
+office too).
+
+Pages that receive files are `csrf_exempt` outside and `csrf_protect` inside: the upload
+limits must be in place before anything (the CSRF check included) reads the request body.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from khedmat.accounts.models import Role
+from khedmat.accounts.phone import display_mobile_number
+from khedmat.catalog.models import Service
+from khedmat.core.formatting import current_language, format_number
+from khedmat.core.ratelimit import Throttle, client_ip
+
+from .forms import (
+    ANSWER_DOCUMENT_PREFIX,
+    AnswerForm,
+    ApplicationForm,
+    DocumentSlot,
+    StatusCheckForm,
+    check_uploads,
+    document_slots,
+    new_submission_token,
+    normalize_reference,
+    submission_token,
+    upload_field_limits,
+)
+from .models import Application
+from .selectors import citizen as selectors
+from .services.core import ApplicationError, application_submit
+from .services.documents import document_download_record
+from .services.drafts import application_draft_discard, application_draft_store
+from .services.messages import application_applicant_answer
+from .uploads import download_name, refused_uploads, upload_limits_install
+from .workflow import Workflow
+
+ACCESS_LOG_TEMPLATE = "applications/citizen/_access_log.html"
+View = Callable[..., HttpResponse]
+
+
+def citizen_required(view: View) -> View:
+    """Signed in as a citizen; anyone not signed in goes to the citizen sign-in and comes back."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+        if getattr(user, "role", None) != Role.CITIZEN:
+            raise Http404
+        return view(request, *args, **kwargs)
+    return wrapper
+
+
+def _own_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:
+    application = selectors.citizen_application_get(applicant=request.user, public_id=public_id)  # type: ignore[arg-type]
+    if application is None:
+        raise Http404
+    return application
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def apply(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new application for a service, from its current definition."""
+    service = selectors.service_for_online_application(slug=slug)
+    if service is None:
+        raise Http404
+    assert service.current_version is not None
+    if request.method == "POST":
+        upload_limits_install(request, upload_field_limits(document_slots(service.current_version.definition)))
+    return _application_page(request, service=service, draft=None)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def draft_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Resume a draft, under the definition it was started with."""
+    draft = _own_or_404(request, public_id)
+    if not draft.is_draft:
+        return redirect(draft.get_absolute_url())
+    if request.method == "POST":
+        upload_limits_install(request, upload_field_limits(document_slots(draft.service_version.definition)))
+    return _application_page(request, service=draft.service, draft=draft)
+
+
+@csrf_protect
+def _application_page(request: HttpRequest, *, service: Service, draft: Application | None) -> HttpResponse:
+    user = request.user
+    version = draft.service_version if draft is not None else service.current_version
+    assert version is not None
+    definition = version.definition
+    language = current_language()
+    if request.method == "GET":
+        form = ApplicationForm(definition=definition, language=language, draft=draft)
+        earlier = selectors.draft_in_progress(applicant=user, service=service) if draft is None else None  # type: ignore[arg-type]
+        return _render_application_page(request, service, version, draft, form, new_submission_token(),
+                                        earlier_draft=earlier)
+
+    token = submission_token(request.POST) or new_submission_token()
+    done = selectors.application_by_submission_token(applicant=user, token=token)  # type: ignore[arg-type]
+    if done is not None and not done.is_draft:
+        # A double click, a browser retry or a re-posted page: the application already went.
+        return redirect("applications:submitted", public_id=done.public_id)
+    form = ApplicationForm(definition=definition, language=language, draft=draft, post=request.POST,
+                           files=request.FILES, refused=refused_uploads(request))
+    created_now = False
+    if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
+        try:
+            stored = application_draft_store(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
+                                             application=draft, uploads=form.uploads,
+                                             remove_documents=form.documents_to_remove(draft))
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            if draft is not None:
+                return redirect(draft.get_absolute_url())
+            return redirect(service.get_absolute_url())
+        created_now, draft = draft is None, stored
+        form.attach_stored(draft)
+
+    if form.action == "submit" and draft is not None:
+        if form.is_valid():
+            submitted = application_submit(application=draft, idempotency_key=token, actor=user,  # type: ignore[arg-type]
+                                           request=request)
+            if submitted.pk != draft.pk and created_now:
+                # A parallel post of the same page won: the draft this one made is not needed.
+                application_draft_discard(applicant=user, application=draft)  # type: ignore[arg-type]
+            return redirect("applications:submitted", public_id=submitted.public_id)
+    elif form.action == "save" and draft is not None and not form.has_upload_errors:
+        messages.success(request, _("Your draft is saved. Come back to it any time from My applications."))
+        return redirect("applications:draft_edit", public_id=draft.public_id)
+    return _render_application_page(request, service, version, draft, form, token)
+
+
+def _render_application_page(request: HttpRequest, service: Service, version: Any, draft: Application | None,
+                             form: ApplicationForm, token: str,
+                             earlier_draft: Application | None = None) -> HttpResponse:
+    action = (reverse("applications:draft_edit", kwargs={"public_id": draft.public_id}) if draft is not None
+              else reverse("applications:apply", kwargs={"slug": service.slug}))
+    return render(request, "applications/citizen/apply.html", {
+        "service": service, "version": version, "draft": draft, "form": form, "token": token,
+        "action": action, "errors": form.error_list(), "earlier_draft": earlier_draft,
+        "time_standard_days": version.time_standard_days,
+    })
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def draft_delete(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Throw a draft away (asks first)."""
+    draft = _own_or_404(request, public_id)
+    if not draft.is_draft:
+        return redirect(draft.get_absolute_url())
+    if request.method == "POST":
+        application_draft_discard(applicant=request.user, application=draft)  # type: ignore[arg-type]
+        messages.success(request, _("The draft is deleted."))
+        return redirect("applications:mine")
+    return render(request, "applications/citizen/draft_delete.html", {
+        "draft": draft, "service_name": draft.service_version.name})
+
+
+@never_cache
+@require_GET
+@citizen_required
+def submitted(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The confirmation: the reference, the date, the deadline, a link to the receipt."""
+    application = _own_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:draft_edit", public_id=application.public_id)
+    return render(request, "applications/citizen/submitted.html", _receipt_context(application))
+
+
+@never_cache
+@require_GET
+@citizen_required
+def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A receipt to print or keep: reference, service, dates, official fee, documents sent."""
+    application = _own_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:draft_edit", public_id=application.public_id)
+    return render(request, "applications/citizen/receipt.html", _receipt_context(application))
+
+
+def _receipt_context(application: Application) -> dict[str, Any]:
+    file = selectors.citizen_file(application=application)
+    phone = application.applicant.phone_number
+    return {
+        "application": application, "file": file,
+        "time_standard_days": application.service_version.time_standard_days,
+        "phone_display": display_mobile_number(phone) if phone else "",
+    }
+
+
+# --- my applications and one file -------------------------------------------------------------
+
+@never_cache
+@require_GET
+@citizen_required
+def mine(request: HttpRequest) -> HttpResponse:
+    rows = selectors.citizen_applications(applicant=request.user)  # type: ignore[arg-type]
+    return render(request, "applications/citizen/mine.html", {
+        "drafts": [row for row in rows if row.is_draft],
+        "files": [row for row in rows if not row.is_draft],
+    })
+
+
+@never_cache
+@require_GET
+@citizen_required
+def detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    application = _own_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:draft_edit", public_id=application.public_id)
+    return _detail_page(request, application)
+
+
+def _detail_page(request: HttpRequest, application: Application, *, answer_form: AnswerForm | None = None,
+                 answer_slots: list[DocumentSlot] | None = None, closing_error: str = "",
+                 status: int = 200) -> HttpResponse:
+    file = selectors.citizen_file(application=application)
+    definition = application.service_version.definition
+    context: dict[str, Any] = {
+        "application": application, "file": file,
+        "answer_form": answer_form or AnswerForm(initial={"expected_state": application.state}),
+        "answer_slots": answer_slots or document_slots(definition, prefix=ANSWER_DOCUMENT_PREFIX, with_other=True,
+                                                       all_optional=True),
+        "closing_error": closing_error,
+        "time_standard_days": application.service_version.time_standard_days,
+    }
+    context.update(_access_log_context(application))
+    return render(request, "applications/citizen/detail.html", context, status=status)
+
+
+def _access_log_context(application: Application) -> dict[str, Any]:
+    """The "who opened my file" record, shown on the file page when its include is installed."""
+    try:
+        get_template(ACCESS_LOG_TEMPLATE)
+    except TemplateDoesNotExist:
+        return {"access_log_template": None}
+    context: dict[str, Any] = {"access_log_template": ACCESS_LOG_TEMPLATE}
+    try:
+        from .selectors.access_log import access_events
+    except ImportError:
+        return context
+    context["access_events"] = access_events(application)
+    return context
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+@citizen_required
+def answer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Answer a request for more information (text and new files), or another step the
+    workflow gives the applicant (such as withdrawing)."""
+    application = _own_or_404(request, public_id)
+    if application.is_draft:
+        raise Http404
+    slots = document_slots(application.service_version.definition, prefix=ANSWER_DOCUMENT_PREFIX,
+                           with_other=True, all_optional=True)
+    upload_limits_install(request, upload_field_limits(slots))
+    return _answer(request, application=application, slots=slots)
+
+
+@csrf_protect
+def _answer(request: HttpRequest, *, application: Application, slots: list[DocumentSlot]) -> HttpResponse:
+    form = AnswerForm(request.POST)
+    uploads = check_uploads(slots, request.FILES, refused_uploads(request))
+    workflow = Workflow.of(application.service_version.definition)
+    steps = workflow.available(application.state, "applicant")
+    if not steps:
+        messages.error(request, _("The agency is not waiting for anything from you on this file now."))
+        return redirect(application.get_absolute_url())
+    transition = str(request.POST.get("transition") or steps[0].name)
+    step = next((candidate for candidate in steps if candidate.name == transition), None)
+    closing = step is not None and workflow.is_final(step.target)
+    if closing and request.POST.get("confirm") != "yes":
+        return _detail_page(request, application, closing_error=_("Tick the box to confirm."), status=200)
+    if form.is_valid() and not any(slot.errors for slot in slots):
+        try:
+            application_applicant_answer(
+                application=application, applicant=request.user, transition=transition,  # type: ignore[arg-type]
+                expected_state=form.cleaned_data["expected_state"], text=form.cleaned_data["text"],
+                uploads=[] if closing else uploads, request=request,
+            )
+        except ApplicationError as error:
+            if error.code in ("stale", "not_allowed", "forbidden"):
+                messages.error(request, error.message)
+                return redirect(application.get_absolute_url())
+            form.add_error("text", error.message)
+        else:
+            messages.success(request, _("Your application is withdrawn.") if closing
+                             else _("Your answer is sent to the agency."))
+            return redirect(application.get_absolute_url())
+    if uploads:
+        form.add_error(None, _("Choose your files again: files are not kept when the page comes back."))
+    return _detail_page(request, application, answer_form=form, answer_slots=slots)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+@never_cache
+@require_GET
+def document_download(request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID) -> FileResponse:
+    """A document of a file, as an attachment, for the applicant and the responsible
+    agency's staff only (404 for anyone else); downloads by staff are audited."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("accounts:login"))  # type: ignore[return-value]
+    document = selectors.document_for_viewer(user=request.user, application_public_id=public_id,
+                                             document_public_id=document_id)
+    if document is None:
+        raise Http404
+    document_download_record(document=document, actor=request.user, request=request)  # type: ignore[arg-type]
+    response = FileResponse(document.file.open("rb"), as_attachment=True, content_type=document.content_type,
+                            filename=download_name(document.original_name, document.content_type))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the public status check -------------------------------------------------------------------
+
+def _status_throttles() -> tuple[Throttle, Throttle]:
+    per_ip = getattr(settings, "THROTTLE_STATUS_CHECK_PER_IP", (20, 15 * 60))
+    per_reference = getattr(settings, "THROTTLE_STATUS_CHECK_PER_REFERENCE", (5, 15 * 60))
+    return Throttle("status-ip", *per_ip), Throttle("status-reference", *per_reference)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def status(request: HttpRequest) -> HttpResponse:
+    """A reference and the mobile number it was filed with → its state and since when.
+
+    Any wrong pair gets the same answer; attempts are counted per address and per reference.
+    """
+    form = StatusCheckForm(request.POST if request.method == "POST" else None)
+    context: dict[str, Any] = {"form": form}
+    if request.method == "POST":
+        per_ip, per_reference = _status_throttles()
+        reference_key = normalize_reference(str(request.POST.get("reference", "")))
+        checks = [(per_ip, client_ip(request))] + ([(per_reference, reference_key)] if reference_key else [])
+        full = [throttle for throttle, identity in checks if throttle.is_exceeded(identity)]
+        if full:
+            minutes = max(math.ceil(throttle.window_seconds / 60) for throttle in full)
+            context["throttle_message"] = ngettext(
+                "Too many attempts. Try again in %(minutes)s minute.",
+                "Too many attempts. Try again in %(minutes)s minutes.", minutes,
+            ) % {"minutes": format_number(minutes)}
+            return render(request, "applications/citizen/status.html", context, status=429)
+        for throttle, identity in checks:
+            throttle.hit(identity)
+        if form.is_valid():
+            result = selectors.status_lookup(reference=form.cleaned_data["reference"],
+                                             phone_number=form.cleaned_data["phone_number"])
+            context["result"] = result
+            context["not_found"] = result is None
+    return render(request, "applications/citizen/status.html", context)

@@ -15,3 +15,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Uploads (the "private" storage) go to a throwaway folder per test process, never var/private.
+import atexit  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+PRIVATE_STORAGE_ROOT = tempfile.mkdtemp(prefix="khedmat-test-private-")
+atexit.register(shutil.rmtree, PRIVATE_STORAGE_ROOT, ignore_errors=True)
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None}},  # noqa: F405
+}

@@ -760,9 +760,11 @@ class SchemaForm:
         by_path = {bound.path: bound for bound in self.all_fields()}
         for error in validator.iter_errors(data):
             path = tuple(error.absolute_path)
-            if error.validator == "required":
-                missing = [name for name in (error.validator_value or [])
-                           if isinstance(error.instance, dict) and name not in error.instance]
+            if error.validator in ("required", "dependentRequired") and isinstance(error.instance, dict):
+                wanted = error.validator_value or []
+                if error.validator == "dependentRequired":
+                    wanted = [name for key, names in dict(wanted).items() if key in error.instance for name in names]
+                missing = [name for name in wanted if name not in error.instance]
                 targets = [by_path.get((*path, name)) for name in missing]
                 if targets and all(targets):
                     for target in targets:

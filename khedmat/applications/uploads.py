@@ -136,12 +136,14 @@ class UploadLimitHandler(FileUploadHandler):
 
     def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
         super().new_file(field_name, *args, **kwargs)
-        if field_name not in self.limits:
-            self.refused[field_name] = "unexpected"
-            raise SkipFile
-        self.limit = self.limits[field_name]
+        # Skipping here would be too early: Django then closes the file objects the other
+        # handlers still hold, which belong to the previous (accepted) file.
+        self.limit = self.limits.get(field_name, -1)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        if self.limit < 0:
+            self.refused[self.field_name] = "unexpected"
+            raise SkipFile
         if start + len(raw_data) > self.limit:
             self.refused[self.field_name] = "too_big"
             raise SkipFile

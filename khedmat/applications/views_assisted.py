@@ -20,28 +20,36 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import display_mobile_number
+from khedmat.core.formatting import current_language
 
 from .assisted_forms import AssistedStartForm, ConsentCodeForm, ConsentFormUploadForm
+from .forms import ApplicationForm, document_slots, upload_field_limits
 from .models import Application
 from .selectors.access_log import access_events
 from .selectors.assisted import assisted_draft_get, assisted_recent, assisted_services, consent_of
 from .services.assisted import (
     CONSENT_FORM_MAX_SIZE_MB,
+    assisted_answers_complete,
+    assisted_answers_save,
     assisted_application_start,
     assisted_consent_code_send,
     assisted_submit_with_code,
     assisted_submit_with_signed_form,
 )
 from .services.core import ApplicationError
+from .services.office import application_file_open
 from .uploads import megabytes, refused_uploads, too_big_message, upload_limits_install
 
 View = Callable[..., HttpResponse]
+# Stored in English in the audit trail; the access record translates it when it shows it.
+REASON_GIVING_THE_REFERENCE = gettext_noop("Handing over the reference number")
 
 
 def operator_required(view: View) -> View:
@@ -102,19 +110,60 @@ def start(request: HttpRequest) -> HttpResponse:
 
 # --- 2. the service's form -------------------------------------------------------------------
 
+@csrf_exempt  # only so the upload limits are installed before the body is read: checked in _fill
 @never_cache
 @operator_required
 @require_http_methods(["GET", "POST"])
 def fill(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The service's own form (the citizen's renderer and checks), filled in by the operator."""
     application = _draft_or_404(request, public_id)
     if not application.is_draft:
         return redirect("applications:assisted_done", public_id=application.public_id)
-    from . import assisted_service_form
+    if request.method == "POST":
+        limits = upload_field_limits(document_slots(application.service_version.definition))
+        upload_limits_install(request, limits)
+    return _fill(request, application)
 
-    return assisted_service_form.fill(request, application, operator=_operator(request))
+
+@csrf_protect
+def _fill(request: HttpRequest, application: Application) -> HttpResponse:
+    operator = _operator(request)
+    definition = application.service_version.definition
+    language = current_language()
+    if request.method == "GET":
+        form = ApplicationForm(definition=definition, language=language, draft=application)
+        return _render_fill(request, application, form)
+    form = ApplicationForm(definition=definition, language=language, draft=application, post=request.POST,
+                           files=request.FILES, refused=refused_uploads(request))
+    try:
+        application = assisted_answers_save(operator=operator, application=application, data=form.draft_data,
+                                            uploads=form.uploads,
+                                            remove_documents=form.documents_to_remove(application))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("applications:assisted_start")
+    form.attach_stored(application)
+    if form.action == "submit":
+        if form.is_valid():
+            return redirect("applications:assisted_consent", public_id=application.public_id)
+    elif form.action == "save" and not form.has_upload_errors:
+        messages.success(request, _("The answers are saved. You can come back to them from the start page."))
+        return redirect("applications:assisted_form", public_id=application.public_id)
+    return _render_fill(request, application, form)
+
+
+def _render_fill(request: HttpRequest, application: Application, form: ApplicationForm) -> HttpResponse:
+    return render(request, "applications/assisted/form.html", {
+        "application": application, "form": form, "errors": form.error_list(),
+        "phone_display": display_mobile_number(application.applicant.phone_number or ""),
+    })
 
 
 # --- 3. consent, then submission ----------------------------------------------------------------
+
+# The consent page holds two forms: their fields' ids must differ.
+CODE_IDS, SCAN_IDS = "code_%s", "scan_%s"
+
 
 def _consent_context(application: Application, *, code_form: ConsentCodeForm | None = None,
                      upload_form: ConsentFormUploadForm | None = None, code_sent: bool = False) -> dict[str, Any]:
@@ -122,8 +171,8 @@ def _consent_context(application: Application, *, code_form: ConsentCodeForm | N
     return {
         "application": application,
         "phone_display": display_mobile_number(application.applicant.phone_number or ""),
-        "code_form": code_form or ConsentCodeForm(initial={"idempotency_key": key}),
-        "upload_form": upload_form or ConsentFormUploadForm(initial={"idempotency_key": key}),
+        "code_form": code_form or ConsentCodeForm(initial={"idempotency_key": key}, auto_id=CODE_IDS),
+        "upload_form": upload_form or ConsentFormUploadForm(initial={"idempotency_key": key}, auto_id=SCAN_IDS),
         "code_sent": code_sent,
     }
 
@@ -135,6 +184,9 @@ def consent(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _draft_or_404(request, public_id)
     if not application.is_draft:
         return redirect("applications:assisted_done", public_id=application.public_id)
+    if not assisted_answers_complete(application):
+        messages.error(request, _("Some answers are missing or not right. Go back to the form."))
+        return redirect("applications:assisted_form", public_id=application.public_id)
     context = _consent_context(application, code_sent=request.GET.get("sent") == "1")
     return render(request, "applications/assisted/consent.html", context)
 
@@ -150,6 +202,8 @@ def consent_code_send(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
         assisted_consent_code_send(operator=_operator(request), application=application, request=request)
     except ApplicationError as error:
         messages.error(request, error.message)
+        if error.code == "incomplete":
+            return redirect("applications:assisted_form", public_id=application.public_id)
         return redirect("applications:assisted_consent", public_id=application.public_id)
     messages.success(request, _("The code was sent. Ask the citizen to read it to you from their phone."))
     url = reverse("applications:assisted_consent", kwargs={"public_id": application.public_id})
@@ -161,7 +215,7 @@ def consent_code_send(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
 @require_POST
 def consent_code_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _draft_or_404(request, public_id)
-    form = ConsentCodeForm(request.POST)
+    form = ConsentCodeForm(request.POST, auto_id=CODE_IDS)
     if form.is_valid():
         try:
             submitted = assisted_submit_with_code(
@@ -193,7 +247,7 @@ def consent_form_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpRespo
 @csrf_protect
 def _consent_form_submit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _draft_or_404(request, public_id)
-    form = ConsentFormUploadForm(request.POST, request.FILES)
+    form = ConsentFormUploadForm(request.POST, request.FILES, auto_id=SCAN_IDS)
     if refused_uploads(request).get("signed_form") == "too_big":
         form.add_error("signed_form", too_big_message(megabytes(CONSENT_FORM_MAX_SIZE_MB)))
     if form.is_valid():
@@ -235,6 +289,9 @@ def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     application = _draft_or_404(request, public_id)
     if application.is_draft:
         return redirect("applications:assisted_form", public_id=application.public_id)
+    # Once submitted it is the citizen's file: every look at it is on their access record.
+    application_file_open(application=application, actor=_operator(request), request=request,
+                          reason=REASON_GIVING_THE_REFERENCE)
     context = {"application": application, "consent": consent_of(application),
                "phone_display": display_mobile_number(application.applicant.phone_number or "")}
     return render(request, "applications/assisted/done.html", context)

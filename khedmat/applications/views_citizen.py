@@ -167,7 +167,7 @@ def _render_application_page(request: HttpRequest, service: Service, version: An
     return render(request, "applications/citizen/apply.html", {
         "service": service, "version": version, "draft": draft, "form": form, "token": token,
         "action": action, "errors": form.error_list(), "earlier_draft": earlier_draft,
-        "time_standard_days": version.time_standard_days,
+        "time_standard": selectors.time_standard_text(version.time_standard_days),
     })
 
 
@@ -214,7 +214,6 @@ def _receipt_context(application: Application) -> dict[str, Any]:
     phone = application.applicant.phone_number
     return {
         "application": application, "file": file,
-        "time_standard_days": application.service_version.time_standard_days,
         "phone_display": display_mobile_number(phone) if phone else "",
     }
 
@@ -253,7 +252,6 @@ def _detail_page(request: HttpRequest, application: Application, *, answer_form:
         "answer_slots": answer_slots or document_slots(definition, prefix=ANSWER_DOCUMENT_PREFIX, with_other=True,
                                                        all_optional=True),
         "closing_error": closing_error,
-        "time_standard_days": application.service_version.time_standard_days,
     }
     context.update(_access_log_context(application))
     return render(request, "applications/citizen/detail.html", context, status=status)

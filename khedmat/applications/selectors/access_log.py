@@ -105,8 +105,9 @@ def access_events(application: Application, *, limit: int | None = None) -> list
         if center_codes else {}
     # An operator acts only on files of their own center: an event that does not name its
     # center happened at the file's.
-    if application.center_id and any(e.actor_role == Role.OPERATOR and not _center_code(e) for e in events):
-        centers[""] = application.center.name
+    file_center = application.center if application.center_id else None
+    if file_center is not None and any(e.actor_role == Role.OPERATOR and not _center_code(e) for e in events):
+        centers[""] = file_center.name
     workflow = _workflow_of(application)
     return [_entry(event, application, agencies, centers, workflow) for event in events]
 

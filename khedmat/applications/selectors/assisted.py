@@ -29,6 +29,8 @@ def assisted_services(*, operator: User) -> list[Service]:
 
 def assisted_draft_get(*, operator: User, public_id: uuid.UUID) -> Application | None:
     """A draft this operator started at their center, or None (never another's)."""
+    if operator.center_id is None:
+        return None
     return (
         Application.objects.select_related("service", "service_version", "applicant", "agency", "center")
         .filter(public_id=public_id, filed_by=operator, center_id=operator.center_id)

@@ -11,11 +11,12 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from khedmat.accounts.models import Role, User
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog.models import Service
-from khedmat.core.formatting import current_language
+from khedmat.core.formatting import current_language, format_number
 from khedmat.core.i18n import pick
 
 from ..access import can_view_application
@@ -34,6 +35,10 @@ def service_for_online_application(*, slug: str) -> Service | None:
     if ONLINE not in service.current_version.definition.get("channels", []):
         return None
     return service
+
+
+def time_standard_text(days: int) -> str:
+    return ngettext("%(days)s working day", "%(days)s working days", days) % {"days": format_number(days)}
 
 
 def official_fee(definition: dict[str, Any], data: dict[str, Any]) -> int | None:
@@ -168,6 +173,7 @@ class CitizenFile:
     asked: str
     clock_paused: bool
     fee: int | None
+    time_standard: str
     document_names: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -242,7 +248,8 @@ def citizen_file(*, application: Application) -> CitizenFile:
         answering_actions=[step for step in actions if not workflow.is_final(step.target)],
         closing_actions=[step for step in actions if workflow.is_final(step.target)],
         asked=asked, clock_paused=application.clock_paused_on is not None,
-        fee=official_fee(definition, application.data or {}), document_names=names,
+        fee=official_fee(definition, application.data or {}),
+        time_standard=time_standard_text(application.service_version.time_standard_days), document_names=names,
     )
 
 

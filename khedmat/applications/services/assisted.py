@@ -34,6 +34,7 @@ from khedmat.core.formatting import format_number
 from khedmat.core.ratelimit import Throttle
 from khedmat.notifications.services import sms_send
 
+from ..formschema import answers_problems
 from ..models import Application, Channel, Consent, Document
 from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, UploadRefused, megabytes, upload_check
 from .core import ApplicationError, application_draft_save, application_submit
@@ -46,6 +47,7 @@ _CODE_HASH_SALT = "khedmat.applications.assisted.consent"
 __all__ = [
     "CONSENT_FORM_CODE",
     "CONSENT_FORM_MAX_SIZE_MB",
+    "assisted_answers_complete",
     "assisted_answers_save",
     "assisted_application_start",
     "assisted_consent_code_send",
@@ -117,9 +119,11 @@ def assisted_application_start(*, operator: User, phone_number: str, service: Se
         named = True
     application = application_draft_save(applicant=citizen, service=service, data={}, filed_by=operator,
                                          channel=Channel.CENTER)
+    center = operator.center
+    assert center is not None
     audit_record(action="applications.assisted_started", target_type="application",
                  target_id=application.public_id, actor=operator, subject=citizen, request=request,
-                 data={"center": operator.center.code, "service": service.pk, "new_account": created,
+                 data={"center": center.code, "service": service.pk, "new_account": created,
                        "name_recorded": named})
     return application
 
@@ -166,10 +170,11 @@ def assisted_consent_code_send(*, operator: User, application: Application,
                                request: HttpRequest | None = None) -> None:
     """Send the citizen a one-time code by SMS, in their language, saying who files what for them.
 
-    A new code replaces the previous one. Raises ApplicationError("throttled") when this
-    phone was sent too many codes lately.
+    A new code replaces the previous one. Raises ApplicationError: "incomplete" while the
+    form is not complete, "throttled" when this phone was sent too many codes lately.
     """
     _check_draft(operator, application)
+    _check_answers(application)
     citizen = application.applicant
     phone_number = citizen.phone_number or ""
     throttle = _send_throttle()
@@ -284,11 +289,14 @@ def _already_submitted(operator: User, application: Application, idempotency_key
     return None
 
 
+def assisted_answers_complete(application: Application) -> bool:
+    """Whether the answers and documents pass the service's own checks (as online)."""
+    return not answers_problems(application=application)
+
+
 def _check_answers(application: Application) -> None:
     """The stored answers must pass the service's form checks before consent is asked for."""
-    from ..formschema import answers_problems  # the citizen form's own validation
-
-    if answers_problems(application=application):
+    if not assisted_answers_complete(application):
         raise ApplicationError(_("Some answers are missing or not right. Go back to the form."),
                                code="incomplete")
 

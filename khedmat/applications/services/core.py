@@ -87,7 +87,10 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
 
 def _submit(*, application: Application, idempotency_key: str, actor: User,
             request: HttpRequest | None) -> Application:
-    application = Application.objects.select_for_update().select_related(
+    # of=("self",): lock the file only. A plain FOR UPDATE with select_related would also
+    # lock the service, agency and version rows: every submission of an agency would queue
+    # behind every other, and new drafts (whose foreign keys take KEY SHARE) behind them.
+    application = Application.objects.select_for_update(of=("self",)).select_related(
         "service__agency", "service_version").get(pk=application.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
@@ -124,7 +127,8 @@ def application_transition(*, application: Application, actor: User | None, tran
     (`expected_state`): of two officers acting at once, one wins and the other is told,
     and nothing is applied twice.
     """
-    locked = Application.objects.select_for_update().select_related("service_version").get(pk=application.pk)
+    locked = Application.objects.select_for_update(of=("self",)).select_related("service_version").get(
+        pk=application.pk)
     if locked.state != expected_state:
         raise ApplicationError(
             _("Someone else acted on this file a moment ago; it is now “%(state)s”. Look again before acting.")

@@ -19,18 +19,11 @@ from khedmat.applications.services.drafts import application_draft_store
 from khedmat.applications.uploads import megabytes, upload_check
 from khedmat.audit.services import audit_record
 from khedmat.catalog.models import Agency, Service
+from khedmat.catalog.tests.factories import verified_client
 from khedmat.centers.models import Center
 from khedmat.centers.services import center_offer_services, center_upsert
 
 from .conftest import PASSPORT_ANSWERS
-
-
-@pytest.fixture(autouse=True)
-def _private_storage(settings, tmp_path) -> None:
-    """Uploads go to a temporary folder, not the developer's var/private."""
-    settings.STORAGES = {**settings.STORAGES, "private": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path), "base_url": None}}}
 
 
 @pytest.fixture
@@ -74,6 +67,18 @@ def test_an_officers_opening_shows_role_and_agency_not_the_name(submitted: Appli
     assert "Opened your file" in text
     assert "Working the file" in text
     assert "Karimi" not in text and "karimi" not in text
+
+
+def test_the_citizen_sees_an_officer_open_the_file_in_the_back_office(submitted: Application, named_officer: User,
+                                                                       citizen: User) -> None:
+    opened = verified_client(named_officer).get(
+        reverse("applications:office_file", kwargs={"public_id": submitted.public_id}))
+    assert opened.status_code == 200
+    page = _citizen_client(citizen).get(submitted.get_absolute_url())
+    text = page.content.decode()
+    assert "Who filed and who opened your file" in text
+    assert "Opened your file" in text and "Agency officer" in text and "Ministry of Interior Affairs" in text
+    assert "Karimi" not in text
 
 
 def test_events_are_newest_first_and_in_plain_words(submitted: Application, named_officer: User,

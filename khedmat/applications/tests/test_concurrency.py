@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import staff_user_create
@@ -180,6 +180,42 @@ def test_two_officers_taking_different_steps_at_once_apply_one(passport: Service
     events = ApplicationEvent.objects.filter(application=application, from_state="in_review")
     assert events.count() == 1
     assert Application.objects.get(pk=application.pk).state == events.get().to_state == won[0].state
+
+
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_file_being_worked_holds_up_no_other_file(passport: Service, citizen: User, other_citizen: User,
+                                                   officer: User, second_officer: User) -> None:
+    """Only the file itself is locked: not its service, agency or version, so while one
+    submission or step is under way, others of the same service still go ahead at once."""
+    waiting = _drafts(passport, citizen, 1)[0]
+    busy = _file_at(passport, citizen, officer, "in_review", key="busy")
+    other = _file_at(passport, citizen, officer, "in_review", key="other")
+    held, done = threading.Event(), threading.Event()
+
+    def work(index: int) -> str:
+        if index == 0:  # a slow request: its locks stay held until the other has finished
+            with transaction.atomic():
+                application_submit(application=waiting, idempotency_key="slow", actor=citizen)
+                application_transition(application=busy, actor=officer, transition="recommend",
+                                       expected_state="in_review")
+                held.set()
+                done.wait(timeout=30)
+            return "slow request done"
+        held.wait(timeout=30)
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '3s'")  # waiting on a lock fails the test
+                application_draft_save(applicant=other_citizen, service=passport, data=PASSPORT_ANSWERS)
+                application_transition(application=other, actor=second_officer, transition="recommend",
+                                       expected_state="in_review")
+            return "went ahead"
+        finally:
+            done.set()
+
+    assert in_parallel(work, 2) == ["slow request done", "went ahead"]
 
 
 # --- SQLite ----------------------------------------------------------------------------------

@@ -3,6 +3,10 @@
 The database is still DATABASE_URL's: SQLite by default, PostgreSQL when CI sets it.
 """
 
+import atexit
+import shutil
+import tempfile
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -17,13 +21,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
 # Uploads (the "private" storage) go to a throwaway folder per test process, never var/private.
-import atexit  # noqa: E402
-import shutil  # noqa: E402
-import tempfile  # noqa: E402
-
 PRIVATE_STORAGE_ROOT = tempfile.mkdtemp(prefix="khedmat-test-private-")
 atexit.register(shutil.rmtree, PRIVATE_STORAGE_ROOT, ignore_errors=True)
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None}},  # noqa: F405
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None}},
 }

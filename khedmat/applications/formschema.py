@@ -92,8 +92,8 @@ def field_kind(schema: Mapping[str, Any]) -> str:
     if kind == "object":
         return "object"
     if kind == "array":
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        return "checkboxes" if "enum" in items else "array"
+        items = schema.get("items")
+        return "checkboxes" if isinstance(items, dict) and "enum" in items else "array"
     if isinstance(schema.get("enum"), list):
         return "radio" if len(schema["enum"]) <= RADIO_LIMIT else "select"
     if kind == "boolean":

@@ -157,7 +157,7 @@ def upload_limits_install(request: HttpRequest, limits: dict[str, int]) -> None:
     """Limit each file field of this request (field name → bytes). Call before anything
     reads request.POST or request.FILES (the view must be csrf_exempt, then csrf_protect)."""
     handler = UploadLimitHandler(request, limits)
-    request.upload_handlers.insert(0, handler)
+    request.upload_handlers = [handler, *request.upload_handlers]
     setattr(request, _REFUSED_ATTRIBUTE, handler.refused)
 
 

@@ -14,6 +14,10 @@ from .chain import GENESIS_HASH, event_payload, link_hash
 from .models import AuditEvent, AuditSeal
 
 _SEAL_LOCK_ID = 4_711_001  # PostgreSQL advisory lock: one sealer at a time
+# How far back, in event ids, a sealer after a commit looks for events that committed after
+# later ones were sealed (transactions finish out of order). Older stragglers, left by a
+# transaction open while more events than this came and went, wait for a full pass.
+LOOKBACK_EVENTS = 1_000
 
 
 def audit_record(*, action: str, target_type: str, target_id: object, actor: Any = None,
@@ -38,22 +42,40 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
     return event
 
 
-def audit_seal_pending(*, batch_size: int = 500) -> int:
-    """Link every committed, unsealed event into the chain, in id order. Returns how many.
+def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
+    """Link committed, unsealed events into the chain, in id order. Returns how many.
 
     Only one sealer runs at a time (an advisory lock on PostgreSQL; SQLite's single writer
     does the same). Safe to call often, from any process: it does nothing when all is sealed.
+
+    After a commit (the default) it looks only at events after the last one sealed, less
+    LOOKBACK_EVENTS, and gives way if another sealer is already at work (that one, or the
+    next, takes the new events too): every request then pays a few index probes, not a
+    walk over the whole log, and no request queues behind another's sealing. `full=True`
+    (`manage.py audit_verify`) waits its turn and looks at every event.
     """
     sealed = 0
+    floor = 0
     while True:
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_ID])
+                    # Seals can always be made again from the events, so this commit need
+                    # not wait for the disk: a crash loses at most the newest seals (never a
+                    # link in the middle), and the next sealer makes them again.
+                    cursor.execute("SET LOCAL synchronous_commit = off")
+                    if full:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEAL_LOCK_ID])
+                    else:
+                        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEAL_LOCK_ID])
+                        if not cursor.fetchone()[0]:
+                            return sealed
             last = AuditSeal.objects.order_by("-sequence").first()
             sequence = last.sequence if last else 0
             previous_hash = last.hash if last else GENESIS_HASH
-            pending = list(AuditEvent.objects.filter(seal__isnull=True).order_by("id")[:batch_size])
+            if last is not None and not full:
+                floor = max(floor, last.event_id - LOOKBACK_EVENTS)
+            pending = list(AuditEvent.objects.filter(seal__isnull=True, id__gt=floor).order_by("id")[:batch_size])
             if not pending:
                 return sealed
             seals = []
@@ -64,3 +86,6 @@ def audit_seal_pending(*, batch_size: int = 500) -> int:
                 previous_hash = digest
             AuditSeal.objects.bulk_create(seals)
             sealed += len(seals)
+            # Everything up to here is sealed or was not committed when this batch was read:
+            # the next batch starts after it instead of walking the log from the start again.
+            floor = pending[-1].id

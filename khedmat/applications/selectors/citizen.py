@@ -49,7 +49,7 @@ def official_fee(definition: dict[str, Any], data: dict[str, Any]) -> int | None
     if fee.get("kind") == "fixed":
         return int(fee["amount"])
     if fee.get("kind") == "by_option":
-        amount = (fee.get("options") or {}).get(str(data.get(fee.get("option_field"), "")))
+        amount = (fee.get("options") or {}).get(str(data.get(str(fee.get("option_field")), "")))
         return int(amount) if amount is not None else None
     return None
 

@@ -15,7 +15,7 @@ from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
 from khedmat.accounts.models import User
-from khedmat.catalog.models import ServiceVersion
+from khedmat.catalog.models import Service, ServiceVersion
 from khedmat.core.workdays import add_working_days
 
 from ..models import Application
@@ -90,16 +90,10 @@ def inbox_page_queryset(*, officer: User, filters: InboxFilters, after: str = ""
         # "due_date > … OR (due_date = … AND id > …)" it would read and drop every row before).
         # SQLite gets the written-out form, which is the same condition.
         files = files.filter(TupleGreaterThan((F("due_date"), F("id")), position))
-    # The service definitions (a few kilobytes each) are left out of the rows: fetched on
-    # every row they cost more than the rest of the page; inbox_page loads each one once.
-    return (files.select_related("service__current_version", "service_version", "assigned_to", "applicant")
-            .defer(*HEAVY_CATALOG_COLUMNS)[: limit + 1])
-
-
-HEAVY_CATALOG_COLUMNS = (
-    "service_version__definition", "service_version__search_text",
-    "service__current_version__definition", "service__current_version__search_text",
-)
+    # Services and their versions are few on a page and are fetched apart (inbox_page):
+    # joined in, they would bring a service definition of several kilobytes on every row
+    # and make planning the query cost more than running it.
+    return files.select_related("assigned_to", "applicant")[: limit + 1]
 
 
 def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: int = PAGE_SIZE) -> InboxPage:
@@ -107,15 +101,16 @@ def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: 
     rows = list(inbox_page_queryset(officer=officer, filters=filters, after=after, limit=limit))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    _attach_definitions(rows)
+    _attach_catalog(rows)
     return InboxPage(rows=rows, next_cursor=encode_cursor(rows[-1]) if has_more and rows else None)
 
 
-def _attach_definitions(rows: list[Application]) -> None:
-    """Give each row's service version its definition, one query for the whole page."""
-    version_ids = {row.service_version_id for row in rows}
-    if not version_ids:
+def _attach_catalog(rows: list[Application]) -> None:
+    """Give the rows their service and service version: two queries for the whole page."""
+    if not rows:
         return
-    definitions = dict(ServiceVersion.objects.filter(pk__in=version_ids).values_list("pk", "definition"))
+    services = Service.objects.in_bulk({row.service_id for row in rows})
+    versions = ServiceVersion.objects.in_bulk({row.service_version_id for row in rows})
     for row in rows:
-        row.service_version.definition = definitions[row.service_version_id]
+        row.service = services[row.service_id]
+        row.service_version = versions[row.service_version_id]

@@ -237,14 +237,14 @@ def test_the_confirmation_shows_the_reference_and_deadline(signed_in: Client, ri
                                                           "action": "submit", "doc-tazkira_copy": pdf()})
     application = Application.objects.get()
     html = signed_in.get(response["Location"]).content.decode()
-    assert application.reference in html
+    assert f"{application.reference}" in html
     assert "همه نوع خانه" in html  # the service, in Dari
     with translation.override("fa"):
         assert format_date(application.due_date, with_gregorian=True) in html
         assert format_date(application.submitted_at, with_gregorian=True) in html
         assert "۲۵۰ افغانی" in html  # the official fee
     receipt = signed_in.get(f"/fa/applications/{application.public_id}/receipt/").content.decode()
-    assert application.reference in receipt and "۲۵۰ افغانی" in receipt and "/fa/status/" in receipt
+    assert f"{application.reference}" in receipt and "۲۵۰ افغانی" in receipt and "/fa/status/" in receipt
 
 
 def test_a_submitted_application_cannot_be_edited_or_deleted(signed_in: Client, rich: Service) -> None:
@@ -259,3 +259,9 @@ def test_a_submitted_application_cannot_be_edited_or_deleted(signed_in: Client, 
     signed_in.post(f"{url}delete/")
     application.refresh_from_db()
     assert application.data["full_name"] == "Ahmad Zia" and Document.objects.count() == 1
+
+
+def test_the_form_speaks_pashto(signed_in: Client, rich: Service) -> None:
+    html, _token = _page(signed_in, "/ps/apply/rich-service/")
+    for text in ("بشپړ نوم", '<option value="1">وری (۱)</option>', "د زېږېدو نېټه", "ننګرهار", "د تذکرې کاپي"):
+        assert text in html, text

@@ -4,8 +4,8 @@ and its date; any wrong pair gets the same answer; attempts are limited."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
-import pytest
 from django.test import Client
 
 from khedmat.accounts.models import User
@@ -17,7 +17,7 @@ from .citizen_helpers import submitted, waiting_for_information
 NOT_FOUND = "We found no application with this reference and this mobile number."
 
 
-def _check(client: Client, reference: str, phone: str, language: str = "en", **extra: str) -> tuple[int, str]:
+def _check(client: Client, reference: str, phone: str, language: str = "en", **extra: Any) -> tuple[int, str]:
     response = client.post(f"/{language}/status/", {"reference": reference, "phone_number": phone}, **extra)
     html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
     return response.status_code, html
@@ -68,7 +68,7 @@ def test_a_malformed_reference_or_number_is_told_without_looking_anything_up(cli
 
 
 def test_attempts_on_one_reference_are_limited(client: Client, passport: Service, citizen: User,
-                                               settings: pytest.FixtureRequest) -> None:
+                                               settings: Any) -> None:
     settings.THROTTLE_STATUS_CHECK_PER_REFERENCE = (3, 15 * 60)
     application = submitted(passport, citizen)
     reference = application.reference or ""
@@ -82,7 +82,7 @@ def test_attempts_on_one_reference_are_limited(client: Client, passport: Service
     assert _check(client, "MOI-PSP-1405-000777", "0700 111 222", REMOTE_ADDR="10.0.0.9")[0] == 200
 
 
-def test_attempts_from_one_address_are_limited(client: Client, db: None, settings: pytest.FixtureRequest) -> None:
+def test_attempts_from_one_address_are_limited(client: Client, db: None, settings: Any) -> None:
     settings.THROTTLE_STATUS_CHECK_PER_IP = (4, 15 * 60)
     for number in range(4):
         assert _check(client, f"MOI-PSP-1405-00000{number}", "0700 111 222")[0] == 200

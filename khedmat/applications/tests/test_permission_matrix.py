@@ -7,7 +7,8 @@ reach it. For each (URL, file, role, method) the outcome must match the table ex
 - allowed: 200, a redirect within the site that is not a sign-in page, or (a POST with an
   empty body) the form sent back with its errors: 400 or 409;
 - refused: anonymous visitors are sent to a sign-in page; signed-in people without access
-  get 404, never a hint that the file exists.
+  get 404, never a hint that the file exists (staff who have not given their second factor
+  yet may instead be sent to that step). A method the endpoint does not serve gets 405.
 
 Every request runs in a savepoint that is rolled back, so each role meets the same files.
 A refused request must change nothing at all (not even the audit trail). An empty POST to
@@ -152,10 +153,10 @@ MATRIX: dict[str, Case] = {
 
 # --- the URLs, straight from the URLconf ---------------------------------------------------------
 
-def _patterns(patterns: list[Any], prefix: str = "") -> Iterator[URLPattern]:
+def _patterns(patterns: list[Any]) -> Iterator[URLPattern]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            yield from _patterns(entry.url_patterns, prefix)
+            yield from _patterns(entry.url_patterns)
         else:
             yield entry
 

@@ -87,7 +87,7 @@ def test_a_kept_file_has_a_generated_name_in_private_storage(moi: Agency, citize
     assert document.original_name == "my tazkira.pdf"
     assert "tazkira" not in document.file.name and document.file.name.startswith(f"applications/{draft.public_id}/")
     # In the private storage's folder (a temporary one in tests), never under a public URL's folder.
-    private_root = Path(settings.STORAGES["private"]["OPTIONS"]["location"])
+    private_root = Path(str(settings.PRIVATE_STORAGE_ROOT))
     assert Path(document.file.path).is_relative_to(private_root)
     assert not Path(document.file.path).is_relative_to(Path(settings.MEDIA_ROOT))
     with document.file.open("rb") as stored:
@@ -111,7 +111,7 @@ def test_a_new_file_for_a_document_replaces_the_earlier_one_on_a_draft(moi: Agen
 
 # --- through the application page --------------------------------------------------------------
 
-def _post(client: Client, service: Service, **files: object) -> object:
+def _post(client: Client, service: Service, **files: object) -> Any:
     page = client.get(f"/en/apply/{service.slug}/")
     return client.post(f"/en/apply/{service.slug}/", {
         **RICH_POST, "submission_token": token_of(page.content.decode()), "action": "submit", **files})

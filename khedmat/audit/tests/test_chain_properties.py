@@ -3,7 +3,8 @@
 The pure part (khedmat.audit.chain) is checked on generated chains: an untouched chain
 verifies, and any one edit, deletion or swap is found at the first position it affects.
 The database part records and seals in random interleavings and batch sizes: every event
-is sealed once, the sequence has no gaps and the chain verifies.
+is sealed once, the sequence has no gaps and the chain verifies; events that commit after
+later ones were sealed are sealed next.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from khedmat.audit.chain import GENESIS_HASH, event_payload, link_hash, verify_links
 from khedmat.audit.models import AuditEvent, AuditSeal
 from khedmat.audit.selectors import audit_unsealed_count, audit_verify_chain
-from khedmat.audit.services import audit_record, audit_seal_pending
+from khedmat.audit.services import LOOKBACK_EVENTS, audit_record, audit_seal_pending
 
 Link = tuple[int, str, str, dict[str, Any] | None, int | None]
 
@@ -151,3 +154,33 @@ def test_recording_and_sealing_in_any_interleaving_keeps_one_chain(rounds: list[
     # Sealed in id order: the chain's order is the order the events were recorded in.
     event_ids = list(AuditSeal.objects.order_by("sequence").values_list("event_id", flat=True))
     assert event_ids == sorted(event_ids)
+
+
+def _event_with_id(event_id: int) -> AuditEvent:
+    """An event with a chosen id: how a transaction that committed late looks to the sealer."""
+    return AuditEvent.objects.create(id=event_id, occurred_at=timezone.now(), action="catalog.viewed",
+                                     target_type="service", target_id=str(event_id))
+
+
+@pytest.mark.django_db
+def test_an_event_committed_after_later_ones_were_sealed_is_sealed_next() -> None:
+    first = audit_record(action="catalog.viewed", target_type="service", target_id=1)
+    _event_with_id(first.pk + 20)
+    assert audit_seal_pending() == 2
+    late = _event_with_id(first.pk + 10)  # its transaction began before, and ended after, the sealing
+    assert audit_seal_pending() == 1
+    assert AuditSeal.objects.get(event=late).sequence == 3  # the chain's order is the order of sealing
+    assert audit_unsealed_count() == 0 and audit_verify_chain() is None
+
+
+@pytest.mark.django_db
+def test_a_very_late_event_waits_for_a_full_pass() -> None:
+    first = audit_record(action="catalog.viewed", target_type="service", target_id=1)
+    _event_with_id(first.pk + LOOKBACK_EVENTS + 100)
+    audit_seal_pending()
+    straggler = _event_with_id(first.pk + 1)
+    # A sealer after a commit looks only so far back: it stays cheap however long the log.
+    assert audit_seal_pending() == 0 and audit_unsealed_count() == 1
+    call_command("audit_verify")  # seals with a full pass, then verifies
+    assert AuditSeal.objects.filter(event=straggler).exists()
+    assert audit_unsealed_count() == 0 and audit_verify_chain() is None

@@ -18,7 +18,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_seal"]:
-            audit_seal_pending()
+            audit_seal_pending(full=True)
         fault = audit_verify_chain()
         if fault is not None:
             raise CommandError(

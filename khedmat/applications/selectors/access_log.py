@@ -7,6 +7,7 @@ trail (every opening of a file and every download of its documents is recorded t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -75,6 +76,27 @@ class AccessEntry:
     what: str           # the action in plain words
     reason: str         # the reason the actor gave, if any (services store set phrases in English)
     by_applicant: bool
+    times: int = 1      # the same thing done again and again in one sitting is one line
+    first_at: datetime.datetime | None = None
+
+
+# Repeated identical entries closer together than this are shown as one line ("3 times").
+SITTING = datetime.timedelta(minutes=30)
+
+
+def _merge_sittings(entries: list[AccessEntry]) -> list[AccessEntry]:
+    """Fold runs of identical entries (same who, where, what and reason) within one sitting:
+    an officer working a file reopens its page after every step."""
+    merged: list[AccessEntry] = []
+    for entry in entries:  # newest first
+        last = merged[-1] if merged else None
+        if (last is not None and (last.who, last.where, last.what, last.reason)
+                == (entry.who, entry.where, entry.what, entry.reason)
+                and (last.first_at or last.occurred_at) - entry.occurred_at <= SITTING):
+            merged[-1] = dataclasses.replace(last, times=last.times + 1, first_at=entry.occurred_at)
+        else:
+            merged.append(entry)
+    return merged
 
 
 def access_events(application: Application, *, limit: int | None = None) -> list[AccessEntry]:
@@ -109,7 +131,7 @@ def access_events(application: Application, *, limit: int | None = None) -> list
     if file_center is not None and any(e.actor_role == Role.OPERATOR and not _center_code(e) for e in events):
         centers[""] = file_center.name
     workflow = _workflow_of(application)
-    return [_entry(event, application, agencies, centers, workflow) for event in events]
+    return _merge_sittings([_entry(event, application, agencies, centers, workflow) for event in events])
 
 
 def _center_code(event: AuditEvent) -> str:

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -93,9 +93,15 @@ class ApplicationRow:
     date: datetime.datetime
 
 
+def _citizens_files(applicant: User) -> QuerySet[Application]:
+    """The citizen's files, less drafts an operator is still preparing for them at a center:
+    those become theirs once submitted with their consent."""
+    return Application.objects.filter(applicant=applicant).exclude(state=Application.DRAFT, filed_by__isnull=False)
+
+
 def citizen_applications(*, applicant: User) -> list[ApplicationRow]:
     """The citizen's files, newest first: drafts and submitted ones (three queries in all)."""
-    files = (Application.objects.filter(applicant=applicant)
+    files = (_citizens_files(applicant)
              .select_related("service_version", "agency").order_by("-created_at", "-id"))
     workflows = _Workflows()
     rows = []
@@ -124,8 +130,8 @@ def _waits_for_applicant(workflow: Workflow, state: str) -> bool:
 
 def citizen_application_get(*, applicant: User, public_id: uuid.UUID) -> Application | None:
     """One of the citizen's own files; None for anyone else's (the caller answers 404)."""
-    return (Application.objects.select_related("service", "service_version", "agency")
-            .filter(public_id=public_id, applicant=applicant).first())
+    return (_citizens_files(applicant).select_related("service", "service_version", "agency")
+            .filter(public_id=public_id).first())
 
 
 def application_by_submission_token(*, applicant: User, token: str) -> Application | None:
@@ -135,7 +141,7 @@ def application_by_submission_token(*, applicant: User, token: str) -> Applicati
 
 def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
     """The citizen's latest draft for this service, to offer resuming it."""
-    return (Application.objects.filter(applicant=applicant, service=service, state=Application.DRAFT)
+    return (_citizens_files(applicant).filter(service=service, state=Application.DRAFT)
             .order_by("-updated_at").first())
 
 

@@ -91,9 +91,13 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     # lock the service, agency and version rows: every submission of an agency would queue
     # behind every other, and new drafts (whose foreign keys take KEY SHARE) behind them.
     application = Application.objects.select_for_update(of=("self",)).select_related(
-        "service__agency", "service_version").get(pk=application.pk)
+        "service__agency", "service_version", "applicant").get(pk=application.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
+    if application.filed_by_id is not None and actor.pk != application.filed_by_id:
+        # A draft prepared at a center is submitted by its operator, with consent recorded.
+        raise ApplicationError(_("This application is being filed for you at a service center."),
+                               code="filed_by_operator")
     workflow = Workflow.of(application.service_version.definition)
     now = timezone.now()
     today = timezone.localdate(now)

@@ -159,3 +159,26 @@ def test_a_file_filed_at_a_center_says_so(passport: Service, citizen: User) -> N
     text = page.content.decode()
     assert "Filed on your behalf by a center operator of Kabul Center" in text
     assert "Center operator" in text and "Nadia" not in text
+
+
+def test_repeated_openings_in_one_sitting_are_one_line(submitted: Application, named_officer: User) -> None:
+    for _ in range(3):
+        _open_file(submitted, named_officer)
+    openings = [entry for entry in access_events(submitted) if entry.what.startswith("opened")]
+    assert len(openings) == 1
+    assert openings[0].times == 3
+
+
+def test_openings_hours_apart_stay_separate(submitted: Application, named_officer: User,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now - datetime.timedelta(hours=3))
+    _open_file(submitted, named_officer)  # that morning
+    monkeypatch.setattr("django.utils.timezone.now", lambda: now)
+    _open_file(submitted, named_officer)
+    openings = [entry for entry in access_events(submitted) if entry.what.startswith("opened")]
+    assert [entry.times for entry in openings] == [1, 1]

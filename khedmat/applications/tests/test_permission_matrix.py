@@ -118,9 +118,11 @@ MATRIX: dict[str, Case] = {
     "apply": Case((NO_FILE,), CITIZENS, post=EFFECT),  # an empty POST saves an empty draft
     "mine": Case((NO_FILE,), CITIZENS),
     "detail": Case((ONLINE, ASSISTED), OWNER_ONLY),
-    # A draft an operator started for the citizen is the citizen's too: they may resume or discard it.
-    "draft_edit": Case((DRAFT, ASSISTED_DRAFT), OWNER_ONLY, post=EFFECT),  # an empty POST saves it emptied
-    "draft_delete": Case((DRAFT, ASSISTED_DRAFT), OWNER_ONLY, post=EFFECT),
+    # A draft an operator is preparing for the citizen at a center is not the citizen's to edit,
+    # discard or submit: it becomes theirs once the operator files it with their consent.
+    "draft_edit": Case((DRAFT, ASSISTED_DRAFT), {DRAFT: OWNER_ONLY, ASSISTED_DRAFT: frozenset()},
+                       post=EFFECT),  # an empty POST saves it emptied
+    "draft_delete": Case((DRAFT, ASSISTED_DRAFT), {DRAFT: OWNER_ONLY, ASSISTED_DRAFT: frozenset()}, post=EFFECT),
     "submitted": Case((ONLINE, ASSISTED), OWNER_ONLY),
     "receipt": Case((ONLINE, ASSISTED), OWNER_ONLY),
     "answer": Case((ONLINE,), OWNER_ONLY, get=False, post=INVALID),

@@ -143,3 +143,20 @@ def time_machine_kabul(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unty
         target = timezone.localdate() + datetime.timedelta(days=days)
         monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: target)
     return travel
+
+
+def test_a_citizen_cannot_submit_a_draft_an_operator_is_preparing(passport: Service, citizen: User,
+                                                                   db: None) -> None:
+    from khedmat.accounts.models import Role
+    from khedmat.accounts.services import staff_user_create
+    from khedmat.centers.models import Center
+
+    center = Center.objects.create(code="KBL", slug="kabul", name_en="Kabul", name_fa="کابل", name_ps="کابل",
+                                   city_en="Kabul", city_fa="کابل", city_ps="کابل", address_en="-", address_fa="-",
+                                   address_ps="-", opens_at=datetime.time(8), closes_at=datetime.time(16))
+    operator = staff_user_create(username="op.test", password="pass-for-tests-1", role=Role.OPERATOR, center=center)
+    draft = application_draft_save(applicant=citizen, service=passport, data=PASSPORT_ANSWERS, filed_by=operator)
+    with pytest.raises(ApplicationError) as refused:
+        application_submit(application=draft, idempotency_key="k", actor=citizen)
+    assert refused.value.code == "filed_by_operator"
+    assert Application.objects.get(pk=draft.pk).is_draft

@@ -181,6 +181,9 @@ PHONE_CODE_MAX_ATTEMPTS = 5
 THROTTLE_LOGIN_PER_ACCOUNT = (5, 15 * 60)
 THROTTLE_LOGIN_PER_IP = (30, 15 * 60)
 THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
+# The public status check (reference + mobile number): guessing pairs must not pay.
+THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
+THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])

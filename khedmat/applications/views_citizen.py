@@ -347,8 +347,8 @@ def document_download(request: HttpRequest, public_id: uuid.UUID, document_id: u
 # --- the public status check -------------------------------------------------------------------
 
 def _status_throttles() -> tuple[Throttle, Throttle]:
-    per_ip = getattr(settings, "THROTTLE_STATUS_CHECK_PER_IP", (20, 15 * 60))
-    per_reference = getattr(settings, "THROTTLE_STATUS_CHECK_PER_REFERENCE", (5, 15 * 60))
+    per_ip = settings.THROTTLE_STATUS_CHECK_PER_IP
+    per_reference = settings.THROTTLE_STATUS_CHECK_PER_REFERENCE
     return Throttle("status-ip", *per_ip), Throttle("status-reference", *per_reference)
 
 

@@ -60,3 +60,33 @@ def axe_version() -> str:
     head = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")[:200]
     match = re.search(r"axe v([\d.]+)", head)
     return match.group(1) if match else "?"
+
+
+def test_citizen_application_pages_have_no_serious_accessibility_violation(browser: Browser, demo_site: str) -> None:
+    """The pages a citizen fills in: the application form, their files and the status check."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from khedmat.notifications.selectors import sms_last_to
+
+    axe = Axe()
+    context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 780})
+    page = context.new_page()
+    page.goto(f"{demo_site}/en/account/sign-in/")
+    page.get_by_label("Mobile number").fill("0700 000 001")
+    page.get_by_role("button", name="Send me a code").click()
+    sms = sms_last_to(phone_number="+93700000001")
+    assert sms is not None
+    code = re.search(r"\b(\d{6})\b", sms.body)
+    assert code is not None
+    page.get_by_label("Code from the SMS").fill(code.group(1))
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    faults = []
+    for language in ("en", "fa"):
+        for path in ("apply/passport/", "applications/", "status/"):
+            url = f"{demo_site}/{language}/{path}"
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            faults += [describe(url, violation) for violation in axe.run(page).response["violations"]
+                       if violation["impact"] in BLOCKING_IMPACTS]
+    context.close()
+    assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
-class OrderedJSONField(models.TextField):
+if TYPE_CHECKING:
+    _TextBackedField = models.Field[Any, Any]
+else:
+    _TextBackedField = models.Field
+
+
+class OrderedJSONField(_TextBackedField):
     """JSON kept as text, so the order of keys survives the database.
 
     PostgreSQL's jsonb reorders an object's keys; a service definition's order is meaning
@@ -18,6 +24,9 @@ class OrderedJSONField(models.TextField):
     """
 
     description = "JSON stored as text, key order preserved"
+
+    def get_internal_type(self) -> str:
+        return "TextField"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return None if value is None else json.loads(value)

@@ -125,6 +125,7 @@ def test_clock_pauses_while_waiting_for_the_applicant(passport: Service, citizen
     application = application_transition(application=_submitted(passport, citizen), actor=officer,
                                          transition="start_review", expected_state="submitted")
     due = application.due_date
+    assert due is not None
     application = application_transition(application=application, actor=officer, transition="request_information",
                                          expected_state="in_review", reason_text="Send a clearer Tazkira copy.")
     assert application.clock_paused_on == timezone.localdate()

@@ -64,7 +64,7 @@ lint: $(STAMP) ## Run ruff and mypy
 	$(VENV)/bin/mypy .
 
 messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only: needs GNU gettext)
-	$(MANAGE) makemessages --locale fa --locale ps --no-obsolete --add-location file --ignore '.venv/*' --ignore 'var/*'
+	$(MANAGE) makemessages --locale fa --locale ps --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=scripts --ignore=demo
 
 bench: setup ## Measure the compressed weight of every public page (30 KB budget)
 	$(PY) bench/page_weight.py

@@ -465,7 +465,7 @@ def inbox_latency(catalog: Catalog, *, samples: int, depth: int) -> list[tuple[s
     agency = Agency.objects.get(code=BIG_AGENCY)
     officer = User.objects.get(pk=catalog.officers[agency.pk][0])
     cases = [("none", InboxFilters()), ("assigned to me", InboxFilters(assigned_to_me=True)),
-             ("overdue", InboxFilters(overdue=True))]
+             ("overdue", InboxFilters(overdue=True)), ("state: needs info", InboxFilters(state="needs_information"))]
     print(f"(b) Inbox of {agency.code} ({agency.applications.exclude(state='draft').count():,} files), "
           f"{samples} samples each, p50 / p95 in ms (the real inbox_page, ORM included):")
     explained = []
@@ -494,7 +494,7 @@ def inbox_latency(catalog: Catalog, *, samples: int, depth: int) -> list[tuple[s
             if page.next_cursor is not None:
                 cursor = page.next_cursor
         verdict = "ok" if max(float(_ms(first, 95)), float(_ms(deep, 95))) < INBOX_TARGET_MS else "OVER TARGET"
-        print(f"    {label:15} first page {_ms(first, 50):>6} / {_ms(first, 95):>6}   "
+        print(f"    {label:17} first page {_ms(first, 50):>6} / {_ms(first, 95):>6}   "
               f"page {reached + 1:>5} and on {_ms(deep, 50):>6} / {_ms(deep, 95):>6}   "
               f"(walked {reached:,} pages in {walk_seconds:.1f} s)  {verdict}")
         explained.append((label, officer, filters, deep_cursor))

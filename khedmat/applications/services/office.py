@@ -33,7 +33,7 @@ def _agency_staff_of(user: User | None, application: Application) -> bool:
 
 
 def _locked(application: Application) -> Application:
-    return Application.objects.select_for_update().select_related("assigned_to").get(pk=application.pk)
+    return Application.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=application.pk)
 
 
 def _require_staff(actor: User, application: Application) -> None:
@@ -231,7 +231,7 @@ def applications_escalate_overdue(*, today: datetime.date | None = None) -> list
 @transaction.atomic
 def _escalate_agency(*, agency_id: int, ids: list[int], today: datetime.date) -> list[Application]:
     files = list(
-        Application.objects.select_for_update().select_related("applicant")
+        Application.objects.select_for_update(of=("self",)).select_related("applicant")
         .filter(pk__in=ids, agency_id=agency_id, escalated_at__isnull=True, is_final=False,
                 clock_paused_on__isnull=True, due_date__lt=today)
         .order_by("due_date", "id")

@@ -53,7 +53,7 @@ from khedmat.catalog.models import Agency, Service
 
 from .conftest import PASSPORT_ANSWERS
 
-SERVICES = {
+SERVICES: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     # file name: (agency code, agency slug, category slug, answers)
     "moi-psp.yaml": ("MOI", "interior", "identity-and-travel", PASSPORT_ANSWERS),
     "moci-bzl.yaml": ("MOCI", "commerce", "business-and-trade", {

@@ -67,7 +67,8 @@ events = st.builds(
 
 
 def _chain(log: list[FakeEvent]) -> list[Link]:
-    links, previous = [], GENESIS_HASH
+    links: list[Link] = []
+    previous = GENESIS_HASH
     for sequence, event in enumerate(log, start=1):
         payload = event_payload(event)
         digest = link_hash(sequence=sequence, previous_hash=previous, payload=payload)

@@ -121,7 +121,9 @@ def test_every_service_has_a_channel_and_center_services_have_a_center(seeded: s
 
 
 def test_seed_creates_one_user_per_role(seeded: str) -> None:
-    users = list(User.objects.select_related("agency", "center"))
+    users = list(User.objects.select_related("agency", "center").exclude(
+        role=Role.CITIZEN, applications__idempotency_key__startswith="demo-", phone_number__gt="+93700000001"))
+    # One demonstration login per role; the other citizens are the applicants of demo files.
     assert sorted(user.role for user in users) == sorted(Role.values)
     for user in users:
         has_device = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
@@ -173,3 +175,11 @@ def test_seed_loads_the_years_public_holidays_which_move_deadlines(seeded: str) 
     assert Holiday.objects.filter(date=datetime.date(2026, 8, 19), name_en="Independence Day").exists()
     # Independence Day 1405 is a Wednesday: one working day after Tuesday 18 August is Saturday.
     assert add_working_days(datetime.date(2026, 8, 18), 1) == datetime.date(2026, 8, 22)
+
+
+def test_seed_fills_the_ministrys_inbox_with_files_in_several_states(seeded: str) -> None:
+    from khedmat.applications.models import Application
+
+    states = set(Application.objects.filter(agency__code="MOI").values_list("state", flat=True))
+    assert {"submitted", "in_review", "needs_information", "awaiting_approval"} <= states
+    assert Application.objects.filter(applicant__phone_number="+93700000001").exclude(state="draft").exists()

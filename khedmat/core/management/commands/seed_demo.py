@@ -23,6 +23,8 @@ from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts import services as account_services
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.applications import services as application_services
+from khedmat.applications.models import Application
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.definition import DefinitionError
 from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
@@ -53,6 +55,8 @@ class Command(BaseCommand):
                 users = _load_users(_read(directory / "users.yaml"), agencies, centers)
                 for holiday in _read(directory / "holidays.yaml") if (directory / "holidays.yaml").exists() else []:
                     core_services.holiday_upsert(date=holiday["date"], name=holiday["name"])
+                if (directory / "applications.yaml").exists():
+                    _load_applications(_read(directory / "applications.yaml"))
         except (DefinitionError, ValidationError, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
         if quiet:
@@ -165,3 +169,26 @@ def _load_users(data: dict[str, Any], agencies: dict[str, Agency], centers: dict
                 account_services.staff_totp_device_create(user=user, key=entry["totp_key"], confirmed=True)
         users.append(user)
     return users
+
+
+def _load_applications(data: list[dict[str, Any]]) -> None:
+    """A few files in the Ministry of Interior's inbox, in various states, so that the back
+    office has something to show. Each is keyed by its idempotency key: filed once."""
+    for entry in data:
+        applicant, _created = account_services.citizen_get_or_create(
+            phone_number=normalize_mobile_number(entry["phone_number"]))
+        if not applicant.full_name:
+            account_services.citizen_update_profile(user=applicant, full_name=entry["full_name"])
+        key = f"demo-{entry['key']}"
+        if Application.objects.filter(applicant=applicant, idempotency_key=key).exists():
+            continue
+        service = Service.objects.get(slug=entry["service"])
+        draft = application_services.application_draft_save(applicant=applicant, service=service,
+                                                             data=entry["answers"])
+        application = application_services.application_submit(application=draft, idempotency_key=key,
+                                                               actor=applicant)
+        for step in entry.get("steps", []):
+            actor = User.objects.get(username=step["by"]) if step["by"] != "applicant" else applicant
+            application = application_services.application_transition(
+                application=application, actor=actor, transition=step["step"], expected_state=application.state,
+                reason_text=step.get("reason", ""))

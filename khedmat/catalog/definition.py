@@ -431,7 +431,7 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         if not isinstance(transition["needs_reason"], bool):
             raise DefinitionError(f"{path}.needs_reason", _("Use true or false."))
         # Two-person approval: whoever takes this transition must not have taken an earlier
-        # step of the same file.
+        # step of the same file in another role (applications/services/core.py applies it).
         if not isinstance(transition.get("four_eyes", False), bool):
             raise DefinitionError(f"{path}.four_eyes", _("Use true or false."))
         for source in sources:

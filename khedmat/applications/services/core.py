@@ -147,8 +147,11 @@ def application_transition(*, application: Application, actor: User | None, tran
     except TransitionNotAllowed as error:
         raise ApplicationError(_("This step is not possible now."), code="not_allowed") from error
     _check_reason(step, reason_code, reason_text)
+    # Two-person approval: whoever reviewed the file in another role (an officer who
+    # recommended it, say) may not take this step, even if they hold this role now. Earlier
+    # steps in this same role (an approver who sent the file back) do not count.
     if step.four_eyes and actor is not None and locked.events.filter(actor=actor).exclude(
-            transition="submit").exists():
+            transition="submit").exclude(actor_role=actor.role).exists():
         raise ApplicationError(_("Two-person approval: someone other than the reviewer must take this step."),
                                code="four_eyes")
 

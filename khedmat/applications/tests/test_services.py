@@ -161,3 +161,16 @@ def test_a_citizen_cannot_submit_a_draft_an_operator_is_preparing(passport: Serv
         application_submit(application=draft, idempotency_key="k", actor=citizen)
     assert refused.value.code == "filed_by_operator"
     assert Application.objects.get(pk=draft.pk).is_draft
+
+
+def test_an_approver_who_sent_a_file_back_may_still_approve_it(passport: Service, citizen: User, officer: User,
+                                                               approver: User) -> None:
+    from khedmat.applications.models import ApplicationEvent as Event
+
+    application = _walk_to_approval(_submitted(passport, citizen), officer)
+    # The approver's earlier step on this file was taken as an approver: it is no review.
+    Event.objects.create(application=application, actor=approver, actor_role=approver.role,
+                         transition="send_back", from_state="awaiting_approval", to_state="in_review")
+    approved = application_transition(application=application, actor=approver, transition="approve",
+                                      expected_state="awaiting_approval")
+    assert approved.state == "approved"

@@ -125,6 +125,7 @@ class FileModel:
     state: str
     # (actor pk or None, transition) of every step taken, the submission included.
     steps: list[tuple[int | None, str]] = field(default_factory=list)
+    step_roles: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -194,7 +195,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         submitted = application_submit(application=draft, idempotency_key=uuid.uuid4().hex, actor=applicant)
         self.files.append(FileModel(pk=submitted.pk, service=service_name, agency=service.agency,
                                     applicant=applicant, state=self.world.rules[service_name].initial,
-                                    steps=[(applicant.pk, "submit")]))
+                                    steps=[(applicant.pk, "submit")], step_roles=[applicant.role]))
 
     # --- acting on files ---
 
@@ -290,6 +291,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert step is not None
         model.state = step["to"]
         model.steps.append((actor.pk if actor is not None else None, transition))
+        model.step_roles.append(actor.role if actor is not None else "system")
         self.applied += 1
 
     def _refusals(self, model: FileModel, actor_kind: str, actor: User | None, transition: str,
@@ -312,7 +314,8 @@ class WorkflowMachine(RuleBasedStateMachine):
         if reason_code == DecisionReason.OTHER and not reason_text.strip():
             broken.add("reason_needed")
         if step.get("four_eyes") and actor is not None and any(
-                pk == actor.pk and name != "submit" for pk, name in model.steps):
+                pk == actor.pk and name != "submit" and role != actor.role
+                for (pk, name), role in zip(model.steps, model.step_roles, strict=True)):
             broken.add("four_eyes")
         return broken
 

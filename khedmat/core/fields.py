@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-
 if TYPE_CHECKING:
     _TextBackedField = models.Field[Any, Any]
 else:

@@ -69,8 +69,9 @@ messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only
 bench: setup ## Measure the compressed weight of every public page (30 KB budget)
 	$(PY) bench/page_weight.py
 
-screenshots: setup ## Render the main pages in English and Dari into docs/screenshots/
+screenshots: setup ## Render the main pages and the application journey (en, Dari) into docs/screenshots/
 	$(PY) scripts/screenshots.py
+	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py
 
 worker: setup ## Start a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/1)
 	@test -n "$$CELERY_BROKER_URL" || grep -qs '^CELERY_BROKER_URL=.' .env || { \

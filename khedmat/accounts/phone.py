@@ -1,4 +1,4 @@
-"""Afghan mobile numbers: parsed and normalised to E.164 (+937XXXXXXXX) with phonenumbers."""
+"""Afghan mobile numbers: parsed and normalised to E.164 (+93 and nine digits) with phonenumbers."""
 
 from __future__ import annotations
 

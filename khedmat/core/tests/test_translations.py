@@ -101,7 +101,7 @@ def test_placeholders_match_between_msgid_and_msgstr(language: str) -> None:
     for message in _messages(language):
         sources = _forms(message.id)
         expected_named: set[str] = set()
-        expected_positional = set()
+        expected_positional: set[int] = set()
         for source in sources:
             named, positional = _placeholders(source)
             expected_named |= named

@@ -177,6 +177,10 @@ SMS_BACKEND = env("SMS_BACKEND", default="khedmat.notifications.sms.contrib.cons
 PHONE_CODE_LENGTH = 6
 PHONE_CODE_TTL_SECONDS = env.int("PHONE_CODE_TTL_SECONDS", default=300)
 PHONE_CODE_MAX_ATTEMPTS = 5
+# How many reverse proxies / load balancers stand in front of the application and append to
+# X-Forwarded-For (0: clients connect directly). Throttles and the audit trail use the address
+# the outermost of them saw.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # Throttles: (attempts, window in seconds).
 THROTTLE_LOGIN_PER_ACCOUNT = (5, 15 * 60)
 THROTTLE_LOGIN_PER_IP = (30, 15 * 60)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -39,6 +40,16 @@ class Throttle:
 
 
 def client_ip(request: object) -> str:
-    """The client's address as the (trusted) proxy or the socket reports it."""
+    """The client's address: the socket's, or — behind settings.TRUSTED_PROXIES load
+    balancers — the address the outermost trusted proxy saw, from X-Forwarded-For.
+
+    Only the entries our own proxies appended are believed: a client can put anything in
+    the header, but not past the proxies that add to it.
+    """
     meta = getattr(request, "META", {})
+    trusted = settings.TRUSTED_PROXIES
+    if trusted:
+        hops = [hop.strip() for hop in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if hop.strip()]
+        if len(hops) >= trusted:
+            return hops[-trusted]
     return str(meta.get("REMOTE_ADDR", "unknown"))

@@ -29,11 +29,10 @@ def sequence_next(model: type[models.Model], *, counter_field: str = "last_numbe
 def _increment(model: type[models.Model], counter_field: str, scope: dict[str, Any]) -> int | None:
     quote = connection.ops.quote_name
     meta = model._meta
-    counter = quote(meta.get_field(counter_field).column)
+    counter = quote(_column(model, counter_field))
     conditions, values = [], []
     for name, value in scope.items():
-        field = meta.get_field(name)
-        conditions.append(f"{quote(field.column)} = %s")  # type: ignore[union-attr]
+        conditions.append(f"{quote(_column(model, name))} = %s")
         values.append(value.pk if isinstance(value, models.Model) else value)
     sql = (f"UPDATE {quote(meta.db_table)} SET {counter} = {counter} + 1 "  # noqa: S608 - names are ours
            f"WHERE {' AND '.join(conditions)} RETURNING {counter}")
@@ -41,3 +40,9 @@ def _increment(model: type[models.Model], counter_field: str, scope: dict[str, A
         cursor.execute(sql, values)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and isinstance(field.column, str), name
+    return field.column

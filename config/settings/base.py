@@ -192,6 +192,8 @@ THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
 # Queue: how many minutes ahead of its issue time a priority ticket (elderly, disability,
 # pregnancy) stands. Bounded, so ordinary tickets are never starved.
 QUEUE_PRIORITY_ADVANCE_MINUTES = env.int("QUEUE_PRIORITY_ADVANCE_MINUTES", default=15)
+# Recalls of a called ticket before its holder may be marked as not having come.
+QUEUE_MAX_RECALLS = env.int("QUEUE_MAX_RECALLS", default=2)
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])

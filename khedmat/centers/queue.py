@@ -72,3 +72,64 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
     ticket.called_at = timezone.now()
     ticket.save(update_fields=["status", "counter", "called_at"])
     return ticket
+
+
+def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:
+    """Lock `ticket` and check it is this counter's, in one of `statuses`."""
+    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    if locked.counter_id != counter.pk or locked.status not in statuses:
+        raise QueueError(_("This ticket is not waiting at your counter."), code="not_here")
+    return locked
+
+
+@transaction.atomic
+def ticket_recall(*, counter: Counter, ticket: Ticket) -> Ticket:
+    """Call the same ticket again; after QUEUE_MAX_RECALLS recalls it can be marked a no-show."""
+    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
+    locked.recalls += 1
+    locked.called_at = timezone.now()
+    locked.save(update_fields=["recalls", "called_at"])
+    return locked
+
+
+@transaction.atomic
+def ticket_no_show(*, counter: Counter, ticket: Ticket) -> Ticket:
+    """Close a called ticket whose holder did not come, once it was recalled enough times."""
+    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
+    if locked.recalls < settings.QUEUE_MAX_RECALLS:
+        raise QueueError(_("Recall the ticket first: its holder may not have heard."), code="recall_first")
+    locked.status = Ticket.Status.NO_SHOW
+    locked.save(update_fields=["status"])
+    return locked
+
+
+@transaction.atomic
+def ticket_start(*, counter: Counter, ticket: Ticket) -> Ticket:
+    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
+    locked.status = Ticket.Status.SERVING
+    locked.save(update_fields=["status"])
+    return locked
+
+
+@transaction.atomic
+def ticket_finish(*, counter: Counter, ticket: Ticket) -> Ticket:
+    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.SERVING,))
+    locked.status = Ticket.Status.SERVED
+    locked.save(update_fields=["status"])
+    return locked
+
+
+@transaction.atomic
+def ticket_transfer(*, counter: Counter, ticket: Ticket, service: Service) -> Ticket:
+    """Send the holder on to another service of the center, keeping their number and their
+    place: the ticket waits again where it stood in the queue."""
+    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED, Ticket.Status.SERVING))
+    if not QueueGroup.objects.filter(center_id=locked.center_id, services=service).exists():
+        raise QueueError(_("This service is not served at this center."), code="not_served")
+    locked.service = service
+    locked.status = Ticket.Status.WAITING
+    locked.counter = None
+    locked.called_at = None
+    locked.recalls = 0
+    locked.save(update_fields=["service", "status", "counter", "called_at", "recalls"])
+    return locked

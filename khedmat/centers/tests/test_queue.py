@@ -118,3 +118,48 @@ def test_20_counters_calling_at_once_never_share_a_ticket(hall: dict) -> None:
     called = [ticket.pk for ticket in results if ticket is not None]
     assert len(called) == 20 and len(set(called)) == 20
     assert Ticket.objects.filter(status=Ticket.Status.CALLED).count() == 20
+
+
+def test_a_ticket_is_recalled_before_it_is_marked_a_no_show(hall: dict) -> None:
+    from khedmat.centers.queue import ticket_no_show, ticket_recall
+
+    ticket_issue(center=hall["center"], service=hall["passport"])
+    counter = hall["counters"][0]
+    called = ticket_call_next(counter=counter)
+    assert called is not None
+    with pytest.raises(QueueError) as refused:
+        ticket_no_show(counter=counter, ticket=called)
+    assert refused.value.code == "recall_first"
+    ticket_recall(counter=counter, ticket=called)
+    ticket_recall(counter=counter, ticket=called)
+    assert ticket_no_show(counter=counter, ticket=called).status == Ticket.Status.NO_SHOW
+
+
+def test_serving_and_transfer_keep_the_number_and_the_place(hall: dict) -> None:
+    from khedmat.centers.queue import ticket_finish, ticket_start, ticket_transfer
+
+    first = ticket_issue(center=hall["center"], service=hall["passport"])
+    later = ticket_issue(center=hall["center"], service=hall["licence"])
+    counter = hall["counters"][0]
+    called = ticket_call_next(counter=counter)
+    assert called is not None and called.pk == first.pk
+    ticket_start(counter=counter, ticket=called)
+    moved = ticket_transfer(counter=counter, ticket=called, service=hall["licence"])
+    assert moved.display_number == "P-001" and moved.status == Ticket.Status.WAITING
+    # It kept its place: it is called before the licence ticket issued after it.
+    again = ticket_call_next(counter=hall["counters"][1])
+    assert again is not None and again.pk == first.pk
+    ticket_start(counter=hall["counters"][1], ticket=again)
+    assert ticket_finish(counter=hall["counters"][1], ticket=again).status == Ticket.Status.SERVED
+    assert Ticket.objects.get(pk=later.pk).status == Ticket.Status.WAITING
+
+
+def test_another_counter_cannot_act_on_a_ticket_it_did_not_call(hall: dict) -> None:
+    from khedmat.centers.queue import ticket_start
+
+    ticket_issue(center=hall["center"], service=hall["passport"])
+    called = ticket_call_next(counter=hall["counters"][0])
+    assert called is not None
+    with pytest.raises(QueueError) as refused:
+        ticket_start(counter=hall["counters"][1], ticket=called)
+    assert refused.value.code == "not_here"

@@ -26,6 +26,7 @@ from django.utils.translation import gettext, ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.audit.services import audit_record
+from khedmat.core.errors import Refusal
 from khedmat.core.formatting import format_number
 from khedmat.notifications.services import sms_send
 
@@ -68,13 +69,8 @@ _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 TOTP_DEVICE_NAME = "Authenticator app"
 
 
-class SignInError(Exception):
+class SignInError(Refusal):
     """A refusal with a message for the person signing in; `code` names the reason for callers."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 # --- Citizens: one-time codes by SMS ----------------------------------------------------

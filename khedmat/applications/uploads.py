@@ -21,6 +21,7 @@ from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from khedmat.core.errors import Refusal
 from khedmat.core.formatting import format_number
 
 # The content types we keep, each with its signature and the extension a download gets.
@@ -37,13 +38,8 @@ DEFAULT_MAX_SIZE_MB = 5
 _REFUSED_ATTRIBUTE = "_khedmat_refused_uploads"
 
 
-class UploadRefused(Exception):
+class UploadRefused(Refusal):
     """A file was refused; `message` is for the person who sent it, `code` for callers."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 @dataclass(frozen=True)

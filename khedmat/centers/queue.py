@@ -16,16 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khedmat.catalog.models import Service
+from khedmat.core.errors import Refusal
 from khedmat.core.sequences import sequence_next
 
 from .models import Center, Counter, QueueGroup, Ticket, TicketSequence
 
 
-class QueueError(Exception):
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+class QueueError(Refusal):
+    """A queue operation refused (see core.errors.Refusal)."""
 
 
 def _advance(priority: str) -> datetime.timedelta:

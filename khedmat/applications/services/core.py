@@ -14,6 +14,7 @@ from khedmat.accounts.models import Role, User
 from khedmat.audit.services import audit_record
 from khedmat.catalog.models import Service
 from khedmat.core.calendar import solar_hijri_year
+from khedmat.core.errors import Refusal
 from khedmat.core.workdays import add_working_days, working_days_between
 
 from ..models import Application, ApplicationEvent, Channel, DecisionReason
@@ -21,13 +22,8 @@ from ..references import reference_next
 from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
 
 
-class ApplicationError(Exception):
+class ApplicationError(Refusal):
     """A refusal with a message for the person acting; `code` names it for callers and tests."""
-
-    def __init__(self, message: str, *, code: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
 
 
 def workflow_role(user: User, application: Application) -> str | None:

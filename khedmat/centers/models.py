@@ -73,15 +73,12 @@ class Counter(models.Model):
         return f"{self.center.code} #{self.number}"
 
 
-class QueueGroup(models.Model):
+class QueueGroup(TrilingualNameMixin):
     """Services called under one letter in a center's hall: tickets P-001, P-002 … per day."""
 
     center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="queue_groups",
                                verbose_name=_("center"))
     letter = models.CharField(_("letter"), max_length=2, help_text=_("Shown before the number, e.g. P"))
-    name_en = models.CharField(_("name (English)"), max_length=100)
-    name_fa = models.CharField(_("name (Dari)"), max_length=100)
-    name_ps = models.CharField(_("name (Pashto)"), max_length=100)
     services = models.ManyToManyField(Service, related_name="queue_groups", blank=True,
                                       verbose_name=_("services"))
 
@@ -93,10 +90,6 @@ class QueueGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.center.code} {self.letter}"
-
-    @property
-    def name(self) -> str:
-        return pick(self, "name")
 
 
 class TicketSequence(models.Model):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -126,8 +124,3 @@ class ServiceVersion(TrilingualNameMixin):
 
     def __str__(self) -> str:
         return f"{self.name_en} v{self.number}"
-
-    def text(self, key: str) -> str:
-        """A trilingual text of the definition (summary, description, eligibility) in the reader's language."""
-        value: Any = self.definition.get(key) or {}
-        return pick(value, None)

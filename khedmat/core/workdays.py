@@ -10,6 +10,16 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+# Python's weekday numbers (Monday = 0), named; the Afghan week starts on Saturday.
+WEEKDAY_NAMES = {
+    5: gettext_lazy("Saturday"), 6: gettext_lazy("Sunday"), 0: gettext_lazy("Monday"),
+    1: gettext_lazy("Tuesday"), 2: gettext_lazy("Wednesday"), 3: gettext_lazy("Thursday"),
+    4: gettext_lazy("Friday"),
+}
+_AFGHAN_WEEK = (5, 6, 0, 1, 2, 3, 4)
 
 
 def _holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
@@ -50,3 +60,15 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
         if is_working_day(current, holidays):
             count += 1
     return count
+
+
+def working_week_text() -> str:
+    """The working week in words, from settings.WORKING_WEEKDAYS: "Saturday to Wednesday"."""
+    days = [day for day in _AFGHAN_WEEK if day in settings.WORKING_WEEKDAYS]
+    if not days:
+        return ""
+    if days == list(_AFGHAN_WEEK[: len(days)]) or len(days) == 1:
+        first, last = WEEKDAY_NAMES[days[0]], WEEKDAY_NAMES[days[-1]]
+        return str(first) if len(days) == 1 else _("%(first)s to %(last)s") % {"first": first, "last": last}
+    # Translators: separator between items of a list, e.g. "a, b, c".
+    return _(", ").join(str(WEEKDAY_NAMES[day]) for day in days)

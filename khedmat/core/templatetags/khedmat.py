@@ -8,7 +8,7 @@ from django import template
 from django.urls import translate_url
 from django.utils import timezone
 
-from khedmat.core import formatting
+from khedmat.core import formatting, workdays
 
 register = template.Library()
 
@@ -46,6 +46,12 @@ def afn(value: int) -> str:
 @register.filter
 def digits(value: object) -> str:
     return formatting.localize_digits(str(value))
+
+
+@register.simple_tag
+def working_week() -> str:
+    """The working week in words, as configured (settings.WORKING_WEEKDAYS)."""
+    return workdays.working_week_text()
 
 
 @register.simple_tag

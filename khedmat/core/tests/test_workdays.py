@@ -34,3 +34,16 @@ def test_deadline_skips_a_holiday() -> None:
 def test_working_days_between_counts_both_ways() -> None:
     assert working_days_between(SATURDAY, datetime.date(2026, 12, 5)) == 5
     assert working_days_between(datetime.date(2026, 12, 5), SATURDAY) == -5
+
+
+def test_the_working_week_is_told_as_configured(settings) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import translation
+
+    from khedmat.core.workdays import working_week_text
+
+    with translation.override("en"):
+        assert working_week_text() == "Saturday to Wednesday"
+        settings.WORKING_WEEKDAYS = [5, 6, 0, 1, 2, 3]
+        assert working_week_text() == "Saturday to Thursday"
+        settings.WORKING_WEEKDAYS = [6, 1, 3]
+        assert working_week_text() == "Sunday, Tuesday, Thursday"

@@ -248,6 +248,10 @@ class SQLiteFile:
         copy = sqlite3.connect(self.path)
         try:
             connection.connection.backup(copy)
+            # The copy starts in the rollback-journal mode of the in-memory original. Threads
+            # switching it to WAL on connect while another holds a write lock would be told
+            # "database is locked" at once (SQLite's deadlock guard skips the busy timeout).
+            copy.execute("PRAGMA journal_mode=WAL")
         finally:
             copy.close()
         self.settings_dict["NAME"] = str(self.path)

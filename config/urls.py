@@ -18,5 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.catalog.urls")),
     path("account/", include("khedmat.accounts.urls")),
     path("", include("khedmat.applications.urls")),
+    path("", include("khedmat.centers.urls")),
+    path("", include("khedmat.feedback.urls")),
     prefix_default_language=True,
 )

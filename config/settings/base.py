@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "khedmat.accounts",
     "khedmat.catalog",
     "khedmat.centers",
+    "khedmat.feedback",
     "khedmat.notifications",
     "khedmat.audit",
     "khedmat.applications",
@@ -189,11 +190,16 @@ THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
 
-# Queue: how many minutes ahead of its issue time a priority ticket (elderly, disability,
-# pregnancy) stands. Bounded, so ordinary tickets are never starved.
-QUEUE_PRIORITY_ADVANCE_MINUTES = env.int("QUEUE_PRIORITY_ADVANCE_MINUTES", default=15)
+# Queue: how far ahead of its issue time a priority ticket stands is set per priority group
+# (centers.PriorityGroup.advance_minutes, 15 by default), bounded so nobody is starved.
 # Recalls of a called ticket before its holder may be marked as not having come.
 QUEUE_MAX_RECALLS = env.int("QUEUE_MAX_RECALLS", default=2)
+# Appointment check-in at the kiosk: from this many minutes before the slot to this many
+# after it; a booking not checked in by then lapses.
+APPOINTMENT_CHECKIN_BEFORE_MINUTES = env.int("APPOINTMENT_CHECKIN_BEFORE_MINUTES", default=30)
+APPOINTMENT_CHECKIN_AFTER_MINUTES = env.int("APPOINTMENT_CHECKIN_AFTER_MINUTES", default=10)
+# Minutes of service assumed for an estimate before a center has served anyone that day.
+QUEUE_DEFAULT_SERVICE_MINUTES = env.int("QUEUE_DEFAULT_SERVICE_MINUTES", default=8)
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.catalog.models import Service
@@ -26,6 +29,11 @@ class Center(TrilingualNameMixin):
     services = models.ManyToManyField(Service, related_name="centers", blank=True,
                                       verbose_name=_("services offered"))
     is_active = models.BooleanField(_("active"), default=True)
+    # The waiting-time standard: minutes from ticket to call that the center promises.
+    wait_standard_minutes = models.PositiveSmallIntegerField(_("waiting-time standard for walk-ins (minutes)"),
+                                                             default=15)
+    appointment_wait_standard_minutes = models.PositiveSmallIntegerField(
+        _("waiting-time standard for appointments (minutes)"), default=5)
 
     class Meta:
         ordering = ["name_en"]
@@ -52,6 +60,11 @@ class Counter(models.Model):
         WOMEN = "women", _("Women's desk")
         PRIORITY = "priority", _("Elderly and disabled people")
 
+    class State(models.TextChoices):
+        CLOSED = "closed", _("Closed")
+        OPEN = "open", _("Open")
+        PAUSED = "paused", _("Paused")
+
     center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="counters",
                                verbose_name=_("center"))
     number = models.PositiveSmallIntegerField(_("number"))
@@ -60,6 +73,11 @@ class Counter(models.Model):
     services = models.ManyToManyField(Service, related_name="counters", blank=True,
                                       verbose_name=_("services served"))
     is_active = models.BooleanField(_("active"), default=True)
+    # Who is signed in at the desk now, and whether it calls tickets.
+    operator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="counter", verbose_name=_("operator at the counter"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.CLOSED)
+    state_changed_at = models.DateTimeField(_("state changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["center", "number"]
@@ -106,6 +124,30 @@ class TicketSequence(models.Model):
         return f"{self.group_id} {self.day}: {self.last_number}"
 
 
+class PriorityGroup(TrilingualNameMixin):
+    """People served ahead of the queue (elderly, persons with disabilities, pregnant women).
+
+    A ticket of the group stands `advance_minutes` ahead of its issue time: a bounded head
+    start, so an ordinary ticket that has waited longer than that is still called first.
+    """
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    pictogram = models.CharField(_("pictogram"), max_length=30, default="person",
+                                 help_text=_("Name of the pictogram shown on the kiosk, e.g. elderly"))
+    advance_minutes = models.PositiveSmallIntegerField(_("head start (minutes)"), default=15,
+                                                       validators=[MaxValueValidator(120)])
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("priority group")
+        verbose_name_plural = _("priority groups")
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
 class Ticket(models.Model):
     """A place in a center's queue, from the kiosk (or online, or by SMS) to the counter."""
 
@@ -116,12 +158,6 @@ class Ticket(models.Model):
         SERVED = "served", _("Served")
         NO_SHOW = "no_show", _("Did not come")
         CANCELLED = "cancelled", _("Cancelled")
-
-    class Priority(models.TextChoices):
-        NONE = "", _("None")
-        ELDERLY = "elderly", _("Elderly person")
-        DISABILITY = "disability", _("Person with a disability")
-        PREGNANT = "pregnant", _("Pregnant woman")
 
     class Channel(models.TextChoices):
         KIOSK = "kiosk", _("Kiosk")
@@ -135,7 +171,11 @@ class Ticket(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
     day = models.DateField()
     number = models.PositiveIntegerField()
-    priority = models.CharField(max_length=20, choices=Priority.choices, blank=True, default="")
+    priority_group = models.ForeignKey(PriorityGroup, on_delete=models.PROTECT, null=True, blank=True,
+                                       related_name="tickets")
+    # A ticket for a designated desk (the women's desk) is called only by such a counter.
+    desk = models.CharField(max_length=20, choices=Counter.Designation.choices, blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164, for an SMS when called")
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.KIOSK)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     issued_at = models.DateTimeField()
@@ -143,7 +183,12 @@ class Ticket(models.Model):
     # advance for priority groups, so priority never starves ordinary tickets.
     queue_position_at = models.DateTimeField()
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    # The current visit (reset by a transfer; finished visits are kept as TicketVisit rows).
+    waiting_since = models.DateTimeField(default=timezone.now)
     called_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
     recalls = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -160,3 +205,122 @@ class Ticket(models.Model):
     def display_number(self) -> str:
         """What is printed and called out: the group's letter and three digits, e.g. P-042."""
         return f"{self.group.letter}-{self.number:03d}"
+
+
+class TicketVisit(models.Model):
+    """One finished stop of a ticket at a service: served, transferred on, or not come.
+
+    The center's statistics (waiting and service times per service, counter and hour) are
+    read from these rows, so a transferred ticket counts once for each service it had.
+    """
+
+    class Outcome(models.TextChoices):
+        SERVED = "served", _("Served")
+        TRANSFERRED = "transferred", _("Transferred")
+        NO_SHOW = "no_show", _("Did not come")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="visits")
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="visits")
+    operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    day = models.DateField()
+    by_appointment = models.BooleanField(default=False)
+    waiting_since = models.DateTimeField()
+    called_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField()
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+
+    class Meta:
+        ordering = ["ended_at", "id"]
+        indexes = [
+            models.Index(fields=["center", "day"], name="visit_center_day"),
+            models.Index(fields=["service", "ended_at"], name="visit_service_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.outcome}"
+
+
+class AppointmentSchedule(models.Model):
+    """When a center takes appointments for a service: hours, slot length and capacity.
+
+    Slots fall on the center's working days (settings.WORKING_WEEKDAYS) and never on a
+    holiday of the calendar the time standards use (khedmat.core.models.Holiday).
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="appointment_schedules",
+                               verbose_name=_("center"))
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="appointment_schedules",
+                                verbose_name=_("service"))
+    starts_at = models.TimeField(_("first slot at"))
+    ends_at = models.TimeField(_("last slot ends at"))
+    slot_minutes = models.PositiveSmallIntegerField(_("slot length (minutes)"), default=15,
+                                                    validators=[MinValueValidator(5), MaxValueValidator(240)])
+    capacity = models.PositiveSmallIntegerField(_("people per slot"), default=2,
+                                                validators=[MinValueValidator(1)])
+    days_ahead = models.PositiveSmallIntegerField(_("bookable days ahead"), default=14)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["center", "service"]
+        verbose_name = _("appointment schedule")
+        verbose_name_plural = _("appointment schedules")
+        constraints = [models.UniqueConstraint(fields=["center", "service"], name="appointment_schedule_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.center.code} {self.service.slug}"
+
+
+class AppointmentSlot(models.Model):
+    """A bookable time of a schedule, made when first booked; `booked` never exceeds
+    `capacity` (a conditional UPDATE and a check constraint keep it so under concurrency)."""
+
+    schedule = models.ForeignKey(AppointmentSchedule, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField()
+    booked = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "starts_at"], name="appointment_slot_unique"),
+            models.CheckConstraint(condition=models.Q(booked__lte=models.F("capacity")),
+                                   name="appointment_slot_not_overbooked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} {self.starts_at:%Y-%m-%d %H:%M}: {self.booked}/{self.capacity}"
+
+
+class Appointment(models.Model):
+    """A citizen's booking of a slot, made and managed with their phone number."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CHECKED_IN = "checked_in", _("Checked in")
+        CANCELLED = "cancelled", _("Cancelled")
+        LAPSED = "lapsed", _("Lapsed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Short, read out over the phone and typed at the kiosk: digits only.
+    code = models.CharField(max_length=8, unique=True)
+    slot = models.ForeignKey(AppointmentSlot, on_delete=models.PROTECT, related_name="appointments")
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
+    phone = models.CharField(max_length=20, help_text="E.164")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    ticket = models.OneToOneField(Ticket, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="appointment")
+    created_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slot__starts_at", "id"]
+        indexes = [models.Index(fields=["phone", "status"], name="appointment_by_phone")]
+
+    def __str__(self) -> str:
+        return self.code

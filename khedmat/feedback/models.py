@@ -1,0 +1,46 @@
+"""What citizens say about the service they received: one rating per ticket."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from khedmat.catalog.models import Agency, Service
+from khedmat.centers.models import Center, Counter, Ticket
+
+
+class Rating(models.Model):
+    """A citizen's 1–5 rating of a finished service, tied to the ticket, service, agency and counter."""
+
+    class Reason(models.TextChoices):
+        LONG_WAIT = "long_wait", _("I waited too long")
+        RUDE = "rude", _("The staff were not polite")
+        NOT_SOLVED = "not_solved", _("My matter was not resolved")
+        UNCLEAR = "unclear", _("Nobody explained what I need")
+        ASKED_MONEY = "asked_money", _("I was asked for money or a favour")
+        OTHER = "other", _("Something else")
+
+    # A score at or below this needs a reason: low ratings are what an agency must act on.
+    REASON_REQUIRED_AT_OR_BELOW = 2
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="rating")
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="ratings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="ratings")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="ratings")
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="ratings")
+    score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default="")
+    comment = models.TextField(blank=True, default="", max_length=1000)
+    channel = models.CharField(max_length=10, choices=[("tablet", _("Counter tablet")), ("link", _("Ticket link"))])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["agency", "created_at"], name="rating_agency_recent")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"

@@ -223,3 +223,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- payments (issue 5) ---
+
+# --- documents (issue 5) ---

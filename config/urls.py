@@ -13,12 +13,18 @@ urlpatterns = [
     # The admin's own password-only sign-in is replaced by the staff sign-in with TOTP.
     path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
+    # Signed payment notices from banks and mobile-money operators (khedmat/payments).
+    path("payments/callback/", include("khedmat.payments.callback_urls")),
+    # The public keys that verify documents, and /verify/ as QR codes print it (khedmat/documents).
+    path("", include("khedmat.documents.wellknown_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("khedmat.catalog.urls")),
     path("account/", include("khedmat.accounts.urls")),
     path("", include("khedmat.applications.urls")),
+    path("", include("khedmat.payments.urls")),
     path("", include("khedmat.centers.urls")),
     path("", include("khedmat.feedback.urls")),
+    path("", include("khedmat.documents.urls")),
     prefix_default_language=True,
 )

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "khedmat.notifications",
     "khedmat.audit",
     "khedmat.applications",
+    "khedmat.documents",
+    "khedmat.payments",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +202,8 @@ APPOINTMENT_CHECKIN_BEFORE_MINUTES = env.int("APPOINTMENT_CHECKIN_BEFORE_MINUTES
 APPOINTMENT_CHECKIN_AFTER_MINUTES = env.int("APPOINTMENT_CHECKIN_AFTER_MINUTES", default=10)
 # Minutes of service assumed for an estimate before a center has served anyone that day.
 QUEUE_DEFAULT_SERVICE_MINUTES = env.int("QUEUE_DEFAULT_SERVICE_MINUTES", default=8)
+# Where the public site is reached from outside, for links in SMS (an appointment's page).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
@@ -225,5 +229,25 @@ LOGGING = {
 }
 
 # --- payments (issue 5) ---
+# Payment providers in use (khedmat/payments/contrib/<name>/). The "demo" provider, a page on
+# which anyone can mark an order paid, acts only with DEBUG on or PAYMENT_DEMO_ENABLED set.
+PAYMENT_PROVIDERS = env.list("PAYMENT_PROVIDERS", default=["demo", "bank_callback"])
+PAYMENT_DEMO_ENABLED = env.bool("PAYMENT_DEMO_ENABLED", default=False)
+# Days a payment order stays open after the application is sent.
+PAYMENT_ORDER_EXPIRY_DAYS = env.int("PAYMENT_ORDER_EXPIRY_DAYS", default=7)
+# Banks and mobile-money operators that notify payments by signed callback: name=shared secret,
+# e.g. "azizi-bank=…,mpaisa=…". Callbacks older than the window (seconds) are refused.
+PAYMENT_CALLBACK_SECRETS = env.dict("PAYMENT_CALLBACK_SECRETS", default={})
+PAYMENT_CALLBACK_MAX_AGE_SECONDS = env.int("PAYMENT_CALLBACK_MAX_AGE_SECONDS", default=300)
 
 # --- documents (issue 5) ---
+# Issued documents (khedmat/documents, docs/documents.md). The address printed in every QR
+# code: the verify page at <this>/verify/. Set it to the public origin of the site.
+DOCUMENTS_VERIFY_BASE_URL = env("DOCUMENTS_VERIFY_BASE_URL", default="http://127.0.0.1:8000")
+# Production: the active Ed25519 private key as a PEM file kept outside the database
+# (`manage.py documents_keygen --pem-out FILE` makes one). Empty: keys live in the database,
+# encrypted with DOCUMENTS_KEY_ENCRYPTION_KEY (derived from SECRET_KEY when empty).
+DOCUMENTS_SIGNING_KEY_FILE = env("DOCUMENTS_SIGNING_KEY_FILE", default="")
+DOCUMENTS_KEY_ENCRYPTION_KEY = env("DOCUMENTS_KEY_ENCRYPTION_KEY", default="")
+# Make a signing key when the first document is issued and none exists (development, tests).
+DOCUMENTS_AUTO_KEYGEN = env.bool("DOCUMENTS_AUTO_KEYGEN", default=True)

@@ -208,11 +208,14 @@ def logout(request: HttpRequest) -> HttpResponse:
 # --- Staff ------------------------------------------------------------------------------
 
 def _staff_home(user: User) -> str:
-    """Where staff land after signing in: the inbox for agency staff, the admin for administrators."""
+    """Where staff land after signing in: the inbox for agency staff, the counter screen for
+    operators, the center's dashboard for its manager, the admin for other administrators."""
     if user.role in (Role.OFFICER, Role.APPROVER):
         return reverse("applications:office_inbox")
     if user.role == Role.OPERATOR:
-        return reverse("applications:assisted_start")
+        return reverse("centers:counter")
+    if user.role == Role.CENTER_MANAGER and user.center_id is not None:
+        return reverse("centers:dashboard")
     return reverse("admin:index") if user.is_staff else reverse("accounts:profile")
 
 

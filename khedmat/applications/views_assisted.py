@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import display_mobile_number
+from khedmat.centers.stats import ticket_at_center
 from khedmat.core.formatting import current_language
 
 from .assisted_forms import AssistedStartForm, ConsentCodeForm, ConsentFormUploadForm
@@ -85,13 +86,27 @@ def _new_key() -> str:
 
 # --- 1. the citizen and the service ---------------------------------------------------------
 
+def _from_ticket(request: HttpRequest, operator: User) -> dict[str, Any]:
+    """What the ticket at the operator's counter tells the form (from the counter screen's
+    link, ?ticket=<id>): its service, and its holder's phone if they left one. A ticket of
+    another center tells nothing."""
+    ticket = ticket_at_center(center_id=operator.center_id, public_id=request.GET.get("ticket", ""))
+    if ticket is None:
+        return {}
+    initial: dict[str, Any] = {"service": ticket.service_id}
+    if ticket.phone:
+        initial["phone_number"] = display_mobile_number(ticket.phone, "en")
+    return initial
+
+
 @never_cache
 @operator_required
 @require_http_methods(["GET", "POST"])
 def start(request: HttpRequest) -> HttpResponse:
     operator = _operator(request)
     services = assisted_services(operator=operator)
-    form = AssistedStartForm(request.POST if request.method == "POST" else None, services=services)
+    initial = _from_ticket(request, operator) if request.method == "GET" else {}
+    form = AssistedStartForm(request.POST if request.method == "POST" else None, services=services, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             application = assisted_application_start(

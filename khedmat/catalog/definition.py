@@ -66,6 +66,7 @@ def validate_definition(data: Any) -> dict[str, Any]:
     _check_unknown_keys(definition, "", {
         "agency", "code", "slug", "category", "name", "summary", "description", "eligibility",
         "channels", "time_standard_days", "fee", "required_documents", "form", "workflow",
+        "document",
     })
     _require_text(definition, "code", _CODE, _("an upper-case code of 2 to 10 letters or digits, e.g. PSP"))
     if "agency" in definition:
@@ -83,6 +84,8 @@ def validate_definition(data: Any) -> dict[str, Any]:
     _check_form(definition)
     _check_fee(definition)
     _check_workflow(definition)
+    _check_payment(definition)
+    _check_issued_document(definition)
     return _as_stored(definition)
 
 
@@ -319,7 +322,7 @@ def _check_fee(definition: dict[str, Any]) -> None:
     fee = definition.get("fee")
     if not isinstance(fee, dict) or fee.get("kind") not in FEE_KINDS:
         raise DefinitionError("fee.kind", _("The fee kind must be free, fixed or by_option."))
-    _check_unknown_keys(fee, "fee", {"kind", "amount", "option_field", "options", "exemptions"})
+    _check_unknown_keys(fee, "fee", {"kind", "amount", "option_field", "options", "exemptions", "exemption_field"})
     # A key that does not apply to the kind would mislead whoever reads the definition.
     for key, kinds in (("amount", ("fixed",)), ("option_field", ("by_option",)), ("options", ("by_option",))):
         if key in fee and fee["kind"] not in kinds:
@@ -456,6 +459,32 @@ def _check_workflow(definition: dict[str, Any]) -> None:
                 "The state %(state)s is a dead end: no final state can be reached from it.") % {"state": name})
 
 
+def _check_payment(definition: dict[str, Any]) -> None:
+    """Payment keys (khedmat/payments): who is exempt by their answer, and the payment step.
+
+    `fee.exemption_field` names a form field whose choices are exemption categories (or
+    "none"): an applicant who picks one of `fee.exemptions` pays nothing. A transition named
+    `pay` is taken by the platform when the fee is paid (or there is nothing to pay).
+    """
+    fee = definition["fee"]
+    if "exemption_field" in fee:
+        name = fee["exemption_field"]
+        field = definition["form"]["properties"].get(name) if isinstance(name, str) else None
+        if field is None or not isinstance(field.get("enum"), list):
+            raise DefinitionError("fee.exemption_field", _("The exemption field must be a form field with choices."))
+        if fee["kind"] == "free" or not fee["exemptions"]:
+            raise DefinitionError("fee.exemption_field", _("An exemption field needs a fee and its exemptions."))
+        unknown = [str(c) for c in field["enum"] if c != "none" and c not in fee["exemptions"]]
+        if unknown:
+            raise DefinitionError("fee.exemption_field", _(
+                "The choice %(choice)s of the exemption field is not one of the fee's exemptions.") % {
+                "choice": unknown[0]})
+    for index, transition in enumerate(definition["workflow"]["transitions"]):
+        if transition["name"] == "pay" and transition["role"] != "system":
+            raise DefinitionError(f"workflow.transitions[{index}].role", _(
+                "The step pay is taken by the platform when the fee is paid: its role is system."))
+
+
 def _reachable_from(start: str, edges: dict[str, set[str]]) -> set[str]:
     seen = {start}
     queue = deque([start])
@@ -465,3 +494,91 @@ def _reachable_from(start: str, edges: dict[str, set[str]]) -> set[str]:
                 seen.add(following)
                 queue.append(following)
     return seen
+
+
+# --- the document issued (khedmat/documents) ---------------------------------------------
+
+DOCUMENT_KINDS = ("certificate", "licence", "permit", "registration_card")
+_DOCUMENT_MAX_FIELDS = 8
+
+
+def _check_issued_document(definition: dict[str, Any]) -> None:
+    """`document` (optional): the certificate, licence, permit or registration card issued
+    when the workflow enters one of the `issue_in` states (docs/service-definitions.md)."""
+    document = definition.get("document")
+    if document is None:
+        definition.pop("document", None)
+        return
+    if not isinstance(document, dict):
+        raise DefinitionError("document", _("Describe the document with its kind, title and issuing states."))
+    _check_unknown_keys(document, "document", {"kind", "title", "issue_in", "holder_field", "fields", "validity"})
+    if document.get("kind") not in DOCUMENT_KINDS:
+        raise DefinitionError("document.kind", _("The document kind must be one of: %(kinds)s.") % {
+            "kinds": ", ".join(DOCUMENT_KINDS)})
+    _require_trilingual(document, "title", "document")
+    states = {state["name"] for state in definition["workflow"]["states"]}
+    issue_in = document.get("issue_in")
+    issue_in = [issue_in] if isinstance(issue_in, str) else issue_in
+    if not isinstance(issue_in, list) or not issue_in:
+        raise DefinitionError("document.issue_in", _("Name the state or states in which the document is issued."))
+    for state in issue_in:
+        if state not in states:
+            raise DefinitionError("document.issue_in", _("Unknown state %(state)r.") % {"state": state})
+        if state == definition["workflow"]["initial"]:
+            raise DefinitionError("document.issue_in", _("A document cannot be issued on submission."))
+    document["issue_in"] = issue_in
+    properties = definition["form"]["properties"]
+    holder = document.get("holder_field")
+    if not isinstance(holder, str) or properties.get(holder, {}).get("type") != "string":
+        raise DefinitionError("document.holder_field", _(
+            "Name the text field of the form that holds the holder's name."))
+    fields = document.setdefault("fields", [])
+    if not isinstance(fields, list) or len(fields) > _DOCUMENT_MAX_FIELDS:
+        raise DefinitionError("document.fields", _("List at most %(count)s form fields to print.") % {
+            "count": _DOCUMENT_MAX_FIELDS})
+    seen: set[str] = set()
+    for index, entry in enumerate(fields):
+        path = f"document.fields[{index}]"
+        entry = {"field": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            raise DefinitionError(path, _("Give a form field's name, or a field and its label."))
+        _check_unknown_keys(entry, path, {"field", "label"})
+        name = entry.get("field")
+        field = properties.get(name) if isinstance(name, str) else None
+        if field is None or field.get("type") in ("object", "array"):
+            raise DefinitionError(f"{path}.field", _("%(field)r is not a simple field of the form.") % {"field": name})
+        if name in seen or name == holder:
+            raise DefinitionError(f"{path}.field", _("The field %(field)s is printed twice.") % {"field": name})
+        seen.add(str(name))
+        if "label" in entry:
+            _require_trilingual(entry, "label", path)
+        fields[index] = entry
+    _check_document_validity(document, definition)
+
+
+def _check_document_validity(document: dict[str, Any], definition: dict[str, Any]) -> None:
+    """`validity`: `{years: N}`, `{days: N}`, or `{years_field: <a required field whose
+    choices are numbers of years>}`; left out, the document does not expire."""
+    validity = document.get("validity")
+    if validity is None:
+        document.pop("validity", None)
+        return
+    if not isinstance(validity, dict) or len(validity) != 1:
+        raise DefinitionError("document.validity", _("Give the validity as years, days or years_field."))
+    _check_unknown_keys(validity, "document.validity", {"years", "days", "years_field"})
+    (unit, value), = validity.items()
+    if unit in ("years", "days"):
+        limit = 100 if unit == "years" else 36_500
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= limit:
+            raise DefinitionError(f"document.validity.{unit}", _("Give a whole number from 1 to %(limit)s.") % {
+                "limit": limit})
+        return
+    field = definition["form"]["properties"].get(value) if isinstance(value, str) else None
+    choices = field.get("enum") if isinstance(field, dict) else None
+    if not isinstance(choices, list) or not all(str(choice).isdigit() and 0 < int(choice) <= 100
+                                                for choice in choices):
+        raise DefinitionError("document.validity.years_field", _(
+            "The validity field must be a form field whose choices are numbers of years."))
+    if value not in definition["form"].get("required", []):
+        raise DefinitionError("document.validity.years_field", _(
+            "The validity depends on the field %(field)s, so the form must require it.") % {"field": value})

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 
 from khedmat.core.formatting import format_amount, format_number
 from khedmat.core.i18n import pick
+from khedmat.payments.fees import fee_schedule
 
 from .definition import CHANNELS, EXEMPTION_CATEGORIES, fee_range
 from .models import Service
@@ -51,13 +52,9 @@ def service_facts(service: Service) -> ServiceFacts:
     assert version is not None, "only published services are shown"
     definition = version.definition
     fee = definition["fee"]
-    fee_lines: list[FeeLine] = []
-    if fee["kind"] == "by_option":
-        field = definition["form"]["properties"][fee["option_field"]]
-        titles = field.get("x-enum-titles", {})
-        for option, amount in fee["options"].items():
-            label = pick(titles[option], None) if option in titles else str(option)
-            fee_lines.append(FeeLine(label=label, amount=format_amount(amount)))
+    # The official schedule, as the one fee function (khedmat.payments.fees) reads it.
+    fee_lines = [FeeLine(label=pick(line.option_label, None), amount=format_amount(line.amount))
+                 for line in fee_schedule(definition) if line.key]
     return ServiceFacts(
         summary=pick(definition["summary"], None),
         description=pick(definition["description"], None),

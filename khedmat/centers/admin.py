@@ -19,7 +19,7 @@ from khedmat.accounts import permissions
 from khedmat.catalog.models import Service
 from khedmat.core.admin import ScopedModelAdmin
 
-from .models import Center, Counter
+from .models import AppointmentSchedule, Center, Counter, PriorityGroup, QueueGroup
 from .services import center_offer_services
 
 
@@ -178,3 +178,128 @@ class CounterAdmin(ScopedModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
         return self.has_view_permission(request, obj)
+
+
+class _CenterScopedAdmin(ScopedModelAdmin):
+    """A center's own settings (queue groups, appointment hours): its managers and the
+    platform administrators, each center's rows only."""
+
+    list_select_related = ["center"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return permissions.limit_to_center(request.user, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "center":
+            kwargs["queryset"] = permissions.limit_to_center(request.user, Center.objects.all(), field="pk")
+        elif db_field.name == "service":
+            services = _offerable_services()
+            if not permissions.is_platform_admin(request.user):
+                services = services.filter(centers=getattr(request.user, "center_id", None))
+            kwargs["queryset"] = services
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return permissions.can_manage_centers(request.user)
+        return permissions.can_manage_center(request.user, obj.center_id)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_view_permission(request, obj)
+
+
+class QueueGroupForm(forms.ModelForm):
+    class Meta:
+        model = QueueGroup
+        fields = ("center", "letter", "name_en", "name_fa", "name_ps", "services")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        center, services = cleaned.get("center"), cleaned.get("services")
+        if center is not None and services:
+            offered = set(center.services.values_list("pk", flat=True))
+            foreign = [str(service) for service in services if service.pk not in offered]
+            if foreign:
+                self.add_error("services", gettext("The center does not offer: %(services)s.") % {
+                    "services": "; ".join(foreign)})
+            taken = QueueGroup.services.through.objects.filter(
+                queuegroup__center=center, service__in=services).exclude(queuegroup_id=self.instance.pk)
+            if taken.exists():
+                names = "; ".join(str(row.service) for row in taken.select_related("service"))
+                self.add_error("services", gettext(
+                    "A service can be in only one queue group of a center: %(services)s.") % {"services": names})
+        return cleaned
+
+
+@admin.register(QueueGroup)
+class QueueGroupAdmin(_CenterScopedAdmin):
+    form = QueueGroupForm
+    list_display = ("__str__", "center", "letter", "name_en")
+    list_filter = ("center",)
+    filter_horizontal = ("services",)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "services":
+            services = _offerable_services()
+            if not permissions.is_platform_admin(request.user):
+                services = services.filter(centers=getattr(request.user, "center_id", None))
+            kwargs["queryset"] = services
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class AppointmentScheduleForm(forms.ModelForm):
+    class Meta:
+        model = AppointmentSchedule
+        fields = ("center", "service", "is_active", "starts_at", "ends_at", "slot_minutes", "capacity", "days_ahead")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        center, service = cleaned.get("center"), cleaned.get("service")
+        if center is not None and service is not None and not center.services.filter(pk=service.pk).exists():
+            self.add_error("service", gettext("The center does not offer this service."))
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and starts_at >= ends_at:
+            self.add_error("ends_at", gettext("Appointments must start before they end."))
+        return cleaned
+
+
+@admin.register(AppointmentSchedule)
+class AppointmentScheduleAdmin(_CenterScopedAdmin):
+    form = AppointmentScheduleForm
+    list_display = ("__str__", "center", "service", "starts_at", "ends_at", "slot_minutes", "capacity", "is_active")
+    list_select_related = ["center", "service", "service__agency", "service__current_version"]
+    list_filter = ("is_active", "center")
+
+
+@admin.register(PriorityGroup)
+class PriorityGroupAdmin(admin.ModelAdmin):
+    """The groups served ahead of the queue, the same in every center: center managers see
+    them, platform administrators change them."""
+
+    list_display = ("code", "name_en", "advance_minutes", "position", "is_active")
+    list_editable = ("position",)
+    fields = ("code", "name_en", "name_fa", "name_ps", "pictogram", "advance_minutes", "position", "is_active")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return permissions.can_manage_reference_data(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_reference_data(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False  # tickets refer to them: deactivate instead

@@ -1,5 +1,20 @@
 """The hall's public pages: kiosk, tickets, joining the queue, appointments and the display board."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import views_public as views
+
+urlpatterns = [
+    path("centers/<slug:slug>/kiosk/", views.kiosk, name="kiosk"),
+    path("centers/<slug:slug>/kiosk/check-in/", views.kiosk_check_in, name="kiosk_check_in"),
+    path("centers/<slug:slug>/join/", views.join, name="join"),
+    path("centers/<slug:slug>/board/", views.board, name="board"),
+    path("centers/<slug:slug>/board/feed/", views.board_feed, name="board_feed"),
+    path("tickets/<uuid:public_id>/", views.ticket, name="ticket"),
+    path("appointments/", views.appointment_start, name="appointment_start"),
+    path("appointments/find/", views.appointment_find, name="appointment_find"),
+    path("appointments/book/<int:schedule_id>/", views.appointment_new, name="appointment_new"),
+    path("appointments/<uuid:public_id>/", views.appointment, name="appointment"),
+    path("appointments/<uuid:public_id>/move/", views.appointment_move_view, name="appointment_move"),
+    path("appointments/<uuid:public_id>/cancel/", views.appointment_cancel_view, name="appointment_cancel"),
+]

@@ -1,92 +1,313 @@
-"""The electronic queue: issuing tickets and calling the next one to a counter.
+"""The electronic queue: tickets, counters, and calling the right ticket to a counter.
 
-Ticket numbers are gap-free per queue group and day (khedmat.core.sequences). Calling the
-next ticket locks the chosen row; on PostgreSQL with SKIP LOCKED, so that counters calling
-at the same moment each get a different ticket without waiting for one another. On SQLite
+Ticket numbers are gap-free per queue group and day (khedmat.core.sequences). A ticket
+stands in the queue at `queue_position_at`: its issue time, moved forward by its priority
+group's bounded head start, or the start of the slot of a checked-in appointment. A counter
+calls the waiting ticket that stands first among those it may call:
+
+- a ticket for the women's desk (desk="women") only by an open women's-desk counter, which
+  calls such tickets first and then any other ticket of its services;
+- a priority-designated counter calls priority-group tickets first, then the others;
+- a ticket transferred to one counter (a waiting ticket whose `counter` is set) only by it.
+
+Calling locks the chosen row; on PostgreSQL with SKIP LOCKED, so that counters calling at
+the same moment each get a different ticket without waiting for one another. On SQLite
 writers are serialised (IMMEDIATE transactions), which gives the same guarantee.
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.db.models import Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from khedmat.catalog.models import Service
 from khedmat.core.errors import Refusal
 from khedmat.core.sequences import sequence_next
 
-from .models import Center, Counter, QueueGroup, Ticket, TicketSequence
+from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
+
+# Tickets are called out in the hall; an SMS to the holder (when they left a number) is
+# written in the language most people in the hall read.
+CALL_SMS_LANGUAGE = "fa"
+ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
 
 
 class QueueError(Refusal):
     """A queue operation refused (see core.errors.Refusal)."""
 
 
-def _advance(priority: str) -> datetime.timedelta:
-    """How far ahead of its issue time a priority ticket stands: bounded, so a walk-in
-    who waited longer than the advance is still called first."""
-    return datetime.timedelta(minutes=settings.QUEUE_PRIORITY_ADVANCE_MINUTES) if priority else datetime.timedelta()
+# --- tickets ---------------------------------------------------------------------------------
+
+def normalize_ticket_phone(phone: str) -> str:
+    """The holder's mobile number in E.164, or "" when none was given."""
+    if not (phone or "").strip():
+        return ""
+    from khedmat.accounts.phone import normalize_mobile_number
+
+    try:
+        return normalize_mobile_number(phone)
+    except ValidationError as error:
+        raise QueueError(" ".join(error.messages), code="bad_phone") from error
 
 
-@transaction.atomic
-def ticket_issue(*, center: Center, service: Service, priority: str = "",
-                 channel: str = Ticket.Channel.KIOSK) -> Ticket:
-    """Give the next ticket of the service's queue group at this center, today."""
-    if priority not in Ticket.Priority.values:
-        raise QueueError(_("Unknown priority group."), code="bad_priority")
+def women_desk_service_ids(*, center: Center) -> set[int]:
+    """Services for which the center has an active women's-desk counter."""
+    return set(
+        Counter.services.through.objects.filter(
+            counter__center=center, counter__is_active=True, counter__designation=Counter.Designation.WOMEN,
+        ).values_list("service_id", flat=True)
+    )
+
+
+def _queue_group(center: Center, service: Service) -> QueueGroup:
     group = QueueGroup.objects.filter(center=center, services=service).first()
     if group is None:
         raise QueueError(_("This service is not served at this center."), code="not_served")
+    return group
+
+
+@transaction.atomic
+def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGroup | None = None,
+                 desk: str = "", channel: str = Ticket.Channel.KIOSK, phone: str = "",
+                 queue_position_at: datetime.datetime | None = None) -> Ticket:
+    """Give the next ticket of the service's queue group at this center, today.
+
+    `queue_position_at` is for appointment check-ins (the slot's start); otherwise the
+    ticket stands at its issue time, less its priority group's head start.
+    """
+    if not center.is_active:
+        raise QueueError(_("This center is closed."), code="center_closed")
+    if channel not in Ticket.Channel.values:
+        raise QueueError(_("Unknown way of joining the queue."), code="bad_channel")
+    if priority_group is not None and not priority_group.is_active:
+        raise QueueError(_("Unknown priority group."), code="bad_priority")
+    if desk not in ("", Counter.Designation.WOMEN):
+        raise QueueError(_("Unknown desk."), code="bad_desk")
+    group = _queue_group(center, service)
+    if desk == Counter.Designation.WOMEN and service.pk not in women_desk_service_ids(center=center):
+        raise QueueError(_("This center has no women's desk for this service; please take an ordinary ticket."),
+                         code="no_women_desk")
+    phone = normalize_ticket_phone(phone)
     now = timezone.now()
     day = timezone.localdate(now)
-    # The counter row is locked last, for as short a time as possible.
+    if queue_position_at is None:
+        advance = datetime.timedelta(minutes=priority_group.advance_minutes if priority_group else 0)
+        queue_position_at = now - advance
+    # The sequence row is locked last, for as short a time as possible.
     number = sequence_next(TicketSequence, group=group, day=day)
     return Ticket.objects.create(
-        center=center, group=group, service=service, day=day, number=number, priority=priority,
-        channel=channel, issued_at=now, queue_position_at=now - _advance(priority),
+        center=center, group=group, service=service, day=day, number=number, priority_group=priority_group,
+        desk=desk, phone=phone, channel=channel, issued_at=now, queue_position_at=queue_position_at,
+        waiting_since=now,
     )
+
+
+# --- counters --------------------------------------------------------------------------------
+
+def _lock_counter(counter: Counter) -> Counter:
+    return Counter.objects.select_for_update().get(pk=counter.pk)
+
+
+def _current_ticket(counter: Counter) -> Ticket | None:
+    return (Ticket.objects.select_related("group").filter(counter=counter, status__in=ACTIVE_STATUSES)
+            .order_by("-called_at").first())
+
+
+def _may_act_on(counter: Counter, operator: Any) -> bool:
+    """The operator signed in at the counter, or a manager of its center."""
+    from khedmat.accounts.models import Role
+
+    if counter.operator_id == operator.pk:
+        return True
+    return getattr(operator, "role", None) == Role.CENTER_MANAGER and operator.center_id == counter.center_id
+
+
+def _set_state(counter: Counter, state: str, *, operator: Any = None, keep_operator: bool = True) -> None:
+    counter.state = state
+    counter.state_changed_at = timezone.now()
+    if not keep_operator:
+        counter.operator = operator
+    counter.save(update_fields=["state", "state_changed_at", "operator"])
+
+
+@transaction.atomic
+def counter_open(*, counter: Counter, operator: Any) -> Counter:
+    """Sign the operator in at the counter, which then calls tickets.
+
+    One operator per counter and one counter per operator: an operator open elsewhere is
+    signed out of that counter first (refused if a ticket is still being served there).
+    """
+    if not getattr(operator, "is_active", False) or operator.center_id != counter.center_id:
+        raise QueueError(_("You do not work at this center."), code="not_your_center")
+    locked = _lock_counter(counter)
+    if not locked.is_active:
+        raise QueueError(_("This counter is not in use."), code="counter_inactive")
+    if locked.operator_id not in (None, operator.pk) and locked.state != Counter.State.CLOSED:
+        raise QueueError(_("Another operator is signed in at this counter; they must close it first."),
+                         code="counter_taken")
+    previous = Counter.objects.select_for_update().filter(operator=operator).exclude(pk=locked.pk).first()
+    if previous is not None:
+        busy = _current_ticket(previous)
+        if busy is not None:
+            raise QueueError(_("Finish ticket %(number)s at counter %(counter)s first.") % {
+                "number": busy.display_number, "counter": previous.number}, code="busy")
+        _set_state(previous, Counter.State.CLOSED, operator=None, keep_operator=False)
+    _set_state(locked, Counter.State.OPEN, operator=operator, keep_operator=False)
+    return locked
+
+
+def _own_counter(counter: Counter, operator: Any) -> Counter:
+    locked = _lock_counter(counter)
+    if not _may_act_on(locked, operator):
+        raise QueueError(_("You are not signed in at this counter."), code="not_your_counter")
+    return locked
+
+
+@transaction.atomic
+def counter_pause(*, counter: Counter, operator: Any) -> Counter:
+    """Stop calling tickets for a while (a ticket being served may be finished)."""
+    locked = _own_counter(counter, operator)
+    if locked.state != Counter.State.OPEN:
+        raise QueueError(_("Only an open counter can be paused."), code="not_open")
+    _set_state(locked, Counter.State.PAUSED)
+    return locked
+
+
+@transaction.atomic
+def counter_resume(*, counter: Counter, operator: Any) -> Counter:
+    locked = _own_counter(counter, operator)
+    if locked.state != Counter.State.PAUSED:
+        raise QueueError(_("The counter is not paused."), code="not_paused")
+    _set_state(locked, Counter.State.OPEN)
+    return locked
+
+
+@transaction.atomic
+def counter_close(*, counter: Counter, operator: Any) -> Counter:
+    """Sign the operator out; refused while a ticket is called or served there."""
+    locked = _own_counter(counter, operator)
+    busy = _current_ticket(locked)
+    if busy is not None:
+        raise QueueError(_("Finish or transfer ticket %(number)s first.") % {"number": busy.display_number},
+                         code="busy")
+    _set_state(locked, Counter.State.CLOSED, operator=None, keep_operator=False)
+    return locked
+
+
+# --- calling ---------------------------------------------------------------------------------
+
+def _callable(counter: Counter, service_ids: list[int]) -> QuerySet[Ticket]:
+    """Today's waiting tickets this counter may call, in no particular order yet."""
+    desks = [""]
+    if counter.designation == Counter.Designation.WOMEN:
+        desks.append(Counter.Designation.WOMEN)
+    return Ticket.objects.filter(
+        Q(counter__isnull=True, desk__in=desks) | Q(counter=counter),
+        center_id=counter.center_id, status=Ticket.Status.WAITING, day=timezone.localdate(),
+        service_id__in=service_ids,
+    )
+
+
+def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
+    tickets = tickets.order_by("queue_position_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        tickets = tickets.select_for_update(skip_locked=True, of=("self",))
+    return tickets.first()
+
+
+def next_ticket_for(counter: Counter) -> Ticket | None:
+    """The ticket the counter would call now (locked when called inside a transaction)."""
+    service_ids = list(counter.services.values_list("pk", flat=True))
+    if not service_ids:
+        return None
+    tickets = _callable(counter, service_ids)
+    # A designated desk first looks among the people it is for; each look is one index scan.
+    if counter.designation == Counter.Designation.WOMEN:
+        ticket = _first(tickets.filter(desk=Counter.Designation.WOMEN))
+        if ticket is not None:
+            return ticket
+    elif counter.designation == Counter.Designation.PRIORITY:
+        ticket = _first(tickets.filter(priority_group__isnull=False))
+        if ticket is not None:
+            return ticket
+    return _first(tickets)
 
 
 @transaction.atomic
 def ticket_call_next(*, counter: Counter) -> Ticket | None:
-    """Call the ticket that has stood longest (priority advance included) among today's
-    waiting tickets for the services this counter serves; None if nobody waits."""
-    waiting = (
-        Ticket.objects.filter(center_id=counter.center_id, day=timezone.localdate(), status=Ticket.Status.WAITING,
-                              service__in=counter.services.all())
-        .order_by("queue_position_at", "id")
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        waiting = waiting.select_for_update(skip_locked=True, of=("self",))
-    ticket = waiting.first()
+    """Call the ticket that stands first among those the counter may call; None if nobody
+    waits. Refused unless the counter is open and has finished with its last ticket."""
+    locked = _lock_counter(counter)
+    if locked.state != Counter.State.OPEN:
+        if locked.state == Counter.State.PAUSED:
+            raise QueueError(_("The counter is paused: resume it to call the next ticket."), code="paused")
+        raise QueueError(_("Open the counter to call tickets."), code="not_open")
+    busy = _current_ticket(locked)
+    if busy is not None:
+        raise QueueError(_("Finish, transfer or mark ticket %(number)s as not come first.") % {
+            "number": busy.display_number}, code="busy")
+    ticket = next_ticket_for(locked)
     if ticket is None:
         return None
     ticket.status = Ticket.Status.CALLED
-    ticket.counter = counter
+    ticket.counter = locked
+    ticket.operator_id = locked.operator_id
     ticket.called_at = timezone.now()
-    ticket.save(update_fields=["status", "counter", "called_at"])
+    ticket.recalls = 0
+    ticket.save(update_fields=["status", "counter", "operator", "called_at", "recalls"])
+    _notify_called(ticket, locked)
     return ticket
+
+
+def _notify_called(ticket: Ticket, counter: Counter) -> None:
+    if not ticket.phone:
+        return
+    phone, number, counter_number = ticket.phone, ticket.display_number, counter.number
+
+    def send() -> None:
+        from khedmat.notifications.services import sms_send
+
+        with translation.override(CALL_SMS_LANGUAGE):
+            body = _("Asan Khedmat: ticket %(number)s, please come to counter %(counter)s.") % {
+                "number": number, "counter": counter_number}
+        sms_send(to=phone, body=body, purpose="ticket_called")
+
+    transaction.on_commit(send)
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:
     """Lock `ticket` and check it is this counter's, in one of `statuses`."""
-    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
+    locked = Ticket.objects.select_for_update(of=("self",)).select_related("group").get(pk=ticket.pk)
     if locked.counter_id != counter.pk or locked.status not in statuses:
         raise QueueError(_("This ticket is not waiting at your counter."), code="not_here")
     return locked
 
 
+def _visit(ticket: Ticket, outcome: str, now: datetime.datetime) -> TicketVisit:
+    return TicketVisit.objects.create(
+        ticket=ticket, center_id=ticket.center_id, service_id=ticket.service_id, counter_id=ticket.counter_id,
+        operator_id=ticket.operator_id, day=ticket.day, by_appointment=ticket.channel == Ticket.Channel.APPOINTMENT,
+        waiting_since=ticket.waiting_since, called_at=ticket.called_at, started_at=ticket.started_at,
+        ended_at=now, outcome=outcome,
+    )
+
+
 @transaction.atomic
 def ticket_recall(*, counter: Counter, ticket: Ticket) -> Ticket:
-    """Call the same ticket again; after QUEUE_MAX_RECALLS recalls it can be marked a no-show."""
+    """Call the same ticket again (the board shows it as a new call); after
+    QUEUE_MAX_RECALLS recalls it can be marked a no-show."""
     locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
     locked.recalls += 1
     locked.called_at = timezone.now()
     locked.save(update_fields=["recalls", "called_at"])
+    _notify_called(locked, counter)
     return locked
 
 
@@ -98,36 +319,63 @@ def ticket_no_show(*, counter: Counter, ticket: Ticket) -> Ticket:
         raise QueueError(_("Recall the ticket first: its holder may not have heard."), code="recall_first")
     locked.status = Ticket.Status.NO_SHOW
     locked.save(update_fields=["status"])
+    _visit(locked, TicketVisit.Outcome.NO_SHOW, timezone.now())
     return locked
 
 
 @transaction.atomic
 def ticket_start(*, counter: Counter, ticket: Ticket) -> Ticket:
+    """The holder came to the counter: service begins."""
     locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
     locked.status = Ticket.Status.SERVING
-    locked.save(update_fields=["status"])
+    locked.started_at = timezone.now()
+    locked.save(update_fields=["status", "started_at"])
     return locked
 
 
 @transaction.atomic
 def ticket_finish(*, counter: Counter, ticket: Ticket) -> Ticket:
-    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.SERVING,))
+    """Service done: the ticket is served (and can be rated)."""
+    locked = _ticket_at(counter, ticket, statuses=ACTIVE_STATUSES)
+    now = timezone.now()
+    if locked.started_at is None:  # served straight from the call
+        locked.started_at = now
     locked.status = Ticket.Status.SERVED
-    locked.save(update_fields=["status"])
+    locked.save(update_fields=["status", "started_at"])
+    _visit(locked, TicketVisit.Outcome.SERVED, now)
     return locked
 
 
 @transaction.atomic
-def ticket_transfer(*, counter: Counter, ticket: Ticket, service: Service) -> Ticket:
-    """Send the holder on to another service of the center, keeping their number and their
-    place: the ticket waits again where it stood in the queue."""
-    locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED, Ticket.Status.SERVING))
-    if not QueueGroup.objects.filter(center_id=locked.center_id, services=service).exists():
+def ticket_transfer(*, counter: Counter, ticket: Ticket, service: Service | None = None,
+                    to_counter: Counter | None = None) -> Ticket:
+    """Send the holder on to another service of the center and/or to one counter, keeping
+    their number and their place: the ticket waits again where it stood in the queue.
+
+    Sent to a counter, the ticket is called by that counter only.
+    """
+    if service is None and to_counter is None:
+        raise QueueError(_("Choose the service or the counter to send the ticket to."), code="no_target")
+    locked = _ticket_at(counter, ticket, statuses=ACTIVE_STATUSES)
+    target_service_id = service.pk if service is not None else locked.service_id
+    if service is not None and not QueueGroup.objects.filter(center_id=locked.center_id, services=service).exists():
         raise QueueError(_("This service is not served at this center."), code="not_served")
-    locked.service = service
+    if to_counter is not None:
+        if to_counter.center_id != locked.center_id or not to_counter.is_active:
+            raise QueueError(_("There is no such counter at this center."), code="bad_counter")
+        if not to_counter.services.filter(pk=target_service_id).exists():
+            raise QueueError(_("Counter %(counter)s does not serve this service.") % {"counter": to_counter.number},
+                             code="counter_not_serving")
+    now = timezone.now()
+    _visit(locked, TicketVisit.Outcome.TRANSFERRED, now)
+    locked.service_id = target_service_id
     locked.status = Ticket.Status.WAITING
-    locked.counter = None
+    locked.counter = to_counter
+    locked.operator = None
+    locked.waiting_since = now
     locked.called_at = None
+    locked.started_at = None
     locked.recalls = 0
-    locked.save(update_fields=["service", "status", "counter", "called_at", "recalls"])
+    locked.save(update_fields=["service", "status", "counter", "operator", "waiting_since", "called_at",
+                               "started_at", "recalls"])
     return locked

@@ -1,12 +1,35 @@
-"""Reading centers and counters."""
+"""Reading centers, the queue, the display board and appointment slots."""
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+import datetime
+import hashlib
+import math
+import statistics
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from khedmat.catalog.models import Service
+from khedmat.core.workdays import is_working_day
 
-from .models import Center
+from .models import (
+    Appointment,
+    AppointmentSchedule,
+    AppointmentSlot,
+    Center,
+    Counter,
+    PriorityGroup,
+    QueueGroup,
+    Ticket,
+    TicketVisit,
+)
+
+# The recent service times a wait estimate is based on.
+RECENT_VISITS_WINDOW = datetime.timedelta(hours=2)
+RECENT_VISITS_LIMIT = 50
 
 
 def center_list(*, service: Service | None = None) -> QuerySet[Center]:
@@ -15,3 +38,205 @@ def center_list(*, service: Service | None = None) -> QuerySet[Center]:
     if service is not None:
         centers = centers.filter(services=service)
     return centers.annotate(counter_count=Count("counters", distinct=True)).order_by("name_en")
+
+
+def priority_groups() -> QuerySet[PriorityGroup]:
+    """The priority groups a ticket may be issued for, in kiosk order."""
+    return PriorityGroup.objects.filter(is_active=True).order_by("position", "code")
+
+
+# --- the kiosk -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KioskGroup:
+    """A queue group as the kiosk shows it: its letter and name, and its services."""
+
+    group: QueueGroup
+    services: list[Service]
+    women_desk_services: frozenset[int]  # ids of the services with a women's desk
+
+
+def kiosk_layout(*, center: Center) -> list[KioskGroup]:
+    """The center's queue groups with the services it offers in each (three queries)."""
+    offered = set(center.services.values_list("pk", flat=True))
+    women = frozenset(
+        Counter.services.through.objects.filter(
+            counter__center=center, counter__is_active=True, counter__designation=Counter.Designation.WOMEN,
+        ).values_list("service_id", flat=True)
+    )
+    groups = (QueueGroup.objects.filter(center=center).order_by("letter")
+              .prefetch_related(_services_prefetch()))
+    layout = []
+    for group in groups:
+        services = [service for service in group.services.all() if service.pk in offered]
+        if services:
+            layout.append(KioskGroup(group=group, services=services,
+                                     women_desk_services=frozenset(s.pk for s in services if s.pk in women)))
+    return layout
+
+
+def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]
+    return Prefetch("services", queryset=Service.objects.filter(is_active=True, current_version__isnull=False)
+                    .select_related("current_version", "agency").order_by("code"))
+
+
+# --- a ticket's place ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketPosition:
+    people_ahead: int
+    estimated_wait_minutes: int
+
+
+def ticket_position(*, ticket: Ticket) -> TicketPosition:
+    """People the counters would call before this ticket, and the wait that makes at the
+    center's recent pace (median service time ÷ open counters serving the service)."""
+    if ticket.status != Ticket.Status.WAITING:
+        return TicketPosition(people_ahead=0, estimated_wait_minutes=0)
+    group_services = QueueGroup.services.through.objects.filter(
+        queuegroup__center_id=ticket.center_id, queuegroup__services=ticket.service_id,
+    ).values("service_id")
+    ahead = Ticket.objects.filter(
+        Q(queue_position_at__lt=ticket.queue_position_at) | Q(queue_position_at=ticket.queue_position_at,
+                                                              id__lt=ticket.pk),
+        center_id=ticket.center_id, day=ticket.day, status=Ticket.Status.WAITING, service_id__in=group_services,
+        desk=ticket.desk,
+    )
+    ahead = ahead.filter(Q(counter__isnull=True) | Q(counter_id=ticket.counter_id)) if ticket.counter_id \
+        else ahead.filter(counter__isnull=True)
+    people_ahead = ahead.count()
+    if not people_ahead:
+        return TicketPosition(people_ahead=0, estimated_wait_minutes=0)
+    minutes = service_minutes(center_id=ticket.center_id, service_ids=group_services)
+    counters = Counter.objects.filter(center_id=ticket.center_id, is_active=True, state=Counter.State.OPEN,
+                                      services=ticket.service_id)
+    if ticket.desk:
+        counters = counters.filter(designation=ticket.desk)
+    open_counters = max(1, counters.count())
+    return TicketPosition(people_ahead=people_ahead,
+                          estimated_wait_minutes=math.ceil(people_ahead * minutes / open_counters))
+
+
+def service_minutes(*, center_id: int, service_ids: object, now: datetime.datetime | None = None) -> float:
+    """Median minutes of service at the center over the last two hours (at most the last 50
+    visits), or QUEUE_DEFAULT_SERVICE_MINUTES when nobody was served lately."""
+    now = now or timezone.now()
+    recent = (TicketVisit.objects.filter(center_id=center_id, service_id__in=service_ids,
+                                         outcome=TicketVisit.Outcome.SERVED, started_at__isnull=False,
+                                         ended_at__gte=now - RECENT_VISITS_WINDOW)
+              .order_by("-ended_at").values_list("started_at", "ended_at")[:RECENT_VISITS_LIMIT])
+    durations = [(ended - started).total_seconds() / 60 for started, ended in recent if started]
+    if not durations:
+        return float(settings.QUEUE_DEFAULT_SERVICE_MINUTES)
+    return max(1.0, statistics.median(durations))
+
+
+# --- the display board -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BoardCall:
+    number: str
+    counter: int
+    called_at: datetime.datetime
+    service: str
+
+
+def board_calls(*, center: Center, limit: int = 8) -> list[BoardCall]:
+    """The tickets called most recently at the center (a recall counts as a new call), and
+    the counters they go to, newest first. One query."""
+    tickets = (Ticket.objects.filter(center=center, day=timezone.localdate(),
+                                     status__in=(Ticket.Status.CALLED, Ticket.Status.SERVING),
+                                     counter__isnull=False, called_at__isnull=False)
+               .select_related("group", "counter", "service__current_version")
+               .order_by("-called_at", "-id")[:limit])
+    return [BoardCall(number=ticket.display_number, counter=ticket.counter.number,  # type: ignore[union-attr]
+                      called_at=ticket.called_at, service=ticket.service.name)  # type: ignore[arg-type]
+            for ticket in tickets]
+
+
+def board_version(calls: list[BoardCall]) -> str:
+    """An opaque string that changes whenever the board's calls change (for the feed's ETag)."""
+    text = "|".join(f"{call.number}@{call.counter}@{call.called_at.isoformat()}" for call in calls)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- appointments ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SlotView:
+    starts_at: datetime.datetime
+    free: int
+
+
+def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The first moment of `day` and of the next day, in the platform's time zone."""
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+    return start, timezone.make_aware(datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time()))
+
+
+def _bookable_days(schedule: AppointmentSchedule, today: datetime.date) -> list[datetime.date]:
+    from khedmat.core.models import Holiday
+
+    last = today + datetime.timedelta(days=max(schedule.days_ahead, 1) - 1)
+    holidays = set(Holiday.objects.filter(date__gte=today, date__lte=last).values_list("date", flat=True))
+    return [today + datetime.timedelta(days=offset) for offset in range((last - today).days + 1)
+            if is_working_day(today + datetime.timedelta(days=offset), holidays)]
+
+
+def _times_of(schedule: AppointmentSchedule, day: datetime.date, now: datetime.datetime) -> list[datetime.datetime]:
+    step = datetime.timedelta(minutes=schedule.slot_minutes)
+    current = timezone.make_aware(datetime.datetime.combine(day, schedule.starts_at))
+    end = timezone.make_aware(datetime.datetime.combine(day, schedule.ends_at))
+    times = []
+    while current + step <= end:
+        if current > now:
+            times.append(current)
+        current += step
+    return times
+
+
+def appointment_slot_times(*, schedule: AppointmentSchedule, day: datetime.date,
+                           now: datetime.datetime | None = None) -> list[datetime.datetime]:
+    """Start times offered on `day` (working days within `days_ahead`, no past time)."""
+    now = now or timezone.now()
+    if not schedule.is_active or day not in _bookable_days(schedule, timezone.localdate(now)):
+        return []
+    return _times_of(schedule, day, now)
+
+
+def appointment_days(*, schedule: AppointmentSchedule) -> list[datetime.date]:
+    """Days with at least one time still to come (not whether it has room)."""
+    if not schedule.is_active:
+        return []
+    now = timezone.now()
+    return [day for day in _bookable_days(schedule, timezone.localdate(now)) if _times_of(schedule, day, now)]
+
+
+def appointment_slots(*, schedule: AppointmentSchedule, day: datetime.date) -> list[SlotView]:
+    """The times offered on `day` and the places left at each (two queries)."""
+    times = appointment_slot_times(schedule=schedule, day=day)
+    if not times:
+        return []
+    start, end = local_day_bounds(day)
+    booked = {slot.starts_at: slot.capacity - slot.booked
+              for slot in AppointmentSlot.objects.filter(schedule=schedule, starts_at__gte=start, starts_at__lt=end)}
+    return [SlotView(starts_at=time, free=max(0, booked.get(time, schedule.capacity))) for time in times]
+
+
+def appointment_find(*, code: str, phone: str) -> Appointment | None:
+    """The booking with this code and mobile number (both must match), or None."""
+    from django.core.exceptions import ValidationError
+
+    from khedmat.accounts.phone import normalize_mobile_number
+
+    from .appointments import normalize_code
+
+    code = normalize_code(code)
+    try:
+        phone = normalize_mobile_number(phone)
+    except ValidationError:
+        return None
+    if not code:
+        return None
+    return (Appointment.objects.select_related("slot", "slot__schedule", "center", "service__current_version")
+            .filter(code=code, phone=phone).first())

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from khedmat.catalog.models import Service
 
-from .models import Center, Counter
+from .models import AppointmentSchedule, Center, Counter, QueueGroup
 
 LANGUAGES = ("en", "fa", "ps")
 
@@ -73,3 +73,44 @@ def counter_upsert(*, center: Center, number: int, designation: str = Counter.De
     )
     counter.services.set(served)
     return counter
+
+
+@transaction.atomic
+def queue_group_upsert(*, center: Center, letter: str, name: dict[str, str],
+                       services: Iterable[Service]) -> QueueGroup:
+    """Create or update the center's queue group `letter`, holding exactly those of
+    `services` the center offers. Refuses a service already in another group of the center:
+    a ticket's letter must be certain."""
+    letter = letter.strip().upper()
+    if not letter or not letter.isalpha() or len(letter) > 2:
+        raise ValidationError(f"A queue group's letter is one or two letters, not {letter!r}.")
+    offered_ids = set(center.services.values_list("pk", flat=True))
+    kept = [service for service in services if service.pk in offered_ids]
+    elsewhere = sorted(QueueGroup.services.through.objects
+                       .filter(queuegroup__center=center, service__in=kept).exclude(queuegroup__letter=letter)
+                       .values_list("service__slug", flat=True))
+    if elsewhere:
+        raise ValidationError(f"Center {center.code}: already in another queue group: {', '.join(elsewhere)}.")
+    group, _created = QueueGroup.objects.update_or_create(
+        center=center, letter=letter, defaults={f"name_{lang}": name[lang] for lang in LANGUAGES})
+    group.services.set(kept)
+    return group
+
+
+@transaction.atomic
+def appointment_schedule_upsert(*, center: Center, service: Service, starts_at: time, ends_at: time,
+                                slot_minutes: int = 15, capacity: int = 2, days_ahead: int = 14,
+                                is_active: bool = True) -> AppointmentSchedule:
+    """Create or update the center's appointment hours for `service` (keyed on both)."""
+    if not center.services.filter(pk=service.pk).exists():
+        raise ValidationError(f"Center {center.code} does not offer {service.slug}.")
+    if starts_at >= ends_at:
+        raise ValidationError("Appointments must start before they end.")
+    if not 5 <= slot_minutes <= 240 or capacity < 1:
+        raise ValidationError("A slot lasts 5 to 240 minutes and takes at least one person.")
+    schedule, _created = AppointmentSchedule.objects.update_or_create(
+        center=center, service=service,
+        defaults={"starts_at": starts_at, "ends_at": ends_at, "slot_minutes": slot_minutes, "capacity": capacity,
+                  "days_ahead": days_ahead, "is_active": is_active},
+    )
+    return schedule

@@ -1,5 +1,17 @@
-"""The staff's pages at a center (under /<lang>/center/): the counter screen and the dashboard."""
+"""The staff's pages at a center (under /<lang>/center/): the counter screen, the counter's
+rating tablet, and the center manager's dashboard."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, path
 
-urlpatterns: list[URLPattern] = []
+from . import views_staff
+
+urlpatterns: list[URLPattern] = [
+    path("center/counter/", views_staff.counter, name="counter"),
+    path("center/counter/open/", views_staff.counter_open, name="counter_open"),
+    path("center/counter/state/", views_staff.counter_state, name="counter_state"),
+    path("center/counter/call/", views_staff.counter_call, name="counter_call"),
+    path("center/counter/tickets/<uuid:public_id>/", views_staff.counter_ticket, name="counter_ticket"),
+    path("center/counter/rate/", views_staff.counter_rate, name="counter_rate"),
+    path("center/dashboard/", views_staff.dashboard, name="dashboard"),
+    path("center/dashboard/csv/", views_staff.dashboard_csv, name="dashboard_csv"),
+]

@@ -101,6 +101,8 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     application.state = workflow.initial
     application.submitted_at = now
     application.due_date = add_working_days(today, application.service_version.time_standard_days)
+    # A first state that waits for the applicant (a payment) starts with the clock stopped.
+    application.clock_paused_on = today if workflow.state(workflow.initial).pauses_clock else None
     # The counter row is locked last, for as short a time as possible.
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
     application.save()
@@ -112,6 +114,10 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
                  actor=actor, subject=application.applicant, request=request,
                  data={"service": application.service_id, "version": application.service_version.number,
                        "channel": application.channel, "on_behalf": application.filed_by_id is not None})
+    # The fee: a payment order, or with nothing to pay straight past the payment step.
+    # Imported here: payments builds on applications (it moves files by application_transition).
+    from khedmat.payments.services import payment_order_open
+    payment_order_open(application=application, actor=actor, request=request)
     return application
 
 
@@ -168,6 +174,10 @@ def application_transition(*, application: Application, actor: User | None, tran
     audit_record(action=f"applications.{step.name}", target_type="application", target_id=locked.reference,
                  actor=actor, subject=locked.applicant, reason=reason_text, request=request,
                  data={"from": from_state, "to": step.target, "reason_code": reason_code})
+    # Entering an issuing state issues the service's document, in this transaction (once).
+    from khedmat.documents.services import document_issue_on_entering
+
+    document_issue_on_entering(application=locked, state=step.target, actor=actor, request=request)
     return locked
 
 

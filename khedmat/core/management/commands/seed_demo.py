@@ -29,11 +29,12 @@ from khedmat.catalog import services as catalog_services
 from khedmat.catalog.definition import DefinitionError
 from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
 from khedmat.centers import services as center_services
-from khedmat.centers.models import Center, Counter
+from khedmat.centers.models import AppointmentSchedule, Center, Counter, QueueGroup
 from khedmat.core import services as core_services
 
 DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
-COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, User)
+COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, QueueGroup,
+                                     AppointmentSchedule, User)
 
 
 class Command(BaseCommand):
@@ -132,8 +133,32 @@ def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -
                 center=center, number=counter["number"],
                 designation=counter.get("designation", Counter.Designation.GENERAL), services=served,
             )
+        _load_queue_groups(center, entry.get("queue_groups", []), services, offered)
+        for schedule in entry.get("appointments", []):
+            center_services.appointment_schedule_upsert(
+                center=center, service=_services_named([schedule["service"]], services, where=entry["code"])[0],
+                starts_at=time.fromisoformat(schedule["starts_at"]), ends_at=time.fromisoformat(schedule["ends_at"]),
+                slot_minutes=schedule.get("slot_minutes", 15), capacity=schedule.get("capacity", 2),
+                days_ahead=schedule.get("days_ahead", 14),
+            )
         centers[center.code] = center
     return centers
+
+
+def _load_queue_groups(center: Center, groups: list[dict[str, Any]], services: dict[str, Service],
+                       offered: list[Service]) -> None:
+    """The center's queue groups, each with the services of its list the center offers;
+    every offered service must be in exactly one group."""
+    grouped: set[str] = set()
+    for group in groups:
+        named = _services_named(group["services"], services, where=f"{center.code} group {group['letter']}")
+        kept = [service for service in named if service in offered]
+        if kept:
+            center_services.queue_group_upsert(center=center, letter=group["letter"], name=group["name"],
+                                               services=kept)
+        grouped.update(service.slug for service in kept)
+    if groups and (ungrouped := sorted({service.slug for service in offered} - grouped)):
+        raise CommandError(f"{center.code}: services in no queue group: {', '.join(ungrouped)}.")
 
 
 def _services_named(slugs: list[str], services: dict[str, Service], *, where: str) -> list[Service]:

@@ -1,0 +1,100 @@
+"""Forms of the staff's pages at a center: opening a counter, transferring a ticket, and the
+dashboard's choice of day (and of center, for a platform administrator)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from khedmat.catalog.models import Service
+
+from .models import Center, Counter
+
+_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def counter_label(counter: Counter) -> str:
+    """"Counter 3 (Women's desk): Passport, Driving licence" in the reader's language."""
+    from khedmat.core.formatting import format_number
+
+    label = gettext("Counter %(number)s") % {"number": format_number(counter.number)}
+    if counter.designation != Counter.Designation.GENERAL:
+        label = f"{label} ({counter.get_designation_display()})"
+    services = ", ".join(service.name for service in counter.services.all())
+    return f"{label}: {services}" if services else label
+
+
+class CounterOpenForm(forms.Form):
+    counter = forms.TypedChoiceField(label=_("Counter"), coerce=int, widget=forms.RadioSelect,
+                                     error_messages={"required": _("Choose the counter you sit at.")})
+
+    def __init__(self, *args: Any, counters: list[Counter], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["counter"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(counter.pk, counter_label(counter)) for counter in counters]
+
+
+class TransferForm(forms.Form):
+    """Send the ticket to another service, to one counter, or both (at least one)."""
+
+    service = forms.TypedChoiceField(label=_("To the service"), coerce=int, required=False, empty_value=None)
+    to_counter = forms.TypedChoiceField(label=_("To the counter"), coerce=int, required=False, empty_value=None)
+
+    def __init__(self, *args: Any, services: list[Service], counters: list[Counter], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.services = {service.pk: service for service in services}
+        self.counters = {counter.pk: counter for counter in counters}
+        service_field, counter_field = self.fields["service"], self.fields["to_counter"]
+        assert isinstance(service_field, forms.ChoiceField) and isinstance(counter_field, forms.ChoiceField)
+        service_field.choices = [("", gettext("The same service"))] + [
+            (service.pk, service.name) for service in services]
+        counter_field.choices = [("", gettext("Any counter serving it"))] + [
+            (counter.pk, gettext("Counter %(number)s") % {"number": counter.number}) for counter in counters]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        service_id, counter_id = cleaned.get("service"), cleaned.get("to_counter")
+        cleaned["service"] = self.services.get(service_id) if service_id is not None else None
+        cleaned["to_counter"] = self.counters.get(counter_id) if counter_id is not None else None
+        if cleaned["service"] is None and cleaned["to_counter"] is None and not self.errors:
+            raise forms.ValidationError(gettext("Choose the service or the counter to send the ticket to."),
+                                        code="no_target")
+        return cleaned
+
+
+class DayForm(forms.Form):
+    """?day=YYYY-MM-DD (and ?center=slug for a platform administrator); today when absent."""
+
+    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"],
+                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    center = forms.ChoiceField(label=_("Center"), required=False)
+
+    def __init__(self, data: Any = None, *, centers: list[Center] | None = None, **kwargs: Any) -> None:
+        if data is not None:
+            data = data.copy()
+            if data.get("day"):
+                data["day"] = str(data["day"]).translate(_TO_WESTERN).strip()
+        super().__init__(data, **kwargs)
+        field = self.fields["center"]
+        assert isinstance(field, forms.ChoiceField)
+        if centers:
+            field.choices = [(center.slug, center.name) for center in centers]
+        else:
+            del self.fields["center"]
+
+    def chosen_day(self) -> datetime.date:
+        today = timezone.localdate()
+        if self.is_bound and self.is_valid() and self.cleaned_data.get("day"):
+            return min(self.cleaned_data["day"], today)
+        return today
+
+    def chosen_center(self) -> str:
+        if "center" in self.fields and self.is_bound and self.is_valid():
+            return str(self.cleaned_data.get("center") or "")
+        return ""

@@ -1,0 +1,346 @@
+"""The operator's counter screen (/<lang>/center/counter/) and the counter-side rating tablet,
+used as an operator does: through the pages, each action a POST that comes back to the screen."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from khedmat.accounts.models import User
+from khedmat.centers.models import Counter, Ticket, TicketVisit
+from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
+from khedmat.feedback.models import Rating
+
+from .conftest import CITIZEN_PHONE, PASSWORD, Hall, make_center
+
+SCREEN = "/en/center/counter/"
+TABLET = "/en/center/counter/rate/"
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def shown(client: Client, url: str = SCREEN) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response
+    return response.content.decode()
+
+
+def messages_of(html: str) -> list[str]:
+    return [re.sub(r"\s+", " ", text).strip() for text in
+            re.findall(r'<li class="message message--\w+">(.*?)</li>', html, flags=re.S)]
+
+
+def post(client: Client, name: str, data: dict[str, object] | None = None, **kwargs: object) -> str:
+    """POST to a counter action, check it redirects back to the screen, and return the screen."""
+    response = client.post(reverse(f"centers:{name}", kwargs=kwargs or None), data or {})
+    assert response.status_code == 302, response
+    assert response["Location"] == SCREEN
+    return shown(client)
+
+
+def act(client: Client, ticket: Ticket, action: str, **data: object) -> str:
+    return post(client, "counter_ticket", {"action": action, **data}, public_id=ticket.public_id)
+
+
+@pytest.fixture
+def operator_client(hall: Hall) -> Client:
+    return signed_in(hall.operator(3))
+
+
+@pytest.fixture
+def at_counter(hall: Hall, operator_client: Client) -> Client:
+    """Operator 3 signed in at counter 3 through the page."""
+    post(operator_client, "counter_open", {"counter": hall.counter(3).pk})
+    return operator_client
+
+
+def test_an_operator_without_a_counter_chooses_a_free_one_and_opens_it(hall: Hall, operator_client: Client) -> None:
+    hall.open(4)  # taken by its operator: not offered
+    page = shown(operator_client)
+    assert "Sign in at a counter" in page
+    assert f'value="{hall.counter(3).pk}"' in page
+    assert f'value="{hall.counter(4).pk}"' not in page
+
+    page = post(operator_client, "counter_open", {"counter": hall.counter(3).pk})
+    assert "You are signed in at counter 3." in messages_of(page)
+    assert "<h1>Counter 3</h1>" in page
+    assert "Call next" in page
+    counter = Counter.objects.get(pk=hall.counter(3).pk)
+    assert counter.state == Counter.State.OPEN and counter.operator == hall.operator(3)
+
+
+def test_a_counter_someone_else_holds_is_refused_and_nothing_changes(hall: Hall, operator_client: Client) -> None:
+    hall.open(4)
+    page = post(operator_client, "counter_open", {"counter": hall.counter(4).pk})
+    assert messages_of(page) == ["Someone else is signed in at counter 4."]
+    counter = Counter.objects.get(pk=hall.counter(4).pk)
+    assert counter.operator == hall.operator(4)
+    assert not Counter.objects.filter(operator=hall.operator(3)).exists()
+
+
+def test_another_centers_counter_is_not_found(hall: Hall, operator_client: Client) -> None:
+    from khedmat.centers.services import counter_upsert
+
+    herat = make_center(code="HRT", slug="herat", name="Herat")
+    foreign = counter_upsert(center=herat, number=1)
+    response = operator_client.post(reverse("centers:counter_open"), {"counter": foreign.pk})
+    assert response.status_code == 404
+    assert Counter.objects.get(pk=foreign.pk).state == Counter.State.CLOSED
+
+
+def test_call_next_shows_the_ticket_and_what_the_operator_needs_to_know(hall: Hall, at_counter: Client,
+                                                                       elderly: object) -> None:
+    page = shown(at_counter)
+    assert re.search(r'<strong class="counter-waiting__count">0</strong>', page)
+    ticket = ticket_issue(center=hall.center, service=hall.passport, priority_group=elderly)  # type: ignore[arg-type]
+    assert re.search(r'<strong class="counter-waiting__count">1</strong>\s*person waits', shown(at_counter))
+
+    page = post(at_counter, "counter_call")
+    assert messages_of(page) == ["Ticket P-001 is called to your counter."]
+    assert '<p class="counter-ticket__number ltr" lang="en">P-001</p>' in page
+    assert hall.passport.name in page
+    assert "Called" in page and "Elderly" in page.replace("elderly", "Elderly")
+    assert "Walk-in (Kiosk)" in page
+    assert "Recall (0 of 2)" in page
+    assert re.search(r'value="no_show"><button[^>]*disabled', page), "no-show waits for the recalls"
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CALLED and ticket.counter_id == hall.counter(3).pk
+
+
+def test_call_next_with_nobody_waiting_says_so(at_counter: Client) -> None:
+    page = post(at_counter, "counter_call")
+    assert messages_of(page) == ["Nobody is waiting for the services of your counter."]
+    assert "Call next" in page
+
+
+def test_recall_then_no_show_once_recalled_enough(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+
+    page = act(at_counter, ticket, "no_show")  # too early: refused, nothing changes
+    assert messages_of(page) == ["Recall the ticket first: its holder may not have heard."]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CALLED and ticket.recalls == 0
+
+    page = act(at_counter, ticket, "recall")
+    assert messages_of(page) == ["Ticket P-001 is called again (1 of 2)."]
+    assert "Recall (1 of 2)" in page
+    page = act(at_counter, ticket, "recall")
+    assert "Recall (2 of 2)" in page
+    assert not re.search(r'value="no_show"><button[^>]*disabled', page)
+
+    page = act(at_counter, ticket, "no_show")
+    assert messages_of(page) == ["Ticket P-001 is marked as not come."]
+    assert "Call next" in page
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.NO_SHOW
+    assert TicketVisit.objects.get(ticket=ticket).outcome == TicketVisit.Outcome.NO_SHOW
+
+
+def test_start_and_finish_service(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+    page = act(at_counter, ticket, "start")
+    assert messages_of(page) == ["Service of ticket P-001 has started."]
+    assert "Finish service" in page and "Being served" in page
+    page = act(at_counter, ticket, "finish")
+    assert messages_of(page)[0].startswith("Ticket P-001 is served.")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.SERVED
+    assert "Call next" in page
+
+
+def test_an_action_on_a_ticket_not_at_the_counter_is_refused(hall: Hall, at_counter: Client) -> None:
+    waiting = ticket_issue(center=hall.center, service=hall.passport)
+    page = act(at_counter, waiting, "finish")
+    assert messages_of(page) == ["This ticket is not waiting at your counter."]
+    waiting.refresh_from_db()
+    assert waiting.status == Ticket.Status.WAITING
+
+
+def test_transfer_to_another_service_keeps_the_number_and_the_place(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    place = ticket.queue_position_at
+    post(at_counter, "counter_call")
+    act(at_counter, ticket, "start")
+    page = act(at_counter, ticket, "transfer", service=hall.licence.pk)
+    assert messages_of(page) == ["Ticket P-001 is sent on: it keeps its number and its place in the queue."]
+    ticket.refresh_from_db()
+    assert (ticket.display_number, ticket.status, ticket.service_id) == ("P-001", Ticket.Status.WAITING,
+                                                                         hall.licence.pk)
+    assert ticket.queue_position_at == place
+    assert TicketVisit.objects.get(ticket=ticket).outcome == TicketVisit.Outcome.TRANSFERRED
+    hall.open(5)
+    assert ticket_call_next(counter=hall.counter(5)) == ticket
+
+
+def test_transfer_to_one_counter(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+    act(at_counter, ticket, "transfer", to_counter=hall.counter(6).pk)
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.WAITING and ticket.counter_id == hall.counter(6).pk
+    assert ticket.display_number == "P-001"
+
+
+def test_transfer_without_a_target_is_refused(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+    page = act(at_counter, ticket, "transfer")
+    assert messages_of(page) == ["Choose the service or the counter to send the ticket to."]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CALLED and ticket.service_id == hall.passport.pk
+
+
+def test_a_paused_counter_calls_nobody_until_resumed(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    page = post(at_counter, "counter_state", {"action": "pause"})
+    assert "Paused" in page and "Resume" in page
+    assert "Call next" not in page
+
+    page = post(at_counter, "counter_call")  # e.g. a stale tab: refused
+    assert messages_of(page) == ["The counter is paused: resume it to call the next ticket."]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.WAITING
+
+    page = post(at_counter, "counter_state", {"action": "resume"})
+    assert "Call next" in page
+    post(at_counter, "counter_call")
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.CALLED
+
+
+def test_closing_the_counter_signs_the_operator_out_unless_a_ticket_is_at_it(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+    page = post(at_counter, "counter_state", {"action": "close"})
+    assert messages_of(page) == ["Finish or transfer ticket P-001 first."]
+    assert Counter.objects.get(pk=hall.counter(3).pk).state == Counter.State.OPEN
+
+    act(at_counter, ticket, "finish")
+    page = post(at_counter, "counter_state", {"action": "close"})
+    assert messages_of(page) == ["You are signed out of counter 3."]
+    assert "Sign in at a counter" in page
+    counter = Counter.objects.get(pk=hall.counter(3).pk)
+    assert counter.state == Counter.State.CLOSED and counter.operator is None
+
+
+def test_an_action_without_a_counter_asks_to_open_one(hall: Hall, operator_client: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    page = post(operator_client, "counter_call")
+    assert messages_of(page) == ["Open a counter first."]
+    assert messages_of(act(operator_client, ticket, "start")) == ["Open a counter first."]
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.WAITING
+
+
+def test_another_centers_ticket_is_not_found(hall: Hall, at_counter: Client) -> None:
+    from khedmat.catalog.models import Service
+    from khedmat.centers.models import QueueGroup
+    from khedmat.centers.services import center_offer_services
+
+    herat = make_center(code="HRT", slug="herat", name="Herat")
+    passport = Service.objects.get(pk=hall.passport.pk)
+    center_offer_services(center=herat, services=[passport])
+    QueueGroup.objects.create(center=herat, letter="P", name_en="P", name_fa="P", name_ps="P").services.add(passport)
+    foreign = ticket_issue(center=herat, service=passport)
+    response = at_counter.post(reverse("centers:counter_ticket", kwargs={"public_id": foreign.public_id}),
+                               {"action": "start"})
+    assert response.status_code == 404
+
+
+def test_the_assisted_channel_opens_with_the_ticket_holders_phone(hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport, phone=CITIZEN_PHONE)
+    page = post(at_counter, "counter_call")
+    link = f'{reverse("applications:assisted_start")}?ticket={ticket.public_id}'
+    assert f'href="{link}"' in page
+    form = shown(at_counter, link)
+    assert re.search(r'name="phone_number" value="070 011 1222"', form)
+    assert re.search(rf'<option value="{hall.passport.pk}" selected>', form)
+
+
+def test_the_screen_in_dari_is_right_to_left_with_eastern_digits(hall: Hall, at_counter: Client) -> None:
+    for _ in range(2):
+        ticket_issue(center=hall.center, service=hall.passport)
+    page = shown(at_counter, "/fa/center/counter/")
+    assert 'dir="rtl"' in page and 'lang="fa-AF"' in page
+    assert '<strong class="counter-waiting__count">۲</strong>' in page
+    assert "۳" in page.split("<h1>", 1)[1].split("</h1>", 1)[0]  # counter ۳
+
+
+def test_an_operator_lands_on_the_counter_screen_after_signing_in(hall: Hall) -> None:
+    hall.operator(3)
+    client = Client()
+    response = client.post("/en/account/staff/sign-in/", {"username": "operator3.kbl", "password": PASSWORD})
+    assert response["Location"] == SCREEN
+
+
+# --- the counter tablet ------------------------------------------------------------------------------
+
+def _served(hall: Hall, counter: Counter) -> Ticket:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    called = ticket_call_next(counter=counter)
+    assert called == ticket
+    ticket_start(counter=counter, ticket=ticket)
+    return ticket_finish(counter=counter, ticket=ticket)
+
+
+def test_the_tablet_welcomes_and_refreshes_itself_when_nothing_is_to_rate(hall: Hall, at_counter: Client) -> None:
+    response = at_counter.get(TABLET)
+    assert response.status_code == 200
+    assert response["Refresh"] == "5"
+    assert "Welcome to Asan Khedmat" in response.content.decode()
+    assert 'name="score"' not in response.content.decode()
+
+
+def test_the_tablet_rates_the_ticket_the_counter_just_finished(hall: Hall, at_counter: Client) -> None:
+    counter = Counter.objects.get(pk=hall.counter(3).pk)
+    ticket = _served(hall, counter)
+    page = shown(at_counter, TABLET)
+    assert "P-001" in page and 'name="score"' in page
+    assert f'name="ticket" value="{ticket.public_id}"' in page
+
+    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "5"})
+    assert response.status_code == 302 and response["Location"] == TABLET + "?thanks=1"
+    rating = Rating.objects.get(ticket=ticket)
+    assert (rating.score, rating.channel, rating.counter_id, rating.center_id) == (5, "tablet", counter.pk,
+                                                                                    hall.center.pk)
+    thanks = at_counter.get(response["Location"])
+    assert "Thank you!" in thanks.content.decode() and thanks["Refresh"] == "5"
+    assert 'name="score"' not in shown(at_counter, TABLET), "a rated ticket is not offered again"
+
+
+def test_a_low_score_without_a_reason_is_sent_back(hall: Hall, at_counter: Client) -> None:
+    ticket = _served(hall, Counter.objects.get(pk=hall.counter(3).pk))
+    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "1"})
+    assert response.status_code == 422
+    assert "Tell us what went wrong: choose a reason." in response.content.decode()
+    assert not Rating.objects.exists()
+    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "1", "reason": "long_wait"})
+    assert response.status_code == 302
+    assert Rating.objects.get(ticket=ticket).reason == "long_wait"
+
+
+def test_the_tablet_forgets_a_ticket_finished_long_ago_or_at_another_counter(hall: Hall, at_counter: Client) -> None:
+    old = _served(hall, Counter.objects.get(pk=hall.counter(3).pk))
+    TicketVisit.objects.filter(ticket=old).update(ended_at=timezone.now() - datetime.timedelta(minutes=11))
+    assert 'name="score"' not in shown(at_counter, TABLET)
+    assert at_counter.post(TABLET, {"ticket": old.public_id, "score": "5"})["Location"] == TABLET
+
+    elsewhere = _served(hall, hall.open(4))
+    assert at_counter.post(TABLET, {"ticket": elsewhere.public_id, "score": "5"})["Location"] == TABLET
+    assert not Rating.objects.exists()
+
+
+def test_the_tablet_of_a_closed_counter_says_so(hall: Hall, operator_client: Client) -> None:
+    page = shown(operator_client, TABLET)
+    assert "This counter is closed." in page

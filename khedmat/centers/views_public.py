@@ -1,0 +1,451 @@
+"""The hall's public pages: the kiosk, a ticket, joining the queue from a phone, the display
+board and its feed, and appointments (book, see, move, cancel, find).
+
+None of them needs an account. A ticket and an appointment are reached only by their
+unguessable id; the board and its feed show numbers and counters, nothing personal. Every
+form that creates something carries a one-time token: a double tap gives one ticket.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from khedmat.core.formatting import format_number, format_time, localize_digits
+from khedmat.core.ratelimit import Throttle, client_ip
+
+from . import selectors
+from .appointments import (
+    AppointmentError,
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_move,
+)
+from .forms import BookForm, CheckInForm, FindAppointmentForm, JoinForm, form_token, new_form_token
+from .models import Appointment, AppointmentSchedule, Center, Ticket
+from .queue import QueueError, ticket_issue
+
+# How long the kiosk shows a ticket before it goes back to its start for the next person.
+KIOSK_TICKET_SECONDS = 20
+# How often a ticket's page refreshes itself while the ticket waits.
+TICKET_REFRESH_SECONDS = 30
+# A one-time token remembers what it made for this long.
+TOKEN_SECONDS = 6 * 60 * 60
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _center_or_404(slug: str) -> Center:
+    return get_object_or_404(Center, slug=slug, is_active=True)
+
+
+def _throttle(name: str, default: tuple[int, int]) -> Throttle:
+    limit, window = getattr(settings, name, default)
+    return Throttle(name.lower(), limit, window)
+
+
+def _throttled(request: HttpRequest, checks: list[tuple[Throttle, str]]) -> str | None:
+    """Count one attempt against each (throttle, identity); a message if one is full."""
+    full = [throttle for throttle, identity in checks if identity and throttle.is_exceeded(identity)]
+    if full:
+        minutes = max(math.ceil(throttle.window_seconds / 60) for throttle in full)
+        return ngettext("Too many attempts. Try again in %(minutes)s minute.",
+                        "Too many attempts. Try again in %(minutes)s minutes.", minutes) % {
+            "minutes": format_number(minutes)}
+    for throttle, identity in checks:
+        if identity:
+            throttle.hit(identity)
+    return None
+
+
+def _once(token: str | None, make: Callable[[], Ticket]) -> Ticket | None:
+    """Run `make` once per one-time token: a second post of the same form (a double tap, a
+    browser retry) gets the ticket the first one made. None if the first is still at work."""
+    if token is None:
+        return make()
+    key = f"centers:form-token:{token}"
+    if cache.add(key, "", timeout=TOKEN_SECONDS):
+        try:
+            ticket = make()
+        except Exception:
+            cache.delete(key)
+            raise
+        cache.set(key, str(ticket.public_id), timeout=TOKEN_SECONDS)
+        return ticket
+    for _attempt in range(40):  # the first post is still issuing: wait for it (2 s at most)
+        made = cache.get(key)
+        if made:
+            return Ticket.objects.filter(public_id=made).first()
+        if made is None:  # it failed and let go of the token: try again ourselves
+            return _once(token, make)
+        time.sleep(0.05)
+    return None
+
+
+def _ticket_url(ticket: Ticket, *, kiosk: bool = False) -> str:
+    url = reverse("centers:ticket", kwargs={"public_id": ticket.public_id})
+    return f"{url}?kiosk=1" if kiosk else url
+
+
+# --- the kiosk ------------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
+    """Choose a service; then, on a second screen, ordinary, priority or the women's desk."""
+    center = _center_or_404(slug)
+    layout = selectors.kiosk_layout(center=center)
+    services = {service.pk: (service, group) for group in layout for service in group.services}
+    if request.method == "POST":
+        return _kiosk_issue(request, center, services)
+    chosen = request.GET.get("service", "")
+    if chosen.isdigit() and int(chosen) in services:
+        service, group = services[int(chosen)]
+        return render(request, "centers/public/kiosk_choose.html", {
+            "center": center, "service": service, "group": group, "token": new_form_token(),
+            "priority_groups": list(selectors.priority_groups()),
+            "women_desk": service.pk in group.women_desk_services,
+        })
+    return render(request, "centers/public/kiosk.html", {"center": center, "layout": layout})
+
+
+def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any]) -> HttpResponse:
+    chosen = str(request.POST.get("service", ""))
+    if not chosen.isdigit() or int(chosen) not in services:
+        messages.error(request, _("Choose a service."))
+        return redirect("centers:kiosk", slug=center.slug)
+    service, _group = services[int(chosen)]
+    priority_code = str(request.POST.get("priority", ""))
+    priority_group = None
+    if priority_code:
+        priority_group = next((g for g in selectors.priority_groups() if g.code == priority_code), None)
+        if priority_group is None:
+            messages.error(request, _("Unknown priority group."))
+            return redirect(f"{reverse('centers:kiosk', kwargs={'slug': center.slug})}?service={service.pk}")
+    desk = "women" if request.POST.get("desk") == "women" else ""
+    try:
+        ticket = _once(form_token(request.POST), lambda: ticket_issue(
+            center=center, service=service, priority_group=priority_group, desk=desk,
+            channel=Ticket.Channel.KIOSK))
+    except QueueError as error:
+        messages.error(request, error.message)
+        return redirect("centers:kiosk", slug=center.slug)
+    if ticket is None:
+        return redirect("centers:kiosk", slug=center.slug)
+    return redirect(_ticket_url(ticket, kiosk=True))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def kiosk_check_in(request: HttpRequest, slug: str) -> HttpResponse:
+    """An appointment's code typed at the kiosk gives its holder a ticket."""
+    center = _center_or_404(slug)
+    form = CheckInForm(request.POST if request.method == "POST" else None)
+    refusal = ""
+    if request.method == "POST" and form.is_valid():
+        code = form.cleaned_data["code"]
+        try:
+            ticket = appointment_check_in(center=center, code=code)
+        except AppointmentError as error:
+            refusal = error.message
+        else:
+            return redirect(_ticket_url(ticket, kiosk=True))
+    return render(request, "centers/public/kiosk_check_in.html", {"center": center, "form": form,
+                                                                  "refusal": refusal})
+
+
+# --- a ticket -------------------------------------------------------------------------------
+
+_STATUS_WORDS: dict[str, str] = {
+    Ticket.Status.WAITING: "waiting",
+    Ticket.Status.CALLED: "called",
+    Ticket.Status.SERVING: "serving",
+    Ticket.Status.SERVED: "served",
+    Ticket.Status.NO_SHOW: "no_show",
+    Ticket.Status.CANCELLED: "cancelled",
+}
+
+
+@never_cache
+@require_GET
+def ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Where a ticket stands: its number, service, people ahead, estimated wait, the counter."""
+    found = (Ticket.objects.select_related("center", "group", "service__current_version", "counter",
+                                           "priority_group")
+             .filter(public_id=public_id).first())
+    if found is None:
+        raise Http404
+    in_kiosk = request.GET.get("kiosk") == "1"
+    position = selectors.ticket_position(ticket=found) if found.status == Ticket.Status.WAITING else None
+    live = found.status in (Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING)
+    return render(request, "centers/public/ticket.html", {
+        "ticket": found, "center": found.center, "position": position, "in_kiosk": in_kiosk,
+        "state": _STATUS_WORDS.get(found.status, ""), "live": live,
+        "refresh_seconds": KIOSK_TICKET_SECONDS if in_kiosk else TICKET_REFRESH_SECONDS,
+        "kiosk_url": reverse("centers:kiosk", kwargs={"slug": found.center.slug}),
+        "base_template": "centers/public/hall_base.html" if in_kiosk else "base.html",
+    })
+
+
+# --- joining the queue from a phone ---------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    """A phone number and a service: a ticket (channel online) and an SMS with its link."""
+    center = _center_or_404(slug)
+    layout = selectors.kiosk_layout(center=center)
+    services = {service.pk: service for group in layout for service in group.services}
+    choices = [(service.pk, service.name) for service in services.values()]
+    form = JoinForm(request.POST if request.method == "POST" else None, services=choices)
+    context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token()}
+    if request.method == "POST":
+        context["token"] = form_token(request.POST) or context["token"]
+        phone_key = str(request.POST.get("phone", "")).strip()
+        message = _throttled(request, [
+            (_throttle("THROTTLE_QUEUE_JOIN_PER_IP", (20, 60 * 60)), client_ip(request)),
+            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE", (3, 60 * 60)), "".join(ch for ch in phone_key
+                                                                             if ch.isdigit())),
+        ])
+        if message:
+            context["throttle_message"] = message
+            return render(request, "centers/public/join.html", context, status=429)
+        if form.is_valid():
+            service = services[form.cleaned_data["service"]]
+            phone = form.cleaned_data["phone"]
+            try:
+                issued = _once(form_token(request.POST), lambda: _join_issue(request, center, service, phone))
+            except QueueError as error:
+                context["refusal"] = error.message
+            else:
+                if issued is not None:
+                    return redirect(_ticket_url(issued))
+    return render(request, "centers/public/join.html", context)
+
+
+def _join_issue(request: HttpRequest, center: Center, service: Any, phone: str) -> Ticket:
+    from khedmat.notifications.services import sms_send
+
+    issued = ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone)
+    link = request.build_absolute_uri(_ticket_url(issued))
+    body = _("Asan Khedmat: your ticket %(number)s at %(center)s. Follow your place in the queue: %(link)s") % {
+        "number": issued.display_number, "center": center.name, "link": link}
+    sms_send(to=issued.phone, body=body, purpose="ticket_joined")
+    return issued
+
+
+# --- the display board ----------------------------------------------------------------------
+
+def _board_state(center: Center) -> tuple[str, list[dict[str, Any]]]:
+    """The calls on the board as the feed sends them (numbers and counters already written in
+    the page's digits), and their version: it changes with every call and recall."""
+    board_calls = selectors.board_calls(center=center, limit=8)
+    calls = [{
+        "number": call.number, "counter": call.counter, "service": call.service,
+        "called_at": call.called_at.isoformat(),
+        "number_display": localize_digits(call.number), "counter_display": format_number(call.counter),
+    } for call in board_calls]
+    return selectors.board_version(board_calls), calls
+
+
+@never_cache
+@require_GET
+def board(request: HttpRequest, slug: str) -> HttpResponse:
+    """The hall's screen: the last tickets called and their counters, newest first."""
+    center = _center_or_404(slug)
+    version, calls = _board_state(center)
+    return render(request, "centers/public/board.html", {
+        "center": center, "calls": calls, "version": version,
+        "feed_url": reverse("centers:board_feed", kwargs={"slug": center.slug}),
+    })
+
+
+@require_GET
+def board_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The board's calls as JSON; 304 when the board already shows this version (ETag)."""
+    center = _center_or_404(slug)
+    version, calls = _board_state(center)
+    etag = f'"{version}"'
+    asked = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
+    if etag in asked:
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        now = timezone.now()
+        response = JsonResponse({"center": center.slug, "version": version, "calls": calls,
+                                 "now": now.isoformat(), "now_display": format_time(now)},
+                                json_dumps_params={"ensure_ascii": False})
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- appointments ---------------------------------------------------------------------------
+
+def _schedules() -> list[AppointmentSchedule]:
+    return list(AppointmentSchedule.objects.filter(is_active=True, center__is_active=True)
+                .select_related("center", "service__current_version").order_by("center__name_en", "service_id"))
+
+
+def _appointment_or_404(public_id: uuid.UUID) -> Appointment:
+    found = (Appointment.objects.select_related("center", "service__current_version", "slot__schedule", "ticket")
+             .filter(public_id=public_id).first())
+    if found is None:
+        raise Http404
+    return found
+
+
+@never_cache
+@require_GET
+def appointment_start(request: HttpRequest) -> HttpResponse:
+    """Choose a center and a service that take appointments; or find an appointment."""
+    by_center: dict[int, dict[str, Any]] = {}
+    for schedule in _schedules():
+        entry = by_center.setdefault(schedule.center_id, {"center": schedule.center, "schedules": []})
+        entry["schedules"].append(schedule)
+    return render(request, "centers/public/appointment_start.html", {
+        "centers": list(by_center.values()), "find_form": FindAppointmentForm()})
+
+
+def _day_and_slots(request: HttpRequest, schedule: AppointmentSchedule) -> dict[str, Any]:
+    """The bookable days of a schedule, the chosen one (?day=, else the first) and its slots."""
+    days = selectors.appointment_days(schedule=schedule)
+    wanted = str(request.POST.get("day") or request.GET.get("day") or "")
+    day = next((d for d in days if d.isoformat() == wanted), days[0] if days else None)
+    slots = selectors.appointment_slots(schedule=schedule, day=day) if day is not None else []
+    return {"days": days, "day": day, "slots": slots,
+            "choices": [(slot.starts_at.isoformat(), format_time(slot.starts_at)) for slot in slots if slot.free > 0]}
+
+
+def _chosen_start(form: BookForm) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(form.cleaned_data["slot"])
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """Pick a day and a free time, give a phone number: the appointment is booked once."""
+    schedule = next((s for s in _schedules() if s.pk == schedule_id), None)
+    if schedule is None:
+        raise Http404
+    picker = _day_and_slots(request, schedule)
+    form = BookForm(request.POST if request.method == "POST" else None, slots=picker["choices"])
+    context: dict[str, Any] = {"schedule": schedule, "form": form, "token": new_form_token(), **picker}
+    if request.method == "POST":
+        context["token"] = form_token(request.POST) or context["token"]
+        phone_key = "".join(ch for ch in str(request.POST.get("phone", "")) if ch.isdigit())
+        message = _throttled(request, [
+            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_IP", (20, 60 * 60)), client_ip(request)),
+            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_PHONE", (5, 60 * 60)), phone_key),
+        ])
+        if message:
+            context["throttle_message"] = message
+            return render(request, "centers/public/appointment_new.html", context, status=429)
+        if form.is_valid():
+            try:
+                booked = appointment_book(center=schedule.center, service=schedule.service,
+                                          starts_at=_chosen_start(form), phone=form.cleaned_data["phone"],
+                                          idempotency_key=form_token(request.POST) or new_form_token())
+            except AppointmentError as error:
+                context["refusal"] = error.message
+            else:
+                return redirect("centers:appointment", public_id=booked.public_id)
+    return render(request, "centers/public/appointment_new.html", context)
+
+
+def _check_in_window(appointment: Appointment) -> tuple[datetime.datetime, datetime.datetime]:
+    starts_at = appointment.slot.starts_at
+    return (starts_at - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_BEFORE_MINUTES),
+            starts_at + datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
+
+
+@never_cache
+@require_GET
+def appointment(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The appointment: its code, where and when, when to check in; move or cancel it."""
+    found = _appointment_or_404(public_id)
+    opens, closes = _check_in_window(found)
+    return render(request, "centers/public/appointment.html", {
+        "appointment": found, "check_in_opens": opens, "check_in_closes": closes,
+        "changeable": found.status == Appointment.Status.BOOKED,
+        "code_display": localize_digits(found.code),
+    })
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def appointment_move_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Choose another day and time for a booked appointment."""
+    found = _appointment_or_404(public_id)
+    if found.status != Appointment.Status.BOOKED:
+        return redirect("centers:appointment", public_id=found.public_id)
+    schedule = found.slot.schedule
+    picker = _day_and_slots(request, schedule)
+    form = BookForm(request.POST if request.method == "POST" else None, slots=picker["choices"], with_phone=False)
+    context: dict[str, Any] = {"appointment": found, "schedule": schedule, "form": form, **picker}
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment_move(appointment=found, starts_at=_chosen_start(form))
+        except AppointmentError as error:
+            context["refusal"] = error.message
+        else:
+            messages.success(request, _("Your appointment is moved. We sent you an SMS with the new time."))
+            return redirect("centers:appointment", public_id=found.public_id)
+    return render(request, "centers/public/appointment_move.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def appointment_cancel_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Ask, then cancel: the slot is freed for someone else."""
+    found = _appointment_or_404(public_id)
+    if found.status != Appointment.Status.BOOKED:
+        return redirect("centers:appointment", public_id=found.public_id)
+    if request.method == "POST":
+        try:
+            appointment_cancel(appointment=found)
+        except AppointmentError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your appointment is cancelled."))
+        return redirect("centers:appointment", public_id=found.public_id)
+    return render(request, "centers/public/appointment_cancel.html", {"appointment": found})
+
+
+@never_cache
+@require_POST
+def appointment_find(request: HttpRequest) -> HttpResponse:
+    """An appointment's code and phone number lead to its page; any wrong pair gets the same
+    answer, and attempts are counted per address and per code."""
+    form = FindAppointmentForm(request.POST)
+    context: dict[str, Any] = {"centers": None, "find_form": form}
+    code_key = "".join(ch for ch in str(request.POST.get("code", "")) if ch.isdigit())
+    message = _throttled(request, [
+        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_IP", (20, 15 * 60)), client_ip(request)),
+        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_CODE", (5, 15 * 60)), code_key),
+    ])
+    if message:
+        context["throttle_message"] = message
+        return render(request, "centers/public/appointment_find.html", context, status=429)
+    if form.is_valid():
+        found = selectors.appointment_find(code=form.cleaned_data["code"], phone=form.cleaned_data["phone"])
+        if found is not None:
+            return redirect("centers:appointment", public_id=found.public_id)
+        context["not_found"] = True
+    return render(request, "centers/public/appointment_find.html", context)

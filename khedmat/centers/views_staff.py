@@ -1,0 +1,399 @@
+"""The staff's pages at a center (under /<lang>/center/): the operator's counter screen, the
+counter-side rating tablet, and the center manager's dashboard with its CSV export.
+
+Every action is a POST that redirects back to the screen (post/redirect/get); a refused
+action changes nothing and comes back as a message in the reader's language. People of one
+center never reach another center's counters or tickets: those are 404s.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import get_language_bidi
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from khedmat.accounts.models import Role, User
+from khedmat.accounts.permissions import is_center_manager, is_platform_admin
+from khedmat.core.formatting import format_number
+
+from . import queue, stats
+from .models import Center, Counter, Ticket
+from .staff_forms import CounterOpenForm, DayForm, TransferForm
+
+View = Callable[..., HttpResponse]
+COUNTER_ROLES = (Role.OPERATOR, Role.CENTER_MANAGER)
+# The tablet's welcome screen reloads itself to pick up the next finished ticket; the
+# rating form reloads less often, so a citizen has time to answer but a form left
+# unanswered gives way to the next citizen's.
+IDLE_REFRESH_SECONDS = 5
+FORM_REFRESH_SECONDS = 90
+
+
+# --- who may come in --------------------------------------------------------------------------------
+
+def _second_factor_given(user: Any) -> bool:
+    if not getattr(user, "needs_second_factor", False):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return True if is_verified is None else bool(is_verified())
+
+
+def _gate(allowed: Callable[[Any], bool]) -> Callable[[View], View]:
+    """Anonymous visitors go to the staff sign-in; signed-in people `allowed` refuses get a
+    404 (the page is not theirs to find); staff owing their second factor are sent to it."""
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user: Any = request.user
+            if not (user.is_authenticated and user.is_active):
+                url = reverse("accounts:staff_login")
+                return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+            if not allowed(user):
+                raise Http404
+            if not _second_factor_given(user):
+                return redirect("accounts:staff_second_factor")
+            return view(request, *args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def _works_at_a_center(user: Any) -> bool:
+    return user.role in COUNTER_ROLES and user.center_id is not None
+
+
+def _runs_a_dashboard(user: Any) -> bool:
+    return is_center_manager(user) or is_platform_admin(user)
+
+
+counter_staff_required = _gate(_works_at_a_center)
+dashboard_staff_required = _gate(_runs_a_dashboard)
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _counter_number(counter: Counter) -> str:
+    return format_number(counter.number)
+
+
+# --- the counter screen -----------------------------------------------------------------------------
+
+@never_cache
+@counter_staff_required
+@require_GET
+def counter(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    assert user.center is not None
+    own = stats.counter_of(user=user)
+    context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
+    if own is None:
+        counters = stats.counters_to_open(center=user.center)
+        context.update(counters=counters, open_form=CounterOpenForm(counters=counters))
+        return render(request, "centers/staff/counter_open.html", context)
+    ticket = stats.counter_current_ticket(counter=own)
+    context.update(ticket=ticket, waiting=stats.counter_waiting_count(counter=own))
+    if ticket is not None:
+        now = timezone.now()
+        waited_until = ticket.called_at or now
+        context.update(
+            waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
+            no_show_allowed=ticket.status == Ticket.Status.CALLED and ticket.recalls >= settings.QUEUE_MAX_RECALLS,
+            transfer_form=TransferForm(services=stats.transfer_services(center=user.center),
+                                       counters=stats.transfer_counters(counter=own)),
+        )
+    return render(request, "centers/staff/counter.html", context)
+
+
+def _back_to_counter() -> HttpResponse:
+    return redirect("centers:counter")
+
+
+@never_cache
+@counter_staff_required
+@require_POST
+def counter_open(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    assert user.center is not None
+    form = CounterOpenForm(request.POST, counters=stats.counters_to_open(center=user.center))
+    chosen = request.POST.get("counter", "")
+    if not chosen.isdigit():
+        messages.error(request, _("Choose the counter you sit at."))
+        return _back_to_counter()
+    # Another center's counter (or one that does not exist) is not found, whatever its state.
+    target = stats.counter_get(center=user.center, pk=int(chosen))
+    if target is None:
+        raise Http404
+    if not form.is_valid():
+        messages.error(request, _("Someone else is signed in at counter %(number)s.") % {
+            "number": _counter_number(target)})
+        return _back_to_counter()
+    try:
+        opened = queue.counter_open(counter=target, operator=user)
+    except queue.QueueError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("You are signed in at counter %(number)s.") % {
+            "number": _counter_number(opened)})
+    return _back_to_counter()
+
+
+def _own_counter_or_message(request: HttpRequest) -> Counter | None:
+    own = stats.counter_of(user=_user(request))
+    if own is None:
+        messages.error(request, _("Open a counter first."))
+    return own
+
+
+@never_cache
+@counter_staff_required
+@require_POST
+def counter_state(request: HttpRequest) -> HttpResponse:
+    """Pause, resume or close (sign out of) the counter."""
+    action = request.POST.get("action", "")
+    changes = {"pause": queue.counter_pause, "resume": queue.counter_resume, "close": queue.counter_close}
+    if action not in changes:
+        messages.error(request, _("Choose what to do with the counter."))
+        return _back_to_counter()
+    own = _own_counter_or_message(request)
+    if own is None:
+        return _back_to_counter()
+    try:
+        changed = changes[action](counter=own, operator=_user(request))
+    except queue.QueueError as error:
+        messages.error(request, error.message)
+        return _back_to_counter()
+    if action == "pause":
+        messages.success(request, _("The counter is paused: no ticket is called to it until you resume."))
+    elif action == "resume":
+        messages.success(request, _("The counter is open again and calls tickets."))
+    else:
+        messages.success(request, _("You are signed out of counter %(number)s.") % {
+            "number": _counter_number(changed)})
+    return _back_to_counter()
+
+
+@never_cache
+@counter_staff_required
+@require_POST
+def counter_call(request: HttpRequest) -> HttpResponse:
+    own = _own_counter_or_message(request)
+    if own is None:
+        return _back_to_counter()
+    try:
+        ticket = queue.ticket_call_next(counter=own)
+    except queue.QueueError as error:
+        messages.error(request, error.message)
+        return _back_to_counter()
+    if ticket is None:
+        messages.info(request, _("Nobody is waiting for the services of your counter."))
+    else:
+        messages.success(request, _("Ticket %(number)s is called to your counter.") % {
+            "number": ticket.display_number})
+    return _back_to_counter()
+
+
+TICKET_ACTIONS = ("recall", "no_show", "start", "finish", "transfer")
+
+
+@never_cache
+@counter_staff_required
+@require_POST
+def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Recall, mark as not come, start, finish or transfer the ticket at the counter."""
+    user = _user(request)
+    ticket = stats.ticket_at_center(center_id=user.center_id, public_id=public_id)
+    if ticket is None:
+        raise Http404
+    action = request.POST.get("action", "")
+    if action not in TICKET_ACTIONS:
+        messages.error(request, _("Choose what to do with the ticket."))
+        return _back_to_counter()
+    own = _own_counter_or_message(request)
+    if own is None:
+        return _back_to_counter()
+    number = ticket.display_number
+    try:
+        if action == "transfer":
+            assert user.center is not None
+            form = TransferForm(request.POST, services=stats.transfer_services(center=user.center),
+                                counters=stats.transfer_counters(counter=own))
+            if not form.is_valid():
+                for errors in form.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return _back_to_counter()
+            queue.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
+                                  to_counter=form.cleaned_data["to_counter"])
+            messages.success(request, _("Ticket %(number)s is sent on: it keeps its number and its place in "
+                                        "the queue.") % {"number": number})
+        elif action == "recall":
+            recalled = queue.ticket_recall(counter=own, ticket=ticket)
+            messages.success(request, _("Ticket %(number)s is called again (%(count)s of %(max)s).") % {
+                "number": number, "count": format_number(recalled.recalls),
+                "max": format_number(settings.QUEUE_MAX_RECALLS)})
+        elif action == "no_show":
+            queue.ticket_no_show(counter=own, ticket=ticket)
+            messages.success(request, _("Ticket %(number)s is marked as not come.") % {"number": number})
+        elif action == "start":
+            queue.ticket_start(counter=own, ticket=ticket)
+            messages.success(request, _("Service of ticket %(number)s has started.") % {"number": number})
+        else:
+            queue.ticket_finish(counter=own, ticket=ticket)
+            messages.success(request, _("Ticket %(number)s is served. The citizen can rate the service on the "
+                                        "tablet now.") % {"number": number})
+    except queue.QueueError as error:
+        messages.error(request, error.message)
+    return _back_to_counter()
+
+
+# --- the counter tablet ------------------------------------------------------------------------------
+
+def _tablet(request: HttpRequest, context: dict[str, Any], *, refresh: int, status: int = 200) -> HttpResponse:
+    response = render(request, "centers/staff/counter_rate.html", context, status=status)
+    # A Refresh header is the meta refresh's twin, and needs no inline markup in <head>.
+    response["Refresh"] = str(refresh)
+    return response
+
+
+@never_cache
+@counter_staff_required
+@require_http_methods(["GET", "POST"])
+def counter_rate(request: HttpRequest) -> HttpResponse:
+    """The tablet facing the citizen: the rating of the ticket the counter just finished, or
+    a welcome screen that looks again every few seconds."""
+    from khedmat.feedback.forms import RatingForm
+    from khedmat.feedback.services import RatingError, rating_submit
+
+    own = stats.counter_of(user=_user(request))
+    context: dict[str, Any] = {"counter": own, "action": reverse("centers:counter_rate")}
+    if own is None:
+        return _tablet(request, {**context, "closed": True}, refresh=IDLE_REFRESH_SECONDS)
+    if request.method == "POST":
+        ticket = stats.ticket_rateable_at(counter=own, public_id=request.POST.get("ticket", ""))
+        if ticket is None:
+            # Rated already, too late, or not this counter's: back to the welcome screen.
+            return redirect("centers:counter_rate")
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            try:
+                rating_submit(ticket=ticket, score=form.cleaned_data["score"], reason=form.cleaned_data["reason"],
+                              comment=form.cleaned_data["comment"], channel="tablet")
+            except RatingError as error:
+                if error.code != "already_rated":
+                    form.add_error(None, error.message)
+                    return _tablet(request, {**context, "ticket": ticket, "form": form,
+                                             "hidden": {"ticket": ticket.public_id}},
+                                   refresh=FORM_REFRESH_SECONDS, status=422)
+            return redirect(f"{reverse('centers:counter_rate')}?thanks=1")
+        return _tablet(request, {**context, "ticket": ticket, "form": form, "hidden": {"ticket": ticket.public_id}},
+                       refresh=FORM_REFRESH_SECONDS, status=422)
+    ticket = stats.ticket_to_rate(counter=own)
+    if ticket is None:
+        return _tablet(request, {**context, "thanks": request.GET.get("thanks") == "1"},
+                       refresh=IDLE_REFRESH_SECONDS)
+    return _tablet(request, {**context, "ticket": ticket, "form": RatingForm(),
+                             "hidden": {"ticket": ticket.public_id}}, refresh=FORM_REFRESH_SECONDS)
+
+
+# --- the dashboard --------------------------------------------------------------------------------------
+
+def _dashboard_center(request: HttpRequest) -> tuple[Center, list[Center]]:
+    """The center whose figures are asked for: a manager's own (any other is a 404), or the
+    one a platform administrator chose (the first, if none)."""
+    user = _user(request)
+    asked = request.GET.get("center", "")
+    if is_platform_admin(user):
+        centers = stats.centers_for_dashboard()
+        if asked:
+            chosen = stats.center_by_slug(slug=asked)
+            if chosen is None:
+                raise Http404
+            return chosen, centers
+        if not centers:
+            raise Http404
+        return centers[0], centers
+    center = user.center
+    if center is None or (asked and asked != center.slug):
+        raise Http404
+    return center, []
+
+
+@never_cache
+@dashboard_staff_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    center, centers = _dashboard_center(request)
+    form = DayForm(request.GET or None, centers=centers, initial={"center": center.slug})
+    day = form.chosen_day()
+    today = timezone.localdate()
+    report = stats.day_report(center=center, day=day, rtl=get_language_bidi())
+
+    def day_link(other: datetime.date) -> str:
+        query = {"day": other.isoformat(), **({"center": center.slug} if centers else {})}
+        return f"{reverse('centers:dashboard')}?{urlencode(query)}"
+
+    csv_query = {"day": day.isoformat(), **({"center": center.slug} if centers else {})}
+    context = {
+        "center": center, "centers": centers, "form": form, "day": day, "today": today, "is_today": day == today,
+        "report": report, "live_services": stats.live_services(center=center),
+        "live_counters": stats.live_counters(center=center),
+        "previous_day": day_link(day - datetime.timedelta(days=1)),
+        "next_day": day_link(day + datetime.timedelta(days=1)) if day < today else "",
+        "csv_url": f"{reverse('centers:dashboard_csv')}?{urlencode(csv_query)}",
+    }
+    return render(request, "centers/staff/dashboard.html", context)
+
+
+CSV_HEADER = ("scope", "key", "name", "issued", "served", "transferred", "no_shows",
+              "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes", "service_p90_minutes",
+              "waiting_standard_breaches", "rating_average", "ratings")
+
+
+def _plain(value: Any) -> str:
+    """A number as a machine reads it (no grouping, Western digits); "" for none."""
+    return "" if value is None else str(value)
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not take for a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+
+
+@never_cache
+@dashboard_staff_required
+@require_GET
+def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    center, centers = _dashboard_center(request)
+    day = DayForm(request.GET or None, centers=centers).chosen_day()
+    with translation.override("en"):  # names in English, like the headers
+        report = stats.day_report(center=center, day=day)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="asan-khedmat-{center.code}-{day.isoformat()}.csv"'
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for row in report.rows():
+        writer.writerow([
+            row.scope, _cell(row.key), _cell(row.label), _plain(row.issued), row.served, row.transferred, row.no_shows,
+            _plain(row.waiting.median_minutes), _plain(row.waiting.p90_minutes),
+            _plain(row.service_time.median_minutes), _plain(row.service_time.p90_minutes),
+            row.breaches, _plain(row.rating_average), row.ratings,
+        ])
+    return response

@@ -1,0 +1,210 @@
+"""Issuing and revoking documents. The only writes of this app (besides the key store)."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from khedmat.accounts.models import AGENCY_ROLES, User
+from khedmat.applications.models import Application
+from khedmat.audit.services import audit_record
+from khedmat.core.calendar import solar_hijri_year
+from khedmat.core.errors import Refusal
+from khedmat.core.formatting import format_date, format_number
+from khedmat.core.sequences import sequence_next
+
+from . import codec, keystore
+from .models import KIND_LETTERS, DocumentCounter, IssuedDocument, Revocation
+
+LANGUAGES = ("en", "fa", "ps")
+HOLDER = gettext_noop("Holder")
+YES, NO = gettext_noop("Yes"), gettext_noop("No")
+QR_VALUE_MAX = 80  # characters of one answer carried in the QR code
+
+
+class DocumentError(Refusal):
+    """A refusal about a document; nothing was changed."""
+
+
+def document_definition(application: Application) -> dict[str, Any] | None:
+    """The `document` block of the definition the file was filed under, if it issues one."""
+    block = application.service_version.definition.get("document")
+    return block if isinstance(block, dict) else None
+
+
+def document_issue_on_entering(*, application: Application, state: str, actor: User | None = None,
+                               request: HttpRequest | None = None) -> IssuedDocument | None:
+    """Called by `application_transition` in its transaction: issue the service's document
+    when the file enters one of its issuing states (once, however often it enters)."""
+    block = document_definition(application)
+    if block is None or state not in block["issue_in"]:
+        return None
+    return document_issue(application=application, actor=actor, request=request)
+
+
+def document_issue(*, application: Application, actor: User | None = None,
+                   request: HttpRequest | None = None) -> IssuedDocument:
+    """Issue the file's document: number it, sign its QR payload, record it. Idempotent: a
+    file has one document, and asking again returns it."""
+    existing = IssuedDocument.objects.filter(application=application).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _issue(application=application, actor=actor, request=request)
+    except IntegrityError:
+        existing = IssuedDocument.objects.filter(application=application).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _issue(*, application: Application, actor: User | None, request: HttpRequest | None) -> IssuedDocument:
+    application = Application.objects.select_related(
+        "service", "agency", "service_version", "applicant").get(pk=application.pk)
+    block = document_definition(application)
+    if block is None:
+        raise DocumentError(_("This service issues no document."), code="no_document")
+    now = timezone.now()
+    issued_on = timezone.localdate(now)
+    year = solar_hijri_year(issued_on)
+    serial = sequence_next(DocumentCounter, agency=application.agency, year=year)
+    number = f"{application.agency.code}-{KIND_LETTERS[block['kind']]}-{year}-{serial:06d}"
+    language = application.applicant.preferred_language
+    language = language if language in ("fa", "ps") else "fa"
+    holder = _holder_name(application, block)
+    expires_on = _expiry(block, application.data, issued_on)
+    key, private_key = keystore.active_signer()
+    claims: dict[str, Any] = {
+        "n": number, "k": block["kind"], "a": application.agency.code, "s": application.service.code,
+        "h": holder, "i": issued_on.isoformat(),
+        "f": {entry["field"]: str(application.data[entry["field"]])[:QR_VALUE_MAX]
+              for entry in block["fields"] if application.data.get(entry["field"]) not in (None, "")},
+    }
+    if expires_on is not None:
+        claims["e"] = expires_on.isoformat()
+    document = IssuedDocument.objects.create(
+        number=number, application=application, agency=application.agency, service=application.service,
+        kind=block["kind"], language=language, holder_name=holder,
+        content=_content(application, block, holder, language), issued_at=now, issued_on=issued_on,
+        expires_on=expires_on, signing_key=key, payload=codec.sign(claims, private_key=private_key, kid=key.kid),
+    )
+    audit_record(action="documents.issued", target_type="application", target_id=application.reference,
+                 actor=actor, subject=application.applicant, request=request,
+                 data={"document": number, "kind": block["kind"], "kid": key.kid,
+                       "expires_on": expires_on.isoformat() if expires_on else None})
+    return document
+
+
+def _holder_name(application: Application, block: dict[str, Any]) -> str:
+    value = application.data.get(block["holder_field"])
+    name = str(value).strip() if value else ""
+    return (name or application.applicant.full_name or application.applicant.phone_number or "")[:200]
+
+
+def _expiry(block: dict[str, Any], data: dict[str, Any], issued_on: datetime.date) -> datetime.date | None:
+    validity = block.get("validity")
+    if not validity:
+        return None
+    if "days" in validity:
+        return issued_on + datetime.timedelta(days=validity["days"])
+    years = validity.get("years")
+    if years is None:
+        try:
+            years = int(str(data.get(validity["years_field"])))
+        except ValueError:
+            return None
+    try:
+        return issued_on.replace(year=issued_on.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return issued_on.replace(year=issued_on.year + years, day=28)
+
+
+def _content(application: Application, block: dict[str, Any], holder: str, language: str) -> dict[str, Any]:
+    """What the document prints, in the three languages, fixed at issue."""
+    definition = application.service_version.definition
+    properties = definition["form"]["properties"]
+    facts = [{"label": _each_language(HOLDER), "value": dict.fromkeys(LANGUAGES, holder)}]
+    for entry in block["fields"]:
+        field = properties[entry["field"]]
+        label = entry.get("label") or {"en": field["title"], "fa": field["x-title"]["fa"],
+                                       "ps": field["x-title"]["ps"]}
+        raw = application.data.get(entry["field"])
+        facts.append({"label": label, "value": {lang: _shown(field, raw, lang) for lang in LANGUAGES}})
+    return {
+        "title": block["title"],
+        "agency": {lang: getattr(application.agency, f"name_{lang}", "") or application.agency.code
+                   for lang in LANGUAGES},
+        "service": definition["name"],
+        "reference": application.reference or "",
+        "facts": facts,
+        "language": language,
+    }
+
+
+def _each_language(text: str) -> dict[str, str]:
+    result = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            result[language] = _(text)
+    return result
+
+
+def _shown(field: dict[str, Any], raw: Any, language: str) -> str:
+    """An answer as the document prints it in `language`."""
+    if raw is None or raw == "":
+        return "—"
+    titles = field.get("x-enum-titles", {}).get(str(raw))
+    if titles:
+        return str(titles.get(language) or titles["en"])
+    if field.get("format") == "date" and isinstance(raw, str):
+        try:
+            return format_date(datetime.date.fromisoformat(raw), with_gregorian=True, language=language)
+        except ValueError:
+            return raw
+    if isinstance(raw, bool):
+        return _each_language(YES if raw else NO)[language]
+    if isinstance(raw, int | float):
+        return format_number(raw, language)
+    return str(raw)
+
+
+@transaction.atomic
+def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
+                    request: HttpRequest | None = None) -> Revocation:
+    """Withdraw a document, for a reason its holder and anyone checking it will read. Only
+    the issuing agency's officers, approvers and administrators may."""
+    if actor.role not in AGENCY_ROLES or actor.agency_id != document.agency_id:
+        raise DocumentError(_("You may not revoke this document."), code="forbidden")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DocumentError(_("Give the reason for revoking: whoever checks the document will read it."),
+                            code="reason_needed")
+    locked = IssuedDocument.objects.select_for_update(of=("self",)).select_related("application__applicant").get(
+        pk=document.pk)
+    if Revocation.objects.filter(document=locked).exists():
+        raise DocumentError(_("This document was already revoked."), code="already_revoked")
+    revocation = Revocation.objects.create(document=locked, revoked_at=timezone.now(), revoked_by=actor,
+                                           reason=reason[:500])
+    audit_record(action="documents.revoked", target_type="application", target_id=locked.application.reference,
+                 actor=actor, subject=locked.application.applicant, reason=reason, request=request,
+                 data={"document": locked.number})
+    return revocation
+
+
+def document_download_record(*, document: IssuedDocument, actor: User, request: HttpRequest | None = None) -> None:
+    """Every download of a document's PDF goes to the audit trail, about its holder."""
+    audit_record(action="documents.downloaded", target_type="application",
+                 target_id=document.application.reference, actor=actor, subject=document.application.applicant,
+                 request=request, data={"document": document.number})
+
+
+def verification_base_url() -> str:
+    return str(settings.DOCUMENTS_VERIFY_BASE_URL)

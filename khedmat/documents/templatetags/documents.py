@@ -1,0 +1,25 @@
+"""`{% issued_document_panel application "citizen" %}` (or "office"): the issued document on a file's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from khedmat.applications.models import Application
+
+from ..selectors import document_for_application
+
+register = template.Library()
+
+
+@register.inclusion_tag("documents/_panel.html", takes_context=True)
+def issued_document_panel(context: template.Context, application: Application, side: str = "citizen") -> dict[str, Any]:
+    document = document_for_application(application) if application.pk and not application.is_draft else None
+    revocation = getattr(document, "revocation", None) if document is not None else None
+    return {
+        "document": document,
+        "revocation": revocation,
+        "side": side,
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,26 @@
+"""Files taken to an issuing state through the real services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khedmat.accounts.models import User
+from khedmat.applications.models import Application
+from khedmat.applications.services import application_draft_save, application_submit, application_transition
+from khedmat.applications.tests.conftest import PASSPORT_ANSWERS
+from khedmat.catalog.models import Service
+
+DARI_ANSWERS = {"full_name": "احمد ضیا", "father_name": "محمد نبی", "date_of_birth": "1990-03-21",
+                "validity_years": "10"}
+
+
+def approved(service: Service, applicant: User, by_officer: User, by_approver: User, *, key: str = "k-1",
+             answers: dict[str, Any] | None = None) -> Application:
+    """A passport file reviewed, recommended and approved: approval issues its certificate."""
+    draft = application_draft_save(applicant=applicant, service=service, data=answers or PASSPORT_ANSWERS)
+    application = application_submit(application=draft, idempotency_key=key, actor=applicant)
+    for step, state in (("start_review", "submitted"), ("recommend", "in_review")):
+        application = application_transition(application=application, actor=by_officer, transition=step,
+                                             expected_state=state)
+    return application_transition(application=application, actor=by_approver, transition="approve",
+                                  expected_state=application.state)

@@ -1,0 +1,97 @@
+"""The verify page, the JWK set, the PDF download and the agency's revoke button."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import get_language_from_request
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from khedmat.accounts.models import User
+from khedmat.applications.access import agency_staff_required
+
+from . import keystore, selectors, services
+from .models import IssuedDocument
+from .presenters import verification_view
+
+
+@never_cache
+@require_GET
+def verify(request: HttpRequest) -> HttpResponse:
+    """Scan (a phone camera opens the URL in the QR code) or paste a code: the verdict, and
+    what the document states. Checked online: a revocation shows at once."""
+    text = request.GET.get("p", "").strip()
+    context: dict[str, object] = {"code": text}
+    if text:
+        context["outcome"] = verification_view(selectors.document_verify(text))
+    return render(request, "documents/verify.html", context)
+
+
+@require_GET
+def verify_redirect(request: HttpRequest) -> HttpResponse:
+    """/verify/?p=… (the address in every QR code) → the verify page in the reader's language."""
+    language = get_language_from_request(request, check_path=False)
+    query = request.META.get("QUERY_STRING", "")
+    with translation.override(language):
+        target = reverse("documents:verify")
+    return HttpResponseRedirect(f"{target}?{query}" if query else target)
+
+
+@require_GET
+def jwks(request: HttpRequest) -> JsonResponse:
+    """The public keys that verify documents (RFC 7517 JWK set; OKP, Ed25519)."""
+    response = JsonResponse(keystore.jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def document_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The document as a PDF, for its holder and the issuing agency's staff; 404 for anyone
+    else. Every download is written to the audit trail."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
+    document = selectors.document_for_viewer(user=request.user, public_id=public_id)
+    if document is None:
+        raise Http404
+    assert isinstance(request.user, User)
+    services.document_download_record(document=document, actor=request.user, request=request)
+    response = HttpResponse(selectors.document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_POST
+@agency_staff_required
+def revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The issuing agency withdraws a document, with a reason."""
+    user = request.user
+    assert isinstance(user, User)
+    document = get_object_or_404(IssuedDocument.objects.select_related("application"), public_id=public_id,
+                                 agency_id=user.agency_id)
+    try:
+        services.document_revoke(document=document, actor=user, reason=request.POST.get("reason", ""),
+                                 request=request)
+    except services.DocumentError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _revoked_message(document))
+    return redirect(reverse("applications:office_file", kwargs={"public_id": document.application.public_id})
+                    + "#issued-document")
+
+
+def _revoked_message(document: IssuedDocument) -> str:
+    from django.utils.translation import gettext as _
+
+    return _("Document %(number)s is revoked. Anyone who checks it is told so from now on.") % {
+        "number": document.number}

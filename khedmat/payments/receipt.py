@@ -1,0 +1,98 @@
+"""The payment receipt as a PDF, in English, Dari and Pashto, one block each.
+
+It prints the official fee schedule line the order applied and its amount beside what was
+paid, so that any extra charge asked at a counter is visible. Dari and Pashto are shaped
+right to left by HarfBuzz (fpdf2's text shaping) in Noto Sans Arabic; English in Noto Sans.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import fontpkg_noto_sans
+import fontpkg_noto_sans_arabic
+from django.utils import translation
+from django.utils.translation import gettext as _
+from fpdf import FPDF
+
+from khedmat.core.formatting import format_amount, format_date
+
+from .models import Payment, PaymentOrder
+
+_VARIATIONS = {"wght": 400.0, "wdth": 100.0}
+_BOLD = {"wght": 700.0, "wdth": 100.0}
+
+
+@lru_cache(maxsize=1)
+def _font_files() -> tuple[Path, Path]:
+    latin = next(Path(fontpkg_noto_sans.ROOT, "files").glob("NotoSans[[]*.ttf"))
+    arabic = next(Path(fontpkg_noto_sans_arabic.ROOT, "files").glob("NotoSansArabic*.ttf"))
+    return latin, arabic
+
+
+def _new_pdf() -> FPDF:
+    latin, arabic = _font_files()
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_font("Latin", "", str(latin), variations=_VARIATIONS)
+    pdf.add_font("Latin", "B", str(latin), variations=_BOLD)
+    pdf.add_font("Arabic", "", str(arabic), variations=_VARIATIONS)
+    pdf.add_font("Arabic", "B", str(arabic), variations=_BOLD)
+    pdf.set_title("Payment receipt")
+    pdf.set_creator("Asan Khedmat")
+    return pdf
+
+
+def receipt_pdf(*, order: PaymentOrder, payment: Payment, applicant_name: str, service_name: dict[str, str],
+                application_reference: str) -> bytes:
+    """The receipt of `payment` on `order`, as PDF bytes."""
+    pdf = _new_pdf()
+    pdf.add_page()
+    line = order.fee_line or {}
+    for index, language in enumerate(("en", "fa", "ps")):
+        rtl = language != "en"
+        with translation.override(language):
+            rows = [
+                (_("Payment reference"), order.reference),
+                (_("Application"), application_reference),
+                (_("Service"), service_name.get(language) or service_name.get("en", "")),
+                (_("Applicant"), applicant_name),
+                (_("Official fee schedule line"), (line.get("label") or {}).get(language, "")),
+                (_("Official fee"), format_amount(int(line.get("schedule_amount", order.amount)), language)),
+            ]
+            if line.get("exemption"):
+                rows.append((_("Exemption"), (line.get("exemption_label") or {}).get(language, "")))
+            rows += [
+                (_("Amount paid"), format_amount(payment.amount, language)),
+                (_("Paid on"), format_date(payment.received_at, with_gregorian=True, language=language)),
+                (_("Paid through"), f"{payment.provider} · {payment.provider_transaction_id}"),
+            ]
+            title = _("Payment receipt")
+            warning = _("This is the official fee. Nobody may ask you for more, or for cash at a counter.")
+        if index:
+            pdf.ln(4)
+            pdf.set_draw_color(160, 160, 160)
+            pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+            pdf.ln(4)
+        _block(pdf, title=title, rows=rows, warning=warning, rtl=rtl)
+    return bytes(pdf.output())
+
+
+def _block(pdf: FPDF, *, title: str, rows: list[tuple[str, str]], warning: str, rtl: bool) -> None:
+    family = "Arabic" if rtl else "Latin"
+    fallback = ["Latin"] if rtl else ["Arabic"]
+    align = "R" if rtl else "L"
+    pdf.set_fallback_fonts(fallback)
+    if rtl:
+        pdf.set_text_shaping(True, direction="rtl", script="arab", language="fas")
+    else:
+        pdf.set_text_shaping(True, direction="ltr", script="latn", language="eng")
+    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_font(family, "B", 15)
+    pdf.cell(width, 9, title, align=align, new_x="LMARGIN", new_y="NEXT")
+    for label, value in rows:
+        pdf.set_font(family, "", 10.5)
+        pdf.cell(width, 6.5, f"{label}: {value}", align=align, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "B", 10)
+    pdf.multi_cell(width, 6, warning, align=align, new_x="LMARGIN", new_y="NEXT")

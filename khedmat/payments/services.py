@@ -1,0 +1,203 @@
+"""Writes on payments: the order opened when an application is sent, and money recorded against it.
+
+Every provider reports money through `payment_notice_receive`: one place checks the amount,
+makes replays and late failures harmless, records exactly one `Payment` per provider
+transaction, and moves the application past its payment step (`pay`, role `system`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from khedmat.applications.models import Application
+from khedmat.applications.services import ApplicationError, application_transition
+from khedmat.audit.services import audit_record
+from khedmat.core.calendar import solar_hijri_year
+from khedmat.core.errors import Refusal
+from khedmat.core.sequences import sequence_next
+
+from .fees import fee_for
+from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceCounter
+from .references import payment_reference
+
+Outcome = PaymentCallbackLog.Outcome
+PAY_STEP = "pay"
+
+
+class PaymentError(Refusal):
+    """A payment notice refused; `code` is a PaymentCallbackLog outcome. Nothing was recorded."""
+
+
+@dataclass(frozen=True)
+class PaymentNotice:
+    """What a provider says happened: the money for a reference was taken, or was not."""
+
+    plugin: str  # the plug-in that received it: demo, bank_callback
+    provider: str  # who took the money: demo, azizi-bank, mpaisa…
+    reference: str
+    transaction_id: str
+    amount: int | None
+    status: str  # "paid" or "failed"
+    currency: str = PaymentOrder.CURRENCY
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    outcome: str
+    order: PaymentOrder
+    payment: Payment | None
+
+
+# --- the order -------------------------------------------------------------------------------
+
+def payment_order_open(*, application: Application, actor: object = None,
+                       request: HttpRequest | None = None) -> PaymentOrder | None:
+    """Open the payment order of an application just sent, in the caller's transaction.
+
+    Idempotent: an application has at most one order. With nothing to pay (a free service,
+    an exempt applicant) no order is opened and the file goes straight past its payment
+    step, if its workflow has one; `application` is refreshed when it moves.
+    """
+    assert transaction.get_connection().in_atomic_block, "open the order in the transaction that sends the file"
+    existing = PaymentOrder.objects.filter(application=application).first()
+    if existing is not None:
+        return existing
+    assessment = fee_for(application.service_version.definition, application.data or {})
+    if assessment.amount == 0:
+        reason = ""
+        if assessment.exemption:
+            reason = _("Exempt from the fee: %(category)s") % {"category": assessment.exemption_label.get(
+                "en", assessment.exemption)}
+        if _take_pay_step(application, reason=reason, request=request):
+            application.refresh_from_db()
+        return None
+    now = timezone.now()
+    agency = application.agency
+    year = solar_hijri_year(timezone.localdate(now))
+    number = sequence_next(PaymentReferenceCounter, agency=agency, year=year)
+    order = PaymentOrder.objects.create(
+        reference=payment_reference(agency_code=agency.code, year=year, number=number),
+        application=application, agency=agency, amount=assessment.amount,
+        fee_line=assessment.as_record(),
+        expires_at=now + datetime.timedelta(days=settings.PAYMENT_ORDER_EXPIRY_DAYS),
+    )
+    audit_record(action="payments.order_opened", target_type="payment_order", target_id=order.reference,
+                 actor=actor, subject=application.applicant, request=request,
+                 data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()})
+    return order
+
+
+@transaction.atomic
+def payment_orders_expire(*, now: datetime.datetime | None = None) -> int:
+    """Mark orders not paid by their expiry as expired; returns how many. A payment that
+    still arrives is recorded (the money moved) and shows as late in reconciliation."""
+    now = now or timezone.now()
+    return PaymentOrder.objects.filter(status=PaymentOrder.Status.PENDING, expires_at__lt=now).update(
+        status=PaymentOrder.Status.EXPIRED)
+
+
+# --- money received --------------------------------------------------------------------------
+
+def payment_notice_receive(*, notice: PaymentNotice, body: str = "",
+                           request: HttpRequest | None = None) -> PaymentResult:
+    """Apply a provider's notice and log it, accepted or refused (PaymentError).
+
+    Safe to repeat and out of order: the same transaction reported again changes nothing, a
+    "failed" after "paid" is ignored, and parallel notices for one order take turns on its row.
+    """
+    try:
+        result = _apply(notice=notice, request=request)
+    except PaymentError as refusal:
+        order = PaymentOrder.objects.filter(reference=notice.reference).first()
+        payment_callback_log(plugin=notice.plugin, provider=notice.provider, outcome=refusal.code,
+                             http_status=404 if refusal.code == Outcome.UNKNOWN_REFERENCE else 409,
+                             notice=notice, order=order, body=body, request=request)
+        raise
+    payment_callback_log(plugin=notice.plugin, provider=notice.provider, outcome=result.outcome, http_status=200,
+                         notice=notice, order=result.order, body=body, request=request)
+    return result
+
+
+@transaction.atomic
+def _apply(*, notice: PaymentNotice, request: HttpRequest | None) -> PaymentResult:
+    order = (PaymentOrder.objects.select_for_update(of=("self",)).select_related("application")
+             .filter(reference=notice.reference).first())
+    if order is None:
+        raise PaymentError(_("No payment order has this reference."), code=Outcome.UNKNOWN_REFERENCE)
+    known = Payment.objects.filter(provider=notice.provider, provider_transaction_id=notice.transaction_id).first()
+    if known is not None:
+        if known.order_id != order.pk:
+            raise PaymentError(_("This transaction was reported for another order."), code=Outcome.WRONG_AMOUNT)
+        return PaymentResult(outcome=Outcome.REPLAYED, order=order, payment=known)
+    if notice.status != "paid":
+        # A failure tells nothing new once the order is paid; before, the applicant may try again.
+        outcome = Outcome.IGNORED if order.status == PaymentOrder.Status.PAID else Outcome.FAILED
+        return PaymentResult(outcome=outcome, order=order, payment=None)
+    if notice.amount != order.amount or notice.currency != order.currency:
+        raise PaymentError(_("The amount paid is not the amount of the order."), code=Outcome.WRONG_AMOUNT)
+    now = timezone.now()
+    already_paid = order.status == PaymentOrder.Status.PAID
+    try:
+        with transaction.atomic():
+            payment = Payment.objects.create(
+                order=order, plugin=notice.plugin, provider=notice.provider,
+                provider_transaction_id=notice.transaction_id, amount=notice.amount, currency=notice.currency,
+                late=now > order.expires_at, duplicate=already_paid,
+            )
+    except IntegrityError:
+        # Recorded a moment ago by a parallel notice of the same transaction.
+        payment = Payment.objects.get(provider=notice.provider, provider_transaction_id=notice.transaction_id)
+        return PaymentResult(outcome=Outcome.REPLAYED, order=order, payment=payment)
+    application = order.application
+    audit_record(action="payments.paid", target_type="payment_order", target_id=order.reference,
+                 subject=application.applicant, request=request,
+                 data={"provider": notice.provider, "transaction": notice.transaction_id, "amount": notice.amount,
+                       "late": payment.late, "duplicate": payment.duplicate})
+    if not already_paid:
+        order.status = PaymentOrder.Status.PAID
+        order.paid_at = now
+        order.save(update_fields=["status", "paid_at"])
+        _take_pay_step(application, request=request)
+    return PaymentResult(outcome=Outcome.RECORDED, order=order, payment=payment)
+
+
+def _take_pay_step(application: Application, *, reason: str = "", request: HttpRequest | None = None) -> bool:
+    """Move the file past its payment step if its workflow has one from where it stands.
+
+    In a savepoint: a file that cannot move (withdrawn, already moved) keeps the payment,
+    and reconciliation shows it as paid but not moved."""
+    try:
+        with transaction.atomic():
+            application_transition(application=application, actor=None, transition=PAY_STEP,
+                                   expected_state=application.state, reason_text=reason, request=request,
+                                   as_system=True)
+    except ApplicationError:
+        return False
+    return True
+
+
+def payment_callback_log(*, plugin: str, provider: str, outcome: str, http_status: int,
+                         notice: PaymentNotice | None = None, order: PaymentOrder | None = None, body: str = "",
+                         request: HttpRequest | None = None) -> PaymentCallbackLog:
+    """Keep a provider's notice as received, with what was done with it."""
+    entry = PaymentCallbackLog.objects.create(
+        plugin=plugin, provider=provider[:40], outcome=outcome, http_status=http_status,
+        reference=(notice.reference if notice else "")[:40],
+        transaction_id=(notice.transaction_id if notice else "")[:100],
+        status=(notice.status if notice else "")[:20],
+        amount=notice.amount if notice else None,
+        order=order, agency_id=order.agency_id if order else None,
+        body=body[:4000], request_id=getattr(request, "request_id", "") if request is not None else "",
+    )
+    if outcome not in (Outcome.RECORDED, Outcome.REPLAYED, Outcome.FAILED, Outcome.IGNORED):
+        audit_record(action="payments.notice_refused", target_type="payment_order",
+                     target_id=entry.reference or "-", request=request,
+                     data={"plugin": plugin, "provider": provider, "outcome": outcome, "log": entry.pk})
+    return entry

@@ -1,0 +1,34 @@
+"""`{% load payments %}`: the payment box on an application's pages, the fee schedule on its form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from khedmat.catalog.definition import EXEMPTION_CATEGORIES
+
+from .. import selectors
+from ..fees import fee_schedule
+
+register = template.Library()
+
+
+@register.inclusion_tag("payments/_payment_box.html")
+def payment_box(application: Any) -> dict[str, Any]:
+    """"Pay now" with the amount and reference, or "Fee paid" with the receipt."""
+    if application is None or getattr(application, "is_draft", True):
+        return {"order": None}
+    return {"order": selectors.order_for_application(application=application)}
+
+
+@register.inclusion_tag("payments/_fee_schedule.html")
+def fee_schedule_box(definition: dict[str, Any]) -> dict[str, Any]:
+    """The service's official fee schedule, shown on its form before applying."""
+    fee = definition.get("fee") or {}
+    return {
+        "lines": fee_schedule(definition),
+        # Translators: separator between items of a list, e.g. "a, b, c".
+        "exemptions": _(", ").join(str(EXEMPTION_CATEGORIES[e]) for e in fee.get("exemptions", [])),
+    }

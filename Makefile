@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate seed messages bench screenshots worker clean setup translations logins
+.PHONY: help run test lint migrate seed messages bench bench-centers screenshots worker clean setup translations logins
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
@@ -68,6 +68,9 @@ messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only
 
 bench: setup ## Measure the compressed weight of every public page (30 KB budget)
 	$(PY) bench/page_weight.py
+
+bench-centers: setup ## Measure the queue on PostgreSQL (DATABASE_URL): tickets/s, call-next latency, board delay
+	$(PY) bench/centers.py
 
 screenshots: setup ## Render the main pages and the application journey (en, Dari) into docs/screenshots/
 	$(PY) scripts/screenshots.py

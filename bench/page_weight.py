@@ -113,6 +113,7 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
     from django.utils import translation
 
     from khedmat.catalog import selectors
+    from khedmat.centers import selectors as center_selectors
 
     urls = []
     for language in languages:
@@ -124,6 +125,10 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
             urls += [agency.get_absolute_url() for agency in selectors.agency_list()]
             urls += [service.get_absolute_url() for service in selectors.service_list()]
             urls.append(reverse("accounts:login"))
+            urls.append(reverse("centers:appointment_start"))
+            for center in center_selectors.center_list():
+                urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug})
+                         for name in ("kiosk", "board", "join")]
     urls.append(reverse("healthz"))
     return urls
 

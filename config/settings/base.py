@@ -191,6 +191,13 @@ THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
 # The public status check (reference + mobile number): guessing pairs must not pay.
 THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
+# Centers: joining the queue from a phone, booking and finding appointments.
+THROTTLE_QUEUE_JOIN_PER_IP = (20, 60 * 60)
+THROTTLE_QUEUE_JOIN_PER_PHONE = (3, 60 * 60)
+THROTTLE_APPOINTMENT_BOOK_PER_IP = (20, 60 * 60)
+THROTTLE_APPOINTMENT_BOOK_PER_PHONE = (5, 60 * 60)
+THROTTLE_APPOINTMENT_FIND_PER_IP = (20, 15 * 60)
+THROTTLE_APPOINTMENT_FIND_PER_CODE = (5, 15 * 60)
 
 # Queue: how far ahead of its issue time a priority ticket stands is set per priority group
 # (centers.PriorityGroup.advance_minutes, 15 by default), bounded so nobody is starved.

@@ -464,7 +464,7 @@ def _check_payment(definition: dict[str, Any]) -> None:
 
     `fee.exemption_field` names a form field whose choices are exemption categories (or
     "none"): an applicant who picks one of `fee.exemptions` pays nothing. A transition named
-    `pay` is taken by the platform when the fee is paid (or there is nothing to pay).
+    `record_payment` is taken by the platform when the fee is paid (or there is nothing to pay).
     """
     fee = definition["fee"]
     if "exemption_field" in fee:
@@ -480,9 +480,9 @@ def _check_payment(definition: dict[str, Any]) -> None:
                 "The choice %(choice)s of the exemption field is not one of the fee's exemptions.") % {
                 "choice": unknown[0]})
     for index, transition in enumerate(definition["workflow"]["transitions"]):
-        if transition["name"] == "pay" and transition["role"] != "system":
+        if transition["name"] == "record_payment" and transition["role"] != "system":
             raise DefinitionError(f"workflow.transitions[{index}].role", _(
-                "The step pay is taken by the platform when the fee is paid: its role is system."))
+                "The step record_payment is taken by the platform when the fee is paid: its role is system."))
 
 
 def _reachable_from(start: str, edges: dict[str, set[str]]) -> set[str]:

@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -111,8 +111,14 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
 
 # --- counters --------------------------------------------------------------------------------
 
-def _lock_counter(counter: Counter) -> Counter:
-    return Counter.objects.select_for_update().get(pk=counter.pk)
+def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
+    """The counter's row, locked: one operation at a time per counter. `with_busy` adds
+    `busy_ticket_id`, the ticket it has called or is serving, in the same query."""
+    counters = Counter.objects.select_for_update(of=("self",))
+    if with_busy:
+        counters = counters.annotate(busy_ticket_id=Subquery(
+            Ticket.objects.filter(counter=OuterRef("pk"), status__in=ACTIVE_STATUSES).values("pk")[:1]))
+    return counters.get(pk=counter.pk)
 
 
 def _current_ticket(counter: Counter) -> Ticket | None:
@@ -203,15 +209,16 @@ def counter_close(*, counter: Counter, operator: Any) -> Counter:
 
 # --- calling ---------------------------------------------------------------------------------
 
-def _callable(counter: Counter, service_ids: list[int]) -> QuerySet[Ticket]:
+def _callable(counter: Counter) -> QuerySet[Ticket]:
     """Today's waiting tickets this counter may call, in no particular order yet."""
     desks = [""]
     if counter.designation == Counter.Designation.WOMEN:
         desks.append(Counter.Designation.WOMEN)
+    served = Counter.services.through.objects.filter(counter_id=counter.pk).values("service_id")
     return Ticket.objects.filter(
         Q(counter__isnull=True, desk__in=desks) | Q(counter=counter),
         center_id=counter.center_id, status=Ticket.Status.WAITING, day=timezone.localdate(),
-        service_id__in=service_ids,
+        service_id__in=served,
     )
 
 
@@ -224,10 +231,7 @@ def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
 
 def next_ticket_for(counter: Counter) -> Ticket | None:
     """The ticket the counter would call now (locked when called inside a transaction)."""
-    service_ids = list(counter.services.values_list("pk", flat=True))
-    if not service_ids:
-        return None
-    tickets = _callable(counter, service_ids)
+    tickets = _callable(counter)
     # A designated desk first looks among the people it is for; each look is one index scan.
     if counter.designation == Counter.Designation.WOMEN:
         ticket = _first(tickets.filter(desk=Counter.Designation.WOMEN))
@@ -244,13 +248,13 @@ def next_ticket_for(counter: Counter) -> Ticket | None:
 def ticket_call_next(*, counter: Counter) -> Ticket | None:
     """Call the ticket that stands first among those the counter may call; None if nobody
     waits. Refused unless the counter is open and has finished with its last ticket."""
-    locked = _lock_counter(counter)
+    locked = _lock_counter(counter, with_busy=True)
     if locked.state != Counter.State.OPEN:
         if locked.state == Counter.State.PAUSED:
             raise QueueError(_("The counter is paused: resume it to call the next ticket."), code="paused")
         raise QueueError(_("Open the counter to call tickets."), code="not_open")
-    busy = _current_ticket(locked)
-    if busy is not None:
+    if locked.busy_ticket_id is not None:  # type: ignore[attr-defined]
+        busy = Ticket.objects.select_related("group").get(pk=locked.busy_ticket_id)  # type: ignore[attr-defined]
         raise QueueError(_("Finish, transfer or mark ticket %(number)s as not come first.") % {
             "number": busy.display_number}, code="busy")
     ticket = next_ticket_for(locked)

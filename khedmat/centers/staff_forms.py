@@ -1,5 +1,5 @@
 """Forms of the staff's pages at a center: opening a counter, transferring a ticket, and the
-dashboard's choice of day (and of center, for a platform administrator)."""
+dashboard's choice of day."""
 
 from __future__ import annotations
 
@@ -12,16 +12,15 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.catalog.models import Service
+from khedmat.core.formatting import format_number
 
-from .models import Center, Counter
+from .models import Counter
 
 _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def counter_label(counter: Counter) -> str:
     """"Counter 3 (Women's desk): Passport, Driving licence" in the reader's language."""
-    from khedmat.core.formatting import format_number
-
     label = gettext("Counter %(number)s") % {"number": format_number(counter.number)}
     if counter.designation != Counter.Designation.GENERAL:
         label = f"{label} ({counter.get_designation_display()})"
@@ -55,7 +54,8 @@ class TransferForm(forms.Form):
         service_field.choices = [("", gettext("The same service"))] + [
             (service.pk, service.name) for service in services]
         counter_field.choices = [("", gettext("Any counter serving it"))] + [
-            (counter.pk, gettext("Counter %(number)s") % {"number": counter.number}) for counter in counters]
+            (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
+            for counter in counters]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -69,32 +69,18 @@ class TransferForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    """?day=YYYY-MM-DD (and ?center=slug for a platform administrator); today when absent."""
+    """?day=YYYY-MM-DD (Western or Eastern digits); today when absent, malformed or to come."""
 
-    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"],
-                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    center = forms.ChoiceField(label=_("Center"), required=False)
+    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])
 
-    def __init__(self, data: Any = None, *, centers: list[Center] | None = None, **kwargs: Any) -> None:
-        if data is not None:
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        if data is not None and data.get("day"):
             data = data.copy()
-            if data.get("day"):
-                data["day"] = str(data["day"]).translate(_TO_WESTERN).strip()
+            data["day"] = str(data["day"]).translate(_TO_WESTERN).strip()
         super().__init__(data, **kwargs)
-        field = self.fields["center"]
-        assert isinstance(field, forms.ChoiceField)
-        if centers:
-            field.choices = [(center.slug, center.name) for center in centers]
-        else:
-            del self.fields["center"]
 
     def chosen_day(self) -> datetime.date:
         today = timezone.localdate()
         if self.is_bound and self.is_valid() and self.cleaned_data.get("day"):
             return min(self.cleaned_data["day"], today)
         return today
-
-    def chosen_center(self) -> str:
-        if "center" in self.fields and self.is_bound and self.is_valid():
-            return str(self.cleaned_data.get("center") or "")
-        return ""

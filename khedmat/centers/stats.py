@@ -276,6 +276,10 @@ class Bar:
     label_x: float
 
     @property
+    def hour_label(self) -> str:
+        return f"{self.hour:02d}"
+
+    @property
     def value_y(self) -> float:
         """Where the bar's count is written: just above the bar."""
         return round(self.y - 4, 1)

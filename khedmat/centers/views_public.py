@@ -56,8 +56,8 @@ def _center_or_404(slug: str) -> Center:
     return get_object_or_404(Center, slug=slug, is_active=True)
 
 
-def _throttle(name: str, default: tuple[int, int]) -> Throttle:
-    limit, window = getattr(settings, name, default)
+def _throttle(name: str) -> Throttle:
+    limit, window = getattr(settings, name)
     return Throttle(name.lower(), limit, window)
 
 
@@ -195,11 +195,13 @@ def ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     in_kiosk = request.GET.get("kiosk") == "1"
     position = selectors.ticket_position(ticket=found) if found.status == Ticket.Status.WAITING else None
     live = found.status in (Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING)
+    kiosk_url = reverse("centers:kiosk", kwargs={"slug": found.center.slug})
+    refresh_url = kiosk_url if in_kiosk else (request.get_full_path() if live else "")
     return render(request, "centers/public/ticket.html", {
         "ticket": found, "center": found.center, "position": position, "in_kiosk": in_kiosk,
         "state": _STATUS_WORDS.get(found.status, ""), "live": live,
         "refresh_seconds": KIOSK_TICKET_SECONDS if in_kiosk else TICKET_REFRESH_SECONDS,
-        "kiosk_url": reverse("centers:kiosk", kwargs={"slug": found.center.slug}),
+        "kiosk_url": kiosk_url, "refresh_url": refresh_url,
         "base_template": "centers/public/hall_base.html" if in_kiosk else "base.html",
     })
 
@@ -220,8 +222,8 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
         context["token"] = form_token(request.POST) or context["token"]
         phone_key = str(request.POST.get("phone", "")).strip()
         message = _throttled(request, [
-            (_throttle("THROTTLE_QUEUE_JOIN_PER_IP", (20, 60 * 60)), client_ip(request)),
-            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE", (3, 60 * 60)), "".join(ch for ch in phone_key
+            (_throttle("THROTTLE_QUEUE_JOIN_PER_IP"), client_ip(request)),
+            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE"), "".join(ch for ch in phone_key
                                                                              if ch.isdigit())),
         ])
         if message:
@@ -351,8 +353,8 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
         context["token"] = form_token(request.POST) or context["token"]
         phone_key = "".join(ch for ch in str(request.POST.get("phone", "")) if ch.isdigit())
         message = _throttled(request, [
-            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_IP", (20, 60 * 60)), client_ip(request)),
-            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_PHONE", (5, 60 * 60)), phone_key),
+            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_IP"), client_ip(request)),
+            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_PHONE"), phone_key),
         ])
         if message:
             context["throttle_message"] = message
@@ -437,8 +439,8 @@ def appointment_find(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"centers": None, "find_form": form}
     code_key = "".join(ch for ch in str(request.POST.get("code", "")) if ch.isdigit())
     message = _throttled(request, [
-        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_IP", (20, 15 * 60)), client_ip(request)),
-        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_CODE", (5, 15 * 60)), code_key),
+        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_IP"), client_ip(request)),
+        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_CODE"), code_key),
     ])
     if message:
         context["throttle_message"] = message

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import itertools
 import uuid
 from collections.abc import Callable
 from functools import wraps
@@ -30,6 +31,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
 from khedmat.core.formatting import format_number
+from khedmat.feedback.forms import RatingForm
+from khedmat.feedback.services import RatingError, rating_submit
 
 from . import queue, stats
 from .models import Center, Counter, Ticket
@@ -236,9 +239,8 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             form = TransferForm(request.POST, services=stats.transfer_services(center=user.center),
                                 counters=stats.transfer_counters(counter=own))
             if not form.is_valid():
-                for errors in form.errors.values():
-                    for error in errors:
-                        messages.error(request, error)
+                for error in itertools.chain.from_iterable(form.errors.values()):
+                    messages.error(request, str(error))
                 return _back_to_counter()
             queue.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
                                   to_counter=form.cleaned_data["to_counter"])
@@ -279,9 +281,6 @@ def _tablet(request: HttpRequest, context: dict[str, Any], *, refresh: int, stat
 def counter_rate(request: HttpRequest) -> HttpResponse:
     """The tablet facing the citizen: the rating of the ticket the counter just finished, or
     a welcome screen that looks again every few seconds."""
-    from khedmat.feedback.forms import RatingForm
-    from khedmat.feedback.services import RatingError, rating_submit
-
     own = stats.counter_of(user=_user(request))
     context: dict[str, Any] = {"counter": own, "action": reverse("centers:counter_rate")}
     if own is None:
@@ -341,8 +340,7 @@ def _dashboard_center(request: HttpRequest) -> tuple[Center, list[Center]]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     center, centers = _dashboard_center(request)
-    form = DayForm(request.GET or None, centers=centers, initial={"center": center.slug})
-    day = form.chosen_day()
+    day = DayForm(request.GET or None).chosen_day()
     today = timezone.localdate()
     report = stats.day_report(center=center, day=day, rtl=get_language_bidi())
 
@@ -352,7 +350,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     csv_query = {"day": day.isoformat(), **({"center": center.slug} if centers else {})}
     context = {
-        "center": center, "centers": centers, "form": form, "day": day, "today": today, "is_today": day == today,
+        "center": center, "centers": centers, "day": day, "today": today, "is_today": day == today,
         "report": report, "live_services": stats.live_services(center=center),
         "live_counters": stats.live_counters(center=center),
         "previous_day": day_link(day - datetime.timedelta(days=1)),
@@ -381,8 +379,8 @@ def _cell(text: str) -> str:
 @dashboard_staff_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
-    center, centers = _dashboard_center(request)
-    day = DayForm(request.GET or None, centers=centers).chosen_day()
+    center, _centers = _dashboard_center(request)
+    day = DayForm(request.GET or None).chosen_day()
     with translation.override("en"):  # names in English, like the headers
         report = stats.day_report(center=center, day=day)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -183,7 +183,25 @@ def render(view: DocumentView) -> bytes:
     pdf.line(MARGIN, 282, PAGE_WIDTH - MARGIN, 282)
     pdf.write_at(MARGIN, 284, 90, "Asan Khedmat", family="latin", size=8, color=MUTED)
     pdf.write_at(PAGE_WIDTH - MARGIN - 90, 284, 90, "آسان خدمت", family="arabic", size=8, color=MUTED, align="R")
+    _map_unmapped_glyphs(pdf)
     return bytes(pdf.output())
+
+
+def _map_unmapped_glyphs(pdf: FPDF) -> None:
+    """Give every glyph a character in the PDF's ToUnicode map, so text extracts cleanly.
+
+    Noto Sans Arabic draws the dots of some letters (ض, ی, پ…) as mark glyphs of their own;
+    fpdf2 maps such a glyph to no character, and extractors then print its raw code as a
+    stray letter ("+ض") inside the name. Mapped to U+200B ZERO WIDTH SPACE they read as
+    nothing. Done just before output: no text is laid out after it.
+    """
+    for font in pdf.fonts.values():
+        subset = getattr(font, "subset", None)
+        if subset is None:
+            continue
+        for glyph, _code in subset.items():
+            if glyph is not None and isinstance(glyph.unicode, tuple) and not glyph.unicode:
+                glyph.unicode = (0x200B,)
 
 
 def _labels(text: str, language: str) -> dict[str, str]:

@@ -31,7 +31,9 @@ class PaymentOrder(models.Model):
     fee_line = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(_("pay by"))
+    # Set when the fee falls due: at once if the workflow waits for payment from the start,
+    # otherwise when the file reaches its payment step (services.payment_step_settle).
+    expires_at = models.DateTimeField(_("pay by"), null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

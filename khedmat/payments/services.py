@@ -2,7 +2,8 @@
 
 Every provider reports money through `payment_notice_receive`: one place checks the amount,
 makes replays and late failures harmless, records exactly one `Payment` per provider
-transaction, and moves the application past its payment step (`pay`, role `system`).
+transaction, and moves the application past its payment step (`record_payment`, role
+`system`) when it stands there; `payment_step_settle` does it when it arrives there later.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from khedmat.applications.models import Application
 from khedmat.applications.services import ApplicationError, application_transition
+from khedmat.applications.workflow import Workflow
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -28,7 +30,8 @@ from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceC
 from .references import payment_reference
 
 Outcome = PaymentCallbackLog.Outcome
-PAY_STEP = "pay"
+PAY_STEP = "record_payment"
+EXPIRE_STEP = "expire"
 
 
 class PaymentError(Refusal):
@@ -63,7 +66,9 @@ def payment_order_open(*, application: Application, actor: object = None,
 
     Idempotent: an application has at most one order. With nothing to pay (a free service,
     an exempt applicant) no order is opened and the file goes straight past its payment
-    step, if its workflow has one; `application` is refreshed when it moves.
+    step if it stands there; `application` is refreshed when it moves. The order falls due
+    (gets its pay-by date) now if the workflow starts by waiting for the fee, otherwise
+    when the file reaches its payment step.
     """
     assert transaction.get_connection().in_atomic_block, "open the order in the transaction that sends the file"
     existing = PaymentOrder.objects.filter(application=application).first()
@@ -75,7 +80,7 @@ def payment_order_open(*, application: Application, actor: object = None,
         if assessment.exemption:
             reason = _("Exempt from the fee: %(category)s") % {"category": assessment.exemption_label.get(
                 "en", assessment.exemption)}
-        if _take_pay_step(application, reason=reason, request=request):
+        if _take_step(application, PAY_STEP, reason=reason, request=request):
             application.refresh_from_db()
         return None
     now = timezone.now()
@@ -86,7 +91,7 @@ def payment_order_open(*, application: Application, actor: object = None,
         reference=payment_reference(agency_code=agency.code, year=year, number=number),
         application=application, agency=agency, amount=assessment.amount,
         fee_line=assessment.as_record(),
-        expires_at=now + datetime.timedelta(days=settings.PAYMENT_ORDER_EXPIRY_DAYS),
+        expires_at=_pay_by(now) if awaits_payment_step(application) else None,
     )
     audit_record(action="payments.order_opened", target_type="payment_order", target_id=order.reference,
                  actor=actor, subject=application.applicant, request=request,
@@ -94,13 +99,64 @@ def payment_order_open(*, application: Application, actor: object = None,
     return order
 
 
+def _pay_by(start: datetime.datetime) -> datetime.datetime:
+    return start + datetime.timedelta(days=settings.PAYMENT_ORDER_EXPIRY_DAYS)
+
+
 @transaction.atomic
-def payment_orders_expire(*, now: datetime.datetime | None = None) -> int:
-    """Mark orders not paid by their expiry as expired; returns how many. A payment that
-    still arrives is recorded (the money moved) and shows as late in reconciliation."""
+def payment_step_settle(*, application: Application, request: HttpRequest | None = None) -> bool:
+    """For a file that has just reached its payment step: move it on if its order is already
+    paid, or start the order's time to pay. Returns whether the file moved.
+
+    Call after any step that may lead to the payment step (application_transition), or
+    let `payment_orders_update` catch up."""
+    order = PaymentOrder.objects.select_for_update().filter(application=application).first()
+    if order is None or not awaits_payment_step(application):
+        return False
+    if order.status == PaymentOrder.Status.PAID:
+        return _take_step(application, PAY_STEP, request=request)
+    if order.status == PaymentOrder.Status.PENDING and order.expires_at is None:
+        order.expires_at = _pay_by(timezone.now())
+        order.save(update_fields=["expires_at"])
+    return False
+
+
+def payment_orders_update(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Catch up with files that reached their payment step: move on those already paid,
+    start the time to pay of the others, and close the orders (and files, by their `expire`
+    step) not paid in time. Run it every few minutes (`manage.py payments_update`)."""
     now = now or timezone.now()
-    return PaymentOrder.objects.filter(status=PaymentOrder.Status.PENDING, expires_at__lt=now).update(
-        status=PaymentOrder.Status.EXPIRED)
+    counts = {"moved": 0, "due": 0, "expired": 0}
+    waiting = (PaymentOrder.objects.filter(application__is_final=False)
+               .exclude(status__in=[PaymentOrder.Status.CANCELLED])
+               .select_related("application__service_version"))
+    for order in waiting.iterator():
+        application = order.application
+        if not awaits_payment_step(application):
+            continue
+        with transaction.atomic():
+            order = PaymentOrder.objects.select_for_update().get(pk=order.pk)
+            if order.status == PaymentOrder.Status.PAID:
+                counts["moved"] += _take_step(application, PAY_STEP)
+            elif order.expires_at is None:
+                paused = application.clock_paused_on
+                start = (timezone.make_aware(datetime.datetime.combine(paused, datetime.time.min))
+                         if paused else now)
+                order.expires_at = _pay_by(start)
+                order.save(update_fields=["expires_at"])
+                counts["due"] += 1
+            elif order.expires_at < now and order.status == PaymentOrder.Status.PENDING:
+                order.status = PaymentOrder.Status.EXPIRED
+                order.save(update_fields=["status"])
+                _take_step(application, EXPIRE_STEP)
+                counts["expired"] += 1
+    return counts
+
+
+def awaits_payment_step(application: Application) -> bool:
+    """Whether the file stands where its workflow's payment step can be taken."""
+    workflow = Workflow.of(application.service_version.definition)
+    return any(t.name == PAY_STEP for t in workflow.available(application.state, "system"))
 
 
 # --- money received --------------------------------------------------------------------------
@@ -149,7 +205,7 @@ def _apply(*, notice: PaymentNotice, request: HttpRequest | None) -> PaymentResu
             payment = Payment.objects.create(
                 order=order, plugin=notice.plugin, provider=notice.provider,
                 provider_transaction_id=notice.transaction_id, amount=notice.amount, currency=notice.currency,
-                late=now > order.expires_at, duplicate=already_paid,
+                late=order.expires_at is not None and now > order.expires_at, duplicate=already_paid,
             )
     except IntegrityError:
         # Recorded a moment ago by a parallel notice of the same transaction.
@@ -164,18 +220,20 @@ def _apply(*, notice: PaymentNotice, request: HttpRequest | None) -> PaymentResu
         order.status = PaymentOrder.Status.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at"])
-        _take_pay_step(application, request=request)
+        _take_step(application, PAY_STEP, request=request)
     return PaymentResult(outcome=Outcome.RECORDED, order=order, payment=payment)
 
 
-def _take_pay_step(application: Application, *, reason: str = "", request: HttpRequest | None = None) -> bool:
-    """Move the file past its payment step if its workflow has one from where it stands.
+def _take_step(application: Application, step: str, *, reason: str = "",
+               request: HttpRequest | None = None) -> bool:
+    """Take a system step (the payment step, `expire`) if the file's workflow has it from
+    where the file stands.
 
-    In a savepoint: a file that cannot move (withdrawn, already moved) keeps the payment,
+    In a savepoint: a file that cannot move (withdrawn, moved meanwhile) keeps its payment,
     and reconciliation shows it as paid but not moved."""
     try:
         with transaction.atomic():
-            application_transition(application=application, actor=None, transition=PAY_STEP,
+            application_transition(application=application, actor=None, transition=step,
                                    expected_state=application.state, reason_text=reason, request=request,
                                    as_system=True)
     except ApplicationError:

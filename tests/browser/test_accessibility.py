@@ -90,3 +90,90 @@ def test_citizen_application_pages_have_no_serious_accessibility_violation(brows
                        if violation["impact"] in BLOCKING_IMPACTS]
     context.close()
     assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)
+
+
+def test_center_public_pages_have_no_serious_accessibility_violation(browser: Browser, demo_site: str) -> None:
+    """The hall's pages (kiosk, a ticket, the board, joining the queue, appointments, rating)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from khedmat.catalog.models import Service
+    from khedmat.centers.models import AppointmentSchedule, Center
+    from khedmat.centers.queue import ticket_issue
+
+    center = Center.objects.get(slug="kabul")
+    passport = Service.objects.get(slug="passport")
+    ticket = ticket_issue(center=center, service=passport)
+    schedule = AppointmentSchedule.objects.get(center=center, service=passport)
+    paths = ["centers/kabul/kiosk/", f"centers/kabul/kiosk/?service={passport.pk}", "centers/kabul/kiosk/check-in/",
+             f"tickets/{ticket.public_id}/", f"tickets/{ticket.public_id}/?kiosk=1",
+             f"tickets/{ticket.public_id}/rate/",
+             "centers/kabul/board/", "centers/kabul/join/", "appointments/", f"appointments/book/{schedule.pk}/"]
+    axe = Axe()
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    faults = []
+    for language in ("en", "fa"):
+        for path in paths:
+            url = f"{demo_site}/{language}/{path}"
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            faults += [describe(url, violation) for violation in axe.run(page).response["violations"]
+                       if violation["impact"] in BLOCKING_IMPACTS]
+    context.close()
+    assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)
+
+
+def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Browser, demo_site: str) -> None:
+    """The counter screen (with a ticket called), the counter's rating tablet and the center
+    manager's dashboard, in English and Dari."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from khedmat.centers.models import Center
+    from khedmat.centers.queue import ticket_issue
+
+    from .test_applications_journey import STAFF_PASSWORD, totp_code
+
+    axe = Axe()
+    faults: list[str] = []
+
+    def check(page: Any, path: str) -> None:
+        for language in ("en", "fa"):
+            url = f"{demo_site}/{language}/{path}"
+            response = page.goto(url)
+            assert response is not None and response.status == 200, url
+            faults.extend(describe(url, violation) for violation in axe.run(page).response["violations"]
+                          if violation["impact"] in BLOCKING_IMPACTS)
+
+    center = Center.objects.get(code="KBL")
+    first_counter = center.counters.filter(is_active=True).order_by("number").first()
+    assert first_counter is not None, "the demonstration center has no counter"
+    ticket_issue(center=center, service=first_counter.services.all()[0])
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{demo_site}/en/account/staff/sign-in/")
+    page.get_by_label("Username").fill("operator.kbl")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    check(page, "center/counter/")  # choosing a counter
+    page.goto(f"{demo_site}/en/center/counter/")
+    page.locator("input[name=counter]").first.check()
+    page.get_by_role("button", name="Open the counter").click()
+    page.get_by_role("button", name="Call next").click()
+    check(page, "center/counter/")  # a ticket called
+    page.goto(f"{demo_site}/en/center/counter/")
+    page.get_by_role("button", name="Start service").click()
+    page.get_by_role("button", name="Finish service").click()
+    check(page, "center/counter/rate/")  # the rating form
+    context.close()
+
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{demo_site}/en/account/staff/sign-in/")
+    page.get_by_label("Username").fill("manager.kbl")
+    page.get_by_label("Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code from your authenticator app").fill(totp_code("manager.kbl"))
+    page.get_by_role("button", name="Sign in").click()
+    check(page, "center/dashboard/")
+    context.close()
+    assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)

@@ -87,7 +87,7 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     newest = board.locator("#board-calls tr").first
     expect(newest.locator(".board-call__number")).to_have_text(number, timeout=BOARD_DELAY_MS)
     expect(newest.locator(".board-call__counter")).to_have_text("۳")
-    board.screenshot(path=shots / "board-fa-1280.png", full_page=False)
+    board.screenshot(path=shots / "board-fa-1280.png", full_page=False, animations="disabled")
 
     # Served at counter 3, then sent on to the e-Tazkira service: counter 4 calls the same number.
     queue.ticket_start(counter=counter_3, ticket=called)

@@ -364,3 +364,24 @@ def test_parallel_bookings_on_sqlite_never_overbook(hall: Hall, clock: Clock, sq
         return AppointmentSlot.objects.get().booked
 
     assert in_parallel(check, 1) == [2]
+
+
+def test_a_schedule_is_upserted_for_a_service_the_center_offers(hall: Hall) -> None:
+    from django.core.exceptions import ValidationError
+
+    from khedmat.centers.services import appointment_schedule_upsert
+
+    from .conftest import make_service
+
+    first = appointment_schedule_upsert(center=hall.center, service=hall.passport, starts_at=datetime.time(8),
+                                        ends_at=datetime.time(12), capacity=3)
+    again = appointment_schedule_upsert(center=hall.center, service=hall.passport, starts_at=datetime.time(9),
+                                        ends_at=datetime.time(12), capacity=3)
+    assert again.pk == first.pk and again.starts_at == datetime.time(9)
+    with pytest.raises(ValidationError):
+        appointment_schedule_upsert(center=hall.center, service=make_service("VHR", "vehicle-registration"),
+                                    starts_at=datetime.time(8), ends_at=datetime.time(12))
+    with pytest.raises(ValidationError):
+        appointment_schedule_upsert(center=hall.center, service=hall.licence, starts_at=datetime.time(12),
+                                    ends_at=datetime.time(8))
+    assert AppointmentSchedule.objects.count() == 1

@@ -81,7 +81,8 @@ def test_kiosk_ticket_page_is_big_printable_and_returns_to_the_start(client: Cli
     ticket = ticket_issue(center=hall.center, service=hall.passport)
     page = text(client.get(f"{url('ticket', public_id=ticket.public_id)}?kiosk=1"))
     assert 'class="ticket__number"' in page and "P-001" in page
-    assert 'http-equiv="refresh" content="20; url=/en/centers/kabul/kiosk/"' in page
+    assert 'data-seconds="20" data-url="/en/centers/kabul/kiosk/"' in page and "kiosk.js" in page
+    assert '<noscript><meta http-equiv="refresh" content="20; url=/en/centers/kabul/kiosk/"></noscript>' in page
     assert "Done" in page and "site-nav" not in page
 
 
@@ -93,7 +94,8 @@ def test_ticket_page_shows_place_in_the_queue_and_refreshes(client: Client, hall
     page = text(client.get(url("ticket", public_id=ticket.public_id)))
     assert "P-002" in page and hall.passport.name in page
     assert "People ahead of you" in page and "Estimated wait" in page
-    assert 'http-equiv="refresh" content="30"' in page
+    assert f'<noscript><meta http-equiv="refresh" content="30; url=/en/tickets/{ticket.public_id}/">' in page
+    assert 'id="auto-refresh" data-seconds="30"' in page
 
 
 def test_ticket_page_in_dari_is_right_to_left_with_eastern_digits(client: Client, hall: Hall) -> None:
@@ -115,7 +117,7 @@ def test_a_called_ticket_names_the_counter_and_a_served_one_asks_for_a_rating(cl
     ticket_finish(counter=counter, ticket=ticket)
     page = text(client.get(url("ticket", public_id=ticket.public_id)))
     assert f"/en/tickets/{ticket.public_id}/rate/" in page
-    assert 'http-equiv="refresh"' not in page
+    assert 'http-equiv="refresh"' not in page and "auto-refresh" not in page
 
 
 def test_an_unknown_ticket_is_not_found(client: Client, hall: Hall) -> None:

@@ -459,3 +459,44 @@ def test_parallel_issues_and_calls_on_sqlite_queue_instead_of_failing(hall: Hall
     called = [ticket.pk for ticket in results[5:] if isinstance(ticket, Ticket)]
     assert len(called) == 3 and len(set(called)) == 3
 
+
+
+# --- setting up the hall ---------------------------------------------------------------------
+
+def test_a_queue_group_holds_what_its_center_offers_and_a_service_is_in_one_group(hall: Hall) -> None:
+    from django.core.exceptions import ValidationError
+
+    from khedmat.centers.models import QueueGroup
+    from khedmat.centers.services import queue_group_upsert
+
+    stranger = make_service("VHR", "vehicle-registration")
+    group = queue_group_upsert(center=hall.center, letter="p", name={"en": "Passports", "fa": "-", "ps": "-"},
+                               services=[hall.passport, stranger])
+    assert group.pk == hall.passports.pk and list(group.services.all()) == [hall.passport]
+    with pytest.raises(ValidationError, match="passport"):
+        queue_group_upsert(center=hall.center, letter="X", name={"en": "X", "fa": "-", "ps": "-"},
+                           services=[hall.passport])
+    with pytest.raises(ValidationError):
+        queue_group_upsert(center=hall.center, letter="1", name={"en": "X", "fa": "-", "ps": "-"}, services=[])
+    assert QueueGroup.objects.filter(center=hall.center).count() == 2
+
+
+def test_a_center_manager_administers_the_queue_groups_of_their_center_only(hall: Hall, manager: object) -> None:
+    from khedmat.catalog.tests.factories import verified_client
+    from khedmat.centers.models import QueueGroup
+
+    from .conftest import make_center
+
+    other = make_center(code="HRT", slug="herat", name="Herat")
+    foreign = QueueGroup.objects.create(center=other, letter="A", name_en="Herat A", name_fa="-", name_ps="-")
+    client = verified_client(manager)  # type: ignore[arg-type]
+    listing = client.get("/admin/centers/queuegroup/")
+    assert listing.status_code == 200
+    assert "Passports" in listing.content.decode() and "Herat A" not in listing.content.decode()
+    assert client.get(f"/admin/centers/queuegroup/{hall.passports.pk}/change/").status_code == 200
+    assert client.get(f"/admin/centers/queuegroup/{foreign.pk}/change/").status_code == 404
+    assert client.get("/admin/centers/appointmentschedule/").status_code == 200
+    assert client.get("/admin/centers/prioritygroup/").status_code == 200
+    elderly = PriorityGroup.objects.get(code="elderly")
+    page = client.get(f"/admin/centers/prioritygroup/{elderly.pk}/change/")
+    assert page.status_code == 200 and 'name="advance_minutes"' not in page.content.decode()  # view only

@@ -4,7 +4,7 @@ times give known medians and 90th percentiles; breaches of the waiting-time stan
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -38,11 +38,16 @@ class Clock:
         self.now = when
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A clock the test moves by hand, standing in for timezone.now (undone after the test)."""
     clock = Clock(timezone.now())
     monkeypatch.setattr("django.utils.timezone.now", lambda: clock.now)
-    yield clock
+    return clock
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    return stopped_clock(monkeypatch)
 
 
 def local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:

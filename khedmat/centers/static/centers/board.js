@@ -37,10 +37,14 @@
   }
 
   function cell(className, text, ltr) {
-    var td = document.createElement("td");
+    var td = document.createElement("td"), holder = td;
     td.className = className;
-    if (ltr) { td.setAttribute("dir", "ltr"); }
-    td.textContent = text;
+    if (ltr) {  /* "A-012" reads left to right in a right-to-left row, aligned like its column */
+      holder = document.createElement("span");
+      holder.setAttribute("dir", "ltr");
+      td.appendChild(holder);
+    }
+    holder.textContent = text;
     return td;
   }
 

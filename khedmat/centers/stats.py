@@ -73,8 +73,7 @@ def counter_of(*, user: Any) -> Counter | None:
     """The counter `user` is signed in at, if any."""
     if not getattr(user, "pk", None):
         return None
-    return (Counter.objects.select_related("center").prefetch_related("services__current_version")
-            .filter(operator_id=user.pk).first())
+    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
 
 
 def counters_to_open(*, center: Center) -> list[Counter]:

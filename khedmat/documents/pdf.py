@@ -2,8 +2,8 @@
 
 fpdf2 lays it out; with text shaping on, uharfbuzz joins the Arabic letters and fpdf2's
 bidirectional algorithm orders right-to-left text, using Noto Sans Arabic (fontpkg) for
-Dari and Pashto and Noto Sans for English. Bold is drawn by stroking the outline, as the
-packaged fonts are variable fonts whose bold instance costs seconds to cut.
+Dari and Pashto and Noto Sans for English. The packaged fonts are variable fonts: their
+regular instance is cut once per machine and cached; bold is drawn by stroking the outline.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import contextlib
 import datetime
 import io
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -61,20 +63,57 @@ class DocumentView:
     verification_url: str
 
 
-@cache
-def _font(package: Any) -> str:
+_LATIN_RANGES = [*range(0x20, 0x250), *range(0x2000, 0x2070), 0x20AC, 0x2116, 0x25CC]
+
+
+def _variable_font(package: Any) -> Path:
     files = sorted(Path(package.ROOT, "files").glob("*.ttf"))
     upright = [path for path in files if "Italic" not in path.name]
-    return str((upright or files)[0])
+    return (upright or files)[0]
+
+
+@cache
+def _static_font(package: Any, unicodes: tuple[int, ...] | None) -> str:
+    """The package's variable font cut to its regular instance (and to `unicodes`), cached in
+    the temporary folder: a static font subsets into each PDF in half the time, a third the size.
+
+    Made once per machine (about two seconds); falls back to the variable font if it cannot be.
+    """
+    source = _variable_font(package)
+    stat = source.stat()
+    target = Path(tempfile.gettempdir(), f"khedmat-fonts-{stat.st_size}-{int(stat.st_mtime)}", source.name)
+    if target.exists():
+        return str(target)
+    try:
+        from fontTools import subset
+        from fontTools.ttLib import TTFont
+        from fontTools.varLib.instancer import instantiateVariableFont
+
+        font = TTFont(source)
+        if unicodes is not None:
+            subsetter = subset.Subsetter(subset.Options(layout_features=["*"], name_IDs=["*"], notdef_outline=True))
+            subsetter.populate(unicodes=list(unicodes))
+            subsetter.subset(font)
+        axes = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes} if "fvar" in font else {}
+        static = instantiateVariableFont(font, {**axes, "wght": 400}) if axes else font
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        static.save(partial)
+        os.replace(partial, target)  # atomic: a parallel process sees the whole file or none
+    except Exception:  # any failure: the variable font renders the same text
+        logging.getLogger(__name__).warning("could not cut a static font from %s", source, exc_info=True)
+        return str(source)
+    return str(target)
 
 
 def arabic_font_path() -> str:
-    """The Noto Sans Arabic TTF shipped by the fontpkg-noto-sans-arabic package."""
-    return _font(fontpkg_noto_sans_arabic)
+    """Noto Sans Arabic, from the fontpkg-noto-sans-arabic package (its regular instance)."""
+    return _static_font(fontpkg_noto_sans_arabic, None)
 
 
 def latin_font_path() -> str:
-    return _font(fontpkg_noto_sans)
+    """Noto Sans (fontpkg-noto-sans), regular, Latin letters and punctuation only."""
+    return _static_font(fontpkg_noto_sans, tuple(_LATIN_RANGES))
 
 
 class _Page(FPDF):

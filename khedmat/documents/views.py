@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language_from_request
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -91,7 +92,5 @@ def revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 def _revoked_message(document: IssuedDocument) -> str:
-    from django.utils.translation import gettext as _
-
     return _("Document %(number)s is revoked. Anyone who checks it is told so from now on.") % {
         "number": document.number}

@@ -85,7 +85,8 @@ class Payment(models.Model):
         verbose_name_plural = _("payments")
         ordering = ["received_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["provider", "provider_transaction_id"], name="payment_provider_transaction"),
+            models.UniqueConstraint(fields=["provider", "provider_transaction_id"],
+                                    name="payment_provider_transaction"),
         ]
 
     def __str__(self) -> str:

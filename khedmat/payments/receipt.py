@@ -7,6 +7,9 @@ right to left by HarfBuzz (fpdf2's text shaping) in Noto Sans Arabic; English in
 
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,25 +23,41 @@ from khedmat.core.formatting import format_amount, format_date
 
 from .models import Payment, PaymentOrder
 
-_VARIATIONS = {"wght": 400.0, "wdth": 100.0}
-_BOLD = {"wght": 700.0, "wdth": 100.0}
+# The fonts are variable; fpdf2 would instantiate them on every document (seconds each), so
+# the regular and bold instances are made once and kept on disk, shared by the processes.
+_WEIGHTS = {"": 400.0, "B": 700.0}
+_FONT_CACHE = Path(tempfile.gettempdir()) / "khedmat-fonts"
+# fontTools reports each instancing and subsetting step at INFO: noise in the server's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+
+def _static_instance(source: Path, weight: float) -> Path:
+    target = _FONT_CACHE / f"{source.stem.split('[')[0]}-{int(weight)}-{source.stat().st_size}.ttf"
+    if not target.exists():
+        from fontTools.ttLib import TTFont
+        from fontTools.varLib.instancer import instantiateVariableFont
+
+        _FONT_CACHE.mkdir(parents=True, exist_ok=True)
+        font = instantiateVariableFont(TTFont(source), {"wght": weight, "wdth": 100.0})
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        font.save(partial)
+        partial.replace(target)  # atomic: another process never reads half a file
+    return target
 
 
 @lru_cache(maxsize=1)
-def _font_files() -> tuple[Path, Path]:
+def _font_files() -> dict[tuple[str, str], Path]:
     latin = next(Path(fontpkg_noto_sans.ROOT, "files").glob("NotoSans[[]*.ttf"))
     arabic = next(Path(fontpkg_noto_sans_arabic.ROOT, "files").glob("NotoSansArabic*.ttf"))
-    return latin, arabic
+    return {(family, style): _static_instance(source, weight)
+            for family, source in (("Latin", latin), ("Arabic", arabic)) for style, weight in _WEIGHTS.items()}
 
 
 def _new_pdf() -> FPDF:
-    latin, arabic = _font_files()
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_font("Latin", "", str(latin), variations=_VARIATIONS)
-    pdf.add_font("Latin", "B", str(latin), variations=_BOLD)
-    pdf.add_font("Arabic", "", str(arabic), variations=_VARIATIONS)
-    pdf.add_font("Arabic", "B", str(arabic), variations=_BOLD)
+    for (family, style), path in _font_files().items():
+        pdf.add_font(family, style, str(path))
     pdf.set_title("Payment receipt")
     pdf.set_creator("Asan Khedmat")
     return pdf

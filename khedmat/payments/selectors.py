@@ -15,7 +15,7 @@ from khedmat.catalog.models import Agency
 
 from .models import Payment, PaymentCallbackLog, PaymentOrder
 
-PAY_STEP = "pay"
+PAY_STEP = "record_payment"  # the workflow step the platform takes when the fee is paid
 
 
 def order_for_application(*, application: Any) -> PaymentOrder | None:
@@ -37,7 +37,7 @@ def payment_first(*, order: PaymentOrder) -> Payment | None:
 
 
 def awaits_payment_step(application: Any) -> bool:
-    """Whether the file stands where its workflow's payment step (`pay`) can still be taken."""
+    """Whether the file stands where its workflow's payment step can be taken."""
     workflow = Workflow.of(application.service_version.definition)
     return any(t.name == PAY_STEP for t in workflow.available(application.state, "system"))
 
@@ -121,11 +121,11 @@ def reconciliation(*, agency: Agency, day: datetime.date) -> Reconciliation:
              .select_related("application__service_version").order_by("paid_at", "id"))
     for order in stuck:
         if awaits_payment_step(order.application):
-            payment = payment_first(order=order)
+            settling = payment_first(order=order)
             report.mismatches.append(Mismatch(MismatchKind.NOT_MOVED, order.reference,
-                                              payment.provider if payment else "",
-                                              payment.provider_transaction_id if payment else "",
-                                              order.amount, payment.amount if payment else None))
+                                              settling.provider if settling else "",
+                                              settling.provider_transaction_id if settling else "",
+                                              order.amount, settling.amount if settling else None))
     return report
 
 

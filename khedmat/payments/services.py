@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 
 from khedmat.applications.models import Application
 from khedmat.applications.services import ApplicationError, application_transition
-from khedmat.applications.workflow import Workflow
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -28,9 +27,9 @@ from khedmat.core.sequences import sequence_next
 from .fees import fee_for
 from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceCounter
 from .references import payment_reference
+from .selectors import PAY_STEP, awaits_payment_step
 
 Outcome = PaymentCallbackLog.Outcome
-PAY_STEP = "record_payment"
 EXPIRE_STEP = "expire"
 
 
@@ -153,12 +152,6 @@ def payment_orders_update(*, now: datetime.datetime | None = None) -> dict[str, 
     return counts
 
 
-def awaits_payment_step(application: Application) -> bool:
-    """Whether the file stands where its workflow's payment step can be taken."""
-    workflow = Workflow.of(application.service_version.definition)
-    return any(t.name == PAY_STEP for t in workflow.available(application.state, "system"))
-
-
 # --- money received --------------------------------------------------------------------------
 
 def payment_notice_receive(*, notice: PaymentNotice, body: str = "",
@@ -259,3 +252,13 @@ def payment_callback_log(*, plugin: str, provider: str, outcome: str, http_statu
                      target_id=entry.reference or "-", request=request,
                      data={"plugin": plugin, "provider": provider, "outcome": outcome, "log": entry.pk})
     return entry
+
+
+def payment_demo_record(*, application: Application, transaction_id: str) -> Application:
+    """Pay an application's order through the demo provider (demonstration data, tests);
+    returns the application as it stands afterwards. Harmless to repeat."""
+    order = PaymentOrder.objects.get(application=application)
+    payment_notice_receive(notice=PaymentNotice(
+        plugin="demo", provider="demo", reference=order.reference, transaction_id=f"demo-{transaction_id}",
+        amount=order.amount, status="paid"))
+    return Application.objects.get(pk=application.pk)

@@ -47,7 +47,7 @@ def order(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
     found = _order_or_404(request, public_id)
     providers = [(p, p.pay_url(found), p.instructions(found)) for p in enabled_providers()] \
-        if found.status in (PaymentOrder.Status.PENDING, PaymentOrder.Status.EXPIRED) else []
+        if found.status == PaymentOrder.Status.PENDING and found.expires_at is not None else []
     return render(request, "payments/order.html", {
         "order": found, "application": found.application, "providers": providers,
         "line_label": pick(found.fee_line.get("label") or {}, None),
@@ -82,13 +82,14 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("accounts:staff_login"))
-    if getattr(user, "role", None) != Role.AGENCY_ADMIN or getattr(user, "agency", None) is None:
+    agency = getattr(user, "agency", None)
+    if getattr(user, "role", None) != Role.AGENCY_ADMIN or agency is None:
         raise Http404
     try:
         day = datetime.date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         day = timezone.localdate()
-    report = selectors.reconciliation(agency=user.agency, day=day)  # type: ignore[union-attr]
+    report = selectors.reconciliation(agency=agency, day=day)
     return render(request, "payments/reconciliation.html", {
         "report": report, "day": day,
         "previous": day - datetime.timedelta(days=1), "next": day + datetime.timedelta(days=1),

@@ -193,9 +193,15 @@ class WorkflowMachine(RuleBasedStateMachine):
         service = self.world.services[service_name]
         draft = application_draft_save(applicant=applicant, service=service, data=SERVICES[service_name][3])
         submitted = application_submit(application=draft, idempotency_key=uuid.uuid4().hex, actor=applicant)
-        self.files.append(FileModel(pk=submitted.pk, service=service_name, agency=service.agency,
-                                    applicant=applicant, state=self.world.rules[service_name].initial,
-                                    steps=[(applicant.pk, "submit")], step_roles=[applicant.role]))
+        model = FileModel(pk=submitted.pk, service=service_name, agency=service.agency,
+                          applicant=applicant, state=self.world.rules[service_name].initial,
+                          steps=[(applicant.pk, "submit")], step_roles=[applicant.role])
+        if submitted.state != model.state:  # the fee, paid as the file is sent (conftest): the system's step
+            model.state = submitted.state
+            model.steps.append((None, "record_payment"))
+            model.step_roles.append("system")
+            self.applied += 1
+        self.files.append(model)
 
     # --- acting on files ---
 

@@ -213,7 +213,7 @@ def test_a_malformed_definition_is_refused_with_the_message_and_nothing_saved(mo
     page = response.content.decode()
     assert response.status_code == 200
     assert "refused and nothing was saved" in page
-    assert "workflow.states: The state archived cannot be reached from submitted." in page
+    assert "workflow.states: The state archived cannot be reached from awaiting_payment." in page
     assert ServiceVersion.objects.count() == before
 
 

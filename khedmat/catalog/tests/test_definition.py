@@ -150,7 +150,7 @@ def test_a_fixed_fee_needs_an_amount() -> None:
 def test_a_workflow_with_an_unreachable_state_is_refused() -> None:
     error = _refused(_with_state(FINAL))
     assert error.path == "workflow.states"
-    assert "archived cannot be reached from submitted" in error.message
+    assert "archived cannot be reached from awaiting_payment" in error.message
 
 
 def test_a_workflow_with_a_dead_end_state_is_refused() -> None:
@@ -178,7 +178,7 @@ def test_a_transition_leaving_a_final_state_is_refused() -> None:
     definition = passport_definition()
     definition["workflow"]["transitions"].append(_transition("reopen", "approved", "in_review"))
     error = _refused(definition)
-    assert error.path == "workflow.transitions[6].from"
+    assert error.path == "workflow.transitions[8].from"
     assert "final state approved cannot be left" in error.message
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -344,3 +345,12 @@ def test_the_tablet_forgets_a_ticket_finished_long_ago_or_at_another_counter(hal
 def test_the_tablet_of_a_closed_counter_says_so(hall: Hall, operator_client: Client) -> None:
     page = shown(operator_client, TABLET)
     assert "This counter is closed." in page
+
+
+def test_the_screen_reads_a_fixed_number_of_queries(hall: Hall, at_counter: Client,
+                                                    django_assert_max_num_queries: Any) -> None:
+    for _ in range(5):
+        ticket_issue(center=hall.center, service=hall.passport)
+    post(at_counter, "counter_call")
+    with django_assert_max_num_queries(9):
+        shown(at_counter)

@@ -14,11 +14,22 @@ DARI_ANSWERS = {"full_name": "احمد ضیا", "father_name": "محمد نبی"
                 "validity_years": "10"}
 
 
-def approved(service: Service, applicant: User, by_officer: User, by_approver: User, *, key: str = "k-1",
-             answers: dict[str, Any] | None = None) -> Application:
-    """A passport file reviewed, recommended and approved: approval issues its certificate."""
+def sent(service: Service, applicant: User, *, key: str = "k-1", answers: dict[str, Any] | None = None
+         ) -> Application:
+    """A file submitted and, when the workflow waits for the fee, paid through the demo provider."""
     draft = application_draft_save(applicant=applicant, service=service, data=answers or PASSPORT_ANSWERS)
     application = application_submit(application=draft, idempotency_key=key, actor=applicant)
+    if application.state == "awaiting_payment":
+        from khedmat.payments.services import payment_demo_record
+
+        application = payment_demo_record(application=application, transaction_id=key)
+    return application
+
+
+def approved(service: Service, applicant: User, by_officer: User, by_approver: User, *, key: str = "k-1",
+             answers: dict[str, Any] | None = None) -> Application:
+    """A passport file paid, reviewed, recommended and approved: approval issues its certificate."""
+    application = sent(service, applicant, key=key, answers=answers)
     for step, state in (("start_review", "submitted"), ("recommend", "in_review")):
         application = application_transition(application=application, actor=by_officer, transition=step,
                                              expected_state=state)

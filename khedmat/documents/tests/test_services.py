@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from khedmat.accounts.models import User
 from khedmat.applications.services import ApplicationError, application_transition
-from khedmat.applications.tests.office_helpers import submitted
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Service
 from khedmat.core.calendar import solar_hijri_year
@@ -20,7 +19,7 @@ from khedmat.documents.selectors import document_verify
 from khedmat.documents.services import DocumentError, document_issue, document_revoke
 from khedmat.documents.verifier import Verdict
 
-from .helpers import DARI_ANSWERS, approved
+from .helpers import DARI_ANSWERS, approved, sent
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +54,7 @@ def test_the_document_states_the_answers_in_three_languages(passport: Service, c
 
 
 def test_states_that_do_not_issue_issue_nothing(passport: Service, citizen: User, officer: User) -> None:
-    application = submitted(passport, citizen)
+    application = sent(passport, citizen)
     application = application_transition(application=application, actor=officer, transition="start_review",
                                          expected_state="submitted")
     application_transition(application=application, actor=officer, transition="reject", expected_state="in_review",
@@ -70,6 +69,7 @@ def test_the_signed_payload_verifies_online(passport: Service, citizen: User, of
     assert outcome.result.content["n"] == document.number
     assert outcome.result.content["h"] == "Ahmad Zia"
     assert outcome.document == document
+    assert document.expires_on is not None
     later = document.expires_on + datetime.timedelta(days=1)
     assert document_verify(document.payload, today=later).verdict == Verdict.EXPIRED
 
@@ -139,8 +139,8 @@ def test_a_key_held_in_a_file_signs(tmp_path: object, passport: Service, citizen
 
 
 def test_transition_refusals_still_refuse(passport: Service, citizen: User, officer: User) -> None:
-    application = submitted(passport, citizen)
+    application = sent(passport, citizen)
     with pytest.raises(ApplicationError):
         application_transition(application=application, actor=officer, transition="approve",
-                               expected_state="submitted")
+                               expected_state=application.state)
     assert not IssuedDocument.objects.exists()

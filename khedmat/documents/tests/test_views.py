@@ -133,3 +133,12 @@ def test_revoking_needs_a_reason_and_the_right_agency(document: IssuedDocument, 
     response = verified_client(officer).post(url, {"reason": " "}, follow=True)
     assert "Give the reason for revoking" in response.content.decode()
     assert not Revocation.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_verify_page_stays_within_the_page_weight_budget(document: IssuedDocument, language: str) -> None:
+    from tests.test_page_weight import page_weight
+
+    weight = page_weight.measure_page(Client(), f"/{language}/verify/?p={document.payload}")
+    assert weight.assets, "the page links its stylesheet and script"
+    assert weight.within_budget, page_weight.format_table([weight])

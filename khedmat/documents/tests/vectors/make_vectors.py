@@ -32,7 +32,8 @@ TODAY = "2026-11-28"
 
 def _test_key(label: str) -> Ed25519PrivateKey:
     """A fixed key from a label: TEST ONLY (see the module's warning)."""
-    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(f"asan-khedmat TEST VECTOR KEY {label}".encode()).digest())
+    seed = hashlib.sha256(f"asan-khedmat TEST VECTOR KEY {label}".encode()).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 TEST_KEY = _test_key("active")          # published, active

@@ -1,0 +1,53 @@
+"""`manage.py payments_reconcile --day YYYY-MM-DD [--agency MOI]`: the daily reconciliation."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from khedmat.catalog.models import Agency
+from khedmat.payments.selectors import reconciliation
+
+
+class Command(BaseCommand):
+    help = "List one day's payment orders, payments and mismatches, per agency."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--day", help="The day, YYYY-MM-DD (Gregorian); yesterday by default.")
+        parser.add_argument("--agency", help="One agency's code (all agencies by default).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            day = (datetime.date.fromisoformat(options["day"]) if options["day"]
+                   else timezone.localdate() - datetime.timedelta(days=1))
+        except ValueError as error:
+            raise CommandError("Give the day as YYYY-MM-DD.") from error
+        agencies = Agency.objects.order_by("code")
+        if options["agency"]:
+            agencies = agencies.filter(code=options["agency"].upper())
+            if not agencies.exists():
+                raise CommandError(f"No agency has the code {options['agency']}.")
+        total_mismatches = 0
+        for agency in agencies:
+            report = reconciliation(agency=agency, day=day)
+            if not (report.orders or report.payments or report.mismatches) and not options["agency"]:
+                continue
+            out = self.stdout.write
+            out(f"== {agency.code} {day.isoformat()}: {len(report.orders)} orders ({report.ordered_total} AFN), "
+                f"{len(report.payments)} payments ({report.paid_total} AFN), {len(report.mismatches)} mismatches")
+            for order in report.orders:
+                out(f"order    {order.reference}  {order.amount:>9} AFN  {order.status:<9}  "
+                    f"{order.application.reference}")
+            for payment in report.payments:
+                out(f"payment  {payment.order.reference}  {payment.amount:>9} AFN  "
+                    f"{payment.provider}:{payment.provider_transaction_id}")
+            for mismatch in report.mismatches:
+                expected = "-" if mismatch.expected is None else mismatch.expected
+                paid = "-" if mismatch.paid is None else mismatch.paid
+                out(f"MISMATCH {mismatch.kind:<13} {mismatch.reference}  expected {expected}  paid {paid}  "
+                    f"{mismatch.provider}:{mismatch.transaction_id}")
+            total_mismatches += len(report.mismatches)
+        self.stdout.write(f"{total_mismatches} mismatches in all.")

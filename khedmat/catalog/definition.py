@@ -522,7 +522,7 @@ def _check_issued_document(definition: dict[str, Any]) -> None:
     if not isinstance(issue_in, list) or not issue_in:
         raise DefinitionError("document.issue_in", _("Name the state or states in which the document is issued."))
     for state in issue_in:
-        if state not in states:
+        if not isinstance(state, str) or state not in states:
             raise DefinitionError("document.issue_in", _("Unknown state %(state)r.") % {"state": state})
         if state == definition["workflow"]["initial"]:
             raise DefinitionError("document.issue_in", _("A document cannot be issued on submission."))

@@ -265,7 +265,10 @@ class ServiceDefinitionForm(forms.Form):
             "form": data["form_schema"],
             "workflow": data["workflow"],
         }
-        return definition
+        # Blocks this form does not edit (the issued document, payment rules…) are kept as
+        # they were, in their place, so publishing from the admin never drops them.
+        kept = {key: definition.pop(key, value) for key, value in base.items()}
+        return {**kept, **definition}
 
     def show_error(self, error: DefinitionError, documents: BaseDocumentFormSet) -> None:
         """Put a refusal next to the field it concerns, when there is one, and above the form."""

@@ -185,6 +185,8 @@ class Ticket(models.Model):
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
     # The current visit (reset by a transfer; finished visits are kept as TicketVisit rows).
     waiting_since = models.DateTimeField(default=timezone.now)
+    # First call ends the wait; a recall moves only `called_at`, which the board shows.
+    first_called_at = models.DateTimeField(null=True, blank=True)
     called_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

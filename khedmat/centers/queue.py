@@ -263,9 +263,9 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
     ticket.status = Ticket.Status.CALLED
     ticket.counter = locked
     ticket.operator_id = locked.operator_id
-    ticket.called_at = timezone.now()
+    ticket.called_at = ticket.first_called_at = timezone.now()
     ticket.recalls = 0
-    ticket.save(update_fields=["status", "counter", "operator", "called_at", "recalls"])
+    ticket.save(update_fields=["status", "counter", "operator", "called_at", "first_called_at", "recalls"])
     _notify_called(ticket, locked)
     return ticket
 
@@ -298,7 +298,7 @@ def _visit(ticket: Ticket, outcome: str, now: datetime.datetime) -> TicketVisit:
     return TicketVisit.objects.create(
         ticket=ticket, center_id=ticket.center_id, service_id=ticket.service_id, counter_id=ticket.counter_id,
         operator_id=ticket.operator_id, day=ticket.day, by_appointment=ticket.channel == Ticket.Channel.APPOINTMENT,
-        waiting_since=ticket.waiting_since, called_at=ticket.called_at, started_at=ticket.started_at,
+        waiting_since=ticket.waiting_since, called_at=ticket.first_called_at or ticket.called_at, started_at=ticket.started_at,
         ended_at=now, outcome=outcome,
     )
 
@@ -377,9 +377,9 @@ def ticket_transfer(*, counter: Counter, ticket: Ticket, service: Service | None
     locked.counter = to_counter
     locked.operator = None
     locked.waiting_since = now
-    locked.called_at = None
+    locked.called_at = locked.first_called_at = None
     locked.started_at = None
     locked.recalls = 0
     locked.save(update_fields=["service", "status", "counter", "operator", "waiting_since", "called_at",
-                               "started_at", "recalls"])
+                               "first_called_at", "started_at", "recalls"])
     return locked

@@ -130,7 +130,7 @@ def test_the_staff_sign_in_keeps_where_the_person_was_going(client: Client, agen
 
 def test_an_operator_signs_in_with_a_password_only(client: Client, operator: User) -> None:
     response = give_password(client, "operator.kbl")
-    assert response["Location"] == "/en/center/assist/", "an operator lands on the assisted-application page"
+    assert response["Location"] == "/en/center/counter/", "an operator lands on the counter screen"
     assert signed_in_user_id(client) == str(operator.pk)
     profile = client.get("/en/account/").content.decode()
     assert "Center operator" in profile

@@ -90,6 +90,7 @@ def rich_definition(**changes: Any) -> dict[str, Any]:
         "name": {"en": "Every kind of field", "fa": "همه نوع خانه", "ps": "هر ډول خانه"},
     })
     definition["required_documents"][0]["max_size_mb"] = 1
+    definition.pop("document", None)  # the passport's document prints fields this form does not have
     for path, value in changes.items():
         definition[path] = value
     return definition

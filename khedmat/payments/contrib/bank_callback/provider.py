@@ -48,6 +48,10 @@ class BankCallbackProvider(PaymentProvider):
         return _("Pay at a branch of a participating bank or through a mobile-money agent or app: "
                  "give the payment reference and the exact amount. The payment shows here within minutes.")
 
+    def is_enabled(self) -> bool:
+        """In use, and at least one operator has a shared secret."""
+        return super().is_enabled() and bool(self.operators())
+
     def operators(self) -> dict[str, str]:
         return {name: secret for name, secret in settings.PAYMENT_CALLBACK_SECRETS.items() if secret}
 

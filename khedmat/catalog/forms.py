@@ -253,6 +253,8 @@ class ServiceDefinitionForm(forms.Form):
             fee["option_field"] = data["fee_option_field"].strip()
             fee["options"] = data["fee_options"]
         fee["exemptions"] = _keep_order(data["fee_exemptions"], base.get("fee", {}).get("exemptions"))
+        if "exemption_field" in base.get("fee", {}):  # not edited here: kept as it was
+            fee["exemption_field"] = base["fee"]["exemption_field"]
         definition: dict[str, Any] = {
             **identity,
             "category": data["category"].slug,

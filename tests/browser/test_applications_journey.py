@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
+from django.test import override_settings
 from django.utils import translation
 
 if TYPE_CHECKING:
@@ -127,6 +128,15 @@ def test_apply_in_dari_answer_a_request_and_get_a_two_person_approval(
     assert application.data["date_of_birth"] == "1990-03-21", application.data
     assert application.documents.get().original_name == "tazkira.pdf"
     file_url = citizen.url.replace("/submitted/", "/")
+
+    # --- The fee is paid through the demo payment provider, which moves the file on.
+    expect(citizen.locator(".payment-box")).to_contain_text(application.payment_order.reference)
+    with override_settings(PAYMENT_DEMO_ENABLED=True):
+        citizen.locator(".payment-box").get_by_role("link").click()
+        citizen.locator(".payment-way a.button").first.click()
+        citizen.locator("form[method=post] button[type=submit]").click()
+    application.refresh_from_db()
+    assert application.state == "submitted", application.state
 
     # --- The officer opens the file, starts the review and asks for more information.
     officer_context, officer = staff_signs_in(browser, demo_site, "officer.moi")

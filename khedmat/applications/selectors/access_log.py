@@ -58,6 +58,11 @@ ACTION_PHRASES: dict[str, Promise] = {
     "applications.reject": _("rejected the application"),
     "applications.withdraw": _("withdrew the application"),
     "applications.issue": _("issued the document"),
+    "applications.record_payment": _("recorded your payment"),
+    "applications.expire": _("closed the file because the fee was not paid in time"),
+    "documents.issued": _("issued the document"),
+    "documents.downloaded": _("downloaded your issued document"),
+    "documents.revoked": _("revoked your issued document"),
 }
 OTHER_ACTION = _("worked on the file")
 STEP_TO_STATE = _("moved the file to “%(state)s”")

@@ -18,6 +18,7 @@ from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog.models import Service
 from khedmat.core.formatting import current_language, format_number
 from khedmat.core.i18n import pick
+from khedmat.payments.fees import FeeError, fee_for
 
 from ..access import can_view_application
 from ..formschema import Answer, answers_for_display
@@ -42,16 +43,12 @@ def time_standard_text(days: int) -> str:
 
 
 def official_fee(definition: dict[str, Any], data: dict[str, Any]) -> int | None:
-    """The official fee for these answers (before any exemption), or None if it cannot be told."""
-    fee = definition.get("fee") or {}
-    if fee.get("kind") == "free":
-        return 0
-    if fee.get("kind") == "fixed":
-        return int(fee["amount"])
-    if fee.get("kind") == "by_option":
-        amount = (fee.get("options") or {}).get(str(data.get(str(fee.get("option_field")), "")))
-        return int(amount) if amount is not None else None
-    return None
+    """The fee these answers owe (khedmat.payments.fees.fee_for, the one place it is
+    computed), or None if it cannot be told (no option chosen yet)."""
+    try:
+        return fee_for(definition, data).amount
+    except FeeError:
+        return None
 
 
 # --- states in plain words -------------------------------------------------------------------

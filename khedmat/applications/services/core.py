@@ -178,6 +178,11 @@ def application_transition(*, application: Application, actor: User | None, tran
     from khedmat.documents.services import document_issue_on_entering
 
     document_issue_on_entering(application=locked, state=step.target, actor=actor, request=request)
+    # Reaching the payment step with the fee already paid moves the file straight on.
+    from khedmat.payments.services import payment_step_settle
+
+    if payment_step_settle(application=locked, request=request):
+        locked.refresh_from_db()
     return locked
 
 

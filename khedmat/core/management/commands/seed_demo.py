@@ -31,6 +31,7 @@ from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
 from khedmat.centers import services as center_services
 from khedmat.centers.models import AppointmentSchedule, Center, Counter, QueueGroup
 from khedmat.core import services as core_services
+from khedmat.payments import services as payment_services
 
 DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
 COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, QueueGroup,
@@ -213,6 +214,9 @@ def _load_applications(data: list[dict[str, Any]]) -> None:
         application = application_services.application_submit(application=draft, idempotency_key=key,
                                                                actor=applicant)
         for step in entry.get("steps", []):
+            if step["by"] == "payment":  # the fee, paid through the demo payment provider
+                application = payment_services.payment_demo_record(application=application, transaction_id=key)
+                continue
             actor = User.objects.get(username=step["by"]) if step["by"] != "applicant" else applicant
             application = application_services.application_transition(
                 application=application, actor=actor, transition=step["step"], expected_state=application.state,

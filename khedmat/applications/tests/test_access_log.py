@@ -91,7 +91,7 @@ def test_events_are_newest_first_and_in_plain_words(submitted: Application, name
     entries = access_events(submitted)
     assert [entry.what for entry in entries] == [
         "downloaded a document from your file", "started reviewing the file", "opened your file",
-        "moved the file to “Submitted”", "submitted the application",  # the fee, paid as sent (conftest)
+        "recorded your payment", "submitted the application",  # the fee, paid as sent (conftest)
     ]
     assert entries[0].who == "Agency approver"
     assert entries[-1].who == "You" and entries[-1].where == ""
@@ -110,7 +110,7 @@ def test_only_this_files_events_of_this_applicant_are_listed(passport: Service, 
     other = application_submit(application=other_draft, idempotency_key="other", actor=other_citizen)
     _open_file(other, named_officer)
     assert [entry.what for entry in access_events(submitted)] == [
-        "moved the file to “Submitted”", "submitted the application"]  # the fee, paid as sent (conftest)
+        "recorded your payment", "submitted the application"]  # the fee, paid as sent (conftest)
 
 
 def test_the_record_costs_a_fixed_number_of_queries(submitted: Application, named_officer: User,

@@ -93,6 +93,24 @@ def test_a_fee_paid_before_the_payment_step_moves_the_file_when_it_gets_there(dr
                                          expected_state="submitted")
     application = application_transition(application=application, actor=officer, transition="record_pass",
                                          expected_state="test_scheduled")
+    assert application.state == "paid", "the step that reaches the payment step settles it at once"
+    assert Application.objects.get(pk=application.pk).state == "paid"
+    assert payment_orders_update() == {"moved": 0, "due": 0, "expired": 0}
+
+
+def test_the_catch_up_moves_a_paid_file_whose_step_did_not_settle(driving_licence: Service, citizen: User,
+                                                                  officer: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = {"full_name": "Ahmad Zia", "father_name": "Nabi", "date_of_birth": "1990-03-21",
+               "blood_group": "O+", "licence_class": "car"}
+    application = submit(driving_licence, citizen, answers=answers)
+    payment_demo_record(application=application, transaction_id="early")
+    monkeypatch.setattr("khedmat.payments.services.payment_step_settle", lambda **kwargs: False)
+    application = application_transition(application=application, actor=officer, transition="schedule_test",
+                                         expected_state="submitted")
+    application = application_transition(application=application, actor=officer, transition="record_pass",
+                                         expected_state="test_scheduled")
+    assert application.state == "awaiting_payment"
+    monkeypatch.undo()
     assert payment_orders_update() == {"moved": 1, "due": 0, "expired": 0}
     assert Application.objects.get(pk=application.pk).state == "paid"
 

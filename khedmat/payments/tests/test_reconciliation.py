@@ -60,11 +60,13 @@ def test_a_late_payment_and_a_double_payment_are_listed(client: Client, passport
 
 
 def test_a_paid_file_that_did_not_move_on_is_listed(driving_licence: Service, citizen: User, officer: User,
-                                                   moi: Agency) -> None:
+                                                   moi: Agency, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = {"full_name": "Ahmad Zia", "father_name": "Nabi", "date_of_birth": "1990-03-21",
                "blood_group": "O+", "licence_class": "car"}
     application = submit(driving_licence, citizen, answers=answers)
     payment_demo_record(application=application, transaction_id="early")
+    # as if the step that reached the payment step had not settled it (a crash in between)
+    monkeypatch.setattr("khedmat.payments.services.payment_step_settle", lambda **kwargs: False)
     application = application_transition(application=application, actor=officer, transition="schedule_test",
                                          expected_state="submitted")
     application_transition(application=application, actor=officer, transition="record_pass",

@@ -298,8 +298,8 @@ def _visit(ticket: Ticket, outcome: str, now: datetime.datetime) -> TicketVisit:
     return TicketVisit.objects.create(
         ticket=ticket, center_id=ticket.center_id, service_id=ticket.service_id, counter_id=ticket.counter_id,
         operator_id=ticket.operator_id, day=ticket.day, by_appointment=ticket.channel == Ticket.Channel.APPOINTMENT,
-        waiting_since=ticket.waiting_since, called_at=ticket.first_called_at or ticket.called_at, started_at=ticket.started_at,
-        ended_at=now, outcome=outcome,
+        waiting_since=ticket.waiting_since, called_at=ticket.first_called_at or ticket.called_at,
+        started_at=ticket.started_at, ended_at=now, outcome=outcome,
     )
 
 

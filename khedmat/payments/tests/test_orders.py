@@ -98,8 +98,8 @@ def test_a_fee_paid_before_the_payment_step_moves_the_file_when_it_gets_there(dr
     assert payment_orders_update() == {"moved": 0, "due": 0, "expired": 0}
 
 
-def test_the_catch_up_moves_a_paid_file_whose_step_did_not_settle(driving_licence: Service, citizen: User,
-                                                                  officer: User, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_catch_up_moves_a_paid_file_whose_step_did_not_settle(
+        driving_licence: Service, citizen: User, officer: User, monkeypatch: pytest.MonkeyPatch) -> None:
     answers = {"full_name": "Ahmad Zia", "father_name": "Nabi", "date_of_birth": "1990-03-21",
                "blood_group": "O+", "licence_class": "car"}
     application = submit(driving_licence, citizen, answers=answers)

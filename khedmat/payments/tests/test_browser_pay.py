@@ -15,7 +15,6 @@ from khedmat.accounts.models import User
 from khedmat.applications.models import Application
 from khedmat.catalog.models import Service
 from khedmat.payments.models import PaymentOrder
-from tests.browser.conftest import browser  # noqa: F401 (fixture)
 
 from .conftest import submit
 
@@ -27,7 +26,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_the_applicant_pays_on_the_demo_page_and_gets_the_receipt(
-        browser: Browser, live_server: LiveServer, transactional_db: None,  # noqa: F811
+        browser: Browser, live_server: LiveServer, transactional_db: None,
         passport: Service, citizen: User) -> None:
     from playwright.sync_api import expect
     from pypdf import PdfReader

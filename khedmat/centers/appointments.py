@@ -151,11 +151,12 @@ def _book(*, center: Center, service: Service, starts_at: datetime.datetime, pho
             with transaction.atomic():
                 appointment = Appointment.objects.create(
                     code=_new_code(), slot=slot, center=center, service=service, phone=phone,
-                    idempotency_key=idempotency_key)
+                    day=timezone.localdate(starts_at), idempotency_key=idempotency_key)
             break
         except IntegrityError:
             if idempotency_key and Appointment.objects.filter(idempotency_key=idempotency_key).exists():
                 raise _KeyTaken from None
+            _check_one_a_day(phone, service.pk, starts_at, other_than=None)  # lost a race: say so
     else:  # pragma: no cover - a million codes; twenty collisions in a row do not happen
         raise AppointmentError(_("Please try again."), code="busy")
     _send_sms(appointment, _booked_text(appointment, slot.starts_at))
@@ -181,7 +182,13 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime.datetime) 
     slot = _take_place(schedule, starts_at)
     _release_place(locked.slot_id)
     locked.slot = slot
-    locked.save(update_fields=["slot", "changed_at"])
+    locked.day = timezone.localdate(starts_at)
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["slot", "day", "changed_at"])
+    except IntegrityError:
+        raise AppointmentError(_("You already have an appointment for this service that day; move it instead."),
+                               code="already_booked") from None
     _send_sms(locked, _booked_text(locked, slot.starts_at))
     return locked
 

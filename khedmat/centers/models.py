@@ -176,6 +176,8 @@ class Ticket(models.Model):
     # A ticket for a designated desk (the women's desk) is called only by such a counter.
     desk = models.CharField(max_length=20, choices=Counter.Designation.choices, blank=True, default="")
     phone = models.CharField(max_length=20, blank=True, default="", help_text="E.164, for an SMS when called")
+    # The kiosk's or join form's one-time token: a double tap or a retried post gets this ticket.
+    idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.KIOSK)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     issued_at = models.DateTimeField()
@@ -313,6 +315,7 @@ class Appointment(models.Model):
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
     phone = models.CharField(max_length=20, help_text="E.164")
+    day = models.DateField(help_text="The slot's local day: one booking per phone, service and day")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     ticket = models.OneToOneField(Ticket, on_delete=models.SET_NULL, null=True, blank=True,
@@ -323,6 +326,11 @@ class Appointment(models.Model):
     class Meta:
         ordering = ["slot__starts_at", "id"]
         indexes = [models.Index(fields=["phone", "status"], name="appointment_by_phone")]
+        constraints = [
+            # Two bookings sent at once for the same phone cannot both pass the check.
+            models.UniqueConstraint(fields=["phone", "service", "day"], condition=models.Q(status="booked"),
+                                    name="appointment_one_a_day_per_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.code

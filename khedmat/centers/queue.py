@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -76,12 +76,17 @@ def _queue_group(center: Center, service: Service) -> QueueGroup:
 @transaction.atomic
 def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGroup | None = None,
                  desk: str = "", channel: str = Ticket.Channel.KIOSK, phone: str = "",
-                 queue_position_at: datetime.datetime | None = None) -> Ticket:
+                 queue_position_at: datetime.datetime | None = None, idempotency_key: str | None = None) -> Ticket:
     """Give the next ticket of the service's queue group at this center, today.
 
     `queue_position_at` is for appointment check-ins (the slot's start); otherwise the
-    ticket stands at its issue time, less its priority group's head start.
+    ticket stands at its issue time, less its priority group's head start. The same
+    `idempotency_key` (a form's one-time token) always gives the same ticket.
     """
+    if idempotency_key:
+        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        if issued is not None:
+            return issued
     if not center.is_active:
         raise QueueError(_("This center is closed."), code="center_closed")
     if channel not in Ticket.Channel.values:
@@ -100,13 +105,20 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
     if queue_position_at is None:
         advance = datetime.timedelta(minutes=priority_group.advance_minutes if priority_group else 0)
         queue_position_at = now - advance
-    # The sequence row is locked last, for as short a time as possible.
-    number = sequence_next(TicketSequence, group=group, day=day)
-    return Ticket.objects.create(
-        center=center, group=group, service=service, day=day, number=number, priority_group=priority_group,
-        desk=desk, phone=phone, channel=channel, issued_at=now, queue_position_at=queue_position_at,
-        waiting_since=now,
-    )
+    try:
+        with transaction.atomic():  # a savepoint: a lost race on the key gives its number back
+            # The sequence row is locked last, for as short a time as possible.
+            number = sequence_next(TicketSequence, group=group, day=day)
+            return Ticket.objects.create(
+                center=center, group=group, service=service, day=day, number=number, priority_group=priority_group,
+                desk=desk, phone=phone, channel=channel, issued_at=now, queue_position_at=queue_position_at,
+                waiting_since=now, idempotency_key=idempotency_key or None,
+            )
+    except IntegrityError:
+        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        if issued is None:
+            raise
+        return issued
 
 
 # --- counters --------------------------------------------------------------------------------

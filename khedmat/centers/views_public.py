@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import datetime
 import math
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,8 +43,6 @@ from .queue import QueueError, ticket_issue
 KIOSK_TICKET_SECONDS = 20
 # How often a ticket's page refreshes itself while the ticket waits.
 TICKET_REFRESH_SECONDS = 30
-# A one-time token remembers what it made for this long.
-TOKEN_SECONDS = 6 * 60 * 60
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -72,30 +67,6 @@ def _throttled(request: HttpRequest, checks: list[tuple[Throttle, str]]) -> str 
     for throttle, identity in checks:
         if identity:
             throttle.hit(identity)
-    return None
-
-
-def _once(token: str | None, make: Callable[[], Ticket]) -> Ticket | None:
-    """Run `make` once per one-time token: a second post of the same form (a double tap, a
-    browser retry) gets the ticket the first one made. None if the first is still at work."""
-    if token is None:
-        return make()
-    key = f"centers:form-token:{token}"
-    if cache.add(key, "", timeout=TOKEN_SECONDS):
-        try:
-            ticket = make()
-        except Exception:
-            cache.delete(key)
-            raise
-        cache.set(key, str(ticket.public_id), timeout=TOKEN_SECONDS)
-        return ticket
-    for _attempt in range(40):  # the first post is still issuing: wait for it (2 s at most)
-        made = cache.get(key)
-        if made:
-            return Ticket.objects.filter(public_id=made).first()
-        if made is None:  # it failed and let go of the token: try again ourselves
-            return _once(token, make)
-        time.sleep(0.05)
     return None
 
 
@@ -141,13 +112,10 @@ def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any])
             return redirect(f"{reverse('centers:kiosk', kwargs={'slug': center.slug})}?service={service.pk}")
     desk = "women" if request.POST.get("desk") == "women" else ""
     try:
-        ticket = _once(form_token(request.POST), lambda: ticket_issue(
-            center=center, service=service, priority_group=priority_group, desk=desk,
-            channel=Ticket.Channel.KIOSK))
+        ticket = ticket_issue(center=center, service=service, priority_group=priority_group, desk=desk,
+                              channel=Ticket.Channel.KIOSK, idempotency_key=form_token(request.POST))
     except QueueError as error:
         messages.error(request, error.message)
-        return redirect("centers:kiosk", slug=center.slug)
-    if ticket is None:
         return redirect("centers:kiosk", slug=center.slug)
     return redirect(_ticket_url(ticket, kiosk=True))
 
@@ -233,19 +201,22 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
             service = services[form.cleaned_data["service"]]
             phone = form.cleaned_data["phone"]
             try:
-                issued = _once(form_token(request.POST), lambda: _join_issue(request, center, service, phone))
+                issued = _join_issue(request, center, service, phone, key=form_token(request.POST))
             except QueueError as error:
                 context["refusal"] = error.message
             else:
-                if issued is not None:
-                    return redirect(_ticket_url(issued))
+                return redirect(_ticket_url(issued))
     return render(request, "centers/public/join.html", context)
 
 
-def _join_issue(request: HttpRequest, center: Center, service: Any, phone: str) -> Ticket:
+def _join_issue(request: HttpRequest, center: Center, service: Any, phone: str, *, key: str | None) -> Ticket:
     from khedmat.notifications.services import sms_send
 
-    issued = ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone)
+    asked_at = timezone.now()
+    issued = ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
+                          idempotency_key=key)
+    if issued.issued_at < asked_at:
+        return issued  # the same form again: that ticket's SMS has gone already
     link = request.build_absolute_uri(_ticket_url(issued))
     body = _("Asan Khedmat: your ticket %(number)s at %(center)s. Follow your place in the queue: %(link)s") % {
         "number": issued.display_number, "center": center.name, "link": link}

@@ -344,6 +344,21 @@ def test_one_key_sent_ten_times_at_once_books_once(hall: Hall, clock: Clock) -> 
     assert AppointmentSlot.objects.get().booked == 1
 
 
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_phone_booking_one_day_from_ten_forms_at_once_books_once(hall: Hall, clock: Clock) -> None:
+    hall.schedule(capacity=20)
+    times = [at(SATURDAY, 9), at(SATURDAY, 10)]
+    results = in_parallel(lambda i: book(hall, times[i % 2], key=f"form-{i}"), 10)
+    booked = [r for r in results if isinstance(r, Appointment)]
+    refused = [r for r in results if not isinstance(r, Appointment)]
+    assert len(booked) == 1, results
+    assert all(isinstance(r, AppointmentError) and r.code == "already_booked" for r in refused), refused
+    assert Appointment.objects.filter(status="booked").count() == 1
+    assert sum(AppointmentSlot.objects.values_list("booked", flat=True)) == 1, "the losers' places are given back"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_bookings_on_sqlite_never_overbook(hall: Hall, clock: Clock, sqlite_file: SQLiteFile) -> None:
     hall.schedule(capacity=2)

@@ -427,6 +427,24 @@ def test_200_parallel_issues_give_exactly_1_to_200(hall: Hall) -> None:
 @needs_postgresql
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_one_kiosk_form_posted_ten_times_at_once_gives_one_ticket_and_no_gap(hall: Hall) -> None:
+    center, passport = hall.center, hall.passport
+    results = in_parallel(lambda _i: ticket_issue(center=center, service=passport, idempotency_key="tap"), 10)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert {ticket.pk for ticket in results} == {Ticket.objects.get().pk}
+    assert ticket_issue(center=center, service=passport).number == 2, "the losers gave their numbers back"
+
+
+def test_the_same_form_token_gives_the_same_ticket(hall: Hall) -> None:
+    first = ticket_issue(center=hall.center, service=hall.passport, idempotency_key="tap-1")
+    again = ticket_issue(center=hall.center, service=hall.passport, idempotency_key="tap-1")
+    other = ticket_issue(center=hall.center, service=hall.passport, idempotency_key="tap-2")
+    assert again.pk == first.pk and other.number == first.number + 1
+
+
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_20_counters_calling_at_once_never_share_a_ticket(hall: Hall) -> None:
     for _ in range(30):
         ticket_issue(center=hall.center, service=hall.passport)

@@ -267,7 +267,7 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
         raise QueueError(_("Open the counter to call tickets."), code="not_open")
     if locked.busy_ticket_id is not None:  # type: ignore[attr-defined]
         busy = Ticket.objects.select_related("group").get(pk=locked.busy_ticket_id)  # type: ignore[attr-defined]
-        raise QueueError(_("Finish, transfer or mark ticket %(number)s as not come first.") % {
+        raise QueueError(_("First finish or transfer ticket %(number)s, or mark that its holder did not come.") % {
             "number": busy.display_number}, code="busy")
     ticket = next_ticket_for(locked)
     if ticket is None:

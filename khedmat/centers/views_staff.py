@@ -220,7 +220,7 @@ TICKET_ACTIONS = ("recall", "no_show", "start", "finish", "transfer")
 @counter_staff_required
 @require_POST
 def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    """Recall, mark as not come, start, finish or transfer the ticket at the counter."""
+    """Recall, mark a no-show, start, finish or transfer the ticket at the counter."""
     user = _user(request)
     ticket = stats.ticket_at_center(center_id=user.center_id, public_id=public_id)
     if ticket is None:
@@ -253,7 +253,7 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 "max": format_number(settings.QUEUE_MAX_RECALLS)})
         elif action == "no_show":
             queue.ticket_no_show(counter=own, ticket=ticket)
-            messages.success(request, _("Ticket %(number)s is marked as not come.") % {"number": number})
+            messages.success(request, _("Ticket %(number)s: marked as not come (its holder did not come).") % {"number": number})
         elif action == "start":
             queue.ticket_start(counter=own, ticket=ticket)
             messages.success(request, _("Service of ticket %(number)s has started.") % {"number": number})

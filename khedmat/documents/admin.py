@@ -10,7 +10,7 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts import permissions
@@ -98,7 +98,8 @@ class IssuedDocumentAdmin(ScopedModelAdmin):
                 revoked += 1
             except DocumentError as refusal:
                 self.message_user(request, f"{document.number}: {refusal.message}", messages.WARNING)
-        self.message_user(request, gettext("%(count)s documents revoked.") % {"count": revoked}, messages.SUCCESS)
+        revoked_text = ngettext("%(count)s document revoked.", "%(count)s documents revoked.", revoked)
+        self.message_user(request, revoked_text % {"count": revoked}, messages.SUCCESS)
         return HttpResponseRedirect(request.get_full_path())
 
 

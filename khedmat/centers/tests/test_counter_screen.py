@@ -140,7 +140,7 @@ def test_recall_then_no_show_once_recalled_enough(hall: Hall, at_counter: Client
     assert not re.search(r'value="no_show"><button[^>]*disabled', page)
 
     page = act(at_counter, ticket, "no_show")
-    assert messages_of(page) == ["Ticket P-001 is marked as not come."]
+    assert messages_of(page) == ["Ticket P-001: marked as not come (its holder did not come)."]
     assert "Call next" in page
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.NO_SHOW

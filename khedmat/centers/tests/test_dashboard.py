@@ -62,7 +62,7 @@ def test_a_chosen_day_shows_its_figures_with_a_chart_and_tables(hall: Hall, mana
     # The chart: an image with a title and a description, one bar per opening hour, and the table beside.
     svg = page[page.index("<svg"):page.index("</svg>")]
     assert 'role="img"' in svg and '<title id="chart-title">Tickets issued per hour</title>' in svg
-    assert "The busiest hour began at 09:00, with 3 tickets." in svg
+    assert "The busiest hour began at 09:00. Tickets issued in it: 3." in svg
     assert svg.count("<rect") == 8
     assert "style=" not in page
     assert re.search(r'<th scope="row">09:00</th><td>3</td>', page.replace("\n", ""))

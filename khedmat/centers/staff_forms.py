@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.catalog.models import Service
@@ -19,13 +19,28 @@ from .models import Counter
 _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
+# A counter's label names this many of its services, then says how many more.
+_SERVICES_NAMED = 4
+
+
 def counter_label(counter: Counter) -> str:
     """"Counter 3 (Women's desk): Passport, Driving licence" in the reader's language."""
     label = gettext("Counter %(number)s") % {"number": format_number(counter.number)}
     if counter.designation != Counter.Designation.GENERAL:
         label = f"{label} ({counter.get_designation_display()})"
-    services = ", ".join(service.name for service in counter.services.all())
-    return f"{label}: {services}" if services else label
+    served = [service.name for service in counter.services.all()]
+    if not served:
+        return label
+    if len(served) >= counter.center.services.count():
+        every = gettext("every service of the center")
+        return f"{label}: {every}"
+    if len(served) > _SERVICES_NAMED:
+        more = len(served) - _SERVICES_NAMED
+        rest = ngettext("and %(count)s more service", "and %(count)s more services", more) % {
+            "count": format_number(more)}
+        return f"{label}: {', '.join(served[:_SERVICES_NAMED])} {rest}"
+    return f"{label}: {', '.join(served)}"
+
 
 
 class CounterOpenForm(forms.Form):

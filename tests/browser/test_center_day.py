@@ -10,6 +10,7 @@ recovers by itself.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +31,7 @@ STAFF_PASSWORD = "demo-pass-2026"  # demo/users.yaml
 
 def fa(text: str) -> str:
     """`text` as the Dari pages show it (the catalog's translation, or the English if none)."""
-    with translation.override("fa"):
-        return translation.gettext(text)
+    return tr("fa", text)
 
 
 def eastern(text: str) -> str:
@@ -49,8 +49,6 @@ def operator_opens_a_counter(browser: Browser, site: str, *, username: str, lang
     """An operator goes to the counter screen, is sent to the staff sign-in (password only:
     operators owe no TOTP code), comes back to the screen and opens counter `counter` (the
     number as the page writes it)."""
-    import re
-
     from playwright.sync_api import expect
 
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -77,6 +75,7 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     from khedmat.accounts.services import staff_user_create
     from khedmat.catalog.models import Service
     from khedmat.centers.models import Center, Ticket
+    from khedmat.core.formatting import localize_digits
     from khedmat.feedback.models import Rating
 
     shots = DOCS_SCREENSHOTS if SCREENSHOTS_WANTED else tmp_path / "screenshots"
@@ -115,7 +114,7 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
                                                           language="fa", counter="۳")
     expect(operator.locator(".counter-waiting__count")).to_have_text("۱")
     operator.get_by_role("button", name=fa("Call next")).click()
-    expect(operator.locator(".counter-ticket__number")).to_have_text(ticket.display_number)
+    expect(operator.locator(".counter-ticket__number")).to_have_text(localize_digits(ticket.display_number, "fa"))
     newest = board.locator("#board-calls tr").first
     expect(newest.locator(".board-call__number")).to_have_text(number, timeout=BOARD_DELAY_MS)
     expect(newest.locator(".board-call__counter")).to_have_text("۳")
@@ -155,7 +154,7 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     tablet = second_context.new_page()
     tablet.goto(f"{demo_site}/fa/center/counter/rate/")
     expect(tablet.get_by_role("heading", name=fa("Please rate the service you received"))).to_be_visible()
-    expect(tablet.locator(".lead")).to_contain_text(ticket.display_number)
+    expect(tablet.locator(".lead")).to_contain_text(localize_digits(ticket.display_number, "fa"))
 
     # The board's link drops: a stale marker; it comes back by itself.
     stale = board.locator("#board-stale")

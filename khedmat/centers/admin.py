@@ -82,6 +82,7 @@ class CenterAdmin(ScopedModelAdmin):
         (_("City"), {"fields": (("city_en", "city_fa", "city_ps"),)}),
         (_("Address"), {"fields": ("address_en", "address_fa", "address_ps")}),
         (_("Opening hours"), {"fields": (("opens_at", "closes_at"),)}),
+        (_("Waiting-time standard"), {"fields": (("wait_standard_minutes", "appointment_wait_standard_minutes"),)}),
         (_("Services offered"), {"fields": ("services",)}),
     )
 

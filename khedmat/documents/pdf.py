@@ -2,8 +2,8 @@
 
 fpdf2 lays it out; with text shaping on, uharfbuzz joins the Arabic letters and fpdf2's
 bidirectional algorithm orders right-to-left text, using Noto Sans Arabic (fontpkg) for
-Dari and Pashto and Noto Sans for English. The packaged fonts are variable fonts: their
-regular instance is cut once per machine and cached; bold is drawn by stroking the outline.
+Dari and Pashto and Noto Sans for English (khedmat.core.pdf). Only the regular weight is
+embedded; bold is drawn by stroking the outline.
 """
 
 from __future__ import annotations
@@ -11,17 +11,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import io
-import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import fontpkg_noto_sans
-import fontpkg_noto_sans_arabic
 import segno
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -30,6 +23,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 
 from khedmat.core.formatting import format_date
+from khedmat.core.pdf import add_platform_fonts, map_unmapped_glyphs
 
 PAGE_WIDTH = 210.0
 MARGIN = 15.0
@@ -37,8 +31,6 @@ COLUMN = (PAGE_WIDTH - 2 * MARGIN - 6) / 2  # two columns with a 6 mm gutter
 INK = (25, 30, 40)
 MUTED = (95, 100, 110)
 RULE = (0, 102, 85)
-# fontTools reports every glyph it keeps when fpdf2 subsets a font: not worth a log line.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 # Printed in English and in the document's other language: marked here, translated at render.
 DOES_NOT_EXPIRE = gettext_noop("Does not expire")
 DOCUMENT_NUMBER = gettext_noop("Document number")
@@ -63,68 +55,12 @@ class DocumentView:
     verification_url: str
 
 
-_LATIN_RANGES = [*range(0x20, 0x250), *range(0x2000, 0x2070), 0x20AC, 0x2116, 0x25CC]
-
-
-def _variable_font(package: Any) -> Path:
-    files = sorted(Path(package.ROOT, "files").glob("*.ttf"))
-    upright = [path for path in files if "Italic" not in path.name]
-    return (upright or files)[0]
-
-
-@cache
-def _static_font(package: Any, unicodes: tuple[int, ...] | None) -> str:
-    """The package's variable font cut to its regular instance (and to `unicodes`), cached in
-    the temporary folder: a static font subsets into each PDF in half the time, a third the size.
-
-    Made once per machine (about two seconds); falls back to the variable font if it cannot be.
-    """
-    source = _variable_font(package)
-    stat = source.stat()
-    target = Path(tempfile.gettempdir(), f"khedmat-fonts-{stat.st_size}-{int(stat.st_mtime)}", source.name)
-    if target.exists():
-        return str(target)
-    try:
-        from fontTools import subset
-        from fontTools.ttLib import TTFont
-        from fontTools.varLib.instancer import instantiateVariableFont
-
-        font = TTFont(source)
-        if unicodes is not None:
-            subsetter = subset.Subsetter(subset.Options(layout_features=["*"], name_IDs=["*"], notdef_outline=True))
-            subsetter.populate(unicodes=list(unicodes))
-            subsetter.subset(font)
-        axes = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes} if "fvar" in font else {}
-        static = instantiateVariableFont(font, {**axes, "wght": 400}) if axes else font
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        static.save(partial)
-        os.replace(partial, target)  # atomic: a parallel process sees the whole file or none
-    except Exception:  # any failure: the variable font renders the same text
-        logging.getLogger(__name__).warning("could not cut a static font from %s", source, exc_info=True)
-        return str(source)
-    return str(target)
-
-
-def arabic_font_path() -> str:
-    """Noto Sans Arabic, from the fontpkg-noto-sans-arabic package (its regular instance)."""
-    return _static_font(fontpkg_noto_sans_arabic, None)
-
-
-def latin_font_path() -> str:
-    """Noto Sans (fontpkg-noto-sans), regular, Latin letters and punctuation only."""
-    return _static_font(fontpkg_noto_sans, tuple(_LATIN_RANGES))
-
-
 class _Page(FPDF):
     def __init__(self) -> None:
         super().__init__(orientation="P", unit="mm", format="A4")
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(auto=False)
-        self.add_font("latin", "", latin_font_path())
-        self.add_font("arabic", "", arabic_font_path())
-        self.set_fallback_fonts(["arabic", "latin"])
-        self.set_text_shaping(True)
+        add_platform_fonts(self)
         self.set_creator("Asan Khedmat")
 
     @contextlib.contextmanager
@@ -222,25 +158,8 @@ def render(view: DocumentView) -> bytes:
     pdf.line(MARGIN, 282, PAGE_WIDTH - MARGIN, 282)
     pdf.write_at(MARGIN, 284, 90, "Asan Khedmat", family="latin", size=8, color=MUTED)
     pdf.write_at(PAGE_WIDTH - MARGIN - 90, 284, 90, "آسان خدمت", family="arabic", size=8, color=MUTED, align="R")
-    _map_unmapped_glyphs(pdf)
+    map_unmapped_glyphs(pdf)
     return bytes(pdf.output())
-
-
-def _map_unmapped_glyphs(pdf: FPDF) -> None:
-    """Give every glyph a character in the PDF's ToUnicode map, so text extracts cleanly.
-
-    Noto Sans Arabic draws the dots of some letters (ض, ی, پ…) as mark glyphs of their own;
-    fpdf2 maps such a glyph to no character, and extractors then print its raw code as a
-    stray letter ("+ض") inside the name. Mapped to U+200B ZERO WIDTH SPACE they read as
-    nothing. Done just before output: no text is laid out after it.
-    """
-    for font in pdf.fonts.values():
-        subset = getattr(font, "subset", None)
-        if subset is None:
-            continue
-        for glyph, _code in subset.items():
-            if glyph is not None and isinstance(glyph.unicode, tuple) and not glyph.unicode:
-                glyph.unicode = (0x200B,)
 
 
 def _labels(text: str, language: str) -> dict[str, str]:

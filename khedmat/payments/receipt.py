@@ -2,62 +2,26 @@
 
 It prints the official fee schedule line the order applied and its amount beside what was
 paid, so that any extra charge asked at a counter is visible. Dari and Pashto are shaped
-right to left by HarfBuzz (fpdf2's text shaping) in Noto Sans Arabic; English in Noto Sans.
+right to left by HarfBuzz (fpdf2's text shaping) in Noto Sans Arabic; English in Noto Sans
+(khedmat.core.pdf).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import tempfile
-from functools import lru_cache
-from pathlib import Path
-
-import fontpkg_noto_sans
-import fontpkg_noto_sans_arabic
 from django.utils import translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from khedmat.core.formatting import format_amount, format_date
+from khedmat.core.pdf import add_platform_fonts, map_unmapped_glyphs
 
 from .models import Payment, PaymentOrder
-
-# The fonts are variable; fpdf2 would instantiate them on every document (seconds each), so
-# the regular and bold instances are made once and kept on disk, shared by the processes.
-_WEIGHTS = {"": 400.0, "B": 700.0}
-_FONT_CACHE = Path(tempfile.gettempdir()) / "khedmat-fonts"
-# fontTools reports each instancing and subsetting step at INFO: noise in the server's log.
-logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-
-def _static_instance(source: Path, weight: float) -> Path:
-    target = _FONT_CACHE / f"{source.stem.split('[')[0]}-{int(weight)}-{source.stat().st_size}.ttf"
-    if not target.exists():
-        from fontTools.ttLib import TTFont
-        from fontTools.varLib.instancer import instantiateVariableFont
-
-        _FONT_CACHE.mkdir(parents=True, exist_ok=True)
-        font = instantiateVariableFont(TTFont(source), {"wght": weight, "wdth": 100.0})
-        partial = target.with_suffix(f".{os.getpid()}.part")
-        font.save(partial)
-        partial.replace(target)  # atomic: another process never reads half a file
-    return target
-
-
-@lru_cache(maxsize=1)
-def _font_files() -> dict[tuple[str, str], Path]:
-    latin = next(Path(fontpkg_noto_sans.ROOT, "files").glob("NotoSans[[]*.ttf"))
-    arabic = next(Path(fontpkg_noto_sans_arabic.ROOT, "files").glob("NotoSansArabic*.ttf"))
-    return {(family, style): _static_instance(source, weight)
-            for family, source in (("Latin", latin), ("Arabic", arabic)) for style, weight in _WEIGHTS.items()}
 
 
 def _new_pdf() -> FPDF:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
-    for (family, style), path in _font_files().items():
-        pdf.add_font(family, style, str(path))
+    add_platform_fonts(pdf, bold=True)
     pdf.set_title("Payment receipt")
     pdf.set_creator("Asan Khedmat")
     return pdf
@@ -95,12 +59,13 @@ def receipt_pdf(*, order: PaymentOrder, payment: Payment, applicant_name: str, s
             pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
             pdf.ln(4)
         _block(pdf, title=title, rows=rows, warning=warning, rtl=rtl)
+    map_unmapped_glyphs(pdf)
     return bytes(pdf.output())
 
 
 def _block(pdf: FPDF, *, title: str, rows: list[tuple[str, str]], warning: str, rtl: bool) -> None:
-    family = "Arabic" if rtl else "Latin"
-    fallback = ["Latin"] if rtl else ["Arabic"]
+    family = "arabic" if rtl else "latin"
+    fallback = ["latin"] if rtl else ["arabic"]
     align = "R" if rtl else "L"
     pdf.set_fallback_fonts(fallback)
     if rtl:

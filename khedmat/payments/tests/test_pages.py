@@ -96,6 +96,9 @@ def test_the_receipt_pdf_names_the_reference_the_fee_line_and_the_amount(passpor
     assert text.count(order.reference) == 3  # English, Dari and Pashto blocks
     # The Dari and Pashto amounts in Eastern digits (right-to-left extraction may reverse the run).
     assert text.count("۵٬۰۰۰") + text.count("۰۰۰٬۵") >= 4
+    # The Dari and Pashto titles, shaped right to left, extract as the words they are.
+    lines = [line.replace("\u200b", "").strip() for line in text.splitlines()]
+    assert "رسید پرداخت" in lines and "د تادیې رسید" in lines, lines
 
 
 def test_no_receipt_before_payment(passport: Service, citizen: User) -> None:

@@ -104,12 +104,18 @@ def _pay_by(start: datetime.datetime) -> datetime.datetime:
 
 @transaction.atomic
 def payment_step_settle(*, application: Application, request: HttpRequest | None = None) -> bool:
-    """For a file that has just reached its payment step: move it on if its order is already
-    paid, or start the order's time to pay. Returns whether the file moved.
+    """For a file that has just moved: at its payment step, move it on if its order is
+    already paid, or start the order's time to pay; closed unpaid, cancel its order.
+    Returns whether the file moved.
 
     Call after any step that may lead to the payment step (application_transition), or
     let `payment_orders_update` catch up."""
     order = PaymentOrder.objects.select_for_update().filter(application=application).first()
+    if order is not None and order.status == PaymentOrder.Status.PENDING and application.is_final:
+        # Rejected or withdrawn before paying: nobody may pay for a file that is closed.
+        order.status = PaymentOrder.Status.CANCELLED
+        order.save(update_fields=["status"])
+        return False
     if order is None or not awaits_payment_step(application):
         return False
     if order.status == PaymentOrder.Status.PAID:

@@ -64,6 +64,17 @@ def test_an_exempt_applicant_gets_no_order_and_goes_straight_on(vehicle_registra
     assert application.state == "submitted"
 
 
+def test_a_file_rejected_before_its_payment_step_cancels_its_order(driving_licence: Service, citizen: User,
+                                                                   officer: User) -> None:
+    answers = {"full_name": "Ahmad Zia", "father_name": "Nabi", "date_of_birth": "1990-03-21",
+               "blood_group": "O+", "licence_class": "car"}
+    application = submit(driving_licence, citizen, answers=answers)
+    application_transition(application=application, actor=officer, transition="reject", expected_state="submitted",
+                           reason_code="incomplete_documents", reason_text="The medical certificate is missing.")
+    order = PaymentOrder.objects.get(application=application)
+    assert order.status == PaymentOrder.Status.CANCELLED, "nobody may pay for a closed file"
+
+
 def test_a_fee_asked_later_falls_due_when_the_file_reaches_the_payment_step(driving_licence: Service,
                                                                             citizen: User, officer: User) -> None:
     answers = {"full_name": "Ahmad Zia", "father_name": "Nabi", "date_of_birth": "1990-03-21",

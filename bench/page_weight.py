@@ -126,6 +126,7 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
             urls += [service.get_absolute_url() for service in selectors.service_list()]
             urls.append(reverse("accounts:login"))
             urls.append(reverse("centers:appointment_start"))
+            urls.append(reverse("documents:verify"))
             for center in center_selectors.center_list():
                 urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug})
                          for name in ("kiosk", "board", "join")]

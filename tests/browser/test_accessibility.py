@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import override_settings
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -21,7 +22,7 @@ def main_pages() -> list[str]:
 
     version = Service.objects.select_related("current_version__category").get(slug="passport").current_version
     assert version is not None, "the demonstration passport service has no published version"
-    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/"]
+    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/"]
 
 
 def describe(url: str, violation: dict[str, Any]) -> str:
@@ -80,11 +81,18 @@ def test_citizen_application_pages_have_no_serious_accessibility_violation(brows
     assert code is not None
     page.get_by_label("Code from the SMS").fill(code.group(1))
     page.get_by_role("button", name="Sign in", exact=True).click()
+    from khedmat.payments.models import PaymentOrder
+
+    order = PaymentOrder.objects.filter(application__applicant__phone_number="+93700000001",
+                                        status=PaymentOrder.Status.PENDING).first()
+    assert order is not None, "the demonstration citizen has no fee to pay"
     faults = []
     for language in ("en", "fa"):
-        for path in ("apply/passport/", "applications/", "status/"):
+        for path in ("apply/passport/", "applications/", "status/", f"payments/{order.public_id}/",
+                     f"payments/demo/?reference={order.reference}"):
             url = f"{demo_site}/{language}/{path}"
-            response = page.goto(url)
+            with override_settings(PAYMENT_DEMO_ENABLED=True):
+                response = page.goto(url)
             assert response is not None and response.status == 200, url
             faults += [describe(url, violation) for violation in axe.run(page).response["violations"]
                        if violation["impact"] in BLOCKING_IMPACTS]

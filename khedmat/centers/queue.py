@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from khedmat.catalog.models import Service
 from khedmat.core.errors import Refusal
-from khedmat.core.formatting import format_number, localize_digits
+from khedmat.core.formatting import format_code, format_number
 from khedmat.core.sequences import sequence_next
 
 from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
@@ -176,7 +176,7 @@ def counter_open(*, counter: Counter, operator: Any) -> Counter:
         busy = _current_ticket(previous)
         if busy is not None:
             raise QueueError(_("Finish ticket %(number)s at counter %(counter)s first.") % {
-                "number": localize_digits(busy.display_number), "counter": format_number(previous.number)}, code="busy")
+                "number": format_code(busy.display_number), "counter": format_number(previous.number)}, code="busy")
         _set_state(previous, Counter.State.CLOSED, operator=None, keep_operator=False)
     _set_state(locked, Counter.State.OPEN, operator=operator, keep_operator=False)
     return locked
@@ -215,7 +215,7 @@ def counter_close(*, counter: Counter, operator: Any) -> Counter:
     busy = _current_ticket(locked)
     if busy is not None:
         raise QueueError(_("Finish or transfer ticket %(number)s first.") % {
-            "number": localize_digits(busy.display_number)}, code="busy")
+            "number": format_code(busy.display_number)}, code="busy")
     _set_state(locked, Counter.State.CLOSED, operator=None, keep_operator=False)
     return locked
 
@@ -269,7 +269,7 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
     if locked.busy_ticket_id is not None:  # type: ignore[attr-defined]
         busy = Ticket.objects.select_related("group").get(pk=locked.busy_ticket_id)  # type: ignore[attr-defined]
         raise QueueError(_("First finish or transfer ticket %(number)s, or mark that its holder did not come.") % {
-            "number": localize_digits(busy.display_number)}, code="busy")
+            "number": format_code(busy.display_number)}, code="busy")
     ticket = next_ticket_for(locked)
     if ticket is None:
         return None

@@ -30,7 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
-from khedmat.core.formatting import format_number, localize_digits
+from khedmat.core.formatting import format_code, format_number
 from khedmat.feedback.forms import RatingForm
 from khedmat.feedback.services import RatingError, rating_submit
 
@@ -209,7 +209,7 @@ def counter_call(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("Nobody is waiting for the services of your counter."))
     else:
         messages.success(request, _("Ticket %(number)s is called to your counter.") % {
-            "number": localize_digits(ticket.display_number)})
+            "number": format_code(ticket.display_number)})
     return _back_to_counter()
 
 
@@ -232,7 +232,7 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     own = _own_counter_or_message(request)
     if own is None:
         return _back_to_counter()
-    number = localize_digits(ticket.display_number)
+    number = format_code(ticket.display_number)
     try:
         if action == "transfer":
             assert user.center is not None

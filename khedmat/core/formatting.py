@@ -36,6 +36,15 @@ def localize_digits(text: str, language: str | None = None) -> str:
     return text.translate(_EASTERN_DIGITS) if uses_eastern_digits(language) else text
 
 
+def format_code(code: str, language: str | None = None) -> str:
+    """A code such as a ticket number ("P-042") inside running text: digits as the language
+    writes them, and kept left to right in a Dari or Pashto sentence (a Unicode isolate),
+    where the letter and the digits would otherwise swap places ("۰۴۲-P")."""
+    if not uses_eastern_digits(language):
+        return code
+    return f"\u2066{localize_digits(code, language)}\u2069"
+
+
 def format_number(value: int | float | Decimal, language: str | None = None) -> str:
     language = language or current_language()
     if language == "en":

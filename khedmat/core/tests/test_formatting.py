@@ -70,3 +70,9 @@ def test_numbers_and_amounts_per_language() -> None:
         assert formatting.format_number(1234567) == "۱٬۲۳۴٬۵۶۷"
     with translation.override("ps"):
         assert formatting.format_number(12) == "۱۲"
+
+
+def test_a_ticket_number_in_a_dari_sentence_keeps_its_letter_first() -> None:
+    assert formatting.format_code("P-042", "en") == "P-042"
+    dari = formatting.format_code("P-042", "fa")
+    assert dari == "\u2066P-۰۴۲\u2069", "left-to-right isolate around Eastern digits"

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import display_mobile_number
-from khedmat.centers.stats import ticket_at_center
+from khedmat.centers.selectors import ticket_at_center
 from khedmat.core.formatting import current_language
 
 from .assisted_forms import AssistedStartForm, ConsentCodeForm, ConsentFormUploadForm

@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import math
 import statistics
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -240,3 +241,34 @@ def appointment_find(*, code: str, phone: str) -> Appointment | None:
         return None
     return (Appointment.objects.select_related("slot", "slot__schedule", "center", "service__current_version")
             .filter(code=code, phone=phone).first())
+
+
+def ticket_by_public_id(*, public_id: uuid.UUID) -> Ticket | None:
+    """A ticket by its unguessable id (the only key to a ticket's page), with what it shows."""
+    return (Ticket.objects.select_related("center", "group", "service__current_version", "counter",
+                                          "priority_group")
+            .filter(public_id=public_id).first())
+
+
+def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ticket | None:
+    """The ticket with this public id if it is one of the center's (else None: a 404)."""
+    if center_id is None:
+        return None
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return (Ticket.objects.select_related("group", "service__current_version")
+            .filter(center_id=center_id, public_id=key).first())
+
+
+def appointment_schedules_open() -> list[AppointmentSchedule]:
+    """The active schedules of active centers: what can be booked, by center then service."""
+    return list(AppointmentSchedule.objects.filter(is_active=True, center__is_active=True)
+                .select_related("center", "service__current_version").order_by("center__name_en", "service_id"))
+
+
+def appointment_by_public_id(*, public_id: uuid.UUID) -> Appointment | None:
+    """An appointment by its unguessable id (the key in its SMS link)."""
+    return (Appointment.objects.select_related("center", "service__current_version", "slot__schedule", "ticket")
+            .filter(public_id=public_id).first())

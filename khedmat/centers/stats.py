@@ -120,18 +120,6 @@ def transfer_counters(*, counter: Counter) -> list[Counter]:
                 .select_related("operator").order_by("number"))
 
 
-def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ticket | None:
-    """The ticket with this public id if it is one of the center's (else None: a 404)."""
-    if center_id is None:
-        return None
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        return None
-    return (Ticket.objects.select_related("group", "service__current_version")
-            .filter(center_id=center_id, public_id=key).first())
-
-
 # --- the counter tablet -----------------------------------------------------------------------------
 
 def _recently_served(counter: Counter, now: datetime.datetime | None) -> Any:

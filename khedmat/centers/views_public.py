@@ -155,9 +155,7 @@ _STATUS_WORDS: dict[str, str] = {
 @require_GET
 def ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Where a ticket stands: its number, service, people ahead, estimated wait, the counter."""
-    found = (Ticket.objects.select_related("center", "group", "service__current_version", "counter",
-                                           "priority_group")
-             .filter(public_id=public_id).first())
+    found = selectors.ticket_by_public_id(public_id=public_id)
     if found is None:
         raise Http404
     in_kiosk = request.GET.get("kiosk") == "1"
@@ -271,14 +269,8 @@ def board_feed(request: HttpRequest, slug: str) -> HttpResponse:
 
 # --- appointments ---------------------------------------------------------------------------
 
-def _schedules() -> list[AppointmentSchedule]:
-    return list(AppointmentSchedule.objects.filter(is_active=True, center__is_active=True)
-                .select_related("center", "service__current_version").order_by("center__name_en", "service_id"))
-
-
 def _appointment_or_404(public_id: uuid.UUID) -> Appointment:
-    found = (Appointment.objects.select_related("center", "service__current_version", "slot__schedule", "ticket")
-             .filter(public_id=public_id).first())
+    found = selectors.appointment_by_public_id(public_id=public_id)
     if found is None:
         raise Http404
     return found
@@ -289,7 +281,7 @@ def _appointment_or_404(public_id: uuid.UUID) -> Appointment:
 def appointment_start(request: HttpRequest) -> HttpResponse:
     """Choose a center and a service that take appointments; or find an appointment."""
     by_center: dict[int, dict[str, Any]] = {}
-    for schedule in _schedules():
+    for schedule in selectors.appointment_schedules_open():
         entry = by_center.setdefault(schedule.center_id, {"center": schedule.center, "schedules": []})
         entry["schedules"].append(schedule)
     return render(request, "centers/public/appointment_start.html", {
@@ -314,7 +306,7 @@ def _chosen_start(form: BookForm) -> datetime.datetime:
 @require_http_methods(["GET", "POST"])
 def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """Pick a day and a free time, give a phone number: the appointment is booked once."""
-    schedule = next((s for s in _schedules() if s.pk == schedule_id), None)
+    schedule = next((s for s in selectors.appointment_schedules_open() if s.pk == schedule_id), None)
     if schedule is None:
         raise Http404
     picker = _day_and_slots(request, schedule)

@@ -34,7 +34,7 @@ from khedmat.core.formatting import format_code, format_number
 from khedmat.feedback.forms import RatingForm
 from khedmat.feedback.services import RatingError, rating_submit
 
-from . import queue, stats
+from . import queue, selectors, stats
 from .models import Center, Counter, Ticket
 from .staff_forms import CounterOpenForm, DayForm, TransferForm
 
@@ -222,7 +222,7 @@ TICKET_ACTIONS = ("recall", "no_show", "start", "finish", "transfer")
 def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Recall, mark a no-show, start, finish or transfer the ticket at the counter."""
     user = _user(request)
-    ticket = stats.ticket_at_center(center_id=user.center_id, public_id=public_id)
+    ticket = selectors.ticket_at_center(center_id=user.center_id, public_id=public_id)
     if ticket is None:
         raise Http404
     action = request.POST.get("action", "")

@@ -196,7 +196,26 @@ def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
     audit_record(action="documents.revoked", target_type="application", target_id=locked.application.reference,
                  actor=actor, subject=locked.application.applicant, reason=reason, request=request,
                  data={"document": locked.number})
+    _tell_holder_of_revocation(locked, reason)
     return revocation
+
+
+def _tell_holder_of_revocation(document: IssuedDocument, reason: str) -> None:
+    """The holder hears it from the agency, by SMS in their language, once the revocation is saved."""
+    holder = document.application.applicant
+    if not holder.phone_number:
+        return
+    phone, number, language = holder.phone_number, document.number, holder.preferred_language or "fa"
+
+    def send() -> None:
+        from khedmat.notifications.services import sms_send
+
+        with translation.override(language):
+            body = _("Asan Khedmat: your document %(number)s was revoked. Reason: %(reason)s") % {
+                "number": number, "reason": reason[:200]}
+        sms_send(to=phone, body=body, purpose="document_revoked")
+
+    transaction.on_commit(send)
 
 
 def document_download_record(*, document: IssuedDocument, actor: User, request: HttpRequest | None = None) -> None:

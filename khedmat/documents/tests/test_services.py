@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -88,6 +89,22 @@ def test_revocation_shows_at_once_with_date_and_reason(passport: Service, citize
     with pytest.raises(DocumentError) as refusal:
         document_revoke(document=document, actor=approver, reason="again")
     assert refusal.value.code == "already_revoked"
+
+
+def test_the_holder_is_told_of_a_revocation_by_sms_in_their_language(
+        passport: Service, citizen: User, officer: User, approver: User,
+        django_capture_on_commit_callbacks: Any) -> None:
+    from khedmat.notifications.models import SmsMessage
+
+    document = IssuedDocument.objects.get(application=approved(passport, citizen, officer, approver))
+    citizen.preferred_language = "en"
+    citizen.save(update_fields=["preferred_language"])
+    with django_capture_on_commit_callbacks(execute=True):
+        document_revoke(document=document, actor=officer, reason="Issued on a forged Tazkira.")
+    sms = SmsMessage.objects.get(purpose="document_revoked")
+    assert sms.to == citizen.phone_number
+    assert sms.body == (f"Asan Khedmat: your document {document.number} was revoked. "
+                        "Reason: Issued on a forged Tazkira.")
 
 
 def test_only_the_issuing_agency_revokes_and_with_a_reason(passport: Service, citizen: User, officer: User,

@@ -43,10 +43,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/khedmat_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/khedmat_bench"  # as in bench/support.py
 OFFICERS_PER_AGENCY = 5
 CITIZENS = 50_000
 BIG_AGENCY = "MOI"  # the Ministry of Interior (passports, IDs) gets a third of the files
@@ -60,31 +59,10 @@ INBOX_TARGET_MS = 50.0
 # --- setting up --------------------------------------------------------------------------------
 
 def configure(database_url: str) -> None:
-    """Point Django at the bench database (made if missing) and migrate it."""
-    parts = urlsplit(database_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(f"bench/applications.py measures PostgreSQL; DATABASE_URL is {parts.scheme}://…")
-    name = parts.path.lstrip("/")
-    import psycopg
-    from psycopg import sql
-
-    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            print(f"Creating database {name} …")
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory: not what production does
     sys.path.insert(0, str(BASE_DIR))
-    import django
+    from bench.support import configure_postgres
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", quiet=True)
+    configure_postgres(database_url, bench="bench/applications.py")
 
 
 def copy_text(value: Any) -> str:
@@ -208,6 +186,14 @@ ANSWERS = [
 ]
 
 
+def _fee_choice(definition: dict[str, Any]) -> dict[str, str]:
+    """The answer that sets a fee by option (the first option): without it, submitting is refused."""
+    fee = definition.get("fee") or {}
+    if fee.get("kind") != "by_option":
+        return {}
+    return {fee["option_field"]: next(iter(fee["options"]))}
+
+
 def _pick_service(services: list[Any], big: list[Any], rest: list[Any]) -> Any:
     if big and random.random() < BIG_AGENCY_SHARE:
         return random.choice(big)
@@ -231,7 +217,8 @@ def application_rows(catalog: Catalog, count: int, *, today: datetime.date, draf
 
     big = [s for s in catalog.services if s.agency.code == BIG_AGENCY]
     rest = [s for s in catalog.services if s.agency.code != BIG_AGENCY]
-    answers = [copy_text(a) for a in ANSWERS]
+    answers = {service.pk: [copy_text({**a, **_fee_choice(service.current_version.definition)}) for a in ANSWERS]
+               for service in catalog.services}
     years: dict[datetime.date, int] = {}
     counters = counters if counters is not None else {}
     for _ in range(count):
@@ -244,7 +231,7 @@ def application_rows(catalog: Catalog, count: int, *, today: datetime.date, draf
             created = datetime.datetime.combine(today - datetime.timedelta(days=random.randint(0, 30)),
                                                 datetime.time(8), tzinfo=datetime.UTC)
             yield (f"{public_id}\t\\N\t{service.pk}\t{service.current_version_id}\t{agency_id}\t{applicant}\t"
-                   f"{channel}\tdraft\tf\t{random.choice(answers)}\t\\N\t\\N\t{created.isoformat()}\t"
+                   f"{channel}\tdraft\tf\t{random.choice(answers[service.pk])}\t\\N\t\\N\t{created.isoformat()}\t"
                    f"{created.isoformat()}\t\\N\t\\N\t\\N\t\\N\t{CONSTANT_APPLICATION}\n")
             continue
         # Deadlines over a year: about a third already passed, the rest to come.
@@ -263,7 +250,7 @@ def application_rows(catalog: Catalog, count: int, *, today: datetime.date, draf
         paused = (submitted_day + datetime.timedelta(days=3)).isoformat() if pauses else r"\N"
         stamp = submitted.isoformat()
         yield (f"{public_id}\t{reference}\t{service.pk}\t{service.current_version_id}\t{agency_id}\t{applicant}\t"
-               f"{channel}\t{state}\t{'t' if final else 'f'}\t{random.choice(answers)}\t{public_id.hex}\t"
+               f"{channel}\t{state}\t{'t' if final else 'f'}\t{random.choice(answers[service.pk])}\t{public_id.hex}\t"
                f"{assigned}\t{stamp}\t{stamp}\t{stamp}\t{decided}\t{due.isoformat()}\t{paused}\t"
                f"{CONSTANT_APPLICATION}\n")
 

@@ -38,10 +38,9 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/khedmat_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/khedmat_bench"  # as in bench/support.py
 CENTER_CODE = "BENCH"
 CENTER_SLUG = "bench-hall"
 GROUP_SERVICES = {"A": "passport", "B": "driving-licence", "C": "business-licence", "D": "disability-registration",
@@ -56,38 +55,10 @@ TARGET_BOARD_S = 1.0
 # --- setting up --------------------------------------------------------------------------------
 
 def configure(database_url: str) -> None:
-    """Point Django at the bench database (made if missing), migrate it and load the demo data."""
-    parts = urlsplit(database_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        sys.exit(f"bench/centers.py measures PostgreSQL; DATABASE_URL is {parts.scheme}://…")
-    name = parts.path.lstrip("/")
-    import psycopg
-    from psycopg import sql
-
-    maintenance = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            print(f"Creating database {name} …")
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
-    os.environ["DEBUG"] = "false"  # DEBUG keeps every query in memory: not what production does
     sys.path.insert(0, str(BASE_DIR))
-    import django
+    from bench.support import configure_postgres
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    try:
-        call_command("seed_demo", quiet=True)
-    except Exception as error:  # the bench needs only the catalog: go on if a first run loaded it
-        from khedmat.catalog.models import Service
-
-        if Service.objects.filter(slug__in=GROUP_SERVICES.values()).count() < len(GROUP_SERVICES):
-            raise
-        print(f"note: seed_demo failed ({error!r}); using the demonstration catalog already loaded")
+    configure_postgres(database_url, bench="bench/centers.py")
 
 
 def prepare_hall() -> Any:

@@ -9,10 +9,7 @@ works on a draft the operator started at their own center; any other file is a 4
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from khedmat.accounts.gates import staff_page
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import display_mobile_number
 from khedmat.centers.selectors import ticket_at_center
@@ -48,23 +46,16 @@ from .services.core import ApplicationError
 from .services.office import application_file_open
 from .uploads import megabytes, refused_uploads, too_big_message, upload_limits_install
 
-View = Callable[..., HttpResponse]
 # Stored in English in the audit trail; the access record translates it when it shows it.
 REASON_GIVING_THE_REFERENCE = gettext_noop("Handing over the reference number")
 
 
-def operator_required(view: View) -> View:
-    """A center operator, signed in. Anyone else signed in gets a 404: the page is not theirs."""
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (user.is_authenticated and user.is_active):
-            url = reverse("accounts:staff_login")
-            return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
-        if user.role != Role.OPERATOR or user.center_id is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-    return wrapper
+def _is_operator(user: Any) -> bool:
+    return user.role == Role.OPERATOR and user.center_id is not None
+
+
+# A center operator; anyone else signed in gets a 404: the page is not theirs.
+operator_required = staff_page(_is_operator)
 
 
 def _operator(request: HttpRequest) -> User:

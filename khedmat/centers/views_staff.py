@@ -12,8 +12,6 @@ import csv
 import datetime
 import itertools
 import uuid
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from khedmat.accounts.gates import staff_page
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
 from khedmat.core.formatting import format_code, format_number
@@ -38,7 +37,6 @@ from . import queue, selectors, stats
 from .models import Center, Counter, Ticket
 from .staff_forms import CounterOpenForm, DayForm, TransferForm
 
-View = Callable[..., HttpResponse]
 COUNTER_ROLES = (Role.OPERATOR, Role.CENTER_MANAGER)
 # The tablet's welcome screen reloads itself to pick up the next finished ticket; the
 # rating form reloads less often, so a citizen has time to answer but a form left
@@ -49,32 +47,6 @@ FORM_REFRESH_SECONDS = 90
 
 # --- who may come in --------------------------------------------------------------------------------
 
-def _second_factor_given(user: Any) -> bool:
-    if not getattr(user, "needs_second_factor", False):
-        return True
-    is_verified = getattr(user, "is_verified", None)
-    return True if is_verified is None else bool(is_verified())
-
-
-def _gate(allowed: Callable[[Any], bool]) -> Callable[[View], View]:
-    """Anonymous visitors go to the staff sign-in; signed-in people `allowed` refuses get a
-    404 (the page is not theirs to find); staff owing their second factor are sent to it."""
-    def decorator(view: View) -> View:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user: Any = request.user
-            if not (user.is_authenticated and user.is_active):
-                url = reverse("accounts:staff_login")
-                return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
-            if not allowed(user):
-                raise Http404
-            if not _second_factor_given(user):
-                return redirect("accounts:staff_second_factor")
-            return view(request, *args, **kwargs)
-        return wrapper
-    return decorator
-
-
 def _works_at_a_center(user: Any) -> bool:
     return user.role in COUNTER_ROLES and user.center_id is not None
 
@@ -83,8 +55,8 @@ def _runs_a_dashboard(user: Any) -> bool:
     return is_center_manager(user) or is_platform_admin(user)
 
 
-counter_staff_required = _gate(_works_at_a_center)
-dashboard_staff_required = _gate(_runs_a_dashboard)
+counter_staff_required = staff_page(_works_at_a_center)
+dashboard_staff_required = staff_page(_runs_a_dashboard)
 
 
 def _user(request: HttpRequest) -> User:

@@ -1,0 +1,49 @@
+"""Who may open a staff page: one gate, given who the page is for.
+
+Someone not signed in goes to the staff sign-in (and comes back after it); a signed-in
+person the page is not for gets a 404, never a hint that it exists; staff who still owe
+their second factor are sent to give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+View = Callable[..., HttpResponse]
+
+
+def second_factor_given(user: Any) -> bool:
+    """Whether `user` has given the second factor their role demands (or needs none).
+
+    A user object from a request carries `is_verified` (django-otp's middleware); a user
+    loaded elsewhere (a service, a test) has not signed in at all, so nothing is owed.
+    """
+    if not getattr(user, "needs_second_factor", False):
+        return True
+    is_verified = getattr(user, "is_verified", None)
+    return True if is_verified is None else bool(is_verified())
+
+
+def staff_page(is_for: Callable[[Any], bool]) -> Callable[[View], View]:
+    """A view decorator letting in the signed-in, active people `is_for` accepts."""
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user: Any = request.user
+            if not (user.is_authenticated and user.is_active):
+                url = reverse("accounts:staff_login")
+                return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+            if not is_for(user):
+                raise Http404
+            if not second_factor_given(user):
+                return redirect("accounts:staff_second_factor")
+            return view(request, *args, **kwargs)
+        return wrapper
+    return decorator

@@ -122,6 +122,27 @@ class CenterAdmin(ScopedModelAdmin):
         return permissions.can_manage_reference_data(request.user)
 
 
+def _refuse_services_not_offered(form: forms.ModelForm, cleaned: dict[str, Any]) -> None:
+    """A counter or queue group of a center may hold only services the center offers."""
+    center, services = cleaned.get("center"), cleaned.get("services")
+    if center is None or not services:
+        return
+    offered = set(center.services.values_list("pk", flat=True))
+    foreign = [str(service) for service in services if service.pk not in offered]
+    if foreign:
+        form.add_error("services", gettext("The center does not offer: %(services)s.") % {
+            "services": "; ".join(foreign)})
+
+
+def _services_for(request: HttpRequest) -> QuerySet[Any]:
+    """The services a center's staff may put on its counters, groups and schedules: those
+    their center offers (a platform administrator: any offerable service)."""
+    services = _offerable_services()
+    if not permissions.is_platform_admin(request.user):
+        services = services.filter(centers=getattr(request.user, "center_id", None))
+    return services
+
+
 class CounterForm(forms.ModelForm):
     class Meta:
         model = Counter
@@ -129,60 +150,12 @@ class CounterForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        center, services = cleaned.get("center"), cleaned.get("services")
-        if center is not None and services:
-            offered = set(center.services.values_list("pk", flat=True))
-            foreign = [str(service) for service in services if service.pk not in offered]
-            if foreign:
-                self.add_error("services", gettext("The center does not offer: %(services)s.") % {
-                    "services": "; ".join(foreign)})
+        _refuse_services_not_offered(self, cleaned)
         return cleaned
 
 
-@admin.register(Counter)
-class CounterAdmin(ScopedModelAdmin):
-    form = CounterForm
-    list_display = ("__str__", "center", "number", "designation", "is_active")
-    list_select_related = ("center",)
-    list_filter = ("designation", "is_active")
-    filter_horizontal = ("services",)
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Counter]:
-        return permissions.limit_to_center(request.user, super().get_queryset(request))
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "center":
-            kwargs["queryset"] = permissions.limit_to_center(request.user, Center.objects.all(), field="pk")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "services":
-            services = _offerable_services()
-            if not permissions.is_platform_admin(request.user):
-                services = services.filter(centers=getattr(request.user, "center_id", None))
-            kwargs["queryset"] = services
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return permissions.can_manage_centers(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
-        if obj is None:
-            return permissions.can_manage_centers(request.user)
-        return permissions.can_manage_center(request.user, obj.center_id)
-
-    def has_change_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
-        return self.has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return permissions.can_manage_centers(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Counter | None = None) -> bool:
-        return self.has_view_permission(request, obj)
-
-
 class _CenterScopedAdmin(ScopedModelAdmin):
-    """A center's own settings (queue groups, appointment hours): its managers and the
+    """A center's own settings (counters, queue groups, appointment hours): its managers and the
     platform administrators, each center's rows only."""
 
     list_select_related = ["center"]
@@ -194,11 +167,13 @@ class _CenterScopedAdmin(ScopedModelAdmin):
         if db_field.name == "center":
             kwargs["queryset"] = permissions.limit_to_center(request.user, Center.objects.all(), field="pk")
         elif db_field.name == "service":
-            services = _offerable_services()
-            if not permissions.is_platform_admin(request.user):
-                services = services.filter(centers=getattr(request.user, "center_id", None))
-            kwargs["queryset"] = services
+            kwargs["queryset"] = _services_for(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "services":
+            kwargs["queryset"] = _services_for(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.can_manage_centers(request.user)
@@ -218,6 +193,14 @@ class _CenterScopedAdmin(ScopedModelAdmin):
         return self.has_view_permission(request, obj)
 
 
+@admin.register(Counter)
+class CounterAdmin(_CenterScopedAdmin):
+    form = CounterForm
+    list_display = ("__str__", "center", "number", "designation", "is_active")
+    list_filter = ("designation", "is_active")
+    filter_horizontal = ("services",)
+
+
 class QueueGroupForm(forms.ModelForm):
     class Meta:
         model = QueueGroup
@@ -227,11 +210,7 @@ class QueueGroupForm(forms.ModelForm):
         cleaned = super().clean() or {}
         center, services = cleaned.get("center"), cleaned.get("services")
         if center is not None and services:
-            offered = set(center.services.values_list("pk", flat=True))
-            foreign = [str(service) for service in services if service.pk not in offered]
-            if foreign:
-                self.add_error("services", gettext("The center does not offer: %(services)s.") % {
-                    "services": "; ".join(foreign)})
+            _refuse_services_not_offered(self, cleaned)
             taken = QueueGroup.services.through.objects.filter(
                 queuegroup__center=center, service__in=services).exclude(queuegroup_id=self.instance.pk)
             if taken.exists():
@@ -247,14 +226,6 @@ class QueueGroupAdmin(_CenterScopedAdmin):
     list_display = ("__str__", "center", "letter", "name_en")
     list_filter = ("center",)
     filter_horizontal = ("services",)
-
-    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "services":
-            services = _offerable_services()
-            if not permissions.is_platform_admin(request.user):
-                services = services.filter(centers=getattr(request.user, "center_id", None))
-            kwargs["queryset"] = services
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class AppointmentScheduleForm(forms.ModelForm):

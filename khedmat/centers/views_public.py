@@ -35,7 +35,15 @@ from .appointments import (
     appointment_check_in,
     appointment_move,
 )
-from .forms import BookForm, CheckInForm, FindAppointmentForm, JoinForm, form_token, new_form_token
+from .forms import (
+    BookForm,
+    CheckInForm,
+    FindAppointmentForm,
+    JoinForm,
+    form_token,
+    new_form_token,
+    western_digits,
+)
 from .models import Appointment, AppointmentSchedule, Center, Ticket
 from .queue import QueueError, ticket_issue
 
@@ -54,6 +62,16 @@ def _center_or_404(slug: str) -> Center:
 def _throttle(name: str) -> Throttle:
     limit, window = getattr(settings, name)
     return Throttle(name.lower(), limit, window)
+
+
+def _digits(raw: Any) -> str:
+    """The digits typed, Western or Eastern, as one throttle key (spaces and signs dropped)."""
+    return "".join(ch for ch in western_digits(str(raw or "")) if ch in "0123456789")
+
+
+def _phone_key(raw: Any) -> str:
+    """A mobile number as a throttle key, however it was written (+93 7…, 07…, ۰۷…)."""
+    return _digits(raw)[-9:]
 
 
 def _throttled(request: HttpRequest, checks: list[tuple[Throttle, str]]) -> str | None:
@@ -186,11 +204,9 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token()}
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]
-        phone_key = str(request.POST.get("phone", "")).strip()
         message = _throttled(request, [
             (_throttle("THROTTLE_QUEUE_JOIN_PER_IP"), client_ip(request)),
-            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE"), "".join(ch for ch in phone_key
-                                                                             if ch.isdigit())),
+            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
         ])
         if message:
             context["throttle_message"] = message
@@ -314,7 +330,7 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     context: dict[str, Any] = {"schedule": schedule, "form": form, "token": new_form_token(), **picker}
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]
-        phone_key = "".join(ch for ch in str(request.POST.get("phone", "")) if ch.isdigit())
+        phone_key = _phone_key(request.POST.get("phone"))
         message = _throttled(request, [
             (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_IP"), client_ip(request)),
             (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_PHONE"), phone_key),
@@ -400,7 +416,7 @@ def appointment_find(request: HttpRequest) -> HttpResponse:
     answer, and attempts are counted per address and per code."""
     form = FindAppointmentForm(request.POST)
     context: dict[str, Any] = {"centers": None, "find_form": form}
-    code_key = "".join(ch for ch in str(request.POST.get("code", "")) if ch.isdigit())
+    code_key = _digits(request.POST.get("code"))
     message = _throttled(request, [
         (_throttle("THROTTLE_APPOINTMENT_FIND_PER_IP"), client_ip(request)),
         (_throttle("THROTTLE_APPOINTMENT_FIND_PER_CODE"), code_key),

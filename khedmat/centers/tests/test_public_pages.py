@@ -146,6 +146,11 @@ def test_joining_refuses_a_bad_number_and_is_throttled_per_phone(client: Client,
     refused = client.post(url("join", slug="kabul"), {"service": hall.licence.pk, "phone": "0700111222",
                                                       "token": "z" * 32})
     assert refused.status_code == 429 and "Too many attempts" in text(refused)
+    # The same number written another way is the same phone to the throttle.
+    for written in ("+93 700 111 222", "۰۷۰۰۱۱۱۲۲۲"):
+        again = client.post(url("join", slug="kabul"), {"service": hall.licence.pk, "phone": written,
+                                                        "token": "y" * 32})
+        assert again.status_code == 429, written
     assert Ticket.objects.count() == 3
 
 

@@ -136,6 +136,14 @@ def appointment_book(*, center: Center, service: Service, starts_at: datetime.da
                      idempotency_key=idempotency_key or None)
     except _KeyTaken:
         return Appointment.objects.get(idempotency_key=idempotency_key)
+    except AppointmentError as refusal:
+        # The same form sent twice at once: the first may have booked between our look for
+        # its key and our one-a-day check. Its booking is the answer, not a refusal.
+        if refusal.code == "already_booked" and idempotency_key:
+            booked = Appointment.objects.filter(idempotency_key=idempotency_key).first()
+            if booked is not None:
+                return booked
+        raise
 
 
 @transaction.atomic

@@ -23,7 +23,7 @@ _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "0123456
 _SERVICES_NAMED = 4
 
 
-def counter_label(counter: Counter) -> str:
+def counter_label(counter: Counter, *, services_offered: int) -> str:
     """"Counter 3 (Women's desk): Passport, Driving licence" in the reader's language."""
     label = gettext("Counter %(number)s") % {"number": format_number(counter.number)}
     if counter.designation != Counter.Designation.GENERAL:
@@ -31,7 +31,7 @@ def counter_label(counter: Counter) -> str:
     served = [service.name for service in counter.services.all()]
     if not served:
         return label
-    if len(served) >= counter.center.services.count():
+    if len(served) >= services_offered:
         every = gettext("every service of the center")
         return f"{label}: {every}"
     if len(served) > _SERVICES_NAMED:
@@ -51,7 +51,8 @@ class CounterOpenForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["counter"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(counter.pk, counter_label(counter)) for counter in counters]
+        offered = counters[0].center.services.count() if counters else 0  # one center: counted once
+        field.choices = [(counter.pk, counter_label(counter, services_offered=offered)) for counter in counters]
 
 
 class TransferForm(forms.Form):

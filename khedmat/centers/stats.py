@@ -78,7 +78,7 @@ def counter_of(*, user: Any) -> Counter | None:
 
 def counters_to_open(*, center: Center) -> list[Counter]:
     """The center's counters in use that nobody is signed in at, with the services they serve."""
-    return list(Counter.objects.filter(center=center, is_active=True)
+    return list(Counter.objects.filter(center=center, is_active=True).select_related("center")
                 .filter(Q(operator__isnull=True) | Q(state=Counter.State.CLOSED))
                 .prefetch_related("services__current_version").order_by("number"))
 

@@ -354,3 +354,11 @@ def test_the_screen_reads_a_fixed_number_of_queries(hall: Hall, at_counter: Clie
     post(at_counter, "counter_call")
     with django_assert_max_num_queries(9):
         shown(at_counter)
+
+
+def test_choosing_a_counter_takes_the_same_few_queries_however_many_counters(
+        hall: Hall, operator_client: Client, django_assert_max_num_queries: Any) -> None:
+    """The choice lists every free counter with its services: no query per counter."""
+    with django_assert_max_num_queries(12):
+        page = operator_client.get(reverse("centers:counter"))
+    assert page.status_code == 200 and "Counter 20" in page.content.decode()

@@ -1,5 +1,10 @@
-"""Celery application: used when CELERY_BROKER_URL is set; otherwise tasks run in-process."""
+"""Celery application: used when CELERY_BROKER_URL is set; otherwise tasks run in-process.
+
+`celery -A config.celery worker` delivers the outbox; `celery -A config.celery beat` sends
+the periodic jobs that the apps register in khedmat.core.jobs (make worker, make beat).
+"""
 import os
+from typing import Any
 
 from celery import Celery
 
@@ -7,3 +12,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 app = Celery("khedmat")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_finalize.connect
+def schedule_periodic_jobs(sender: Celery, **_kwargs: Any) -> None:
+    """One beat entry per registered job, each running `core.run_job` with its name."""
+    from khedmat.core import jobs
+
+    for job in jobs.registered().values():
+        sender.add_periodic_task(float(job.every_seconds), sender.signature("core.run_job", args=[job.name]),
+                                 name=job.name)

@@ -17,6 +17,8 @@ urlpatterns = [
     path("payments/callback/", include("khedmat.payments.callback_urls")),
     # The public keys that verify documents, and /verify/ as QR codes print it (khedmat/documents).
     path("", include("khedmat.documents.wellknown_urls")),
+    # SMS gateways' receipts and inbound texts, and the USSD aggregator (khedmat/notifications).
+    path("", include("khedmat.notifications.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("khedmat.catalog.urls")),
@@ -26,5 +28,6 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.centers.urls")),
     path("", include("khedmat.feedback.urls")),
     path("", include("khedmat.documents.urls")),
+    path("", include("khedmat.notifications.staff_urls")),
     prefix_default_language=True,
 )

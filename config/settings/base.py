@@ -172,10 +172,6 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# SMS: the backend that delivers one-time codes and notices. The console backend prints
-# each message and keeps it in the database; a gateway plug-in replaces it in production.
-SMS_BACKEND = env("SMS_BACKEND", default="khedmat.notifications.sms.contrib.console.ConsoleSmsBackend")
-
 # One-time codes for citizens' sign-in.
 PHONE_CODE_LENGTH = 6
 PHONE_CODE_TTL_SECONDS = env.int("PHONE_CODE_TTL_SECONDS", default=300)
@@ -209,6 +205,8 @@ APPOINTMENT_CHECKIN_BEFORE_MINUTES = env.int("APPOINTMENT_CHECKIN_BEFORE_MINUTES
 APPOINTMENT_CHECKIN_AFTER_MINUTES = env.int("APPOINTMENT_CHECKIN_AFTER_MINUTES", default=10)
 # Minutes of service assumed for an estimate before a center has served anyone that day.
 QUEUE_DEFAULT_SERVICE_MINUTES = env.int("QUEUE_DEFAULT_SERVICE_MINUTES", default=8)
+# A holder who left a phone number is told by SMS when this many people (or fewer) stand before them.
+QUEUE_NEAR_AHEAD = env.int("QUEUE_NEAR_AHEAD", default=3)
 # Where the public site is reached from outside, for links in SMS (an appointment's page).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -225,6 +223,16 @@ OTP_TOTP_THROTTLE_FACTOR = 0
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task is acknowledged when done, not when taken: a worker killed mid-task gives it back.
+# (The outbox does not depend on it: its sweep finds any message a lost task left behind.)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Domain events (khedmat.core.events) are kept this many days for tracing, then pruned.
+EVENTS_KEEP_DAYS = env.int("EVENTS_KEEP_DAYS", default=90)
 
 LOGGING = {
     "version": 1,
@@ -258,3 +266,37 @@ DOCUMENTS_SIGNING_KEY_FILE = env("DOCUMENTS_SIGNING_KEY_FILE", default="")
 DOCUMENTS_KEY_ENCRYPTION_KEY = env("DOCUMENTS_KEY_ENCRYPTION_KEY", default="")
 # Make a signing key when the first document is issued and none exists (development, tests).
 DOCUMENTS_AUTO_KEYGEN = env.bool("DOCUMENTS_AUTO_KEYGEN", default=True)
+
+# --- notifications (issue 8): the outbox, SMS gateways, inbound SMS and USSD ---
+# docs/notifications.md. The gateways in use, tried by priority (lower first), as JSON: each
+# has a unique name, a plug-in (khedmat/notifications/sms/contrib/<plugin>/) and its options, e.g.
+# [{"name": "roshan", "plugin": "kannel", "priority": 1, "url": "http://127.0.0.1:13013/cgi-bin/sendsms",
+#   "username": "khedmat", "password": "…"}, {"name": "backup", "plugin": "http_json", "priority": 2, …}].
+SMS_GATEWAYS = env.json("SMS_GATEWAYS", default=[{"name": "console", "plugin": "console", "priority": 1}])
+# Where gateways reach the platform for delivery receipts and inbound texts (often an address
+# inside the operator's network); the public address when empty.
+SMS_CALLBACK_BASE_URL = env("SMS_CALLBACK_BASE_URL", default="")
+# Signs each message's receipt URL (derived from SECRET_KEY when empty).
+SMS_RECEIPT_SECRET = env("SMS_RECEIPT_SECRET", default="")
+# The key a gateway puts in the inbound-SMS URL (?key=…); inbound SMS is refused while empty.
+SMS_INBOUND_SECRET = env("SMS_INBOUND_SECRET", default="")
+# Hours a message keeps being retried (exponential back-off) before it fails for good.
+SMS_RETRY_HOURS = env.int("SMS_RETRY_HOURS", default=72)
+# Messages a worker takes at once; how long it holds them; how long after that a message
+# whose hand-over was not recorded waits for a receipt before another worker sends it.
+SMS_BATCH_SIZE = env.int("SMS_BATCH_SIZE", default=50)
+SMS_LEASE_SECONDS = env.int("SMS_LEASE_SECONDS", default=60)
+SMS_IN_DOUBT_GRACE_SECONDS = env.int("SMS_IN_DOUBT_GRACE_SECONDS", default=60)
+# Fail-over: a gateway rests after this many failures in a row, and counts as unhealthy when
+# no receipt came for this long while messages were handed to it.
+SMS_GATEWAY_FAILURES_TO_REST = env.int("SMS_GATEWAY_FAILURES_TO_REST", default=3)
+SMS_RECEIPT_SILENCE_SECONDS = env.int("SMS_RECEIPT_SILENCE_SECONDS", default=900)
+# Texts answered per sender and window (further texts are kept, not answered).
+THROTTLE_INBOUND_SMS_PER_SENDER = (10, 15 * 60)
+# USSD: the aggregator's key (?key=… in the callback URL; USSD is refused while empty), the
+# code people dial (shown in help texts) and the idle time after which a session ends.
+USSD_SHARED_SECRET = env("USSD_SHARED_SECRET", default="")
+USSD_SERVICE_CODE = env("USSD_SERVICE_CODE", default="*565#")
+USSD_SESSION_IDLE_SECONDS = env.int("USSD_SESSION_IDLE_SECONDS", default=180)
+# The staff page that shows a phone screen to try the SMS keywords and USSD menus.
+SMS_SIMULATOR_ENABLED = env.bool("SMS_SIMULATOR_ENABLED", default=False)

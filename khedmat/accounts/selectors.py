@@ -24,3 +24,12 @@ def totp_device_pending(*, user: User) -> TOTPDevice | None:
 def user_get_by_username(*, username: str) -> User | None:
     """For loaders such as the demonstration seed, which must not create an account twice."""
     return User.objects.filter(username=username).first()
+
+
+def user_by_phone(*, phone_number: str) -> User | None:
+    """The account that holds this mobile number (E.164), if any."""
+    return User.objects.filter(phone_number=phone_number).first()
+
+
+def users_by_ids(*, ids: list[int]) -> list[User]:
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))

@@ -22,15 +22,16 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.audit.services import audit_record
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.formatting import format_number
-from khedmat.notifications.services import sms_send
 
 from . import selectors
+from .events import PhoneCodeRequested
 from .models import AGENCY_ROLES, CENTER_ROLES, PhoneCode, Role, User
 from .permissions import grants_admin_site
 from .tazkira import normalize_tazkira_number
@@ -102,14 +103,8 @@ def phone_code_send(*, phone_number: str, ip: str) -> PhoneCode:
             code_hash=_phone_code_hash(phone_number=phone_number, code=code),
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
-        minutes = max(1, ttl_seconds // 60)
-        # The code stays in Western digits: phones recognise and autofill those.
-        body = ngettext(
-            "Asan Khedmat code: %(code)s. It expires in %(minutes)s minute. Never share it with anyone.",
-            "Asan Khedmat code: %(code)s. It expires in %(minutes)s minutes. Never share it with anyone.",
-            minutes,
-        ) % {"code": code, "minutes": format_number(minutes)}
-        sms_send(to=phone_number, body=body, purpose="sign-in code")
+        publish(PhoneCodeRequested(phone_number=phone_number, language=get_language() or settings.LANGUAGE_CODE,
+                                   minutes=max(1, ttl_seconds // 60), code=code))
     return phone_code
 
 

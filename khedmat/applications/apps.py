@@ -6,3 +6,11 @@ class ApplicationsConfig(AppConfig):
     name = "khedmat.applications"
     label = "applications"
     verbose_name = _("Applications")
+
+    def ready(self) -> None:
+        from khedmat.core import jobs
+
+        from .services import applications_escalate_overdue
+
+        jobs.register("escalate_overdue", every_seconds=60 * 60, run=lambda: len(applications_escalate_overdue()),
+                      description="Flag files past their time standard; tell their agency's administrators.")

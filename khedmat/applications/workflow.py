@@ -47,6 +47,7 @@ class State:
     label: dict[str, str]
     final: bool
     pauses_clock: bool
+    milestone: str = ""  # what entering it means to the applicant (catalog.definition.MILESTONES)
 
     @property
     def display_label(self) -> str:
@@ -57,7 +58,8 @@ class Workflow:
     def __init__(self, definition: dict[str, Any]) -> None:
         self.initial: str = definition["initial"]
         self.states: dict[str, State] = {
-            s["name"]: State(s["name"], s["label"], bool(s.get("final")), bool(s.get("pauses_clock")))
+            s["name"]: State(s["name"], s["label"], bool(s.get("final")), bool(s.get("pauses_clock")),
+                             s.get("milestone") or "")
             for s in definition["states"]
         }
         self.transitions: list[Transition] = [

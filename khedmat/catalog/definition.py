@@ -359,6 +359,25 @@ def _is_amount(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 10_000_000
 
 
+# What entering a state means to the applicant, who is told by SMS (docs/notifications.md).
+# The first two wait for the applicant; the last three end the file.
+MILESTONES = ("information_requested", "sent_back", "approved", "rejected", "closed")
+_OPEN_MILESTONES = ("information_requested", "sent_back")
+
+
+def _check_milestone(state: dict[str, Any], path: str) -> None:
+    milestone = state.get("milestone")
+    if milestone is None:
+        return
+    if milestone not in MILESTONES:
+        raise DefinitionError(f"{path}.milestone", _("Use one of: %(choices)s.") % {"choices": ", ".join(MILESTONES)})
+    if (milestone in _OPEN_MILESTONES) == bool(state.get("final")):
+        raise DefinitionError(f"{path}.milestone", _(
+            "“%(milestone)s” is for a state that %(kind)s.") % {
+                "milestone": milestone,
+                "kind": _("waits for the applicant") if milestone in _OPEN_MILESTONES else _("ends the file")})
+
+
 def _check_workflow(definition: dict[str, Any]) -> None:
     workflow = definition.get("workflow")
     if not isinstance(workflow, dict):
@@ -373,7 +392,7 @@ def _check_workflow(definition: dict[str, Any]) -> None:
         path = f"workflow.states[{index}]"
         if not isinstance(state, dict):
             raise DefinitionError(path, _("Each state needs a name and a label."))
-        _check_unknown_keys(state, path, {"name", "label", "final", "pauses_clock"})
+        _check_unknown_keys(state, path, {"name", "label", "final", "pauses_clock", "milestone"})
         name = _require_text(state, "name", _NAME, _("a lower-case state name"), path)
         if name in names:
             raise DefinitionError(path, _("The state %(state)s is defined twice.") % {"state": name})
@@ -390,6 +409,8 @@ def _check_workflow(definition: dict[str, Any]) -> None:
             raise DefinitionError(f"{path}.pauses_clock", _("Use true or false."))
     if not finals:
         raise DefinitionError("workflow.states", _("The workflow has no final state."))
+    for index, state in enumerate(states):
+        _check_milestone(state, f"workflow.states[{index}]")
     initial = workflow.get("initial")
     if not isinstance(initial, str) or initial not in names:
         raise DefinitionError("workflow.initial", _("The initial state %(state)r is not one of the states.") % {

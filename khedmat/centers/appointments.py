@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 
 from khedmat.catalog.models import Service
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.formatting import format_date, format_time
 
+from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
 from .models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
 from .queue import QueueError, ticket_issue
 from .selectors import appointment_slot_times, local_day_bounds
@@ -104,27 +106,8 @@ def _new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def _send_sms(appointment: Appointment, text: str) -> None:
-    phone = appointment.phone
-    transaction.on_commit(lambda: _sms(phone, text))
-
-
-def _sms(phone: str, body: str) -> None:
-    from khedmat.notifications.services import sms_send
-
-    sms_send(to=phone, body=body, purpose="appointment")
-
-
-def _booked_text(appointment: Appointment, starts_at: datetime.datetime) -> str:
-    return _("Asan Khedmat: appointment %(date)s %(time)s, code %(code)s. Show the code at the kiosk. "
-             "Move or cancel: %(link)s") % {
-        "date": format_date(starts_at), "time": format_time(timezone.localtime(starts_at)),
-        "code": appointment.code, "link": settings.PUBLIC_BASE_URL.rstrip("/") + appointment_manage_path(appointment),
-    }
-
-
 def appointment_book(*, center: Center, service: Service, starts_at: datetime.datetime, phone: str,
-                     idempotency_key: str) -> Appointment:
+                     idempotency_key: str, language: str = "") -> Appointment:
     """Book a place in the slot starting at `starts_at`; the citizen gets an SMS with the
     code and the link to manage it. The same idempotency key books once."""
     if idempotency_key:
@@ -133,7 +116,7 @@ def appointment_book(*, center: Center, service: Service, starts_at: datetime.da
             return existing
     try:
         return _book(center=center, service=service, starts_at=starts_at, phone=phone,
-                     idempotency_key=idempotency_key or None)
+                     idempotency_key=idempotency_key or None, language=language)
     except _KeyTaken:
         return Appointment.objects.get(idempotency_key=idempotency_key)
     except AppointmentError as refusal:
@@ -148,7 +131,7 @@ def appointment_book(*, center: Center, service: Service, starts_at: datetime.da
 
 @transaction.atomic
 def _book(*, center: Center, service: Service, starts_at: datetime.datetime, phone: str,
-          idempotency_key: str | None) -> Appointment:
+          idempotency_key: str | None, language: str) -> Appointment:
     phone = _normalize_phone(phone)
     schedule = _schedule(center, service)
     _check_offered(schedule, starts_at)
@@ -159,7 +142,7 @@ def _book(*, center: Center, service: Service, starts_at: datetime.datetime, pho
             with transaction.atomic():
                 appointment = Appointment.objects.create(
                     code=_new_code(), slot=slot, center=center, service=service, phone=phone,
-                    day=timezone.localdate(starts_at), idempotency_key=idempotency_key)
+                    day=timezone.localdate(starts_at), idempotency_key=idempotency_key, language=language[:5])
             break
         except IntegrityError:
             if idempotency_key and Appointment.objects.filter(idempotency_key=idempotency_key).exists():
@@ -167,7 +150,7 @@ def _book(*, center: Center, service: Service, starts_at: datetime.datetime, pho
             _check_one_a_day(phone, service.pk, starts_at, other_than=None)  # lost a race: say so
     else:  # pragma: no cover - a million codes; twenty collisions in a row do not happen
         raise AppointmentError(_("Please try again."), code="busy")
-    _send_sms(appointment, _booked_text(appointment, slot.starts_at))
+    publish(AppointmentBooked(appointment=appointment))
     return appointment
 
 
@@ -197,7 +180,9 @@ def appointment_move(*, appointment: Appointment, starts_at: datetime.datetime) 
     except IntegrityError:
         raise AppointmentError(_("You already have an appointment for this service that day; move it instead."),
                                code="already_booked") from None
-    _send_sms(locked, _booked_text(locked, slot.starts_at))
+    locked.reminded_at = None  # a new day: a new reminder the day before
+    locked.save(update_fields=["reminded_at"])
+    publish(AppointmentMoved(appointment=locked))
     return locked
 
 
@@ -212,6 +197,7 @@ def appointment_cancel(*, appointment: Appointment) -> Appointment:
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status", "changed_at"])
     _release_place(locked.slot_id)
+    publish(AppointmentCancelled(appointment=locked))
     return locked
 
 
@@ -265,7 +251,7 @@ def _check_in(*, center: Center, code: str) -> Ticket | None:
         return None
     try:
         ticket = ticket_issue(center=center, service=appointment.service, channel=Ticket.Channel.APPOINTMENT,
-                              phone=appointment.phone, queue_position_at=starts_at)
+                              phone=appointment.phone, queue_position_at=starts_at, language=appointment.language)
     except QueueError as error:
         raise AppointmentError(error.message, code=error.code) from error
     appointment.status = Appointment.Status.CHECKED_IN
@@ -280,3 +266,22 @@ def appointments_lapse(*, now: datetime.datetime | None = None) -> int:
     cutoff = now - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES)
     return Appointment.objects.filter(status=Appointment.Status.BOOKED, slot__starts_at__lt=cutoff).update(
         status=Appointment.Status.LAPSED, changed_at=now)
+
+
+def appointments_remind(*, now: datetime.datetime | None = None) -> int:
+    """Remind, once, every booking whose slot is tomorrow (local day); how many. Run it at
+    any hour of the day before, as often as you like (`manage.py run_jobs`, Celery beat)."""
+    now = now or timezone.now()
+    tomorrow = timezone.localdate(now) + datetime.timedelta(days=1)
+    due = list(Appointment.objects.filter(status=Appointment.Status.BOOKED, day=tomorrow, reminded_at__isnull=True)
+               .values_list("pk", flat=True))
+    reminded = 0
+    for pk in due:
+        with transaction.atomic():
+            # Claimed by the update itself: two runs at once remind once.
+            if Appointment.objects.filter(pk=pk, status=Appointment.Status.BOOKED,
+                                          reminded_at__isnull=True).update(reminded_at=now):
+                appointment = Appointment.objects.select_related("slot", "center", "service").get(pk=pk)
+                publish(AppointmentReminderDue(appointment=appointment))
+                reminded += 1
+    return reminded

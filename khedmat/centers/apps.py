@@ -6,3 +6,13 @@ class CentersConfig(AppConfig):
     name = "khedmat.centers"
     label = "centers"
     verbose_name = _("Service centers")
+
+    def ready(self) -> None:
+        from khedmat.core import jobs
+
+        from .appointments import appointments_lapse, appointments_remind
+
+        jobs.register("lapse_appointments", every_seconds=5 * 60, run=appointments_lapse,
+                      description="Lapse bookings whose check-in window has closed.")
+        jobs.register("appointment_reminders", every_seconds=60 * 60, run=appointments_remind,
+                      description="Remind, by SMS and once, everyone booked for tomorrow.")

@@ -163,6 +163,7 @@ class Ticket(models.Model):
         KIOSK = "kiosk", _("Kiosk")
         ONLINE = "online", _("Online")
         SMS = "sms", _("SMS")
+        USSD = "ussd", _("USSD")
         APPOINTMENT = "appointment", _("Appointment")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -179,8 +180,12 @@ class Ticket(models.Model):
     # The kiosk's or join form's one-time token: a double tap or a retried post gets this ticket.
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.KIOSK)
+    # The language the holder took the ticket in: their SMS are written in it.
+    language = models.CharField(max_length=5, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     issued_at = models.DateTimeField()
+    # When the holder was told by SMS that their turn is near (once per ticket).
+    near_notified_at = models.DateTimeField(null=True, blank=True)
     # Where the ticket stands in the queue: its issue time, moved forward by a bounded
     # advance for priority groups, so priority never starves ordinary tickets.
     queue_position_at = models.DateTimeField()
@@ -315,8 +320,12 @@ class Appointment(models.Model):
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
     phone = models.CharField(max_length=20, help_text="E.164")
+    # The language it was booked in: its SMS are written in it.
+    language = models.CharField(max_length=5, blank=True, default="")
     day = models.DateField(help_text="The slot's local day: one booking per phone, service and day")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.BOOKED)
+    # When the reminder the day before went out (once per booking).
+    reminded_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
     ticket = models.OneToOneField(Ticket, on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="appointment")

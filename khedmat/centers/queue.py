@@ -24,19 +24,18 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khedmat.catalog.models import Service
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
 from khedmat.core.sequences import sequence_next
 
+from .events import TicketCalled, TicketIssued, TicketTurnNear
 from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 
-# Tickets are called out in the hall; an SMS to the holder (when they left a number) is
-# written in the language most people in the hall read.
-CALL_SMS_LANGUAGE = "fa"
 ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
 
 
@@ -77,12 +76,14 @@ def _queue_group(center: Center, service: Service) -> QueueGroup:
 @transaction.atomic
 def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGroup | None = None,
                  desk: str = "", channel: str = Ticket.Channel.KIOSK, phone: str = "",
-                 queue_position_at: datetime.datetime | None = None, idempotency_key: str | None = None) -> Ticket:
+                 queue_position_at: datetime.datetime | None = None, idempotency_key: str | None = None,
+                 language: str = "") -> Ticket:
     """Give the next ticket of the service's queue group at this center, today.
 
     `queue_position_at` is for appointment check-ins (the slot's start); otherwise the
     ticket stands at its issue time, less its priority group's head start. The same
-    `idempotency_key` (a form's one-time token) always gives the same ticket.
+    `idempotency_key` (a form's one-time token) always gives the same ticket. `language` is
+    the one the holder took it in (their SMS are written in it).
     """
     if idempotency_key:
         issued = Ticket.objects.filter(idempotency_key=idempotency_key).first()
@@ -110,11 +111,13 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         with transaction.atomic():  # a savepoint: a lost race on the key gives its number back
             # The sequence row is locked last, for as short a time as possible.
             number = sequence_next(TicketSequence, group=group, day=day)
-            return Ticket.objects.create(
+            ticket = Ticket.objects.create(
                 center=center, group=group, service=service, day=day, number=number, priority_group=priority_group,
                 desk=desk, phone=phone, channel=channel, issued_at=now, queue_position_at=queue_position_at,
-                waiting_since=now, idempotency_key=idempotency_key or None,
+                waiting_since=now, idempotency_key=idempotency_key or None, language=language[:5],
             )
+            publish(TicketIssued(ticket=ticket))
+            return ticket
     except IntegrityError:
         issued = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
         if issued is None:
@@ -279,24 +282,23 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
     ticket.called_at = ticket.first_called_at = timezone.now()
     ticket.recalls = 0
     ticket.save(update_fields=["status", "counter", "operator", "called_at", "first_called_at", "recalls"])
-    _notify_called(ticket, locked)
+    publish(TicketCalled(ticket=ticket, counter=locked))
+    _tell_those_near(ticket, ticket.called_at)
     return ticket
 
 
-def _notify_called(ticket: Ticket, counter: Counter) -> None:
-    if not ticket.phone:
-        return
-    phone, number, counter_number = ticket.phone, ticket.display_number, counter.number
-
-    def send() -> None:
-        from khedmat.notifications.services import sms_send
-
-        with translation.override(CALL_SMS_LANGUAGE):
-            body = _("Asan Khedmat: ticket %(number)s, please come to counter %(counter)s.") % {
-                "number": number, "counter": counter_number}
-        sms_send(to=phone, body=body, purpose="ticket_called")
-
-    transaction.on_commit(send)
+def _tell_those_near(called: Ticket, now: datetime.datetime) -> None:
+    """After a call, tell each holder (with a phone) who now has `QUEUE_NEAR_AHEAD` or fewer
+    people before them in the called ticket's queue that their turn is near; once a ticket."""
+    near = settings.QUEUE_NEAR_AHEAD
+    front = list(Ticket.objects.filter(
+        center_id=called.center_id, day=called.day, group_id=called.group_id, desk=called.desk,
+        status=Ticket.Status.WAITING, counter__isnull=True,
+    ).order_by("queue_position_at", "id").only("id", "phone", "near_notified_at")[:near + 1])
+    for ahead, ticket in enumerate(front):
+        if ticket.phone and ticket.near_notified_at is None and ahead <= near:
+            Ticket.objects.filter(pk=ticket.pk, near_notified_at__isnull=True).update(near_notified_at=now)
+            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=ticket.pk), ahead=ahead))
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:
@@ -324,7 +326,7 @@ def ticket_recall(*, counter: Counter, ticket: Ticket) -> Ticket:
     locked.recalls += 1
     locked.called_at = timezone.now()
     locked.save(update_fields=["recalls", "called_at"])
-    _notify_called(locked, counter)
+    publish(TicketCalled(ticket=locked, counter=counter, recall=True))
     return locked
 
 

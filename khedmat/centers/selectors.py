@@ -272,3 +272,25 @@ def appointment_by_public_id(*, public_id: uuid.UUID) -> Appointment | None:
     """An appointment by its unguessable id (the key in its SMS link)."""
     return (Appointment.objects.select_related("center", "service__current_version", "slot__schedule", "ticket")
             .filter(public_id=public_id).first())
+
+
+# --- by phone (SMS and USSD) -------------------------------------------------------------------
+
+def tickets_for_phone_today(*, phone: str) -> list[Ticket]:
+    """Today's tickets of this mobile number still in the queue or at a counter."""
+    return list(Ticket.objects.select_related("group", "center", "service", "counter")
+                .filter(phone=phone, day=timezone.localdate(),
+                        status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING])
+                .order_by("issued_at", "id"))
+
+
+def appointment_next_for_phone(*, phone: str) -> Appointment | None:
+    """The next booking of this mobile number that still stands."""
+    return (Appointment.objects.select_related("slot", "center", "service")
+            .filter(phone=phone, status=Appointment.Status.BOOKED, slot__starts_at__gte=timezone.now()
+                    - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
+            .order_by("slot__starts_at", "id").first())
+
+
+def center_by_id(*, pk: int) -> Center | None:
+    return Center.objects.filter(pk=pk, is_active=True).first()

@@ -19,8 +19,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -131,7 +131,8 @@ def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any])
     desk = "women" if request.POST.get("desk") == "women" else ""
     try:
         ticket = ticket_issue(center=center, service=service, priority_group=priority_group, desk=desk,
-                              channel=Ticket.Channel.KIOSK, idempotency_key=form_token(request.POST))
+                              channel=Ticket.Channel.KIOSK, idempotency_key=form_token(request.POST),
+                              language=get_language())
     except QueueError as error:
         messages.error(request, error.message)
         return redirect("centers:kiosk", slug=center.slug)
@@ -224,18 +225,10 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _join_issue(request: HttpRequest, center: Center, service: Any, phone: str, *, key: str | None) -> Ticket:
-    from khedmat.notifications.services import sms_send
-
-    asked_at = timezone.now()
-    issued = ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
-                          idempotency_key=key)
-    if issued.issued_at < asked_at:
-        return issued  # the same form again: that ticket's SMS has gone already
-    link = request.build_absolute_uri(_ticket_url(issued))
-    body = _("Asan Khedmat: your ticket %(number)s at %(center)s. Follow your place in the queue: %(link)s") % {
-        "number": issued.display_number, "center": center.name, "link": link}
-    sms_send(to=issued.phone, body=body, purpose="ticket_joined")
-    return issued
+    """The ticket; its holder gets an SMS with the link to follow their place (notifications
+    subscribes to ticket.issued)."""
+    return ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
+                        idempotency_key=key, language=get_language())
 
 
 # --- the display board ----------------------------------------------------------------------
@@ -342,7 +335,8 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
             try:
                 booked = appointment_book(center=schedule.center, service=schedule.service,
                                           starts_at=_chosen_start(form), phone=form.cleaned_data["phone"],
-                                          idempotency_key=form_token(request.POST) or new_form_token())
+                                          idempotency_key=form_token(request.POST) or new_form_token(),
+                                          language=get_language())
             except AppointmentError as error:
                 context["refusal"] = error.message
             else:

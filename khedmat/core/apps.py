@@ -5,3 +5,10 @@ class CoreConfig(AppConfig):
     name = "khedmat.core"
     label = "core"
     verbose_name = "Core"
+
+    def ready(self) -> None:
+        from . import jobs
+        from .services import events_prune
+
+        jobs.register("events_prune", every_seconds=24 * 60 * 60, run=events_prune,
+                      description="Delete recorded domain events older than EVENTS_KEEP_DAYS.")

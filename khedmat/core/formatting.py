@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from .calendar import to_solar_hijri
 
 _EASTERN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# What people type: Persian (۰–۹) and Arabic (٠–٩) digits, read as Western ones.
+_WESTERN_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _BABEL_LOCALES = {"en": "en", "fa": "fa_AF", "ps": "ps_AF"}
 
 
@@ -34,6 +36,12 @@ def uses_eastern_digits(language: str | None = None) -> bool:
 def localize_digits(text: str, language: str | None = None) -> str:
     """Write the Western digits in `text` as the language writes them."""
     return text.translate(_EASTERN_DIGITS) if uses_eastern_digits(language) else text
+
+
+def western_digits(text: str) -> str:
+    """The digits a person typed (Western, Persian or Arabic-Indic) as Western digits: the
+    one place input is read this way."""
+    return text.translate(_WESTERN_DIGITS)
 
 
 def format_code(code: str, language: str | None = None) -> str:

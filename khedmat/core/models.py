@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .i18n import pick
@@ -39,3 +40,24 @@ class Holiday(TrilingualNameMixin):
 
     def __str__(self) -> str:
         return f"{self.date.isoformat()} {self.name_en}"
+
+
+class EventRecord(models.Model):
+    """A domain event as published (khedmat.core.events): what happened, when, to what.
+
+    Written in the transaction of the change; read by people tracing a message or a
+    webhook back to its cause. Old records are pruned (`EVENTS_KEEP_DAYS`).
+    """
+
+    name = models.CharField(max_length=60)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    payload = models.JSONField(default=dict)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["name", "occurred_at"], name="event_by_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -6,3 +6,8 @@ class DocumentsConfig(AppConfig):
     name = "khedmat.documents"
     label = "documents"
     verbose_name = _("Issued documents")
+
+    def ready(self) -> None:
+        from . import subscribers
+
+        subscribers.register()

@@ -17,10 +17,12 @@ from khedmat.applications.models import Application
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.formatting import format_date, format_number
 from khedmat.core.sequences import sequence_next
 
 from . import codec, keystore
+from .events import DocumentIssued, DocumentRevoked
 from .models import KIND_LETTERS, DocumentCounter, IssuedDocument, Revocation
 
 LANGUAGES = ("en", "fa", "ps")
@@ -41,8 +43,9 @@ def document_definition(application: Application) -> dict[str, Any] | None:
 
 def document_issue_on_entering(*, application: Application, state: str, actor: User | None = None,
                                request: HttpRequest | None = None) -> IssuedDocument | None:
-    """Called by `application_transition` in its transaction: issue the service's document
-    when the file enters one of its issuing states (once, however often it enters)."""
+    """On every workflow step (subscribers.issue_on_entering), in its transaction: issue the
+    service's document when the file enters one of its issuing states (once, however often
+    it enters)."""
     block = document_definition(application)
     if block is None or state not in block["issue_in"]:
         return None
@@ -100,6 +103,7 @@ def _issue(*, application: Application, actor: User | None, request: HttpRequest
                  actor=actor, subject=application.applicant, request=request,
                  data={"document": number, "kind": block["kind"], "kid": key.kid,
                        "expires_on": expires_on.isoformat() if expires_on else None})
+    publish(DocumentIssued(document=document), request=request)
     return document
 
 
@@ -196,26 +200,8 @@ def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
     audit_record(action="documents.revoked", target_type="application", target_id=locked.application.reference,
                  actor=actor, subject=locked.application.applicant, reason=reason, request=request,
                  data={"document": locked.number})
-    _tell_holder_of_revocation(locked, reason)
+    publish(DocumentRevoked(document=locked, revocation=revocation), request=request)
     return revocation
-
-
-def _tell_holder_of_revocation(document: IssuedDocument, reason: str) -> None:
-    """The holder hears it from the agency, by SMS in their language, once the revocation is saved."""
-    holder = document.application.applicant
-    if not holder.phone_number:
-        return
-    phone, number, language = holder.phone_number, document.number, holder.preferred_language or "fa"
-
-    def send() -> None:
-        from khedmat.notifications.services import sms_send
-
-        with translation.override(language):
-            body = _("Asan Khedmat: your document %(number)s was revoked. Reason: %(reason)s") % {
-                "number": number, "reason": reason[:200]}
-        sms_send(to=phone, body=body, purpose="document_revoked")
-
-    transaction.on_commit(send)
 
 
 def document_download_record(*, document: IssuedDocument, actor: User, request: HttpRequest | None = None) -> None:

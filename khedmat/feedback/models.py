@@ -32,7 +32,8 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default="")
     comment = models.TextField(blank=True, default="", max_length=1000)
-    channel = models.CharField(max_length=10, choices=[("tablet", _("Counter tablet")), ("link", _("Ticket link"))])
+    channel = models.CharField(max_length=10, choices=[("tablet", _("Counter tablet")), ("link", _("Ticket link")),
+                                                       ("ussd", _("USSD"))])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

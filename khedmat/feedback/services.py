@@ -11,7 +11,7 @@ from khedmat.core.errors import Refusal
 
 from .models import Rating
 
-CHANNELS = ("tablet", "link")
+CHANNELS = ("tablet", "link", "ussd")
 
 
 class RatingError(Refusal):

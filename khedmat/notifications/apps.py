@@ -6,3 +6,14 @@ class NotificationsConfig(AppConfig):
     name = "khedmat.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from khedmat.core import jobs
+
+        from . import notices
+        from .delivery import deliver_messages
+
+        notices.register()
+        jobs.register("deliver_due", every_seconds=15, run=lambda: deliver_messages().as_dict(),
+                      description="Send what the outbox holds: retries when due, and messages a lost "
+                                  "hand-off or a dead worker left behind.")

@@ -1,30 +1,178 @@
-"""Sending messages. Each SMS is saved first, then handed to the configured gateway."""
+"""Writing messages into the outbox, and what gateways report back.
+
+`message_queue` is called by subscribers inside the transaction of the change they tell
+about (notices.py): the message commits with the change or not at all, and after the commit
+it is handed to a worker (tasks.deliver; in-process when no broker is configured).
+"""
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import hmac
+import logging
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
-from .models import SmsMessage
-from .sms.base import SmsBackend, SmsDeliveryError
+from khedmat.accounts import selectors as account_selectors
+
+from . import message_templates
+from .models import FINAL_STATUSES, GatewayHealth, Message, MessageStatusChange, MessageTemplate, Status
+from .sms.base import Receipt, ReceiptStatus
+
+logger = logging.getLogger(__name__)
+LANGUAGES = ("en", "fa", "ps")
 
 
-def sms_backend() -> SmsBackend:
-    backend_class = import_string(settings.SMS_BACKEND)
-    return backend_class()
+def language_for(phone: str, fallback: str = "") -> str:
+    """The language to write to this number in: its account holder's preferred language,
+    else the one they acted in (`fallback`), else Dari."""
+    holder = account_selectors.user_by_phone(phone_number=phone) if phone else None
+    for language in (getattr(holder, "preferred_language", ""), fallback):
+        language = (language or "").split("-")[0].lower()
+        if language in LANGUAGES:
+            return language
+    return "fa"
 
 
-def sms_send(*, to: str, body: str, purpose: str) -> SmsMessage:
-    """Record the message and deliver it now; a gateway failure is recorded, not raised."""
-    message = SmsMessage.objects.create(to=to, body=body, purpose=purpose, backend=settings.SMS_BACKEND)
-    try:
-        sms_backend().send(to=to, body=body)
-    except SmsDeliveryError:
-        message.status = SmsMessage.Status.FAILED
-        message.save(update_fields=["status"])
-    else:
-        message.status = SmsMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["status", "sent_at"])
+def wording(*, key: str, language: str, agency_id: int | None = None) -> str:
+    """The text of message `key` in `language`: the agency's wording, else the platform's,
+    else the translated default."""
+    kind = message_templates.KINDS[key]
+    overrides = {row.agency_id: row.body for row in MessageTemplate.objects.filter(
+        Q(agency_id=agency_id) | Q(agency__isnull=True) if agency_id and kind.agency_may_edit
+        else Q(agency__isnull=True), key=key, language=language)}
+    if agency_id in overrides:
+        return overrides[agency_id]
+    if None in overrides:
+        return overrides[None]
+    return message_templates.default_wording(kind, language)
+
+
+def message_queue(*, to: str, key: str, values: dict[str, str], language: str, reference: str = "",
+                  agency_id: int | None = None) -> Message | None:
+    """Write one SMS into the outbox, in the caller's transaction; None when there is no number.
+
+    `values` are already written for the reader (their digits, their calendar)."""
+    if not to:
+        return None
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("queue a message inside the transaction of the change it tells about")
+    kind = message_templates.KINDS[key]
+    body = message_templates.fill(wording(key=key, language=language, agency_id=agency_id), values)
+    now = timezone.now()
+    message = Message.objects.create(
+        to=to, body=body, language=language, template=key, reference=reference[:60], agency_id=agency_id,
+        sensitive=kind.sensitive, next_attempt_at=now, created_at=now,
+        give_up_at=now + datetime.timedelta(hours=settings.SMS_RETRY_HOURS),
+    )
+    MessageStatusChange.objects.create(message=message, status=Status.CREATED, at=now)
+    _deliver_after_commit(message.pk)
     return message
+
+
+def _deliver_after_commit(message_id: int) -> None:
+    """After the commit (never for a rollback), a worker takes the message at once; the
+    periodic sweep (`deliver_due`) catches any hand-off that was lost on the way."""
+
+    def hand_off() -> None:
+        from .tasks import deliver_soon  # imports Celery's app, which needs settings loaded
+
+        deliver_soon([message_id])
+
+    transaction.on_commit(hand_off)
+
+
+def message_retry(*, message: Message, actor: object = None) -> Message:
+    """Send a failed message again from now (an administrator's retry)."""
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.status not in (Status.TEMPORARY_FAILURE, Status.PERMANENT_FAILURE, Status.TECHNICAL_FAILURE):
+            return locked
+        locked.status = Status.CREATED
+        locked.next_attempt_at = now
+        locked.give_up_at = now + datetime.timedelta(hours=settings.SMS_RETRY_HOURS)
+        locked.lease_until = None
+        locked.failed_at = None
+        locked.status_detail = ""
+        locked.save()
+        who = getattr(actor, "username", "") or ""
+        MessageStatusChange.objects.create(message=locked, status=Status.CREATED, at=now,
+                                           detail=f"retry asked by {who}"[:300] if who else "retry")
+        _deliver_after_commit(locked.pk)
+    return locked
+
+
+# --- delivery receipts -------------------------------------------------------------------
+
+def receipt_signature(*, gateway: str, message_id: int) -> str:
+    key = (settings.SMS_RECEIPT_SECRET or settings.SECRET_KEY).encode()
+    return hmac.new(key, f"receipt:{gateway}:{message_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def receipt_url(*, gateway: str, message_id: int) -> str:
+    """Where `gateway` reports on this message: signed, so that nobody else can."""
+    base = str(settings.SMS_CALLBACK_BASE_URL or settings.PUBLIC_BASE_URL).rstrip("/")
+    query = urlencode({"m": message_id, "sig": receipt_signature(gateway=gateway, message_id=message_id)})
+    return f"{base}/sms/receipts/{gateway}/?{query}"
+
+
+def receipt_signature_valid(*, gateway: str, message_id: str, signature: str) -> bool:
+    if not message_id.isdigit():
+        return False
+    return hmac.compare_digest(receipt_signature(gateway=gateway, message_id=int(message_id)), signature or "")
+
+
+@transaction.atomic
+def receipt_apply(*, gateway: str, receipt: Receipt) -> bool | None:
+    """Apply a delivery receipt. None: no such message; False: it changed nothing (a replay,
+    or news older than what is known); True: the message moved.
+
+    A receipt also proves a hand-over the outbox did not get to record (a worker that died
+    just after the gateway took the message), so that message is never sent again."""
+    message = Message.objects.select_for_update().filter(pk=receipt.message_id).first()
+    if message is None:
+        return None
+    now = timezone.now()
+    _gateway_heard_from(gateway, now)
+    status = receipt.status
+    changed = False
+    if message.handed_over_at is None and status != ReceiptStatus.BUFFERED:
+        message.handed_over_at = now
+        message.gateway = message.gateway or gateway
+        changed = True
+    if status == ReceiptStatus.ACCEPTED and message.accepted_at is None:
+        message.accepted_at = now
+        changed = True
+    elif status == ReceiptStatus.DELIVERED and message.status != Status.DELIVERED:
+        message.status = Status.DELIVERED
+        message.delivered_at = now
+        message.accepted_at = message.accepted_at or now
+        changed = True
+    elif status == ReceiptStatus.PERMANENT_FAILURE and message.status not in FINAL_STATUSES:
+        message.status = Status.PERMANENT_FAILURE
+        message.failed_at = now
+        changed = True
+    if not changed:
+        return False
+    if message.status == Status.SENDING:
+        message.lease_until = None  # proven handed over: no worker may take it again
+    message.status_detail = f"receipt: {status}"[:300]
+    message.save()
+    MessageStatusChange.objects.create(message=message, status=message.status, at=now, gateway=gateway,
+                                       detail=f"receipt: {status} {receipt.detail}".strip()[:300])
+    return True
+
+
+def _gateway_heard_from(gateway: str, now: datetime.datetime) -> None:
+    """Receipts arrive: the gateway is alive. Written at most every few seconds (one row per
+    gateway is shared by every receipt)."""
+    GatewayHealth.objects.filter(name=gateway).filter(
+        Q(awaiting_receipt_since__isnull=False) | Q(last_receipt_at__isnull=True)
+        | Q(last_receipt_at__lt=now - datetime.timedelta(seconds=5)),
+    ).update(last_receipt_at=now, awaiting_receipt_since=None)

@@ -8,4 +8,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 (registers the deployment check)
+        from . import (
+            checks,  # noqa: F401 (registers the deployment check)
+            subscribers,
+        )
+
+        subscribers.register()

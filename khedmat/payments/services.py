@@ -22,8 +22,10 @@ from khedmat.applications.services import ApplicationError, application_transiti
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.sequences import sequence_next
 
+from .events import PaymentOrderDue, PaymentReceived
 from .fees import fee_for
 from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceCounter
 from .references import payment_reference
@@ -108,8 +110,8 @@ def payment_step_settle(*, application: Application, request: HttpRequest | None
     already paid, or start the order's time to pay; closed unpaid, cancel its order.
     Returns whether the file moved.
 
-    Call after any step that may lead to the payment step (application_transition), or
-    let `payment_orders_update` catch up."""
+    Runs on every step (subscribers.settle_on_transition); `payment_orders_update` catches
+    up with anything missed."""
     order = PaymentOrder.objects.select_for_update().filter(application=application).first()
     if order is not None and order.status == PaymentOrder.Status.PENDING and application.is_final:
         # Rejected or withdrawn before paying: nobody may pay for a file that is closed.
@@ -123,6 +125,7 @@ def payment_step_settle(*, application: Application, request: HttpRequest | None
     if order.status == PaymentOrder.Status.PENDING and order.expires_at is None:
         order.expires_at = _pay_by(timezone.now())
         order.save(update_fields=["expires_at"])
+        publish(PaymentOrderDue(order=order), request=request)
     return False
 
 
@@ -149,6 +152,7 @@ def payment_orders_update(*, now: datetime.datetime | None = None) -> dict[str, 
                          if paused else now)
                 order.expires_at = _pay_by(start)
                 order.save(update_fields=["expires_at"])
+                publish(PaymentOrderDue(order=order))
                 counts["due"] += 1
             elif order.expires_at < now and order.status == PaymentOrder.Status.PENDING:
                 order.status = PaymentOrder.Status.EXPIRED
@@ -219,6 +223,7 @@ def _apply(*, notice: PaymentNotice, request: HttpRequest | None) -> PaymentResu
         order.status = PaymentOrder.Status.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at"])
+        publish(PaymentReceived(order=order, payment=payment), request=request)
         _take_step(application, PAY_STEP, request=request)
     return PaymentResult(outcome=Outcome.RECORDED, order=order, payment=payment)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from khedmat.accounts.models import PhoneCode, Role, User
 from khedmat.core.formatting import format_date
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 from .conftest import code_from_sms
 
@@ -101,13 +101,13 @@ def test_a_bad_number_is_explained_next_to_the_field(client: Client) -> None:
     assert 'aria-describedby="id_phone_number_helptext id_phone_number_error"' in html
     assert 'aria-invalid="true"' in html
     assert "Afghan mobile number" in html
-    assert not SmsMessage.objects.exists()
+    assert not Message.objects.exists()
 
 
 def test_a_landline_gets_its_own_explanation(client: Client) -> None:
     html = ask_for_code(client, "020 210 1234").content.decode()
     assert "not a mobile number" in html
-    assert not SmsMessage.objects.exists()
+    assert not Message.objects.exists()
 
 
 def test_a_wrong_code_is_refused_and_says_how_many_tries_remain(client: Client) -> None:
@@ -155,7 +155,7 @@ def test_a_new_code_replaces_the_old_one(client: Client) -> None:
     response = client.post("/en/account/sign-in/code/resend/")
     assert response["Location"] == "/en/account/sign-in/code/"
     second = code_from_sms(PHONE)
-    assert SmsMessage.objects.filter(to=PHONE).count() == 2
+    assert Message.objects.filter(to=PHONE).count() == 2
     if first != second:
         assert "not the code in our latest SMS" in enter_code(client, first).content.decode()
     assert enter_code(client, second).status_code == 302

@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.accounts.models import User
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 from .conftest import PASSWORD, code_from_sms, current_totp
 
@@ -21,7 +21,7 @@ def test_a_fourth_code_in_a_quarter_hour_is_not_sent(client: Client) -> None:
     response = client.post("/en/account/sign-in/", {"phone_number": "0700 123 456"})
     assert response.status_code == 429
     assert "Too many attempts. Try again in 15 minutes." in response.content.decode()
-    assert SmsMessage.objects.filter(to=PHONE).count() == 3
+    assert Message.objects.filter(to=PHONE).count() == 3
 
 
 def test_resending_counts_too(client: Client) -> None:
@@ -31,7 +31,7 @@ def test_resending_counts_too(client: Client) -> None:
     response = client.post("/en/account/sign-in/code/resend/")
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
-    assert SmsMessage.objects.filter(to=PHONE).count() == 3
+    assert Message.objects.filter(to=PHONE).count() == 3
 
 
 def test_after_five_wrong_codes_not_even_the_right_one_is_checked(client: Client) -> None:

@@ -196,11 +196,17 @@ def _by(event: ApplicationEvent, applicant_id: int) -> str:
 
 
 def _reason(event: ApplicationEvent) -> str:
+    return decision_reason_text(reason_code=event.reason_code, reason_text=event.reason_text)
+
+
+def decision_reason_text(*, reason_code: str, reason_text: str) -> str:
+    """A step's reason as the applicant reads it (in the active language): the reason chosen
+    from the list, then the officer's words."""
     parts = []
-    if event.reason_code and event.reason_code in DecisionReason.values:
-        parts.append(str(DecisionReason(event.reason_code).label))
-    if event.reason_text:
-        parts.append(event.reason_text)
+    if reason_code and reason_code in DecisionReason.values:
+        parts.append(str(DecisionReason(reason_code).label))
+    if reason_text:
+        parts.append(reason_text)
     return " — ".join(parts)
 
 
@@ -295,3 +301,27 @@ def document_for_viewer(*, user: Any, application_public_id: uuid.UUID,
     if document is None or not can_view_application(user, document.application):
         return None
     return document
+
+
+# --- by phone (SMS and USSD) -------------------------------------------------------------------
+
+def applications_for_phone(*, phone_number: str, limit: int = 8) -> list[Application]:
+    """The files sent by the account holding this mobile number, newest first."""
+    return list(Application.objects.select_related("service_version", "applicant")
+                .filter(applicant__phone_number=phone_number).exclude(state=Application.DRAFT)
+                .order_by("-submitted_at", "-id")[:limit])
+
+
+def application_for_phone(*, reference: str, phone_number: str) -> Application | None:
+    """The file with this reference if, and only if, it belongs to this mobile number."""
+    application = (Application.objects.select_related("service_version", "applicant")
+                   .filter(reference=reference).exclude(state=Application.DRAFT).first())
+    filed_with = (application.applicant.phone_number or "") if application is not None else ""
+    if application is None or not hmac.compare_digest(filed_with.encode(), phone_number.encode()):
+        return None
+    return application
+
+
+def waits_for_applicant(application: Application) -> bool:
+    """Whether the file's current state waits for the applicant (to answer, or to pay)."""
+    return _waits_for_applicant(Workflow.of(application.service_version.definition), application.state)

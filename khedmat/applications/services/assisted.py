@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,10 +29,11 @@ from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import SignInError, citizen_get_or_create, citizen_update_profile
 from khedmat.audit.services import audit_record
 from khedmat.catalog.models import Service
+from khedmat.core.events import publish
 from khedmat.core.formatting import format_number
 from khedmat.core.ratelimit import Throttle
-from khedmat.notifications.services import sms_send
 
+from ..events import ConsentCodeRequested
 from ..formschema import answers_problems
 from ..models import Application, Channel, Consent, Document
 from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, UploadRefused, megabytes, upload_check
@@ -193,16 +193,11 @@ def assisted_consent_code_send(*, operator: User, application: Application,
     cache.set(_code_key(application), {"nonce": nonce, "hash": _code_hash(application, nonce, code)}, timeout=ttl)
     center = operator.center
     assert center is not None
-    with translation.override(citizen.preferred_language or "fa"):
-        # The code stays in Western digits: phones recognise and autofill those.
-        body = _(
-            "Asan Khedmat: an operator at %(center)s is filing “%(service)s” in your name. "
-            "If you agree, give them this code: %(code)s. If you did not ask for this, do not give it."
-        ) % {"center": center.name, "service": application.service_version.name, "code": code}
-    sms_send(to=phone_number, body=body, purpose="assisted consent code")
-    audit_record(action="applications.consent_code_sent", target_type="application",
-                 target_id=application.public_id, actor=operator, subject=citizen, request=request,
-                 data={"center": center.code})
+    with transaction.atomic():
+        publish(ConsentCodeRequested(application=application, code=code), request=request)
+        audit_record(action="applications.consent_code_sent", target_type="application",
+                     target_id=application.public_id, actor=operator, subject=citizen, request=request,
+                     data={"center": center.code})
 
 
 def _consent_code_check(application: Application, code: str) -> None:

@@ -15,8 +15,10 @@ from khedmat.audit.services import audit_record
 from khedmat.catalog.models import Service
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
+from khedmat.core.events import publish
 from khedmat.core.workdays import add_working_days, working_days_between
 
+from ..events import MILESTONE_EVENTS, ApplicationSubmitted, ApplicationTransitioned
 from ..models import Application, ApplicationEvent, Channel, DecisionReason
 from ..references import reference_next
 from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
@@ -114,10 +116,9 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
                  actor=actor, subject=application.applicant, request=request,
                  data={"service": application.service_id, "version": application.service_version.number,
                        "channel": application.channel, "on_behalf": application.filed_by_id is not None})
-    # The fee: a payment order, or with nothing to pay straight past the payment step.
-    # Imported here: payments builds on applications (it moves files by application_transition).
-    from khedmat.payments.services import payment_order_open
-    payment_order_open(application=application, actor=actor, request=request)
+    # Payments opens the fee's order (or moves a file with nothing to pay past its payment
+    # step); the applicant is told, with the payment reference.
+    publish(ApplicationSubmitted(application=application, actor=actor), request=request)
     return application
 
 
@@ -174,15 +175,16 @@ def application_transition(*, application: Application, actor: User | None, tran
     audit_record(action=f"applications.{step.name}", target_type="application", target_id=locked.reference,
                  actor=actor, subject=locked.applicant, reason=reason_text, request=request,
                  data={"from": from_state, "to": step.target, "reason_code": reason_code})
-    # Entering an issuing state issues the service's document, in this transaction (once).
-    from khedmat.documents.services import document_issue_on_entering
-
-    document_issue_on_entering(application=locked, state=step.target, actor=actor, request=request)
-    # Reaching the payment step with the fee already paid moves the file straight on.
-    from khedmat.payments.services import payment_step_settle
-
-    if payment_step_settle(application=locked, request=request):
-        locked.refresh_from_db()
+    # Documents issues the service's document on entering an issuing state; payments moves a
+    # file that reaches its payment step with the fee paid straight on (and refreshes `locked`).
+    publish(ApplicationTransitioned(
+        application=locked, actor=None if as_system else actor, step=step.name, from_state=from_state,
+        to_state=step.target, actor_role=role if as_system else getattr(actor, "role", ""),
+        reason_code=reason_code, reason_text=reason_text), request=request)
+    milestone = workflow.state(step.target).milestone
+    if milestone:
+        publish(MILESTONE_EVENTS[milestone](application=locked, state=step.target, reason_code=reason_code,
+                                            reason_text=reason_text), request=request)
     return locked
 
 

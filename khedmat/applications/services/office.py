@@ -10,12 +10,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop
 
 from khedmat.accounts.models import AGENCY_ROLES, Role, User
 from khedmat.audit.services import audit_record
-from khedmat.notifications.services import sms_send
+from khedmat.core.events import publish
 
+from ..events import ApplicationMessageSent, ApplicationsEscalated
 from ..models import Application, DecisionReason, Message, Note
 from ..workflow import Workflow
 from .core import ApplicationError, application_transition
@@ -24,7 +25,6 @@ from .core import ApplicationError, application_transition
 REASON_WORKING_THE_FILE = gettext_noop("Working the file")
 NOTE_MAX_LENGTH = 5000
 MESSAGE_MAX_LENGTH = 2000
-_ESCALATION_SMS_REFERENCES = 5
 
 
 def _agency_staff_of(user: User | None, application: Application) -> bool:
@@ -156,24 +156,13 @@ def message_to_applicant(*, application: Application, author: User, text: str,
 
 
 def _message_create(*, application: Application, author: User, text: str,
-                    request: HttpRequest | None) -> Message:
+                    request: HttpRequest | None, notify: bool = True) -> Message:
     message = Message.objects.create(application=application, author=author,
                                      direction=Message.Direction.TO_APPLICANT, text=text)
     audit_record(action="applications.message_sent", target_type="application", target_id=application.reference,
                  actor=author, subject=application.applicant, request=request, data={"message": message.pk})
-    applicant = application.applicant
-    if applicant.phone_number:
-        reference = application.reference
-        phone = applicant.phone_number
-        language = applicant.preferred_language
-
-        def notify() -> None:
-            with translation.override(language):
-                body = _("Asan Khedmat: the agency wrote to you about application %(reference)s. "
-                         "Read it under My applications.") % {"reference": reference}
-            sms_send(to=phone, body=body, purpose="application_message")
-
-        transaction.on_commit(notify)
+    if notify:  # the applicant hears of it by SMS (notifications subscribes)
+        publish(ApplicationMessageSent(application=application, message=message), request=request)
     return message
 
 
@@ -197,7 +186,8 @@ def application_act(*, application: Application, actor: User, transition: str, e
         if not text:  # only a reason from the list: write it in the applicant's language
             with translation.override(moved.applicant.preferred_language):
                 text = str(DecisionReason(reason_code).label)
-        _message_create(application=moved, author=actor, text=text, request=request)
+        # The applicant is told of the request itself (the state's milestone): one SMS, not two.
+        _message_create(application=moved, author=actor, text=text, request=request, notify=False)
     return moved
 
 
@@ -248,29 +238,7 @@ def _escalate_agency(*, agency_id: int, ids: list[int], today: datetime.date) ->
         audit_record(action="applications.escalated", target_type="application", target_id=application.reference,
                      subject=application.applicant,
                      data={"due_date": str(application.due_date), "notified": notified})
-    references = [application.reference or "" for application in files]
-    for supervisor in supervisors:
-        if supervisor.phone_number:
-            _notify_supervisor(supervisor, references)
+    publish(ApplicationsEscalated(agency_id=agency_id,
+                                  references=[application.reference or "" for application in files],
+                                  supervisor_ids=[user.pk for user in supervisors]))
     return files
-
-
-def _notify_supervisor(supervisor: User, references: list[str]) -> None:
-    phone = supervisor.phone_number or ""
-    language = supervisor.preferred_language
-
-    def send() -> None:
-        with translation.override(language):
-            shown = ", ".join(references[:_ESCALATION_SMS_REFERENCES])
-            more = len(references) - _ESCALATION_SMS_REFERENCES
-            body = ngettext(
-                "Asan Khedmat: %(count)s file of your agency passed its time standard: %(references)s.",
-                "Asan Khedmat: %(count)s files of your agency passed their time standard: %(references)s.",
-                len(references),
-            ) % {"count": len(references), "references": shown}
-            if more > 0:
-                body = body + " " + ngettext("And %(count)s more in the inbox.", "And %(count)s more in the inbox.",
-                                             more) % {"count": more}
-        sms_send(to=phone, body=body, purpose="applications_escalation")
-
-    transaction.on_commit(send)

@@ -25,6 +25,7 @@ def _fee_paid_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     """The passport waits for its fee before review (issue 5). These tests are about review,
     so the fee is paid (demo provider) as the file is sent; khedmat/payments/tests cover paying."""
     from khedmat.payments import services as payments
+    from khedmat.payments import subscribers
 
     open_order = payments.payment_order_open
 
@@ -35,7 +36,7 @@ def _fee_paid_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
             application.refresh_from_db()
         return order
 
-    monkeypatch.setattr(payments, "payment_order_open", open_and_pay)
+    monkeypatch.setattr(subscribers, "payment_order_open", open_and_pay)
 
 
 @pytest.fixture

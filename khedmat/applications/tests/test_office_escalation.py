@@ -13,7 +13,7 @@ from khedmat.applications.models import Application
 from khedmat.applications.services import application_transition
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Agency, Service
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 from .office_helpers import agency_admin, foreign_passport, submitted, verified_client
 
@@ -50,10 +50,10 @@ def test_escalation_is_idempotent_and_tells_the_agency_admin(passport: Service, 
     events = AuditEvent.objects.filter(action="applications.escalated")
     assert sorted(events.values_list("target_id", flat=True)) == sorted([str(late.reference), str(also_late.reference)])
     assert all(event.subject == citizen for event in events)
-    [sms] = SmsMessage.objects.filter(purpose="applications_escalation")  # one, however often it runs
+    [sms] = Message.objects.filter(template="application.escalated")  # one, however often it runs
     assert sms.to == supervisor.phone_number
     assert str(late.reference) in sms.body and str(also_late.reference) in sms.body
-    assert not SmsMessage.objects.filter(to=foreign_supervisor.phone_number).exists()
+    assert not Message.objects.filter(to=foreign_supervisor.phone_number).exists()
 
 
 def test_each_agency_hears_about_its_own_files(passport: Service, citizen: User, moi: Agency,
@@ -66,8 +66,8 @@ def test_each_agency_hears_about_its_own_files(passport: Service, citizen: User,
     theirs = submitted(foreign_passport(other_agency), citizen, due=today - datetime.timedelta(days=2))
     with django_capture_on_commit_callbacks(execute=True):
         call_command("escalate_overdue", stdout=io.StringIO())
-    [to_us] = SmsMessage.objects.filter(to=supervisor.phone_number)
-    [to_them] = SmsMessage.objects.filter(to=foreign_supervisor.phone_number)
+    [to_us] = Message.objects.filter(to=supervisor.phone_number)
+    [to_them] = Message.objects.filter(to=foreign_supervisor.phone_number)
     assert str(ours.reference) in to_us.body and str(theirs.reference) not in to_us.body
     assert str(theirs.reference) in to_them.body
 

@@ -16,7 +16,7 @@ from khedmat.applications.workflow import Workflow
 from khedmat.audit.models import AuditEvent
 from khedmat.audit.selectors import audit_events_about
 from khedmat.catalog.models import Service
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message as Sms
 
 from .office_helpers import submitted, verified_client
 
@@ -137,7 +137,10 @@ def test_a_request_for_information_is_a_message_to_the_applicant(passport: Servi
     assert message.direction == Message.Direction.TO_APPLICANT and message.text == "The Tazkira copy is unreadable."
     event = ApplicationEvent.objects.get(application=application, transition="request_information")
     assert event.reason_text == message.text and event.reason_code == "incomplete_documents"
-    assert SmsMessage.objects.filter(to=citizen.phone_number, purpose="application_message").count() == 1
+    # One SMS tells of the request and its reason (not a second one for the message).
+    [sms] = Sms.objects.filter(to=citizen.phone_number, template__startswith="application.").exclude(
+        template="application.submitted")
+    assert sms.template == "application.information_requested" and "The Tazkira copy is unreadable." in sms.body
     page = client.get(_url(application)).content.decode()
     assert "The Tazkira copy is unreadable." in page and "Paused: waiting for the applicant" in page
 
@@ -169,7 +172,7 @@ def test_notes_stay_inside_the_agency(passport: Service, citizen: User, officer:
     assert secret in client.get(_url(application)).content.decode()
     # Nothing the applicant can read carries it: messages, SMS, the record of their file.
     assert not Message.objects.filter(text__contains="Photo looks").exists()
-    assert not SmsMessage.objects.filter(body__contains="Photo looks").exists()
+    assert not Sms.objects.filter(body__contains="Photo looks").exists()
     about = audit_events_about(subject=citizen)
     assert not about.filter(action="applications.note_added").exists()
     assert all("Photo looks" not in (e.reason + str(e.data)) for e in about)
@@ -202,7 +205,7 @@ def test_a_message_to_the_applicant(passport: Service, citizen: User, officer: U
     assert response.status_code == 302
     message = Message.objects.get(application=application)
     assert message.direction == Message.Direction.TO_APPLICANT and message.author == officer
-    [sms] = SmsMessage.objects.filter(to=citizen.phone_number)
+    [sms] = Sms.objects.filter(to=citizen.phone_number, template="application.message_sent")
     assert str(application.reference) in sms.body and "Bring the original" not in sms.body  # no content by SMS
 
 

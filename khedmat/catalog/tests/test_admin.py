@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
 from khedmat.accounts.models import Role, User
 from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
 from khedmat.centers.models import Center
-from khedmat.notifications.services import sms_send
+from khedmat.notifications.services import message_queue
 
 from .factories import StaffFactory, definition_form_data, passport_definition, publish, verified_client
 
@@ -449,14 +450,17 @@ def test_platform_admin_gives_admin_access_with_the_role(platform_client: Client
 
 
 def test_sent_messages_are_read_only_for_the_platform_admin(platform_client: Client, moi_client: Client) -> None:
-    message = sms_send(to="+93700123456", body="Your Asan Khedmat code is 123456.", purpose="sign-in code")
-    listing = platform_client.get(reverse("admin:notifications_smsmessage_changelist")).content.decode()
-    assert "+93700123456" in listing
-    assert "123456." not in listing  # the code itself is masked
-    url = reverse("admin:notifications_smsmessage_change", args=[message.pk])
-    assert platform_client.get(url).status_code == 200
+    with transaction.atomic():
+        message = message_queue(to="+93700987654", key="account.phone_code_requested", language="en",
+                                values={"code": "123456", "minutes": "5"})
+    assert message is not None
+    listing = platform_client.get(reverse("admin:notifications_message_changelist")).content.decode()
+    assert "+93700987654" in listing
+    url = reverse("admin:notifications_message_change", args=[message.pk])
+    page = platform_client.get(url).content.decode()
+    assert "Asan Khedmat code: ••••••." in page and "123456" not in page  # the code itself is masked
     assert platform_client.post(url, {"body": "changed"}).status_code == 403
-    assert moi_client.get(reverse("admin:notifications_smsmessage_changelist")).status_code == 403
+    assert moi_client.get(reverse("admin:notifications_message_changelist")).status_code == 403
 
 
 def test_staff_of_each_role_are_made_through_the_factory(moi: Agency) -> None:

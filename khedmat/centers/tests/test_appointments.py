@@ -26,7 +26,7 @@ from khedmat.centers.models import Appointment, AppointmentSchedule, Appointment
 from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
 from khedmat.centers.selectors import appointment_days, appointment_find, appointment_slots
 from khedmat.core.services import holiday_upsert
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 from .conftest import CITIZEN_PHONE, Hall, make_center
 
@@ -110,7 +110,7 @@ def test_a_booking_takes_a_place_and_sends_the_code(hall: Hall, schedule: Appoin
     assert appointment.status == Appointment.Status.BOOKED and appointment.phone == CITIZEN_PHONE
     assert len(appointment.code) == 6 and appointment.code.isdigit()
     assert appointment.slot.starts_at == at(SATURDAY, 9) and appointment.slot.booked == 1
-    message = SmsMessage.objects.get()
+    message = Message.objects.get()
     assert message.to == CITIZEN_PHONE and appointment.code in message.body
     assert f"/appointments/{appointment.public_id}/" in message.body
 

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from khedmat.centers.models import Appointment, PriorityGroup, Ticket
 from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
 from khedmat.centers.tests.conftest import CITIZEN_PHONE, Hall
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 TOKEN = "t" * 32
 EASTERN = re.compile("[۰-۹]")
@@ -133,7 +133,7 @@ def test_joining_from_a_phone_gives_an_online_ticket_and_an_sms_with_its_link(cl
     ticket = Ticket.objects.get()
     assert response["Location"] == again["Location"] == f"/en/tickets/{ticket.public_id}/"
     assert (ticket.channel, ticket.phone, ticket.display_number) == (Ticket.Channel.ONLINE, CITIZEN_PHONE, "D-001")
-    sms = SmsMessage.objects.get(to=CITIZEN_PHONE)
+    sms = Message.objects.get(to=CITIZEN_PHONE)
     assert f"/en/tickets/{ticket.public_id}/" in sms.body and "D-001" in sms.body
 
 

@@ -28,7 +28,7 @@ from khedmat.centers.queue import (
     ticket_transfer,
 )
 from khedmat.centers.services import counter_upsert
-from khedmat.notifications.models import SmsMessage
+from khedmat.notifications.models import Message
 
 from .conftest import Hall, make_service
 
@@ -393,18 +393,18 @@ def test_another_counter_cannot_act_on_a_ticket_it_did_not_call(hall: Hall) -> N
 
 
 def test_the_holder_gets_an_sms_when_called(hall: Hall, django_capture_on_commit_callbacks: Callable) -> None:
-    ticket_issue(center=hall.center, service=hall.passport, phone="0700123456")
+    ticket_issue(center=hall.center, service=hall.passport, phone="0700123456", language="en")
     ticket_issue(center=hall.center, service=hall.passport)
     counter = hall.open(3)
     with django_capture_on_commit_callbacks(execute=True):
         called = ticket_call_next(counter=counter)
     assert called is not None
-    message = SmsMessage.objects.get()
-    assert message.to == "+93700123456" and "P-001" in message.body and "3" in message.body
+    message = Message.objects.get()
+    assert message.to == "+93700123456" and message.body == "Asan Khedmat: ticket P-001, please come to counter 3."
     with django_capture_on_commit_callbacks(execute=True):
         ticket_finish(counter=counter, ticket=called)
         ticket_call_next(counter=counter)  # no phone: no SMS
-    assert SmsMessage.objects.count() == 1
+    assert Message.objects.count() == 1
 
 
 # --- many at once ----------------------------------------------------------------------------

@@ -94,14 +94,14 @@ def test_revocation_shows_at_once_with_date_and_reason(passport: Service, citize
 def test_the_holder_is_told_of_a_revocation_by_sms_in_their_language(
         passport: Service, citizen: User, officer: User, approver: User,
         django_capture_on_commit_callbacks: Any) -> None:
-    from khedmat.notifications.models import SmsMessage
+    from khedmat.notifications.models import Message
 
     document = IssuedDocument.objects.get(application=approved(passport, citizen, officer, approver))
     citizen.preferred_language = "en"
     citizen.save(update_fields=["preferred_language"])
     with django_capture_on_commit_callbacks(execute=True):
         document_revoke(document=document, actor=officer, reason="Issued on a forged Tazkira.")
-    sms = SmsMessage.objects.get(purpose="document_revoked")
+    sms = Message.objects.get(template="document.revoked")
     assert sms.to == citizen.phone_number
     assert sms.body == (f"Asan Khedmat: your document {document.number} was revoked. "
                         "Reason: Issued on a forged Tazkira.")

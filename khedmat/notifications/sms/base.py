@@ -14,7 +14,7 @@ from __future__ import annotations
 import abc
 import importlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -53,9 +53,11 @@ class OutgoingSms:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The gateway took the message. `reference` is its own id for it, if it gives one."""
+    """The gateway took the message. `reference` is its own id for it, if it gives one;
+    `delivered` when taking it is all the delivery there is (the console)."""
 
     reference: str = ""
+    delivered: bool = False
 
 
 class ReceiptStatus:
@@ -92,7 +94,10 @@ class SmsGateway(abc.ABC):
     priority: int = 100
     options: dict[str, Any] = field(default_factory=dict)
 
-    plugin: str = ""  # set by each subclass
+    plugin: ClassVar[str] = ""  # set by each subclass
+    # Whether the gateway reports delivery to `OutgoingSms.receipt_url`. Without receipts a
+    # message counts as delivered when the gateway takes it.
+    sends_receipts: ClassVar[bool] = False
 
     @abc.abstractmethod
     def send(self, sms: OutgoingSms) -> Accepted:

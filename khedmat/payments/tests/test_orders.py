@@ -115,7 +115,7 @@ def test_the_catch_up_moves_a_paid_file_whose_step_did_not_settle(
                "blood_group": "O+", "licence_class": "car"}
     application = submit(driving_licence, citizen, answers=answers)
     payment_demo_record(application=application, transaction_id="early")
-    monkeypatch.setattr("khedmat.payments.services.payment_step_settle", lambda **kwargs: False)
+    monkeypatch.setattr("khedmat.payments.subscribers.payment_step_settle", lambda **kwargs: False)
     application = application_transition(application=application, actor=officer, transition="schedule_test",
                                          expected_state="submitted")
     application = application_transition(application=application, actor=officer, transition="record_pass",

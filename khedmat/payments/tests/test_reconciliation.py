@@ -66,7 +66,7 @@ def test_a_paid_file_that_did_not_move_on_is_listed(driving_licence: Service, ci
     application = submit(driving_licence, citizen, answers=answers)
     payment_demo_record(application=application, transaction_id="early")
     # as if the step that reached the payment step had not settled it (a crash in between)
-    monkeypatch.setattr("khedmat.payments.services.payment_step_settle", lambda **kwargs: False)
+    monkeypatch.setattr("khedmat.payments.subscribers.payment_step_settle", lambda **kwargs: False)
     application = application_transition(application=application, actor=officer, transition="schedule_test",
                                          expected_state="submitted")
     application_transition(application=application, actor=officer, transition="record_pass",

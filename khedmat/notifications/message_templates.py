@@ -1,0 +1,210 @@
+"""The wording of every SMS the platform sends, per message and language.
+
+Each message has a default text here, written once in English and translated like every
+other string (locale/{fa,ps}); a platform or agency administrator may reword it in the
+admin (`MessageTemplate`), with a preview of its encoding, length and parts. Texts name
+their values in braces, `{reference}`; only the names a message declares may be used, and
+nothing else in braces is read, so a template can never reach into the platform.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+from .sms.encoding import SmsLength, sms_length
+
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+DEFAULT_MAX_PARTS = 3
+# Left-to-right marks around a reference, a code or a link inside Dari or Pashto text keep
+# it in one piece (understood by phones old and new, unlike the newer isolates).
+LRM = "\u200e"
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    """One message the platform sends. `samples` are long, realistic values for the preview
+    and the length check."""
+
+    key: str
+    label: object  # a lazy translation
+    default: str  # an English msgid (gettext_noop), translated at rendering
+    samples: dict[str, str] = field(default_factory=dict)
+    agency_may_edit: bool = True  # False: only a platform administrator rewords it
+    sensitive: bool = False  # carries a one-time code
+
+
+_SITE = "https://khedmat.gov.af"
+_REFERENCE = "MOI-PSP-1405-000123"
+_KINDS: list[MessageKind] = [
+    MessageKind(
+        "account.phone_code_requested", _("Sign-in code"),
+        gettext_noop("Asan Khedmat code: {code}. It expires in {minutes} min. Never share it with anyone."),
+        {"code": "123456", "minutes": "5"}, agency_may_edit=False, sensitive=True),
+    MessageKind(
+        "application.consent_code_requested", _("Consent code for an application filed at a center"),
+        gettext_noop("Asan Khedmat: an operator at {center} is filing “{service}” in your name. If you agree, "
+                     "give them this code: {code}. If you did not ask for this, do not give it."),
+        {"center": "Kabul Asan Khedmat center", "service": "Passport", "code": "123456"},
+        agency_may_edit=False, sensitive=True),
+    MessageKind(
+        "application.submitted", _("Application received"),
+        gettext_noop("Asan Khedmat: we received your application {reference} for {service}. "
+                     "We will tell you by SMS when it moves. Follow it: {link}"),
+        {"reference": _REFERENCE, "service": "Passport", "link": _SITE}),
+    MessageKind(
+        "application.submitted_pay", _("Application received, fee to pay"),
+        gettext_noop("Asan Khedmat: we received your application {reference}. Fee {fee}: pay with reference "
+                     "{payment_reference} by {pay_by} at a bank or mobile money."),
+        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": "PAY-MOI-1405-000123-4",
+         "pay_by": "12 Qaws 1405"}),
+    MessageKind(
+        "payment.order_due", _("Fee now due"),
+        gettext_noop("Asan Khedmat: application {reference}: pay the fee of {fee} with reference "
+                     "{payment_reference} by {pay_by}."),
+        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": "PAY-MOI-1405-000123-4",
+         "pay_by": "12 Qaws 1405"}),
+    MessageKind(
+        "payment.received", _("Fee paid"),
+        gettext_noop("Asan Khedmat: we received {amount} for application {reference} (official fee {fee}). "
+                     "Payment {payment_reference}."),
+        {"amount": "5,000 AFN", "reference": _REFERENCE, "fee": "5,000 AFN",
+         "payment_reference": "PAY-MOI-1405-000123-4"}),
+    MessageKind(
+        "application.information_requested", _("More information requested"),
+        gettext_noop("Asan Khedmat: the agency needs more from you for {reference}: {reason} Answer under "
+                     "My applications: {link}"),
+        {"reference": _REFERENCE, "reason": "Send a clearer copy of your Tazkira.", "link": _SITE}),
+    MessageKind(
+        "application.sent_back", _("Sent back for correction"),
+        gettext_noop("Asan Khedmat: application {reference} was sent back for correction: {reason} "
+                     "Correct it under My applications: {link}"),
+        {"reference": _REFERENCE, "reason": "The date of birth does not match the Tazkira.", "link": _SITE}),
+    MessageKind(
+        "application.approved", _("Approved"),
+        gettext_noop("Asan Khedmat: application {reference} for {service} was approved. {where}"),
+        {"reference": _REFERENCE, "service": "Passport",
+         "where": "Collect it at the Kabul Asan Khedmat center with this SMS."}),
+    MessageKind(
+        "application.approved_document", _("Approved, document ready"),
+        gettext_noop("Asan Khedmat: application {reference} was approved. Your {document} is ready: "
+                     "download it under My applications: {link}"),
+        {"reference": _REFERENCE, "document": "passport approval certificate", "link": _SITE}),
+    MessageKind(
+        "application.rejected", _("Rejected"),
+        gettext_noop("Asan Khedmat: application {reference} was rejected. Reason: {reason} "
+                     "To complain, visit an Asan Khedmat center or {link}"),
+        {"reference": _REFERENCE, "reason": "The information given is incorrect.", "link": _SITE}),
+    MessageKind(
+        "application.closed", _("Closed without a decision"),
+        gettext_noop("Asan Khedmat: application {reference} was closed: {state}."),
+        {"reference": _REFERENCE, "state": "Cancelled (fee not paid)"}),
+    MessageKind(
+        "application.message_sent", _("The agency wrote to the applicant"),
+        gettext_noop("Asan Khedmat: the agency wrote to you about application {reference}. "
+                     "Read it under My applications: {link}"),
+        {"reference": _REFERENCE, "link": _SITE}),
+    MessageKind(
+        "application.escalated", _("Files past their time standard (to agency administrators)"),
+        gettext_noop("Asan Khedmat: files of your agency past their time standard: {count}. {references}"),
+        {"count": "12", "references": "MOI-PSP-1405-000123, MOI-PSP-1405-000124, MOI-PSP-1405-000125"},
+        agency_may_edit=False),
+    MessageKind(
+        "document.revoked", _("Document revoked"),
+        gettext_noop("Asan Khedmat: your document {number} was revoked. Reason: {reason}"),
+        {"number": "MOI-C-1405-000123", "reason": "Issued with a wrong date of birth."}),
+    MessageKind(
+        "ticket.issued", _("Ticket taken from a phone"),
+        gettext_noop("Asan Khedmat: your ticket {number} at {center}. Follow your place in the queue: {link}"),
+        {"number": "A-012", "center": "Kabul Asan Khedmat center", "link": _SITE + "/t/0123456789abcdef"},
+        agency_may_edit=False),
+    MessageKind(
+        "ticket.turn_near", _("Your turn is near"),
+        gettext_noop("Asan Khedmat: ticket {number}: {ahead} people before you. Please come to {center} now."),
+        {"number": "A-012", "ahead": "3", "center": "Kabul Asan Khedmat center"}, agency_may_edit=False),
+    MessageKind(
+        "ticket.called", _("Ticket called"),
+        gettext_noop("Asan Khedmat: ticket {number}, please come to counter {counter}."),
+        {"number": "A-012", "counter": "12"}, agency_may_edit=False),
+    MessageKind(
+        "appointment.booked", _("Appointment booked"),
+        gettext_noop("Asan Khedmat: appointment {date} {time} at {center}, code {code}. Show the code at the "
+                     "kiosk. Move or cancel: {link}"),
+        {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center", "code": "123456",
+         "link": _SITE + "/a/0123456789abcdef"}, agency_may_edit=False),
+    MessageKind(
+        "appointment.moved", _("Appointment moved"),
+        gettext_noop("Asan Khedmat: your appointment is now {date} {time} at {center}, code {code}. "
+                     "Move or cancel: {link}"),
+        {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center", "code": "123456",
+         "link": _SITE + "/a/0123456789abcdef"}, agency_may_edit=False),
+    MessageKind(
+        "appointment.reminder_due", _("Appointment tomorrow"),
+        gettext_noop("Asan Khedmat: reminder: appointment tomorrow {date} {time} at {center}, code {code}."),
+        {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center", "code": "123456"},
+        agency_may_edit=False),
+    MessageKind(
+        "appointment.cancelled", _("Appointment cancelled"),
+        gettext_noop("Asan Khedmat: your appointment {date} {time} at {center} is cancelled."),
+        {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center"}, agency_may_edit=False),
+    # Answers to texts people send (inbound.py).
+    MessageKind(
+        "reply.help", _("Answer to HELP"),
+        gettext_noop("Asan Khedmat: send STATUS and your application reference, e.g. STATUS {example}. "
+                     "Or dial {ussd}."),
+        {"example": _REFERENCE, "ussd": "*123#"}, agency_may_edit=False),
+    MessageKind(
+        "reply.status", _("Answer to STATUS"),
+        gettext_noop("Asan Khedmat: application {reference} ({service}): {state}. {next}"),
+        {"reference": _REFERENCE, "service": "Passport", "state": "Waiting for the fee",
+         "next": "Pay 5,000 AFN with reference PAY-MOI-1405-000123-4 by 12 Qaws 1405."}, agency_may_edit=False),
+    MessageKind(
+        "reply.status_unknown", _("Answer to STATUS for a reference not found"),
+        gettext_noop("Asan Khedmat: no application {reference} was sent from this phone. Check the reference, "
+                     "or send HELP."),
+        {"reference": _REFERENCE}, agency_may_edit=False),
+    MessageKind(
+        "reply.not_understood", _("Answer to a text not understood"),
+        gettext_noop("Asan Khedmat: we did not understand. Send HELP for the list of words you can send."),
+        {}, agency_may_edit=False),
+]
+KINDS: dict[str, MessageKind] = {kind.key: kind for kind in _KINDS}
+
+
+class TemplateError(ValueError):
+    """A wording that names a value the message does not have, or is too long."""
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+def check_wording(kind: MessageKind, text: str, *, max_parts: int) -> SmsLength:
+    """Refuse a wording that uses unknown names or, with the sample values, needs more than
+    `max_parts` SMS parts; returns its length with the samples."""
+    unknown = placeholders(text) - set(kind.samples)
+    if unknown:
+        raise TemplateError(_("Unknown names in braces: %(names)s. This message knows: %(known)s.") % {
+            "names": ", ".join(sorted(unknown)), "known": ", ".join(sorted(kind.samples)) or "—"})
+    length = sms_length(fill(text, kind.samples))
+    if length.parts > max_parts:
+        raise TemplateError(_(
+            "Too long: %(characters)s characters in %(encoding)s make %(parts)s SMS parts, "
+            "more than the %(max)s allowed.") % {
+                "characters": length.characters, "encoding": length.encoding, "parts": length.parts,
+                "max": max_parts})
+    return length
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """Put the values in; a name without a value stays as written (never raises)."""
+    return PLACEHOLDER.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def default_wording(kind: MessageKind, language: str) -> str:
+    with translation.override(language):
+        return translation.gettext(kind.default)

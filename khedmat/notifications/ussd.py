@@ -1,0 +1,476 @@
+"""The USSD menu, for phones without a browser, in English, Dari and Pashto.
+
+It follows the aggregator convention most African and Asian operators use: each request
+carries `sessionId`, `serviceCode`, `phoneNumber` and `text`, every choice so far joined by
+`*` ("2*3*1"); the reply starts with `CON ` (show and wait for a choice) or `END ` (show and
+hang up). The menu is therefore walked again from the first choice on every request: each
+screen is a small object that answers `choose()` with the next screen, or with itself and a
+"wrong choice" note. The phone network vouches for `phoneNumber`, so it identifies the
+person: they see their own files, tickets and appointments, and nobody else's.
+
+Every screen fits one USSD page: 182 GSM-7 characters, or 80 when the text needs UCS-2
+(Dari and Pashto); long lists are split into pages ("9 More").
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.applications.selectors import citizen as application_selectors
+from khedmat.centers import selectors as center_selectors
+from khedmat.centers.queue import QueueError, ticket_issue
+from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
+from khedmat.core.ratelimit import Throttle
+from khedmat.feedback import selectors as feedback_selectors
+from khedmat.feedback.services import RatingError, rating_submit
+
+from .inbound import next_step
+from .models import UssdSession
+from .notices import ltr
+from .sms.encoding import fits_ussd_screen
+
+MORE = "9"
+PAGE_ITEMS = 8
+LABEL_MAX = 24
+LANGUAGES = (("1", "en", "English"), ("2", "fa", "دری"), ("3", "ps", "پښتو"))
+
+
+@dataclass(frozen=True)
+class UssdReply:
+    text: str
+    end: bool
+
+    def wire(self) -> str:
+        """As the aggregator expects it: CON or END, a space, the screen."""
+        return ("END " if self.end else "CON ") + self.text
+
+
+@dataclass(frozen=True)
+class Caller:
+    phone: str
+    session_id: str
+    language: str = "en"
+
+
+# --- the screens ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Screen:
+    error: bool = False
+
+    def render(self, caller: Caller) -> UssdReply:
+        raise NotImplementedError
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        """The screen after `choice`. `last` is True for the choice of this request: only
+        then may a screen act (take a ticket, record a rating)."""
+        return replace(self, error=True)
+
+    def wrong(self) -> str:
+        return _("Wrong choice.") + "\n" if self.error else ""
+
+
+def _n(number: int | str, caller: Caller) -> str:
+    return localize_digits(str(number), caller.language)
+
+
+def _label(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= LABEL_MAX else text[:LABEL_MAX - 1] + "…"
+
+
+def _menu(caller: Caller, title: str, options: list[str], *, error_note: str = "") -> str:
+    lines = [error_note + title] + [f"{_n(index, caller)} {label}" for index, label in enumerate(options, 1)]
+    return "\n".join(lines)
+
+
+def _fit(text: str) -> str:
+    """Cut a text that does not fit one page (a long state name, say) with an ellipsis."""
+    while not fits_ussd_screen(text) and len(text) > 1:
+        text = text[:-2] + "…"
+    return text
+
+
+@dataclass(frozen=True)
+class Pages(Screen):
+    """A list split into pages that each fit a screen; "9" shows the next page."""
+
+    page: int = 0
+
+    def title(self, caller: Caller) -> str:
+        raise NotImplementedError
+
+    def items(self, caller: Caller) -> list[str]:
+        raise NotImplementedError
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        raise NotImplementedError
+
+    def empty(self, caller: Caller) -> UssdReply:
+        return UssdReply(_("Nothing to show."), end=True)
+
+    def _pages(self, caller: Caller) -> list[list[int]]:
+        items = self.items(caller)
+        pages: list[list[int]] = []
+        current: list[int] = []
+        for index in range(len(items)):
+            trial = [*current, index]
+            text = _menu(caller, self.wrong() + self.title(caller), [*(_label(items[i]) for i in trial), _("More")])
+            if current and (len(trial) > PAGE_ITEMS or not fits_ussd_screen(text)):
+                pages.append(current)
+                current = [index]
+            else:
+                current = trial
+        if current:
+            pages.append(current)
+        return pages
+
+    def render(self, caller: Caller) -> UssdReply:
+        items = self.items(caller)
+        if not items:
+            return self.empty(caller)
+        pages = self._pages(caller)
+        page = pages[min(self.page, len(pages) - 1)]
+        options = [_label(items[i]) for i in page]
+        text = _menu(caller, self.title(caller), options, error_note=self.wrong())
+        if self.page < len(pages) - 1:
+            text += f"\n{_n(MORE, caller)} {_('More')}"
+        return UssdReply(_fit(text), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        pages = self._pages(caller)
+        if not pages:
+            return replace(self, error=True)
+        page = pages[min(self.page, len(pages) - 1)]
+        if choice == MORE and self.page < len(pages) - 1:
+            return replace(self, page=self.page + 1, error=False)
+        if choice.isdigit() and 1 <= int(choice) <= len(page):
+            return self.picked(caller, page[int(choice) - 1], last=last)
+        return replace(self, error=True)
+
+
+@dataclass(frozen=True)
+class End(Screen):
+    text: str = ""
+
+    def render(self, caller: Caller) -> UssdReply:
+        return UssdReply(_fit(self.text), end=True)
+
+
+@dataclass(frozen=True)
+class LanguageMenu(Screen):
+    def render(self, caller: Caller) -> UssdReply:
+        note = "Wrong choice / انتخاب نادرست\n" if self.error else ""
+        lines = [note + "Asan Khedmat / آسان خدمت"] + [f"{key} {name}" for key, _code, name in LANGUAGES]
+        return UssdReply("\n".join(lines), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        for key, _code, _name in LANGUAGES:
+            if choice == key:
+                return MainMenu()
+        return replace(self, error=True)
+
+
+def language_of(choice: str) -> str | None:
+    return next((code for key, code, _name in LANGUAGES if key == choice), None)
+
+
+@dataclass(frozen=True)
+class MainMenu(Screen):
+    def options(self) -> list[tuple[str, type[Screen]]]:
+        return [(_("My applications"), MyApplications), (_("My ticket"), MyTicket),
+                (_("Take a ticket"), TicketCenters), (_("My appointment"), MyAppointment),
+                (_("Rate a service"), RateService)]
+
+    def render(self, caller: Caller) -> UssdReply:
+        return UssdReply(_menu(caller, _("Asan Khedmat"), [label for label, _screen in self.options()],
+                               error_note=self.wrong()), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        options = self.options()
+        if choice.isdigit() and 1 <= int(choice) <= len(options):
+            return options[int(choice) - 1][1]().start(caller, last=last)  # type: ignore[attr-defined]
+        return replace(self, error=True)
+
+
+# --- 1: my applications ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MyApplications(Pages):
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        return self
+
+    def _files(self, caller: Caller) -> list[Any]:
+        return application_selectors.applications_for_phone(phone_number=caller.phone)
+
+    def title(self, caller: Caller) -> str:
+        return _("Your applications:")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [ltr(application.reference or "", caller.language) for application in self._files(caller)]
+
+    def empty(self, caller: Caller) -> UssdReply:
+        return UssdReply(_("No application was sent from this phone."), end=True)
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        application = self._files(caller)[index]
+        lines = [ltr(application.reference or "", caller.language),
+                 application_selectors.state_label(application), next_step(application, caller.language)]
+        return End(text="\n".join(line for line in lines if line))
+
+
+# --- 2: my ticket ------------------------------------------------------------------------------------
+
+def _ticket_text(ticket: Any, caller: Caller) -> str:
+    number = ltr(localize_digits(ticket.display_number, caller.language), caller.language)
+    if ticket.status in (ticket.Status.CALLED, ticket.Status.SERVING) and ticket.counter_id:
+        return _("Ticket %(number)s: go to counter %(counter)s now.") % {
+            "number": number, "counter": _n(ticket.counter.number, caller)}
+    position = center_selectors.ticket_position(ticket=ticket)
+    return _("Ticket %(number)s, %(center)s: %(ahead)s before you, about %(minutes)s min.") % {
+        "number": number, "center": ticket.center.name, "ahead": _n(position.people_ahead, caller),
+        "minutes": _n(position.estimated_wait_minutes, caller)}
+
+
+@dataclass(frozen=True)
+class MyTicket(Screen):
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        tickets = center_selectors.tickets_for_phone_today(phone=caller.phone)
+        if not tickets:
+            return End(text=_("You have no ticket today. Choose 3 to take one."))
+        return End(text="\n".join(_ticket_text(ticket, caller) for ticket in tickets[:2]))
+
+
+# --- 3: take a ticket -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketCenters(Pages):
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        return self
+
+    def _centers(self) -> list[Any]:
+        return list(center_selectors.center_list())
+
+    def title(self, caller: Caller) -> str:
+        return _("Which center?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [center.name for center in self._centers()]
+
+    def empty(self, caller: Caller) -> UssdReply:
+        return UssdReply(_("No center is open."), end=True)
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return TicketServices(center_id=self._centers()[index].pk)
+
+
+@dataclass(frozen=True)
+class TicketServices(Pages):
+    center_id: int = 0
+
+    def _services(self) -> list[Any]:
+        center = center_selectors.center_by_id(pk=self.center_id)
+        if center is None:
+            return []
+        return [service for group in center_selectors.kiosk_layout(center=center) for service in group.services]
+
+    def title(self, caller: Caller) -> str:
+        return _("Which service?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [service.name for service in self._services()]
+
+    def empty(self, caller: Caller) -> UssdReply:
+        return UssdReply(_("This center offers no service by USSD now."), end=True)
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return TicketConfirm(center_id=self.center_id, service_id=self._services()[index].pk)
+
+
+@dataclass(frozen=True)
+class TicketConfirm(Screen):
+    center_id: int = 0
+    service_id: int = 0
+
+    def _chosen(self) -> tuple[Any, Any] | None:
+        center = center_selectors.center_by_id(pk=self.center_id)
+        if center is None:
+            return None
+        layout = center_selectors.kiosk_layout(center=center)
+        service = next((s for group in layout for s in group.services if s.pk == self.service_id), None)
+        return (center, service) if service is not None else None
+
+    def render(self, caller: Caller) -> UssdReply:
+        chosen = self._chosen()
+        if chosen is None:
+            return UssdReply(_("This service is no longer offered here."), end=True)
+        center, service = chosen
+        title = _("A ticket for %(service)s at %(center)s?") % {"service": _label(service.name),
+                                                                 "center": center.name}
+        return UssdReply(_fit(_menu(caller, title, [_("Yes"), _("No")], error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        if choice == "2":
+            return End(text=_("No ticket was taken."))
+        if choice != "1":
+            return replace(self, error=True)
+        chosen = self._chosen()
+        if chosen is None:
+            return End(text=_("This service is no longer offered here."))
+        if not last:  # a choice replayed from an earlier request: the ticket exists already
+            return End(text=_("Your ticket was taken. Choose 2 in the menu to see it."))
+        return _take_ticket(caller, *chosen)
+
+
+def _take_ticket(caller: Caller, center: Any, service: Any) -> Screen:
+    limit, window = settings.THROTTLE_QUEUE_JOIN_PER_PHONE
+    throttle = Throttle("throttle_queue_join_per_phone", limit, window)
+    key = caller.phone[-9:]
+    if throttle.is_exceeded(key):
+        return End(text=_("Too many tickets from this phone. Try again later."))
+    throttle.hit(key)
+    try:
+        # The session and choices as the key: a request the aggregator sends again gives the
+        # same ticket, never a second one.
+        ticket = ticket_issue(center=center, service=service, channel="ussd", phone=caller.phone,
+                              idempotency_key=f"ussd:{caller.session_id}"[:64], language=caller.language)
+    except QueueError as error:
+        return End(text=error.message)
+    position = center_selectors.ticket_position(ticket=ticket)
+    return End(text=_("Your ticket: %(number)s at %(center)s. %(ahead)s before you, about %(minutes)s min. "
+                      "We will send an SMS when your turn is near.") % {
+        "number": ltr(localize_digits(ticket.display_number, caller.language), caller.language),
+        "center": center.name, "ahead": _n(position.people_ahead, caller),
+        "minutes": _n(position.estimated_wait_minutes, caller)})
+
+
+# --- 4: my appointment -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MyAppointment(Screen):
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        appointment = center_selectors.appointment_next_for_phone(phone=caller.phone)
+        if appointment is None:
+            return End(text=_("You have no appointment."))
+        starts_at = timezone.localtime(appointment.slot.starts_at)
+        return End(text=_("%(center)s, %(date)s %(time)s. Code %(code)s.") % {
+            "center": appointment.center.name, "date": format_date(starts_at, language=caller.language),
+            "time": format_time(starts_at, caller.language), "code": ltr(appointment.code, caller.language)})
+
+
+# --- 5: rate a service -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RateService(Screen):
+    ticket_id: int = 0
+
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+        if ticket is None:
+            return End(text=_("No service of the last days is waiting for your rating."))
+        return replace(self, ticket_id=ticket.pk)
+
+    def _ticket(self, caller: Caller) -> Any:
+        ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+        return ticket if ticket is not None and ticket.pk == self.ticket_id else None
+
+    def render(self, caller: Caller) -> UssdReply:
+        ticket = self._ticket(caller)
+        if ticket is None:
+            return UssdReply(_("This service was rated already. Thank you."), end=True)
+        title = _("Rate %(service)s, %(date)s: 1 (bad) to 5 (very good)") % {
+            "service": _label(ticket.service.name), "date": format_date(ticket.day, language=caller.language)}
+        return UssdReply(_fit(self.wrong() + title), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        if not (choice.isdigit() and 1 <= int(choice) <= 5):
+            return replace(self, error=True)
+        score = int(choice)
+        if score <= 2:
+            return RateReason(ticket_id=self.ticket_id, score=score)
+        return _rate(caller, self.ticket_id, score, "", last=last)
+
+
+def _reason_labels() -> list[tuple[str, str]]:
+    # Shorter than the web form's: a USSD page holds 80 Dari or Pashto characters.
+    return [("long_wait", _("Long wait")), ("rude", _("Impolite staff")), ("not_solved", _("Not resolved")),
+            ("unclear", _("Not explained")), ("asked_money", _("Asked for money")), ("other", _("Other"))]
+
+
+@dataclass(frozen=True)
+class RateReason(Screen):
+    ticket_id: int = 0
+    score: int = 0
+
+    def render(self, caller: Caller) -> UssdReply:
+        return UssdReply(_fit(_menu(caller, _("What went wrong?"), [label for _code, label in _reason_labels()],
+                                    error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        reasons = _reason_labels()
+        if not (choice.isdigit() and 1 <= int(choice) <= len(reasons)):
+            return replace(self, error=True)
+        return _rate(caller, self.ticket_id, self.score, reasons[int(choice) - 1][0], last=last)
+
+
+def _rate(caller: Caller, ticket_id: int, score: int, reason: str, *, last: bool) -> Screen:
+    ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+    if not last or ticket is None or ticket.pk != ticket_id:
+        return End(text=_("Thank you for your rating."))
+    try:
+        rating_submit(ticket=ticket, score=score, reason=reason, channel="ussd")
+    except RatingError as error:
+        return End(text=error.message)
+    return End(text=_("Thank you for your rating."))
+
+
+# --- the dialogue --------------------------------------------------------------------------------
+
+def _choices(text: str) -> list[str]:
+    return [western_digits(part).strip() for part in (text or "").split("*")] if text else []
+
+
+def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: str,
+               now: datetime.datetime | None = None) -> UssdReply:
+    """The next screen of a USSD dialogue (see the module's docstring)."""
+    now = now or timezone.now()
+    try:
+        phone = normalize_mobile_number(phone_number)
+    except ValidationError:
+        return UssdReply("This service needs an Afghan mobile number. / این خدمت به شمارهٔ موبایل افغانستان نیاز دارد.",
+                         end=True)
+    session_id = (session_id or "")[:100]
+    choices = _choices(text)[:30]  # nobody makes thirty choices; a longer text is noise
+    language = language_of(choices[0]) if choices else None
+    session, created = UssdSession.objects.get_or_create(
+        session_id=session_id, defaults={"phone": phone, "service_code": service_code[:20], "started_at": now,
+                                         "last_seen_at": now, "language": language or ""})
+    if not created and session.phone == phone and session.last_text == (text or "") and session.last_reply:
+        # The aggregator sent the same request again (a time-out on its side): same answer.
+        return UssdReply(session.last_reply, end=session.ended)
+    idle = datetime.timedelta(seconds=settings.USSD_SESSION_IDLE_SECONDS)
+    if not created and (session.phone != phone or session.ended or session.last_seen_at < now - idle):
+        UssdSession.objects.filter(pk=session.pk).update(ended=True)
+        with translation.override(session.language or "fa"):
+            return UssdReply(_("Your session has ended. Please dial %(code)s again.") % {
+                "code": settings.USSD_SERVICE_CODE}, end=True)
+    caller = Caller(phone=phone, session_id=session_id, language=language or "en")
+    with translation.override(caller.language):
+        screen: Screen = LanguageMenu()
+        for position, choice in enumerate(choices):
+            screen = screen.choose(caller, choice, last=position == len(choices) - 1)
+            if isinstance(screen, End):
+                break
+        reply = screen.render(caller)
+    UssdSession.objects.filter(pk=session.pk).update(last_seen_at=now, language=language or session.language,
+                                                     ended=reply.end, last_text=(text or "")[:300],
+                                                     last_reply=reply.text)
+    return reply

@@ -49,7 +49,7 @@ from khedmat.catalog.models import Agency, Service
 from khedmat.catalog.tests.factories import verified_client
 from khedmat.centers.models import Center
 from khedmat.centers.services import center_offer_services, center_upsert
-from khedmat.notifications.models import Message
+from khedmat.notifications.models import Message as Sms
 
 from .conftest import PASSPORT_ANSWERS
 
@@ -314,7 +314,7 @@ def _domain_state() -> tuple[Any, ...]:
         list(Message.objects.order_by("pk").values_list("pk", flat=True)),
         list(Document.objects.order_by("pk").values_list("pk", flat=True)),
         list(Consent.objects.order_by("pk").values_list("pk", flat=True)),
-        Message.objects.count(),
+        Sms.objects.count(),
     )
 
 

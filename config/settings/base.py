@@ -220,8 +220,9 @@ OTP_TOTP_ISSUER = "Asan Khedmat"
 OTP_TOTP_THROTTLE_FACTOR = 0
 
 # Background work: Celery on a broker when CELERY_BROKER_URL is set, in-process otherwise.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_BROKER = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER
+CELERY_BROKER_URL = _BROKER or "memory://"  # eager: nothing is sent, but Celery wants a URL
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when done, not when taken: a worker killed mid-task gives it back.
 # (The outbox does not depend on it: its sweep finds any message a lost task left behind.)

@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate seed messages bench bench-centers screenshots worker clean setup translations logins
+.PHONY: help run test lint migrate seed messages bench bench-centers screenshots worker beat jobs clean setup translations logins
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
@@ -76,10 +76,18 @@ screenshots: setup ## Render the main pages and the application journey (en, Dar
 	$(PY) scripts/screenshots.py
 	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py
 
-worker: setup ## Start a Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/1)
+worker: setup ## Start a Celery worker: delivers the outbox (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/1)
 	@test -n "$$CELERY_BROKER_URL" || grep -qs '^CELERY_BROKER_URL=.' .env || { \
 		echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/1): without it tasks run in-process." >&2; exit 1; }
 	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} $(VENV)/bin/celery -A config.celery worker --loglevel INFO
+
+beat: setup ## Start Celery beat: sends the periodic jobs to the workers (one beat per deployment)
+	@test -n "$$CELERY_BROKER_URL" || grep -qs '^CELERY_BROKER_URL=.' .env || { \
+		echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/1); on one machine use make jobs." >&2; exit 1; }
+	DJANGO_SETTINGS_MODULE=$${DJANGO_SETTINGS_MODULE:-config.settings.local} $(VENV)/bin/celery -A config.celery beat --loglevel INFO --schedule var/celerybeat-schedule
+
+jobs: setup ## Run the periodic jobs in a loop on one machine, without Celery (outbox sweep, reminders, escalations…)
+	$(MANAGE) run_jobs
 
 clean: ## Remove caches and compiled catalogs (keeps .venv and the database in var/)
 	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

@@ -74,6 +74,17 @@ class CitizenProfileForm(forms.Form):
         return normalize_tazkira_number(self.cleaned_data["tazkira_number"])
 
 
+# Each language named in itself: whoever reads only one of them finds it.
+MESSAGE_LANGUAGES = [("en", "English"), ("fa", "دری"), ("ps", "پښتو")]
+
+
+class MessageLanguageForm(forms.Form):
+    preferred_language = forms.ChoiceField(
+        label=_("Language of your SMS"), choices=MESSAGE_LANGUAGES, widget=forms.RadioSelect,
+        help_text=_("Every SMS the platform sends you is written in this language."),
+    )
+
+
 class StaffLoginForm(forms.Form):
     username = forms.CharField(
         label=_("Username"), max_length=150,

@@ -62,6 +62,7 @@ __all__ = [
     "staff_totp_enrolment_start",
     "staff_totp_verify",
     "staff_user_create",
+    "user_set_preferred_language",
     "user_sign_in",
 ]
 
@@ -206,6 +207,22 @@ def citizen_update_profile(*, user: User, full_name: str, tazkira_number: str = 
         user.save(update_fields=changed)
         audit_record(action="accounts.profile_updated", target_type="accounts.user", target_id=user.pk,
                      actor=user, subject=user, data={"fields": changed}, request=request)
+    return user
+
+
+MESSAGE_LANGUAGES = ("en", "fa", "ps")
+
+
+def user_set_preferred_language(*, user: User, language: str, request: HttpRequest | None = None) -> User:
+    """The language every SMS to this person is written in (chosen on the account page)."""
+    if language not in MESSAGE_LANGUAGES:
+        raise ValidationError({"preferred_language": gettext("Choose English, Dari or Pashto.")})
+    if user.preferred_language != language:
+        previous = user.preferred_language
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])
+        audit_record(action="accounts.language_changed", target_type="accounts.user", target_id=user.pk,
+                     actor=user, subject=user, data={"from": previous, "to": language}, request=request)
     return user
 
 

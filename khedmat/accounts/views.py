@@ -27,7 +27,15 @@ from khedmat.core.formatting import current_language, format_number
 from khedmat.core.ratelimit import client_ip
 
 from . import selectors, services
-from .forms import CitizenProfileForm, PhoneCodeForm, PhoneForm, StaffLoginForm, TotpForm
+from .forms import (
+    MESSAGE_LANGUAGES,
+    CitizenProfileForm,
+    MessageLanguageForm,
+    PhoneCodeForm,
+    PhoneForm,
+    StaffLoginForm,
+    TotpForm,
+)
 from .models import Role, User
 from .phone import display_mobile_number
 from .qr import qr_svg_data_uri, totp_secret_for_people
@@ -167,27 +175,43 @@ def welcome(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    """The account as the platform knows it; citizens correct their name and Tazkira here."""
+    """The account as the platform knows it; citizens correct their name and Tazkira here, and
+    everyone chooses the language of their SMS."""
     user = request.user
     assert isinstance(user, User)
+    posted = request.POST if request.method == "POST" else None
+    which = request.POST.get("form", "details") if posted is not None else ""
+    language_form = MessageLanguageForm(posted if which == "language" else None,
+                                        initial={"preferred_language": user.preferred_language})
     form = None
     if user.is_citizen:
-        form = CitizenProfileForm(request.POST if request.method == "POST" else None, initial={
+        form = CitizenProfileForm(posted if which == "details" else None, initial={
             "full_name": user.full_name, "tazkira_number": user.tazkira_number,
         })
-        if request.method == "POST" and form.is_valid():
-            try:
-                services.citizen_update_profile(user=user, request=request, **form.cleaned_data)
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, gettext("Your details are saved."))
-                return redirect("accounts:profile")
-    elif request.method == "POST":
+    if which == "language" and language_form.is_valid():
+        try:
+            services.user_set_preferred_language(
+                user=user, language=language_form.cleaned_data["preferred_language"], request=request)
+        except ValidationError as error:
+            language_form.add_error(None, error)
+        else:
+            messages.success(request, gettext("Your SMS will be written in the language you chose."))
+            return redirect("accounts:profile")
+    elif which == "details" and form is not None and form.is_valid():
+        try:
+            services.citizen_update_profile(user=user, request=request, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, gettext("Your details are saved."))
+            return redirect("accounts:profile")
+    elif posted is not None and (which not in ("language", "details") or (which == "details" and form is None)):
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {
         "account": user,
         "form": form,
+        "language_form": language_form,
+        "language_name": dict(MESSAGE_LANGUAGES).get(user.preferred_language, user.preferred_language),
         "phone_display": display_mobile_number(user.phone_number) if user.phone_number else "",
     })
 

@@ -8,9 +8,14 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
+        from khedmat.core import jobs
+
         from . import (
             checks,  # noqa: F401 (registers the deployment check)
             subscribers,
         )
+        from .services import payment_orders_update
 
         subscribers.register()
+        jobs.register("payments_update", every_seconds=5 * 60, run=payment_orders_update,
+                      description="Move on paid files, date orders that fell due, expire unpaid ones.")

@@ -8,7 +8,6 @@ import itertools
 import re
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.utils import timezone
 

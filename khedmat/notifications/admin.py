@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -186,8 +186,9 @@ class MessageTemplateAdmin(ScopedModelAdmin):
     form = MessageTemplateForm
     list_display = ("key", "language", "agency", "preview_length", "updated_at", "updated_by")
     list_filter = ("language", "key")
-    readonly_fields = ("preview", "defaults")
-    fields = ("key", "language", "agency", "body", "max_parts", "preview", "defaults")
+    readonly_fields = ("preview",)
+    fields = ("key", "language", "agency", "body", "max_parts", "preview")
+    change_form_template = "admin/notifications/messagetemplate/change_form.html"
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.is_platform_admin(request.user) or permissions.is_agency_admin(request.user)
@@ -243,17 +244,19 @@ class MessageTemplateAdmin(ScopedModelAdmin):
         text = message_templates.fill(template.body, kind.samples)
         return format_html('<p dir="auto">{}</p><p>{}</p>', text, _length_text(text))
 
-    @admin.display(description=_("default wordings and the names they use"))
-    def defaults(self, template: MessageTemplate) -> str:
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
+                           **kwargs: Any) -> HttpResponse:
+        """Below the form: each message this administrator may reword, its names and its
+        default wording in the three languages, with the length each makes."""
+        platform = permissions.is_platform_admin(request.user)
         rows = []
         for kind in message_templates.KINDS.values():
+            if not (platform or kind.agency_may_edit):
+                continue
             for language, _label in LANGUAGE_CHOICES:
                 text = message_templates.fill(message_templates.default_wording(kind, language), kind.samples)
-                rows.append((kind.key, language, ", ".join("{" + name + "}" for name in sorted(kind.samples)),
-                             text, _length_text(text)))
-        return format_html(
-            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            _("message"), _("language"), _("names"), _("with sample values"), _("length"),
-            format_html_join("", '<tr><td>{}</td><td>{}</td><td>{}</td><td dir="auto">{}</td><td>{}</td></tr>',
-                             rows))
+                rows.append({"key": kind.key, "label": kind.label, "language": language,
+                             "names": ", ".join("{" + name + "}" for name in sorted(kind.samples)),
+                             "text": text, "length": _length_text(text)})
+        context["default_wordings"] = rows
+        return super().render_change_form(request, context, *args, **kwargs)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "khedmat.applications",
     "khedmat.documents",
     "khedmat.payments",
+    "khedmat.demo",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
+from .models import User
+from .roles import CENTER_ROLES
+
 View = Callable[..., HttpResponse]
 
 
@@ -29,6 +32,18 @@ def second_factor_given(user: Any) -> bool:
         return True
     is_verified = getattr(user, "is_verified", None)
     return True if is_verified is None else bool(is_verified())
+
+
+def works_at_a_center(user: Any) -> bool:
+    """An operator or a center manager placed at a center: the counter's screen and tablet are theirs."""
+    return user.role in CENTER_ROLES and user.center_id is not None
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The account of a request that a gate (`staff_page`, `login_required`, the admin) let in."""
+    user = request.user
+    assert isinstance(user, User), "only behind a gate that lets in signed-in people"
+    return user
 
 
 def staff_page(is_for: Callable[[Any], bool]) -> Callable[[View], View]:

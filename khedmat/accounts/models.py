@@ -8,24 +8,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The roles live in roles.py, for other apps to import; they are still importable from here.
+from .roles import AGENCY_ROLES, CENTER_ROLES, SECOND_FACTOR_ROLES, STAFF_ROLES, Role
 
-class Role(models.TextChoices):
-    CITIZEN = "citizen", _("Citizen")
-    OPERATOR = "operator", _("Center operator")
-    OFFICER = "officer", _("Agency officer")
-    APPROVER = "approver", _("Agency approver")
-    CENTER_MANAGER = "center_manager", _("Center manager")
-    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
-    PLATFORM_ADMIN = "platform_admin", _("Platform administrator")
-
-
-AGENCY_ROLES = frozenset({Role.OFFICER, Role.APPROVER, Role.AGENCY_ADMIN})
-CENTER_ROLES = frozenset({Role.OPERATOR, Role.CENTER_MANAGER})
-STAFF_ROLES = AGENCY_ROLES | CENTER_ROLES | {Role.PLATFORM_ADMIN}
-# Roles that must confirm every sign-in with a second factor (TOTP).
-SECOND_FACTOR_ROLES = frozenset({
-    Role.OFFICER, Role.APPROVER, Role.CENTER_MANAGER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN,
-})
+__all__ = ["AGENCY_ROLES", "CENTER_ROLES", "SECOND_FACTOR_ROLES", "STAFF_ROLES", "PhoneCode", "Role", "User"]
 
 
 class KhedmatUserManager(UserManager["User"]):

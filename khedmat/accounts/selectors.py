@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import User
+from .roles import AGENCY_ROLES
 
 
 def user_get_active(*, pk: int) -> User | None:
@@ -22,7 +25,8 @@ def totp_device_pending(*, user: User) -> TOTPDevice | None:
 
 
 def user_get_by_username(*, username: str) -> User | None:
-    """For loaders such as the demonstration seed, which must not create an account twice."""
+    """For loaders such as the demonstration seed, which must not create an account twice,
+    and commands naming an account."""
     return User.objects.filter(username=username).first()
 
 
@@ -33,3 +37,9 @@ def user_by_phone(*, phone_number: str) -> User | None:
 
 def users_by_ids(*, ids: list[int]) -> list[User]:
     return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+
+
+def agency_staff(*, agency_id: int, roles: Iterable[str] = AGENCY_ROLES) -> list[User]:
+    """The agency's active staff who hold one of `roles` (every agency role by default), by name."""
+    return list(User.objects.filter(agency_id=agency_id, role__in=sorted(roles), is_active=True)
+                .order_by("full_name", "username"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from khedmat.accounts.gates import second_factor_given, staff_page
-from khedmat.accounts.models import AGENCY_ROLES, STAFF_ROLES, Role
+from khedmat.accounts.roles import AGENCY_ROLES, STAFF_ROLES, Role
 
 from .models import Application
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -11,10 +11,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.catalog.models import Service
 from khedmat.core.formatting import format_number
 
 from .uploads import ACCEPT_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-
-from khedmat.accounts.models import User
 
 from .models import DecisionReason
 from .selectors.inbox import InboxFilters
 from .selectors.office import FilterChoices
 from .services.office import MESSAGE_MAX_LENGTH, NOTE_MAX_LENGTH
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 ASSIGNMENT_CHOICES = [("", _("Anyone or nobody")), ("me", _("Assigned to me")), ("nobody", _("Not assigned"))]
 DEADLINE_CHOICES = [("", _("Any deadline")), ("overdue", _("Overdue")), ("soon", _("Due soon (2 working days)"))]
@@ -73,11 +75,11 @@ class MessageForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none(),
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none(),
                                       empty_label=_("Choose a colleague"))
 
     def __init__(self, *args: Any, colleagues: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["assignee"]
-        field.queryset = User.objects.filter(pk__in=[c.pk for c in colleagues])  # type: ignore[attr-defined]
+        field.queryset = get_user_model().objects.filter(pk__in=[c.pk for c in colleagues])  # type: ignore[attr-defined]
         field.label_from_instance = lambda user: user.full_name or user.username  # type: ignore[attr-defined]

@@ -8,10 +8,14 @@ submissions to different services never wait for each other (khedmat.core.sequen
 
 from __future__ import annotations
 
-from khedmat.catalog.models import Service
+from typing import TYPE_CHECKING
+
 from khedmat.core.sequences import sequence_next
 
 from .models import ReferenceCounter
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 
 def format_reference(*, agency_code: str, service_code: str, year: int, number: int) -> str:

@@ -9,7 +9,7 @@ works on a draft the operator started at their own center; any other file is a 4
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,9 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.accounts.gates import staff_page
-from khedmat.accounts.models import Role, User
+from khedmat.accounts.gates import signed_in_user, staff_page
 from khedmat.accounts.phone import display_mobile_number
+from khedmat.accounts.roles import Role
 from khedmat.centers.selectors import ticket_at_center
 from khedmat.core.formatting import current_language
 
@@ -46,6 +46,9 @@ from .services.core import ApplicationError
 from .services.office import application_file_open
 from .uploads import megabytes, refused_uploads, too_big_message, upload_limits_install
 
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+
 # Stored in English in the audit trail; the access record translates it when it shows it.
 REASON_GIVING_THE_REFERENCE = gettext_noop("Handing over the reference number")
 
@@ -59,9 +62,7 @@ operator_required = staff_page(_is_operator)
 
 
 def _operator(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return signed_in_user(request)
 
 
 def _draft_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:

@@ -12,7 +12,7 @@ import math
 import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -28,9 +28,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.accounts.models import Role
 from khedmat.accounts.phone import display_mobile_number
-from khedmat.catalog.models import Service
+from khedmat.accounts.roles import Role
 from khedmat.core.formatting import current_language, format_number
 from khedmat.core.ratelimit import Throttle, client_ip
 
@@ -55,6 +54,9 @@ from .services.drafts import application_draft_discard, application_draft_store
 from .services.messages import application_applicant_answer
 from .uploads import download_name, refused_uploads, upload_limits_install
 from .workflow import Workflow
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 ACCESS_LOG_TEMPLATE = "applications/citizen/_access_log.html"
 View = Callable[..., HttpResponse]

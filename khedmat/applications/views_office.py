@@ -8,7 +8,7 @@ file is written to the audit trail with the applicant as subject.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -19,8 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
-
-from khedmat.accounts.models import User
 
 from .access import agency_staff_required
 from .models import Application
@@ -45,6 +43,9 @@ from .services import (
     note_add,
     workflow_role,
 )
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 # --- the inbox -------------------------------------------------------------------------------
 

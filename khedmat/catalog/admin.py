@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from khedmat.accounts import permissions
-from khedmat.accounts.models import User
+from khedmat.accounts.gates import signed_in_user
 from khedmat.core.admin import ScopedModelAdmin
 from khedmat.core.i18n import pick
 
@@ -36,6 +36,9 @@ from .definition import CHANNELS, DefinitionError, definition_to_yaml
 from .forms import DOCUMENTS_PREFIX, DocumentFormSet, ServiceDefinitionForm, ServiceImportForm, documents_initial
 from .models import Agency, Category, Service, ServiceVersion
 from .services import service_export_yaml, service_import_yaml, service_publish, service_set_active
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 
 def yaml_filename(service: Service) -> str:
@@ -49,8 +52,8 @@ def _admin_form(form: Any, fieldsets: list[tuple[Any, dict[str, Any]]]) -> helpe
     return helpers.AdminForm(form, fieldsets, {})
 
 
-def _publisher(request: HttpRequest) -> User | None:
-    return request.user if isinstance(request.user, User) else None
+def _publisher(request: HttpRequest) -> User:
+    return signed_in_user(request)
 
 
 def _yaml_download(service: Service) -> HttpResponse:

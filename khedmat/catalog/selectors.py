@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .definition import normalize_for_search
-from .models import Agency, Category, Service
+from .models import Agency, Category, Service, ServiceVersion
 
 
 def _published_services() -> QuerySet[Service]:
@@ -66,3 +68,38 @@ def agency_get(*, slug: str) -> Agency | None:
 
 def category_get(*, slug: str) -> Category | None:
     return Category.objects.filter(slug=slug).first()
+
+
+def agency_get_by_code(*, code: str) -> Agency | None:
+    """Any agency, active or not, by its code (a document names its issuer by code)."""
+    return Agency.objects.filter(code=code).first()
+
+
+def agency_list_all() -> QuerySet[Agency]:
+    """Every agency, active or not, by code: for reports that go through them all."""
+    return Agency.objects.order_by("code")
+
+
+def agency_names(*, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the agencies with these codes, in the reader's language (one query)."""
+    codes = set(codes)
+    return {agency.code: agency.name for agency in Agency.objects.filter(code__in=codes)} if codes else {}
+
+
+def services_with_a_version(*, agency_id: int | None = None, active_only: bool = False) -> QuerySet[Service]:
+    """Services that have a published version, with their agency and current version: what a
+    center may offer, and the choices of an agency's inbox filters."""
+    services = Service.objects.filter(current_version__isnull=False).select_related("agency", "current_version")
+    if agency_id is not None:
+        services = services.filter(agency_id=agency_id)
+    return services.filter(is_active=True) if active_only else services
+
+
+def services_by_ids(*, ids: Iterable[int]) -> dict[int, Service]:
+    """Services by primary key, with their current version (one query)."""
+    return Service.objects.select_related("current_version").in_bulk(set(ids))
+
+
+def service_versions_by_ids(*, ids: Iterable[int]) -> dict[int, ServiceVersion]:
+    """Service versions by primary key (one query)."""
+    return ServiceVersion.objects.in_bulk(set(ids))

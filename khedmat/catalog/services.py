@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from khedmat.accounts.models import User
 from khedmat.audit.services import audit_record
 
 from .definition import (
@@ -19,6 +18,9 @@ from .definition import (
     validate_definition,
 )
 from .models import Agency, Category, Service, ServiceVersion
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 
 def agency_upsert(*, code: str, slug: str, name: dict[str, str], description: dict[str, str] | None = None,

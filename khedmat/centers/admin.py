@@ -6,7 +6,7 @@ administrator every center, and only they open or close one. `accounts.permissio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -16,15 +16,18 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts import permissions
-from khedmat.catalog.models import Service
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.admin import ScopedModelAdmin
 
 from .models import AppointmentSchedule, Center, Counter, PriorityGroup, QueueGroup
 from .services import center_offer_services
 
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
 
 def _offerable_services() -> QuerySet[Service]:
-    return Service.objects.filter(current_version__isnull=False).select_related("agency", "current_version")
+    return catalog_selectors.services_with_a_version()
 
 
 class CenterForm(forms.ModelForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +20,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from khedmat.catalog.models import Service
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_date, format_time
@@ -28,6 +28,9 @@ from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, A
 from .models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
 from .queue import QueueError, ticket_issue
 from .selectors import appointment_slot_times, local_day_bounds
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 CODE_DIGITS = 6
 _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")

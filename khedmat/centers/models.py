@@ -215,6 +215,11 @@ class Ticket(models.Model):
         """What is printed and called out: the group's letter and three digits, e.g. P-042."""
         return f"{self.group.letter}-{self.number:03d}"
 
+    @property
+    def is_served(self) -> bool:
+        """The service is finished (so the ticket may be rated)."""
+        return self.status == self.Status.SERVED
+
 
 class TicketVisit(models.Model):
     """One finished stop of a ticket at a service: served, transferred on, or not come.

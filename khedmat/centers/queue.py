@@ -18,7 +18,7 @@ writers are serialised (IMMEDIATE transactions), which gives the same guarantee.
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,7 +27,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khedmat.catalog.models import Service
+from khedmat.accounts.roles import Role
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
@@ -35,6 +35,9 @@ from khedmat.core.sequences import sequence_next
 
 from .events import TicketCalled, TicketIssued, TicketTurnNear
 from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
 
@@ -144,8 +147,6 @@ def _current_ticket(counter: Counter) -> Ticket | None:
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
     """The operator signed in at the counter, or a manager of its center."""
-    from khedmat.accounts.models import Role
-
     if counter.operator_id == operator.pk:
         return True
     return getattr(operator, "role", None) == Role.CENTER_MANAGER and operator.center_id == counter.center_id

@@ -7,14 +7,16 @@ import hashlib
 import math
 import statistics
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from khedmat.catalog.models import Service
-from khedmat.core.workdays import is_working_day
+from khedmat.catalog import selectors as catalog_selectors
+from khedmat.core.workdays import holidays_between, is_working_day
 
 from .models import (
     Appointment,
@@ -28,6 +30,9 @@ from .models import (
     TicketVisit,
 )
 
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
 # The recent service times a wait estimate is based on.
 RECENT_VISITS_WINDOW = datetime.timedelta(hours=2)
 RECENT_VISITS_LIMIT = 50
@@ -39,6 +44,18 @@ def center_list(*, service: Service | None = None) -> QuerySet[Center]:
     if service is not None:
         centers = centers.filter(services=service)
     return centers.annotate(counter_count=Count("counters", distinct=True)).order_by("name_en")
+
+
+def center_names(*, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the centers with these codes, in the reader's language (one query)."""
+    codes = set(codes)
+    return {center.code: center.name for center in Center.objects.filter(code__in=codes)} if codes else {}
+
+
+def center_services_offered(*, center_id: int) -> QuerySet[Service]:
+    """The active, published services an active center offers, with their agency and current version."""
+    return (catalog_selectors.services_with_a_version(active_only=True)
+            .filter(centers=center_id, centers__is_active=True).distinct())
 
 
 def priority_groups() -> QuerySet[PriorityGroup]:
@@ -77,8 +94,7 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]
-    return Prefetch("services", queryset=Service.objects.filter(is_active=True, current_version__isnull=False)
-                    .select_related("current_version", "agency").order_by("code"))
+    return Prefetch("services", queryset=catalog_selectors.services_with_a_version(active_only=True).order_by("code"))
 
 
 # --- a ticket's place ------------------------------------------------------------------------
@@ -176,10 +192,8 @@ def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.da
 
 
 def _bookable_days(schedule: AppointmentSchedule, today: datetime.date) -> list[datetime.date]:
-    from khedmat.core.models import Holiday
-
     last = today + datetime.timedelta(days=max(schedule.days_ahead, 1) - 1)
-    holidays = set(Holiday.objects.filter(date__gte=today, date__lte=last).values_list("date", flat=True))
+    holidays = holidays_between(today, last)
     return [today + datetime.timedelta(days=offset) for offset in range((last - today).days + 1)
             if is_working_day(today + datetime.timedelta(days=offset), holidays)]
 
@@ -294,3 +308,42 @@ def appointment_next_for_phone(*, phone: str) -> Appointment | None:
 
 def center_by_id(*, pk: int) -> Center | None:
     return Center.objects.filter(pk=pk, is_active=True).first()
+
+
+# --- a counter and its finished tickets (the counter's screen, the rating tablet) -------------------
+
+def counter_of(*, user: Any) -> Counter | None:
+    """The counter `user` is signed in at, if any."""
+    if not getattr(user, "pk", None):
+        return None
+    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
+
+
+def served_visits_at(*, counter: Counter, since: datetime.datetime,
+                     ticket_public_id: uuid.UUID | None = None) -> QuerySet[TicketVisit]:
+    """The counter's visits that ended in service since `since`, of tickets still served, the
+    latest first, with the ticket's group and service (optionally of one ticket only)."""
+    visits = (TicketVisit.objects.filter(counter=counter, outcome=TicketVisit.Outcome.SERVED,
+                                         ended_at__gte=since, ticket__status=Ticket.Status.SERVED)
+              .select_related("ticket__group", "ticket__service__current_version").order_by("-ended_at", "-id"))
+    return visits if ticket_public_id is None else visits.filter(ticket__public_id=ticket_public_id)
+
+
+def ticket_served_now(*, ticket_id: int) -> bool:
+    """Whether the ticket is served as stored now (a caller's copy may be older than the
+    counter's last action)."""
+    return Ticket.objects.filter(pk=ticket_id, status=Ticket.Status.SERVED).exists()
+
+
+def ticket_last_counter_id(*, ticket: Ticket) -> int | None:
+    """The counter of the ticket's last finished visit, else the counter it is at."""
+    last_visit = (TicketVisit.objects.filter(ticket_id=ticket.pk, counter__isnull=False)
+                  .order_by("-ended_at", "-id").values_list("counter_id", flat=True).first())
+    return last_visit if last_visit is not None else ticket.counter_id
+
+
+def tickets_served_for_phone(*, phone: str, since: datetime.date) -> QuerySet[Ticket]:
+    """The tickets of this mobile number served since `since`, the latest first."""
+    return (Ticket.objects.select_related("group", "center", "service")
+            .filter(phone=phone, status=Ticket.Status.SERVED, day__gte=since)
+            .order_by("-day", "-issued_at", "-id"))

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import time
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from khedmat.catalog.models import Service
-
 from .models import AppointmentSchedule, Center, Counter, QueueGroup
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 LANGUAGES = ("en", "fa", "ps")
 

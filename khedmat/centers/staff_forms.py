@@ -4,17 +4,19 @@ dashboard's choice of day."""
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.catalog.models import Service
 from khedmat.core.formatting import format_number
 
 from .models import Counter
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 _TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 

@@ -1,4 +1,4 @@
-"""Reads for the staff's pages at a center: the counter screen, the counter tablet and the
+"""Reads for the staff's pages at a center: the counter screen and the
 manager's dashboard (live figures and the statistics of a day).
 
 A day's statistics are read from `TicketVisit` rows (one per finished stop of a ticket) and
@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import datetime
 import math
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
 
-from khedmat.catalog.models import Service
+from khedmat.catalog import selectors as catalog_selectors
 
 from .models import Center, Counter, QueueGroup, Ticket, TicketVisit
 
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
 ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
-# The tablet offers the rating of a ticket finished at its counter this long ago at most.
-RATING_WINDOW = datetime.timedelta(minutes=10)
 
 
 # --- arithmetic ------------------------------------------------------------------------------------
@@ -69,13 +69,6 @@ class Durations:
 
 # --- the counter screen -----------------------------------------------------------------------------
 
-def counter_of(*, user: Any) -> Counter | None:
-    """The counter `user` is signed in at, if any."""
-    if not getattr(user, "pk", None):
-        return None
-    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
-
-
 def counters_to_open(*, center: Center) -> list[Counter]:
     """The center's counters in use that nobody is signed in at, with the services they serve."""
     return list(Counter.objects.filter(center=center, is_active=True).select_related("center")
@@ -110,7 +103,7 @@ def counter_waiting_count(*, counter: Counter) -> int:
 def transfer_services(*, center: Center) -> list[Service]:
     """The services a ticket may be sent on to: those the center queues."""
     ids = QueueGroup.objects.filter(center=center).values("services")
-    return list(Service.objects.filter(pk__in=ids, is_active=True).select_related("current_version")
+    return list(catalog_selectors.services_with_a_version(active_only=True).filter(pk__in=ids)
                 .order_by("current_version__name_en", "slug"))
 
 
@@ -118,35 +111,6 @@ def transfer_counters(*, counter: Counter) -> list[Counter]:
     """The other counters of the center in use, a ticket may be sent to one of them."""
     return list(Counter.objects.filter(center_id=counter.center_id, is_active=True).exclude(pk=counter.pk)
                 .select_related("operator").order_by("number"))
-
-
-# --- the counter tablet -----------------------------------------------------------------------------
-
-def _recently_served(counter: Counter, now: datetime.datetime | None) -> Any:
-    now = now or timezone.now()
-    return (TicketVisit.objects.filter(counter=counter, outcome=TicketVisit.Outcome.SERVED,
-                                       ended_at__gte=now - RATING_WINDOW, ticket__status=Ticket.Status.SERVED)
-            .select_related("ticket__group", "ticket__service__current_version").order_by("-ended_at", "-id"))
-
-
-def ticket_to_rate(*, counter: Counter, now: datetime.datetime | None = None) -> Ticket | None:
-    """The ticket this counter finished most recently, within the rating window, if it has
-    not been rated yet; None when the tablet should show its welcome screen."""
-    visit = _recently_served(counter, now).first()
-    if visit is None or Ticket.objects.filter(pk=visit.ticket_id, rating__isnull=False).exists():
-        return None
-    return visit.ticket
-
-
-def ticket_rateable_at(*, counter: Counter, public_id: uuid.UUID | str,
-                       now: datetime.datetime | None = None) -> Ticket | None:
-    """A ticket the tablet may still send a rating for: served at this counter within the window."""
-    try:
-        key = uuid.UUID(str(public_id))
-    except ValueError:
-        return None
-    visit = _recently_served(counter, now).filter(ticket__public_id=key).first()
-    return visit.ticket if visit is not None else None
 
 
 # --- the dashboard: live figures --------------------------------------------------------------------
@@ -185,8 +149,7 @@ def live_services(*, center: Center, now: datetime.datetime | None = None) -> li
                 center.services.select_related("current_version").order_by("current_version__name_en", "slug")}
     missing = set(rows) - set(services)  # a service the center stopped offering, tickets still waiting
     if missing:
-        services.update({service.pk: service for service in
-                         Service.objects.filter(pk__in=missing).select_related("current_version")})
+        services.update(catalog_selectors.services_by_ids(ids=missing))
     result = []
     for pk, service in services.items():
         row = rows.get(pk)
@@ -401,8 +364,7 @@ def day_report(*, center: Center, day: datetime.date, rtl: bool = False) -> DayR
             if service_time is not None and outcome != TicketVisit.Outcome.NO_SHOW:
                 tally.service_times.append(service_time)
 
-    services = {service.pk: service for service in
-                Service.objects.filter(pk__in=by_service).select_related("current_version")}
+    services = catalog_selectors.services_by_ids(ids=by_service)
     counters = {counter.pk: counter for counter in Counter.objects.filter(center=center)}
     service_ratings = _ratings(center, day, "service")
     counter_ratings = _ratings(center, day, "counter")

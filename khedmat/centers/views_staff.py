@@ -12,7 +12,7 @@ import csv
 import datetime
 import itertools
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.accounts.gates import staff_page
-from khedmat.accounts.models import Role, User
+from khedmat.accounts.gates import signed_in_user, staff_page
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
+from khedmat.accounts.roles import Role
 from khedmat.core.formatting import format_code, format_number
 from khedmat.feedback.forms import RatingForm
 from khedmat.feedback.services import RatingError, rating_submit
@@ -36,6 +36,9 @@ from khedmat.feedback.services import RatingError, rating_submit
 from . import queue, selectors, stats
 from .models import Center, Counter, Ticket
 from .staff_forms import CounterOpenForm, DayForm, TransferForm
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 COUNTER_ROLES = (Role.OPERATOR, Role.CENTER_MANAGER)
 # The tablet's welcome screen reloads itself to pick up the next finished ticket; the
@@ -60,9 +63,7 @@ dashboard_staff_required = staff_page(_runs_a_dashboard)
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+    return signed_in_user(request)
 
 
 def _counter_number(counter: Counter) -> str:

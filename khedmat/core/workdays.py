@@ -22,14 +22,15 @@ WEEKDAY_NAMES = {
 _AFGHAN_WEEK = (5, 6, 0, 1, 2, 3, 4)
 
 
-def _holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
+def holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
+    """The public holidays from `start` to `end`, both included (one query)."""
     from .models import Holiday
 
     return set(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
 
 
 def is_working_day(day: datetime.date, holidays: Iterable[datetime.date] | None = None) -> bool:
-    holidays = _holidays_between(day, day) if holidays is None else holidays
+    holidays = holidays_between(day, day) if holidays is None else holidays
     return day.weekday() in settings.WORKING_WEEKDAYS and day not in holidays
 
 
@@ -38,7 +39,7 @@ def add_working_days(start: datetime.date, days: int) -> datetime.date:
     if days < 0:
         raise ValueError("days must be zero or more")
     # A generous window: even with long holidays, 3× the days plus a month is enough.
-    holidays = _holidays_between(start, start + datetime.timedelta(days=days * 3 + 31))
+    holidays = holidays_between(start, start + datetime.timedelta(days=days * 3 + 31))
     current = start
     remaining = days
     while remaining:
@@ -52,7 +53,7 @@ def working_days_between(start: datetime.date, end: datetime.date) -> int:
     """Working days after `start` up to and including `end` (negative if `end` is earlier)."""
     if end < start:
         return -working_days_between(end, start)
-    holidays = _holidays_between(start, end)
+    holidays = holidays_between(start, end)
     count = 0
     current = start
     while current < end:

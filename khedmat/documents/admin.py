@@ -14,7 +14,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts import permissions
-from khedmat.accounts.models import User
+from khedmat.accounts.gates import signed_in_user
 from khedmat.core.admin import ScopedModelAdmin
 
 from .models import IssuedDocument, Revocation, SigningKey
@@ -89,8 +89,7 @@ class IssuedDocumentAdmin(ScopedModelAdmin):
                 "title": gettext("Revoke documents"), "missing_reason": "confirm" in request.POST,
                 "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             })
-        user = request.user
-        assert isinstance(user, User)
+        user = signed_in_user(request)
         revoked = 0
         for document in queryset:
             try:

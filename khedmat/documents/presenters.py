@@ -7,7 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from khedmat.catalog.models import Agency
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.i18n import pick
 
 from .models import DocumentKind
@@ -66,7 +66,7 @@ def verification_view(outcome: OnlineVerification) -> VerificationView:
     kind = str(content.get("k", ""))
     view.kind = str(DocumentKind(kind).label) if kind in DocumentKind.values else kind
     view.holder = str(content.get("h", ""))
-    agency = Agency.objects.filter(code=str(content.get("a", ""))).first()
+    agency = catalog_selectors.agency_get_by_code(code=str(content.get("a", "")))
     view.agency = pick(agency, "name") if agency else str(content.get("a", ""))
     view.issued_on, view.expires_on = result.issued_on, result.expires_on
     if result.revocation is not None:

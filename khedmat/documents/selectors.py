@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from khedmat.applications.access import can_view_application
-from khedmat.applications.models import Application
 
 from . import codec, keystore, pdf
 from .models import IssuedDocument, Revocation
 from .verifier import RevocationInfo, Verdict, Verification, verify
+
+if TYPE_CHECKING:
+    from khedmat.applications.models import Application
 
 
 def document_for_application(application: Application) -> IssuedDocument | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from khedmat.accounts.models import AGENCY_ROLES, User
-from khedmat.applications.models import Application
+from khedmat.accounts.roles import AGENCY_ROLES
+from khedmat.applications import selectors as application_selectors
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -24,6 +24,10 @@ from khedmat.core.sequences import sequence_next
 from . import codec, keystore
 from .events import DocumentIssued, DocumentRevoked
 from .models import KIND_LETTERS, DocumentCounter, IssuedDocument, Revocation
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.applications.models import Application
 
 LANGUAGES = ("en", "fa", "ps")
 HOLDER = gettext_noop("Holder")
@@ -70,8 +74,7 @@ def document_issue(*, application: Application, actor: User | None = None,
 
 
 def _issue(*, application: Application, actor: User | None, request: HttpRequest | None) -> IssuedDocument:
-    application = Application.objects.select_related(
-        "service", "agency", "service_version", "applicant").get(pk=application.pk)
+    application = application_selectors.application_get(pk=application.pk)
     block = document_definition(application)
     if block is None:
         raise DocumentError(_("This service issues no document."), code="no_document")

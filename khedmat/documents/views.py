@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from khedmat.accounts.models import User
+from khedmat.accounts.gates import signed_in_user
 from khedmat.applications.access import agency_staff_required
 
 from . import keystore, selectors, services
@@ -63,8 +63,7 @@ def document_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     document = selectors.document_for_viewer(user=request.user, public_id=public_id)
     if document is None:
         raise Http404
-    assert isinstance(request.user, User)
-    services.document_download_record(document=document, actor=request.user, request=request)
+    services.document_download_record(document=document, actor=signed_in_user(request), request=request)
     response = HttpResponse(selectors.document_pdf(document), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{document.number}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -76,8 +75,7 @@ def document_pdf(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @agency_staff_required
 def revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The issuing agency withdraws a document, with a reason."""
-    user = request.user
-    assert isinstance(user, User)
+    user = signed_in_user(request)
     document = get_object_or_404(IssuedDocument.objects.select_related("application"), public_id=public_id,
                                  agency_id=user.agency_id)
     try:

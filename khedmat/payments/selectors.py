@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.applications.workflow import Workflow
-from khedmat.catalog.models import Agency
 
 from .models import Payment, PaymentCallbackLog, PaymentOrder
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Agency
 
 PAY_STEP = "record_payment"  # the workflow step the platform takes when the fee is paid
 

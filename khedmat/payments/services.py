@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,7 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khedmat.applications.models import Application
+from khedmat.applications import selectors as application_selectors
 from khedmat.applications.services import ApplicationError, application_transition
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
@@ -30,6 +31,9 @@ from .fees import fee_for
 from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceCounter
 from .references import payment_reference
 from .selectors import PAY_STEP, awaits_payment_step
+
+if TYPE_CHECKING:
+    from khedmat.applications.models import Application
 
 Outcome = PaymentCallbackLog.Outcome
 EXPIRE_STEP = "expire"
@@ -272,4 +276,4 @@ def payment_demo_record(*, application: Application, transaction_id: str) -> App
     payment_notice_receive(notice=PaymentNotice(
         plugin="demo", provider="demo", reference=order.reference, transaction_id=f"demo-{transaction_id}",
         amount=order.amount, status="paid"))
-    return Application.objects.get(pk=application.pk)
+    return application_selectors.application_get(pk=application.pk)

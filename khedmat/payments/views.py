@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from khedmat.accounts.models import Role
+from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
 from khedmat.core.i18n import pick
 

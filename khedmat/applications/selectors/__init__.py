@@ -2,8 +2,10 @@
 
 inbox: an agency's open files in deadline order, paginated by keyset
 office: inbox rows with their time-standard countdown, the file page
+files: a file by its key, for other apps
 """
 
+from .files import application_get
 from .inbox import InboxFilters, InboxPage, inbox_page
 from .office import FileView, InboxRow, Sla, inbox_filter_choices, inbox_rows, office_application_get, office_file
 
@@ -13,6 +15,7 @@ __all__ = [
     "InboxPage",
     "InboxRow",
     "Sla",
+    "application_get",
     "inbox_filter_choices",
     "inbox_page",
     "inbox_rows",

@@ -10,21 +10,23 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.accounts.models import Role
-from khedmat.audit.models import AuditEvent
+from khedmat.accounts.roles import Role
 from khedmat.audit.selectors import audit_events_about
-from khedmat.catalog.models import Agency
-from khedmat.centers.models import Center
+from khedmat.catalog import selectors as catalog_selectors
+from khedmat.centers import selectors as center_selectors
 
 from ..models import Application, Document
 from ..workflow import Workflow
+
+if TYPE_CHECKING:
+    from khedmat.audit.models import AuditEvent
 
 # What each recorded action means to the applicant. A workflow step missing here is
 # described by the state it led to; anything else by the generic phrase below.
@@ -126,10 +128,8 @@ def access_events(application: Application, *, limit: int | None = None) -> list
     events = list(events_query[:limit] if limit else events_query)
     agency_codes = {event.actor_agency_code for event in events if event.actor_agency_code}
     center_codes = {code for event in events if (code := _center_code(event))}
-    agencies = {agency.code: agency.name for agency in Agency.objects.filter(code__in=agency_codes)} \
-        if agency_codes else {}
-    centers = {center.code: center.name for center in Center.objects.filter(code__in=center_codes)} \
-        if center_codes else {}
+    agencies = catalog_selectors.agency_names(codes=agency_codes)
+    centers = center_selectors.center_names(codes=center_codes)
     # An operator acts only on files of their own center: an event that does not name its
     # center happened at the file's.
     file_center = application.center if application.center_id else None

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
-from khedmat.accounts.models import User
-from khedmat.catalog.models import Service
+from khedmat.centers import selectors as center_selectors
 
 from ..models import Application, Consent
 from ..services.assisted import service_offered_in_person
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Service
 
 
 def assisted_services(*, operator: User) -> list[Service]:
     """The services the operator's center offers that may be filed in person, by name."""
     if operator.center_id is None:
         return []
-    services = (
-        Service.objects.filter(centers=operator.center_id, centers__is_active=True, is_active=True,
-                               current_version__isnull=False)
-        .select_related("agency", "current_version")
-        .distinct()
-    )
+    services = center_selectors.center_services_offered(center_id=operator.center_id)
     return sorted((service for service in services if service_offered_in_person(service)),
                   key=lambda service: (service.agency.name, service.name))
 

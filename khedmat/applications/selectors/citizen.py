@@ -7,15 +7,14 @@ import datetime
 import hmac
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from khedmat.accounts.models import Role, User
+from khedmat.accounts.roles import Role
 from khedmat.catalog import selectors as catalog_selectors
-from khedmat.catalog.models import Service
 from khedmat.core.formatting import current_language, format_number
 from khedmat.core.i18n import pick
 from khedmat.payments.fees import FeeError, fee_for
@@ -24,6 +23,10 @@ from ..access import can_view_application
 from ..formschema import Answer, answers_for_display
 from ..models import Application, ApplicationEvent, DecisionReason, Document, Message
 from ..workflow import Transition, Workflow
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Service
 
 ONLINE = "online"
 

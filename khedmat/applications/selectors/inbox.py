@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db.models import F, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
-from khedmat.accounts.models import User
-from khedmat.catalog.models import Service, ServiceVersion
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.workdays import add_working_days
 
 from ..models import Application
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 PAGE_SIZE = 25
 DUE_SOON_WORKING_DAYS = 2
@@ -109,8 +112,8 @@ def _attach_catalog(rows: list[Application]) -> None:
     """Give the rows their service and service version: two queries for the whole page."""
     if not rows:
         return
-    services = Service.objects.in_bulk({row.service_id for row in rows})
-    versions = ServiceVersion.objects.in_bulk({row.service_version_id for row in rows})
+    services = catalog_selectors.services_by_ids(ids={row.service_id for row in rows})
+    versions = catalog_selectors.service_versions_by_ids(ids={row.service_version_id for row in rows})
     for row in rows:
         row.service = services[row.service_id]
         row.service_version = versions[row.service_version_id]

@@ -10,7 +10,7 @@ import datetime
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
@@ -18,15 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from khedmat.accounts.models import AGENCY_ROLES, Role, User
-from khedmat.catalog.models import Service
+from khedmat.accounts import selectors as account_selectors
+from khedmat.accounts.roles import Role
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.formatting import format_date, format_number
 from khedmat.core.i18n import pick
-from khedmat.core.models import Holiday
-from khedmat.core.workdays import is_working_day
+from khedmat.core.workdays import holidays_between, is_working_day
 
 from ..models import Application, ApplicationEvent, Consent, DecisionReason, Document, Message, Note
 from ..workflow import Transition, Workflow
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 # --- the time standard -----------------------------------------------------------------------
 
@@ -50,7 +53,7 @@ def holidays_for(dates: Iterable[datetime.date | None], today: datetime.date) ->
     if not known:
         return set()
     start, end = min([*known, today]), max([*known, today])
-    return set(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+    return holidays_between(start, end)
 
 
 def _working_days_between(start: datetime.date, end: datetime.date, holidays: set[datetime.date]) -> int:
@@ -159,8 +162,7 @@ class FilterChoices:
 
 def inbox_filter_choices(*, agency_id: int) -> FilterChoices:
     """The agency's services and the states their workflows name, for the inbox filters (one query)."""
-    services = list(Service.objects.filter(agency_id=agency_id, current_version__isnull=False)
-                    .select_related("current_version").order_by("code"))
+    services = list(catalog_selectors.services_with_a_version(agency_id=agency_id).order_by("code"))
     states: dict[str, str] = {}
     for service in services:
         workflow = Workflow.of(service.current_version.definition)  # type: ignore[union-attr]
@@ -174,8 +176,7 @@ def inbox_filter_choices(*, agency_id: int) -> FilterChoices:
 
 def agency_colleagues(*, agency_id: int) -> list[User]:
     """The agency's active officers, approvers and administrators: whom a file may be given to."""
-    return list(User.objects.filter(agency_id=agency_id, role__in=sorted(AGENCY_ROLES), is_active=True)
-                .order_by("full_name", "username"))
+    return account_selectors.agency_staff(agency_id=agency_id)
 
 
 def state_label(application: Application) -> str:

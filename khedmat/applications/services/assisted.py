@@ -14,7 +14,7 @@ only a keyed hash, for PHONE_CODE_TTL_SECONDS, dead after PHONE_CODE_MAX_ATTEMPT
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -25,10 +25,9 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from khedmat.accounts.models import Role, User
+from khedmat.accounts.roles import Role
 from khedmat.accounts.services import SignInError, citizen_get_or_create, citizen_update_profile
 from khedmat.audit.services import audit_record
-from khedmat.catalog.models import Service
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_number
 from khedmat.core.ratelimit import Throttle
@@ -39,6 +38,10 @@ from ..models import Application, Channel, Consent, Document
 from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, UploadRefused, megabytes, upload_check
 from .core import ApplicationError, application_draft_save, application_submit
 from .documents import document_delete, document_store, files_removed_on_failure
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Service
 
 CONSENT_FORM_CODE = "consent_form"
 CONSENT_FORM_MAX_SIZE_MB = DEFAULT_MAX_SIZE_MB

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from khedmat.accounts.models import Role, User
+from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
-from khedmat.catalog.models import Service
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
@@ -22,6 +21,10 @@ from ..events import MILESTONE_EVENTS, ApplicationSubmitted, ApplicationTransiti
 from ..models import Application, ApplicationEvent, Channel, DecisionReason
 from ..references import reference_next
 from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Service
 
 
 class ApplicationError(Refusal):

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from khedmat.accounts.models import User
 from khedmat.audit.services import audit_record
 
 from ..models import Application, Document, Message, private_storage
 from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, megabytes
 from .core import ApplicationError
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 # The code of a file sent with an answer that is none of the service's documents.
 OTHER_DOCUMENT = "other"

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-
-from khedmat.accounts.models import User
-from khedmat.catalog.models import Service
 
 from ..models import Application, ApplicationEvent, Document
 from ..uploads import CheckedUpload
 from .core import ApplicationError, application_draft_save
 from .documents import document_delete, document_store, files_removed_on_failure
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Service
 
 
 @transaction.atomic

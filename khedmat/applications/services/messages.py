@@ -3,11 +3,12 @@ information (text and new files), or another step the workflow gives the applica
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from khedmat.accounts.models import User
 from khedmat.core.formatting import format_number
 
 from ..models import Application, Message
@@ -15,6 +16,9 @@ from ..uploads import CheckedUpload
 from ..workflow import TransitionNotAllowed, Workflow
 from .core import ApplicationError, application_transition
 from .documents import document_limits, document_store, files_removed_on_failure
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 MAX_ANSWER_LENGTH = 5000
 

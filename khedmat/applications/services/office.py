@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -12,7 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from khedmat.accounts.models import AGENCY_ROLES, Role, User
+from khedmat.accounts import selectors as account_selectors
+from khedmat.accounts.roles import AGENCY_ROLES, Role
 from khedmat.audit.services import audit_record
 from khedmat.core.events import publish
 
@@ -20,6 +22,9 @@ from ..events import ApplicationMessageSent, ApplicationsEscalated
 from ..models import Application, DecisionReason, Message, Note
 from ..workflow import Workflow
 from .core import ApplicationError, application_transition
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
 
 # Stored in English in the audit trail; pages translate it when they show it.
 REASON_WORKING_THE_FILE = gettext_noop("Working the file")
@@ -228,8 +233,8 @@ def _escalate_agency(*, agency_id: int, ids: list[int], today: datetime.date) ->
     )
     if not files:
         return []
-    supervisors = list(User.objects.filter(agency_id=agency_id, role=Role.AGENCY_ADMIN, is_active=True)
-                       .order_by("pk"))
+    supervisors = sorted(account_selectors.agency_staff(agency_id=agency_id, roles={Role.AGENCY_ADMIN}),
+                         key=lambda user: user.pk)
     notified = [user.pk for user in supervisors if user.phone_number]
     now = timezone.now()
     for application in files:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 
-from khedmat.applications.models import Application
-
 from ..selectors import document_for_application
+
+if TYPE_CHECKING:
+    from khedmat.applications.models import Application
 
 register = template.Library()
 

@@ -83,7 +83,8 @@ def test_an_agencys_wording_is_used_for_its_files_only(moi: Agency, mof: Agency)
                                    body="Interior wrote about {reference}.")
     MessageTemplate.objects.create(key="application.message_sent", language="en", agency=None,
                                    body="The platform says: news on {reference}.")
-    assert wording(key="application.message_sent", language="en", agency_id=moi.pk) == "Interior wrote about {reference}."
+    assert wording(key="application.message_sent", language="en",
+                   agency_id=moi.pk) == "Interior wrote about {reference}."
     assert wording(key="application.message_sent", language="en", agency_id=mof.pk).startswith("The platform says")
     assert wording(key="application.message_sent", language="fa", agency_id=moi.pk) == \
         message_templates.default_wording(message_templates.KINDS["application.message_sent"], "fa")

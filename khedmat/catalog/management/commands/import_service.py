@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from khedmat.accounts.models import User
+from khedmat.accounts import selectors as account_selectors
 from khedmat.catalog.definition import DefinitionError
 from khedmat.catalog.models import Agency, Service
 from khedmat.catalog.services import service_import_yaml
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"No agency has the code {agency_code!r}.")
         publisher = None
         if options["by"]:
-            publisher = User.objects.filter(username=options["by"]).first()
+            publisher = account_selectors.user_get_by_username(username=options["by"])
             if publisher is None:
                 raise CommandError(f"No account is named {options['by']!r}.")
         before = dict(Service.objects.filter(agency=agency).values_list("pk", "current_version_id"))

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from khedmat.catalog.models import Agency
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.payments.selectors import reconciliation
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
                    else timezone.localdate() - datetime.timedelta(days=1))
         except ValueError as error:
             raise CommandError("Give the day as YYYY-MM-DD.") from error
-        agencies = Agency.objects.order_by("code")
+        agencies = catalog_selectors.agency_list_all()
         if options["agency"]:
             agencies = agencies.filter(code=options["agency"].upper())
             if not agencies.exists():

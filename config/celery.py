@@ -14,9 +14,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@app.on_after_finalize.connect
+@app.on_after_configure.connect
 def schedule_periodic_jobs(sender: Celery, **_kwargs: Any) -> None:
-    """One beat entry per registered job, each running `core.run_job` with its name."""
+    """One beat entry per registered job, each running `core.run_job` with its name. The jobs
+    are registered by the apps' `ready()`, so Django is set up first (a no-op when it is)."""
+    import django
+
+    django.setup()
     from khedmat.core import jobs
 
     for job in jobs.registered().values():

@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -161,11 +162,12 @@ class MessageTemplateForm(forms.ModelForm):
     def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         platform = permissions.is_platform_admin(user)
-        self.fields["key"].choices = [(kind.key, f"{kind.label} ({kind.key})")
-                                      for kind in message_templates.KINDS.values()
-                                      if platform or kind.agency_may_edit]
-        self.fields["max_parts"].min_value = 1
-        self.fields["max_parts"].max_value = 10
+        key_field: Any = self.fields["key"]
+        key_field.choices = [(kind.key, f"{kind.label} ({kind.key})") for kind in message_templates.KINDS.values()
+                             if platform or kind.agency_may_edit]
+        parts: Any = self.fields["max_parts"]
+        parts.min_value, parts.max_value = 1, 10
+        parts.validators = [*parts.validators, MinValueValidator(1), MaxValueValidator(10)]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

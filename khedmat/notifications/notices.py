@@ -109,7 +109,7 @@ def consent_code(event: ConsentCodeRequested, request: HttpRequest | None) -> No
     application = event.application
     phone, language = _applicant(application)
     with translation.override(language):
-        values = {"center": application.center.name if application.center_id else "",
+        values = {"center": application.center.name if application.center is not None else "",
                   "service": application.service_version.name, "code": ltr(event.code, language)}
     _queue_for_applicant(application, "application.consent_code_requested", values, language, phone)
 
@@ -178,7 +178,7 @@ def approved(event: ApplicationApproved, request: HttpRequest | None) -> None:
                       "link": _my_applications(language)}
             _queue_for_applicant(application, "application.approved_document", values, language, phone)
             return
-        if application.center_id:
+        if application.center is not None:
             where = _("Collect it at %(center)s: bring this SMS and your Tazkira.") % {
                 "center": application.center.name}
         else:

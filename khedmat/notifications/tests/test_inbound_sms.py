@@ -56,7 +56,7 @@ def test_status_answers_the_owner_in_their_language_with_what_to_do(passport: Se
     application = submit(passport, dari_citizen)
     reply = reply_to(dari_citizen.phone_number or "", f"وضعیت {application.reference}")
     assert reply.template == "reply.status" and reply.language == "fa" and reply.to == dari_citizen.phone_number
-    assert application.reference in reply.body and "در انتظار پرداخت فیس" in reply.body
+    assert str(application.reference) in reply.body and "در انتظار پرداخت فیس" in reply.body
     assert "۵٬۰۰۰" in reply.body  # the fee to pay, and its reference
     assert reply.agency_id == application.agency_id
 

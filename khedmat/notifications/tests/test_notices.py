@@ -21,7 +21,7 @@ from khedmat.applications.services import (
     applications_escalate_overdue,
     message_to_applicant,
 )
-from khedmat.catalog.models import Service
+from khedmat.catalog.models import Agency, Service
 from khedmat.centers.appointments import (
     appointment_book,
     appointment_cancel,
@@ -73,7 +73,7 @@ def test_sending_an_application_tells_the_fee_and_its_payment_reference_in_dari(
     assert sms.template == "application.submitted_pay" and sms.language == "fa"
     assert sms.reference == application.reference and sms.agency_id == application.agency_id
     assert DARI_BRAND in sms.body
-    assert application.reference in sms.body and order.reference in sms.body
+    assert str(application.reference) in sms.body and order.reference in sms.body
     assert "۵٬۰۰۰" in sms.body  # 5,000 AFN in the reader's digits
     assert "5000" not in sms.body and "5,000" not in sms.body
 
@@ -101,7 +101,7 @@ def test_paying_then_approval_with_the_document_ready(passport: Service, english
     application = submit(passport, english_citizen)
     application = payment_demo_record(application=application, transaction_id="t-1")
     [paid] = sms_to(english_citizen, "payment.received")
-    assert "5,000 AFN" in paid.body and application.reference in paid.body
+    assert "5,000 AFN" in paid.body and str(application.reference) in paid.body
     _approve(application, officer, approver)
     [approved] = sms_to(english_citizen, "application.approved_document")
     assert "Passport approval certificate".lower() in approved.body.lower()
@@ -140,7 +140,7 @@ def test_a_message_from_the_agency_is_announced_without_its_content(passport: Se
     application = submit(passport, english_citizen)
     message_to_applicant(application=application, author=officer, text="Bring the original Tazkira.")
     [sms] = sms_to(english_citizen, "application.message_sent")
-    assert application.reference in sms.body and "original Tazkira" not in sms.body
+    assert str(application.reference) in sms.body and "original Tazkira" not in sms.body
 
 
 def test_a_fee_not_paid_in_time_closes_the_file_and_says_so(passport: Service, english_citizen: User) -> None:
@@ -162,7 +162,7 @@ def test_a_revoked_document_is_told_to_its_holder(passport: Service, english_cit
 
 
 def test_overdue_files_alert_the_agency_administrators_once(passport: Service, english_citizen: User,
-                                                            moi: object) -> None:
+                                                            moi: Agency) -> None:
     from khedmat.accounts.models import Role
     from khedmat.accounts.services import staff_user_create
 
@@ -173,7 +173,7 @@ def test_overdue_files_alert_the_agency_administrators_once(passport: Service, e
     applications_escalate_overdue()
     applications_escalate_overdue()
     [sms] = sms_to(head.phone_number or "", "application.escalated")
-    assert application.reference in sms.body
+    assert str(application.reference) in sms.body
 
 
 def test_no_sms_for_a_change_that_rolled_back(passport: Service, english_citizen: User) -> None:

@@ -66,9 +66,9 @@ def test_my_applications_lists_the_callers_own_files_and_tells_one(passport: Ser
         applicant=dari_citizen, service=passport, data=PASSPORT_ANSWERS), idempotency_key="ussd-2",
         actor=dari_citizen)
     listing = dial("1", "1", phone=english_citizen.phone_number or "")
-    assert mine.reference in listing.text and other.reference not in listing.text
+    assert str(mine.reference) in listing.text and str(other.reference) not in listing.text
     detail = dial("1", "1", "1", phone=english_citizen.phone_number or "")
-    assert detail.end and mine.reference in detail.text and "Waiting for the fee" in detail.text
+    assert detail.end and str(mine.reference) in detail.text and "Waiting for the fee" in detail.text
     assert "Pay 5,000 AFN" in detail.text
     assert dial("1", "1", phone="+93700999000").text == "No application was sent from this phone."
 

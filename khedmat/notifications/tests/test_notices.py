@@ -256,3 +256,31 @@ def _days_ahead(schedule: object, count: int) -> list[datetime.date]:
     from khedmat.centers.selectors import appointment_days
 
     return [day for day in appointment_days(schedule=schedule) if day > timezone.localdate()][:count]  # type: ignore[arg-type]
+
+
+def test_a_state_marked_sent_back_tells_what_to_correct(moi: Agency, english_citizen: User, officer: User) -> None:
+    """A service whose workflow sends files back for correction (a milestone set in its definition)."""
+    import yaml
+    from django.conf import settings
+
+    from khedmat.catalog import services as catalog_services
+
+    definition = yaml.safe_load((settings.BASE_DIR / "demo/services/moi-psp.yaml").read_text(encoding="utf-8"))
+    definition.update(code="PSC", slug="passport-corrections")
+    definition["workflow"]["states"].append({
+        "name": "to_correct", "label": {"en": "To correct", "fa": "برای اصلاح", "ps": "د سمون لپاره"},
+        "pauses_clock": True, "milestone": "sent_back"})
+    definition["workflow"]["transitions"] += [
+        {"name": "send_for_correction", "from": "in_review", "to": "to_correct", "role": "officer",
+         "needs_reason": True, "label": {"en": "Send back", "fa": "برگشت", "ps": "بېرته"}},
+        {"name": "corrected", "from": "to_correct", "to": "in_review", "role": "applicant",
+         "label": {"en": "Corrected", "fa": "اصلاح شد", "ps": "سم شو"}},
+    ]
+    service = catalog_services.service_publish(agency=moi, definition=definition).service
+    application = payment_demo_record(application=submit(service, english_citizen), transaction_id="t-6")
+    application = application_transition(application=application, actor=officer, transition="start_review",
+                                         expected_state="submitted")
+    application_act(application=application, actor=officer, transition="send_for_correction",
+                    expected_state="in_review", reason_text="The date of birth does not match the Tazkira")
+    [sms] = sms_to(english_citizen, "application.sent_back")
+    assert "sent back for correction" in sms.body and "does not match the Tazkira." in sms.body

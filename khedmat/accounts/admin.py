@@ -19,8 +19,6 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.catalog.models import Agency
-from khedmat.centers.models import Center
 from khedmat.core.admin import ScopedModelAdmin
 
 from . import permissions
@@ -155,12 +153,13 @@ class UserAdmin(ScopedModelAdmin, BaseUserAdmin):
                 fields["role"].initial = roles[0].value
         own_unit_only = not permissions.is_platform_admin(user)
         if "agency" in fields:
-            fields["agency"].queryset = permissions.limit_to_agency(user, Agency.objects.all(), field="pk")
+            # The foreign key's own choices: accounts imports neither the catalog nor the centers.
+            fields["agency"].queryset = permissions.limit_to_agency(user, fields["agency"].queryset, field="pk")
             if own_unit_only:
                 fields["agency"].initial = getattr(user, "agency_id", None)
                 fields["agency"].empty_label = None
         if "center" in fields:
-            fields["center"].queryset = permissions.limit_to_center(user, Center.objects.all(), field="pk")
+            fields["center"].queryset = permissions.limit_to_center(user, fields["center"].queryset, field="pk")
             if own_unit_only:
                 fields["center"].initial = getattr(user, "center_id", None)
                 fields["center"].empty_label = None

@@ -12,9 +12,10 @@ from typing import Any
 
 from django.utils import translation
 
-from khedmat.catalog.definition import EXEMPTION_CATEGORIES, LANGUAGES
 from khedmat.core.errors import Refusal
 from khedmat.core.i18n import pick
+
+from .definition import EXEMPTION_CATEGORIES, LANGUAGES
 
 
 class FeeError(Refusal):

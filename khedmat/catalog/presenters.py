@@ -9,9 +9,9 @@ from django.utils.translation import ngettext
 
 from khedmat.core.formatting import format_amount, format_number
 from khedmat.core.i18n import pick
-from khedmat.payments.fees import fee_schedule
 
 from .definition import CHANNELS, EXEMPTION_CATEGORIES, fee_range
+from .fees import fee_schedule
 from .models import Service
 
 
@@ -52,7 +52,7 @@ def service_facts(service: Service) -> ServiceFacts:
     assert version is not None, "only published services are shown"
     definition = version.definition
     fee = definition["fee"]
-    # The official schedule, as the one fee function (khedmat.payments.fees) reads it.
+    # The official schedule, as the one fee function (khedmat.catalog.fees) reads it.
     fee_lines = [FeeLine(label=pick(line.option_label, None), amount=format_amount(line.amount))
                  for line in fee_schedule(definition) if line.key]
     return ServiceFacts(

@@ -1,5 +1,6 @@
-"""The staff's pages at a center (under /<lang>/center/): the counter screen, the counter's
-rating tablet, and the center manager's dashboard."""
+"""The staff's pages at a center (under /<lang>/center/): the counter screen and the center
+manager's dashboard. The counter's rating tablet, /<lang>/center/counter/rate/, is the
+feedback app's (khedmat/feedback/urls.py)."""
 
 from django.urls import URLPattern, path
 
@@ -11,7 +12,6 @@ urlpatterns: list[URLPattern] = [
     path("center/counter/state/", views_staff.counter_state, name="counter_state"),
     path("center/counter/call/", views_staff.counter_call, name="counter_call"),
     path("center/counter/tickets/<uuid:public_id>/", views_staff.counter_ticket, name="counter_ticket"),
-    path("center/counter/rate/", views_staff.counter_rate, name="counter_rate"),
     path("center/dashboard/", views_staff.dashboard, name="dashboard"),
     path("center/dashboard/csv/", views_staff.dashboard_csv, name="dashboard_csv"),
 ]

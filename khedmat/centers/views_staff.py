@@ -1,5 +1,6 @@
-"""The staff's pages at a center (under /<lang>/center/): the operator's counter screen, the
-counter-side rating tablet, and the center manager's dashboard with its CSV export.
+"""The staff's pages at a center (under /<lang>/center/): the operator's counter screen and
+the center manager's dashboard with its CSV export. (The counter-side rating tablet is the
+feedback app's.)
 
 Every action is a POST that redirects back to the screen (post/redirect/get); a refused
 action changes nothing and comes back as a message in the reader's language. People of one
@@ -24,14 +25,11 @@ from django.utils import timezone, translation
 from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from khedmat.accounts.gates import signed_in_user, staff_page
+from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
-from khedmat.accounts.roles import Role
 from khedmat.core.formatting import format_code, format_number
-from khedmat.feedback.forms import RatingForm
-from khedmat.feedback.services import RatingError, rating_submit
 
 from . import queue, selectors, stats
 from .models import Center, Counter, Ticket
@@ -40,25 +38,14 @@ from .staff_forms import CounterOpenForm, DayForm, TransferForm
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
 
-COUNTER_ROLES = (Role.OPERATOR, Role.CENTER_MANAGER)
-# The tablet's welcome screen reloads itself to pick up the next finished ticket; the
-# rating form reloads less often, so a citizen has time to answer but a form left
-# unanswered gives way to the next citizen's.
-IDLE_REFRESH_SECONDS = 5
-FORM_REFRESH_SECONDS = 90
-
 
 # --- who may come in --------------------------------------------------------------------------------
-
-def _works_at_a_center(user: Any) -> bool:
-    return user.role in COUNTER_ROLES and user.center_id is not None
-
 
 def _runs_a_dashboard(user: Any) -> bool:
     return is_center_manager(user) or is_platform_admin(user)
 
 
-counter_staff_required = staff_page(_works_at_a_center)
+counter_staff_required = staff_page(works_at_a_center)
 dashboard_staff_required = staff_page(_runs_a_dashboard)
 
 
@@ -78,7 +65,7 @@ def _counter_number(counter: Counter) -> str:
 def counter(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     assert user.center is not None
-    own = stats.counter_of(user=user)
+    own = selectors.counter_of(user=user)
     context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
     if own is None:
         counters = stats.counters_to_open(center=user.center)
@@ -132,7 +119,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
 
 
 def _own_counter_or_message(request: HttpRequest) -> Counter | None:
-    own = stats.counter_of(user=_user(request))
+    own = selectors.counter_of(user=_user(request))
     if own is None:
         messages.error(request, _("Open a counter first."))
     return own
@@ -238,52 +225,6 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     except queue.QueueError as error:
         messages.error(request, error.message)
     return _back_to_counter()
-
-
-# --- the counter tablet ------------------------------------------------------------------------------
-
-def _tablet(request: HttpRequest, context: dict[str, Any], *, refresh: int, status: int = 200) -> HttpResponse:
-    response = render(request, "centers/staff/counter_rate.html", context, status=status)
-    # A Refresh header is the meta refresh's twin, and needs no inline markup in <head>.
-    response["Refresh"] = str(refresh)
-    return response
-
-
-@never_cache
-@counter_staff_required
-@require_http_methods(["GET", "POST"])
-def counter_rate(request: HttpRequest) -> HttpResponse:
-    """The tablet facing the citizen: the rating of the ticket the counter just finished, or
-    a welcome screen that looks again every few seconds."""
-    own = stats.counter_of(user=_user(request))
-    context: dict[str, Any] = {"counter": own, "action": reverse("centers:counter_rate")}
-    if own is None:
-        return _tablet(request, {**context, "closed": True}, refresh=IDLE_REFRESH_SECONDS)
-    if request.method == "POST":
-        ticket = stats.ticket_rateable_at(counter=own, public_id=request.POST.get("ticket", ""))
-        if ticket is None:
-            # Rated already, too late, or not this counter's: back to the welcome screen.
-            return redirect("centers:counter_rate")
-        form = RatingForm(request.POST)
-        if form.is_valid():
-            try:
-                rating_submit(ticket=ticket, score=form.cleaned_data["score"], reason=form.cleaned_data["reason"],
-                              comment=form.cleaned_data["comment"], channel="tablet")
-            except RatingError as error:
-                if error.code != "already_rated":
-                    form.add_error(None, error.message)
-                    return _tablet(request, {**context, "ticket": ticket, "form": form,
-                                             "hidden": {"ticket": ticket.public_id}},
-                                   refresh=FORM_REFRESH_SECONDS, status=422)
-            return redirect(f"{reverse('centers:counter_rate')}?thanks=1")
-        return _tablet(request, {**context, "ticket": ticket, "form": form, "hidden": {"ticket": ticket.public_id}},
-                       refresh=FORM_REFRESH_SECONDS, status=422)
-    ticket = stats.ticket_to_rate(counter=own)
-    if ticket is None:
-        return _tablet(request, {**context, "thanks": request.GET.get("thanks") == "1"},
-                       refresh=IDLE_REFRESH_SECONDS)
-    return _tablet(request, {**context, "ticket": ticket, "form": RatingForm(),
-                             "hidden": {"ticket": ticket.public_id}}, refresh=FORM_REFRESH_SECONDS)
 
 
 # --- the dashboard --------------------------------------------------------------------------------------

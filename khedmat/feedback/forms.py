@@ -1,7 +1,7 @@
 """The rating form: a score from 1 to 5 and, when low, a reason from a short list.
 
-Shared by the ticket's rating link (here) and the counter-side tablet (centers' staff pages),
-both rendered with the include feedback/_rating_form.html.
+Shared by the ticket's rating link and the counter-side tablet (both in views.py), both
+rendered with the include feedback/_rating_form.html.
 """
 
 from __future__ import annotations

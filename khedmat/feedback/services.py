@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from khedmat.catalog.models import Service
-from khedmat.centers.models import Ticket, TicketVisit
+from khedmat.centers import selectors as center_selectors
 from khedmat.core.errors import Refusal
 
 from .models import Rating
+
+if TYPE_CHECKING:
+    from khedmat.centers.models import Ticket
 
 CHANNELS = ("tablet", "link", "ussd")
 
@@ -29,8 +33,7 @@ def rating_submit(*, ticket: Ticket, score: int, reason: str = "", comment: str 
     if channel not in CHANNELS:
         raise RatingError(_("Unknown rating channel."), code="bad_channel")
     # The status as stored now: the caller's copy may be older than the counter's last action.
-    status = Ticket.objects.filter(pk=ticket.pk).values_list("status", flat=True).first()
-    if status != Ticket.Status.SERVED:
+    if not center_selectors.ticket_served_now(ticket_id=ticket.pk):
         raise RatingError(_("This ticket can be rated once its service is finished."), code="not_served")
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise RatingError(_("Choose a score from 1 to 5."), code="bad_score")
@@ -41,10 +44,8 @@ def rating_submit(*, ticket: Ticket, score: int, reason: str = "", comment: str 
     comment = (comment or "").strip()[:1000]
     if Rating.objects.filter(ticket_id=ticket.pk).exists():
         raise RatingError(_("This service has already been rated. Thank you."), code="already_rated")
-    last_visit = (TicketVisit.objects.filter(ticket_id=ticket.pk, counter__isnull=False)
-                  .order_by("-ended_at", "-id").values_list("counter_id", flat=True).first())
-    counter_id = last_visit if last_visit is not None else ticket.counter_id
-    agency_id = Service.objects.values_list("agency_id", flat=True).get(pk=ticket.service_id)
+    counter_id = center_selectors.ticket_last_counter_id(ticket=ticket)
+    agency_id = ticket.service.agency_id
     try:
         # A savepoint: two taps racing each other meet at the unique ticket column, and the
         # loser's refusal must leave the caller's transaction usable.

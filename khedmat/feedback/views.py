@@ -1,11 +1,15 @@
-"""Rating a finished service through the link on the ticket: /<lang>/tickets/<uuid>/rate/.
+"""Rating a finished service: through the link on the ticket, /<lang>/tickets/<uuid>/rate/,
+and on the tablet beside the counter, /<lang>/center/counter/rate/.
 
-The ticket's unguessable id is the only key; the page shows no personal data.
+The ticket's unguessable id is the only key to the link's page, which shows no personal
+data; the tablet is signed in as the counter's operator and offers only what that counter
+has just finished.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,11 +17,21 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from khedmat.centers.models import Ticket
+from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
+from khedmat.centers import selectors as center_selectors
 
 from . import selectors
 from .forms import RatingForm
 from .services import RatingError, rating_submit
+
+if TYPE_CHECKING:
+    from khedmat.centers.models import Ticket
+
+# The tablet's welcome screen reloads itself to pick up the next finished ticket; the
+# rating form reloads less often, so a citizen has time to answer but a form left
+# unanswered gives way to the next citizen's.
+IDLE_REFRESH_SECONDS = 5
+FORM_REFRESH_SECONDS = 90
 
 
 def _ticket_or_404(public_id: uuid.UUID) -> Ticket:
@@ -35,7 +49,7 @@ def rate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         return redirect("feedback:rate_thanks", public_id=ticket.public_id)
     context: dict[str, object] = {"ticket": ticket, "action": reverse("feedback:rate_link",
                                                                       kwargs={"public_id": ticket.public_id})}
-    if ticket.status != Ticket.Status.SERVED:
+    if not ticket.is_served:
         return render(request, "feedback/rate.html", {**context, "not_yet": True})
     form = RatingForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -56,3 +70,49 @@ def thanks(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     ticket = _ticket_or_404(public_id)
     return render(request, "feedback/thanks.html", {"ticket": ticket,
                                                     "rating": selectors.rating_for_ticket(ticket=ticket)})
+
+
+# --- the counter tablet ---------------------------------------------------------------------------
+
+def _tablet(request: HttpRequest, context: dict[str, Any], *, refresh: int, status: int = 200) -> HttpResponse:
+    response = render(request, "feedback/counter_rate.html", context, status=status)
+    # A Refresh header is the meta refresh's twin, and needs no inline markup in <head>.
+    response["Refresh"] = str(refresh)
+    return response
+
+
+@never_cache
+@staff_page(works_at_a_center)
+@require_http_methods(["GET", "POST"])
+def counter_rate(request: HttpRequest) -> HttpResponse:
+    """The tablet facing the citizen: the rating of the ticket the counter just finished, or
+    a welcome screen that looks again every few seconds."""
+    own = center_selectors.counter_of(user=signed_in_user(request))
+    context: dict[str, Any] = {"counter": own, "action": reverse("feedback:counter_rate")}
+    if own is None:
+        return _tablet(request, {**context, "closed": True}, refresh=IDLE_REFRESH_SECONDS)
+    if request.method == "POST":
+        ticket = selectors.ticket_rateable_at(counter=own, public_id=request.POST.get("ticket", ""))
+        if ticket is None:
+            # Rated already, too late, or not this counter's: back to the welcome screen.
+            return redirect("feedback:counter_rate")
+        form = RatingForm(request.POST)
+        if form.is_valid():
+            try:
+                rating_submit(ticket=ticket, score=form.cleaned_data["score"], reason=form.cleaned_data["reason"],
+                              comment=form.cleaned_data["comment"], channel="tablet")
+            except RatingError as error:
+                if error.code != "already_rated":
+                    form.add_error(None, error.message)
+                    return _tablet(request, {**context, "ticket": ticket, "form": form,
+                                             "hidden": {"ticket": ticket.public_id}},
+                                   refresh=FORM_REFRESH_SECONDS, status=422)
+            return redirect(f"{reverse('feedback:counter_rate')}?thanks=1")
+        return _tablet(request, {**context, "ticket": ticket, "form": form, "hidden": {"ticket": ticket.public_id}},
+                       refresh=FORM_REFRESH_SECONDS, status=422)
+    ticket = selectors.ticket_to_rate(counter=own)
+    if ticket is None:
+        return _tablet(request, {**context, "thanks": request.GET.get("thanks") == "1"},
+                       refresh=IDLE_REFRESH_SECONDS)
+    return _tablet(request, {**context, "ticket": ticket, "form": RatingForm(),
+                             "hidden": {"ticket": ticket.public_id}}, refresh=FORM_REFRESH_SECONDS)

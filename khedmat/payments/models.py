@@ -27,7 +27,7 @@ class PaymentOrder(models.Model):
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+")
     amount = models.PositiveIntegerField(_("amount (AFN)"))
     currency = models.CharField(max_length=3, default=CURRENCY)
-    # The official fee schedule line applied and any exemption (payments.fees.FeeAssessment).
+    # The official fee schedule line applied and any exemption (catalog.fees.FeeAssessment).
     fee_line = models.JSONField(default=dict)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from khedmat.applications import selectors as application_selectors
 from khedmat.applications.services import ApplicationError, application_transition
 from khedmat.audit.services import audit_record
+from khedmat.catalog.fees import fee_for
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.sequences import sequence_next
 
 from .events import PaymentOrderDue, PaymentReceived
-from .fees import fee_for
 from .models import Payment, PaymentCallbackLog, PaymentOrder, PaymentReferenceCounter
 from .references import payment_reference
 from .selectors import PAY_STEP, awaits_payment_step

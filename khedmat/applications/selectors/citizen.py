@@ -15,9 +15,9 @@ from django.utils.translation import ngettext
 
 from khedmat.accounts.roles import Role
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.catalog.fees import FeeError, fee_for
 from khedmat.core.formatting import current_language, format_number
 from khedmat.core.i18n import pick
-from khedmat.payments.fees import FeeError, fee_for
 
 from ..access import can_view_application
 from ..formschema import Answer, answers_for_display
@@ -46,7 +46,7 @@ def time_standard_text(days: int) -> str:
 
 
 def official_fee(definition: dict[str, Any], data: dict[str, Any]) -> int | None:
-    """The fee these answers owe (khedmat.payments.fees.fee_for, the one place it is
+    """The fee these answers owe (khedmat.catalog.fees.fee_for, the one place it is
     computed), or None if it cannot be told (no option chosen yet)."""
     try:
         return fee_for(definition, data).amount

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from khedmat.catalog.definition import DefinitionError, validate_definition
-from khedmat.payments.fees import FeeError, fee_for, fee_schedule
+from khedmat.catalog.fees import FeeError, fee_for, fee_schedule
 
 
 def definition(file_name: str) -> dict[str, Any]:

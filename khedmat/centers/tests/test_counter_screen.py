@@ -3,24 +3,20 @@ used as an operator does: through the pages, each action a POST that comes back 
 
 from __future__ import annotations
 
-import datetime
 import re
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from khedmat.accounts.models import User
 from khedmat.centers.models import Counter, Ticket, TicketVisit
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
-from khedmat.feedback.models import Rating
+from khedmat.centers.queue import ticket_call_next, ticket_issue
 
 from .conftest import CITIZEN_PHONE, PASSWORD, Hall, make_center
 
 SCREEN = "/en/center/counter/"
-TABLET = "/en/center/counter/rate/"
 
 
 def signed_in(user: User) -> Client:
@@ -283,68 +279,6 @@ def test_an_operator_lands_on_the_counter_screen_after_signing_in(hall: Hall) ->
     client = Client()
     response = client.post("/en/account/staff/sign-in/", {"username": "operator3.kbl", "password": PASSWORD})
     assert response["Location"] == SCREEN
-
-
-# --- the counter tablet ------------------------------------------------------------------------------
-
-def _served(hall: Hall, counter: Counter) -> Ticket:
-    ticket = ticket_issue(center=hall.center, service=hall.passport)
-    called = ticket_call_next(counter=counter)
-    assert called == ticket
-    ticket_start(counter=counter, ticket=ticket)
-    return ticket_finish(counter=counter, ticket=ticket)
-
-
-def test_the_tablet_welcomes_and_refreshes_itself_when_nothing_is_to_rate(hall: Hall, at_counter: Client) -> None:
-    response = at_counter.get(TABLET)
-    assert response.status_code == 200
-    assert response["Refresh"] == "5"
-    assert "Welcome to Asan Khedmat" in response.content.decode()
-    assert 'name="score"' not in response.content.decode()
-
-
-def test_the_tablet_rates_the_ticket_the_counter_just_finished(hall: Hall, at_counter: Client) -> None:
-    counter = Counter.objects.get(pk=hall.counter(3).pk)
-    ticket = _served(hall, counter)
-    page = shown(at_counter, TABLET)
-    assert "P-001" in page and 'name="score"' in page
-    assert f'name="ticket" value="{ticket.public_id}"' in page
-
-    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "5"})
-    assert response.status_code == 302 and response["Location"] == TABLET + "?thanks=1"
-    rating = Rating.objects.get(ticket=ticket)
-    assert (rating.score, rating.channel, rating.counter_id, rating.center_id) == (5, "tablet", counter.pk,
-                                                                                    hall.center.pk)
-    thanks = at_counter.get(response["Location"])
-    assert "Thank you!" in thanks.content.decode() and thanks["Refresh"] == "5"
-    assert 'name="score"' not in shown(at_counter, TABLET), "a rated ticket is not offered again"
-
-
-def test_a_low_score_without_a_reason_is_sent_back(hall: Hall, at_counter: Client) -> None:
-    ticket = _served(hall, Counter.objects.get(pk=hall.counter(3).pk))
-    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "1"})
-    assert response.status_code == 422
-    assert "Tell us what went wrong: choose a reason." in response.content.decode()
-    assert not Rating.objects.exists()
-    response = at_counter.post(TABLET, {"ticket": ticket.public_id, "score": "1", "reason": "long_wait"})
-    assert response.status_code == 302
-    assert Rating.objects.get(ticket=ticket).reason == "long_wait"
-
-
-def test_the_tablet_forgets_a_ticket_finished_long_ago_or_at_another_counter(hall: Hall, at_counter: Client) -> None:
-    old = _served(hall, Counter.objects.get(pk=hall.counter(3).pk))
-    TicketVisit.objects.filter(ticket=old).update(ended_at=timezone.now() - datetime.timedelta(minutes=11))
-    assert 'name="score"' not in shown(at_counter, TABLET)
-    assert at_counter.post(TABLET, {"ticket": old.public_id, "score": "5"})["Location"] == TABLET
-
-    elsewhere = _served(hall, hall.open(4))
-    assert at_counter.post(TABLET, {"ticket": elsewhere.public_id, "score": "5"})["Location"] == TABLET
-    assert not Rating.objects.exists()
-
-
-def test_the_tablet_of_a_closed_counter_says_so(hall: Hall, operator_client: Client) -> None:
-    page = shown(operator_client, TABLET)
-    assert "This counter is closed." in page
 
 
 def test_the_screen_reads_a_fixed_number_of_queries(hall: Hall, at_counter: Client,

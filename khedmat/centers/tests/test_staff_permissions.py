@@ -1,6 +1,8 @@
-"""The permission matrix of the staff's pages at a center: every URL of staff_urls × every role.
+"""The permission matrix of the staff's pages at a center: every URL of staff_urls (and of the
+feedback app's counter tablet) × every role.
 
-The URLs come from `khedmat.centers.staff_urls.urlpatterns` itself: a URL missing from MATRIX
+The URLs come from `khedmat.centers.staff_urls.urlpatterns` and
+`khedmat.feedback.urls.staff_urlpatterns` themselves: a URL missing from MATRIX
 fails until someone writes down who may reach it. Each request runs in a savepoint that is
 rolled back, so every role meets the same hall. The outcome must match exactly:
 
@@ -32,6 +34,7 @@ from khedmat.centers import staff_urls
 from khedmat.centers.models import Counter, Ticket, TicketVisit
 from khedmat.centers.queue import counter_open, ticket_call_next, ticket_issue
 from khedmat.centers.services import counter_upsert
+from khedmat.feedback import urls as feedback_urls
 from khedmat.feedback.models import Rating
 
 from .conftest import PASSWORD, Hall, make_center
@@ -90,7 +93,10 @@ def _patterns(patterns: list[Any]) -> Iterator[URLPattern]:
             yield entry
 
 
-URL_PATTERNS = list(_patterns(staff_urls.urlpatterns))
+# Each URL with its namespace: the centers' staff pages and the counter tablet (feedback's).
+NAMESPACED_PATTERNS = [*(("centers", pattern) for pattern in _patterns(staff_urls.urlpatterns)),
+                       *(("feedback", pattern) for pattern in _patterns(feedback_urls.staff_urlpatterns))]
+URL_PATTERNS = [pattern for _namespace, pattern in NAMESPACED_PATTERNS]
 URL_NAMES = [pattern.name or f"<unnamed: {pattern.pattern}>" for pattern in URL_PATTERNS]
 
 
@@ -118,14 +124,15 @@ class World:
     clients: dict[str, Client] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
-        pattern = next(pattern for pattern in URL_PATTERNS if pattern.name == name)
+        namespace, pattern = next((namespace, pattern) for namespace, pattern in NAMESPACED_PATTERNS
+                                  if pattern.name == name)
         kwargs: dict[str, Any] = {}
         for key in pattern.pattern.converters:  # type: ignore[union-attr]
             if key == "public_id":
                 kwargs[key] = self.ticket.public_id
             else:
                 pytest.fail(f"{name}: no value for the URL argument {key!r}; teach World.url to fill it")
-        return reverse(f"centers:{name}", kwargs=kwargs) + MATRIX[name].query
+        return reverse(f"{namespace}:{name}", kwargs=kwargs) + MATRIX[name].query
 
     def body(self, kind: str | None) -> dict[str, Any]:
         bodies: dict[str, dict[str, Any]] = {

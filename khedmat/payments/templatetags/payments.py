@@ -8,9 +8,9 @@ from django import template
 from django.utils.translation import gettext as _
 
 from khedmat.catalog.definition import EXEMPTION_CATEGORIES
+from khedmat.catalog.fees import fee_schedule
 
 from .. import selectors
-from ..fees import fee_schedule
 
 register = template.Library()
 

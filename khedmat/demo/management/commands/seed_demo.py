@@ -10,32 +10,38 @@ from __future__ import annotations
 from argparse import ArgumentParser
 from datetime import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.db.models import Model
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts import services as account_services
-from khedmat.accounts.models import Role, User
 from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.accounts.roles import Role
 from khedmat.applications import services as application_services
-from khedmat.applications.models import Application
+from khedmat.applications.selectors import citizen as application_selectors
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.definition import DefinitionError
-from khedmat.catalog.models import Agency, Category, Service, ServiceVersion
 from khedmat.centers import services as center_services
-from khedmat.centers.models import AppointmentSchedule, Center, Counter, QueueGroup
 from khedmat.core import services as core_services
 from khedmat.payments import services as payment_services
 
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+    from khedmat.catalog.models import Agency, Category, Service
+    from khedmat.centers.models import Center
+
 DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
-COUNTED: tuple[type[Model], ...] = (Category, Agency, Service, ServiceVersion, Center, Counter, QueueGroup,
-                                     AppointmentSchedule, User)
+# The tables the summary counts, by label: a census read from the app registry, so the seed
+# reads no model of the apps it loads (it loads them through their services).
+COUNTED = ("catalog.Category", "catalog.Agency", "catalog.Service", "catalog.ServiceVersion", "centers.Center",
+           "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "accounts.User")
 
 
 class Command(BaseCommand):
@@ -64,18 +70,19 @@ class Command(BaseCommand):
         if quiet:
             return
         after = _counts()
-        new = {model: after[model] - before[model] for model in COUNTED}
+        new = {label: after[label] - before[label] for label in COUNTED}
         self.stdout.write(
             f"Demonstration data: {len(categories)} categories, {len(agencies)} agencies, "
-            f"{len(services)} services ({new[ServiceVersion]} new versions), {len(centers)} centers "
+            f"{len(services)} services ({new['catalog.ServiceVersion']} new versions), {len(centers)} centers "
             f"with {sum(center.counters.count() for center in centers.values())} counters, {len(users)} users."
         )
-        created = ", ".join(f"{count} {model._meta.verbose_name_plural}" for model, count in new.items() if count)
+        created = ", ".join(f"{count} {apps.get_model(label)._meta.verbose_name_plural}"
+                            for label, count in new.items() if count)
         self.stdout.write(f"Created: {created}." if created else "Nothing new: everything was already there.")
 
 
-def _counts() -> dict[type[Model], int]:
-    return {model: model._default_manager.count() for model in COUNTED}
+def _counts() -> dict[str, int]:
+    return {label: apps.get_model(label)._default_manager.count() for label in COUNTED}
 
 
 def _read(path: Path) -> Any:
@@ -130,10 +137,8 @@ def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -
         for counter in entry.get("counters", []):
             served = offered if counter["services"] == "all" else _services_named(
                 counter["services"], services, where=f"{entry['code']} counter {counter['number']}")
-            center_services.counter_upsert(
-                center=center, number=counter["number"],
-                designation=counter.get("designation", Counter.Designation.GENERAL), services=served,
-            )
+            designation = {"designation": counter["designation"]} if "designation" in counter else {}
+            center_services.counter_upsert(center=center, number=counter["number"], services=served, **designation)
         _load_queue_groups(center, entry.get("queue_groups", []), services, offered)
         for schedule in entry.get("appointments", []):
             center_services.appointment_schedule_upsert(
@@ -206,9 +211,11 @@ def _load_applications(data: list[dict[str, Any]]) -> None:
         if not applicant.full_name:
             account_services.citizen_update_profile(user=applicant, full_name=entry["full_name"])
         key = f"demo-{entry['key']}"
-        if Application.objects.filter(applicant=applicant, idempotency_key=key).exists():
+        if application_selectors.application_by_submission_token(applicant=applicant, token=key) is not None:
             continue
-        service = Service.objects.get(slug=entry["service"])
+        service = catalog_selectors.service_get(slug=entry["service"])
+        if service is None:
+            raise CommandError(f"applications.yaml: no demonstration service {entry['service']}.")
         draft = application_services.application_draft_save(applicant=applicant, service=service,
                                                              data=entry["answers"])
         application = application_services.application_submit(application=draft, idempotency_key=key,
@@ -217,7 +224,10 @@ def _load_applications(data: list[dict[str, Any]]) -> None:
             if step["by"] == "payment":  # the fee, paid through the demo payment provider
                 application = payment_services.payment_demo_record(application=application, transaction_id=key)
                 continue
-            actor = User.objects.get(username=step["by"]) if step["by"] != "applicant" else applicant
+            actor = applicant if step["by"] == "applicant" else account_selectors.user_get_by_username(
+                username=step["by"])
+            if actor is None:
+                raise CommandError(f"applications.yaml: no demonstration account {step['by']}.")
             application = application_services.application_transition(
                 application=application, actor=actor, transition=step["step"], expected_state=application.state,
                 reason_text=step.get("reason", ""))

@@ -1,0 +1,1 @@
+"""Loads and lists the demonstration data of the repository's demo/ folder."""

@@ -52,7 +52,7 @@ from khedmat.payments import selectors as payment_selectors
 from khedmat.payments.events import PaymentOrderDue, PaymentReceived
 
 from .message_templates import LRM
-from .services import language_for, message_queue
+from .services import language_for, language_of, message_queue
 
 REFERENCES_IN_ESCALATION = 5
 REASON_MAX = 160
@@ -86,7 +86,7 @@ def _as_sentence(text: str) -> str:
 # --- accounts ---------------------------------------------------------------------------------
 
 def phone_code(event: PhoneCodeRequested, request: HttpRequest | None) -> None:
-    language = language_for("", event.language)
+    language = language_of(event.language)
     with translation.override(language):
         # The code stays in Western digits: phones recognise and autofill those.
         values = {"code": ltr(event.code, language), "minutes": format_number(event.minutes, language)}
@@ -96,8 +96,9 @@ def phone_code(event: PhoneCodeRequested, request: HttpRequest | None) -> None:
 # --- applications -----------------------------------------------------------------------------
 
 def _applicant(application: Any) -> tuple[str, str]:
+    """The applicant's number and language (the account is at hand: no lookup by number)."""
     applicant = application.applicant
-    return applicant.phone_number or "", language_for(applicant.phone_number or "", applicant.preferred_language)
+    return applicant.phone_number or "", language_of(applicant.preferred_language)
 
 
 def _queue_for_applicant(application: Any, key: str, values: dict[str, str], language: str, phone: str) -> None:
@@ -215,7 +216,7 @@ def escalated(event: ApplicationsEscalated, request: HttpRequest | None) -> None
     for supervisor in account_selectors.users_by_ids(ids=event.supervisor_ids):
         if not supervisor.phone_number:
             continue
-        language = language_for(supervisor.phone_number, supervisor.preferred_language)
+        language = language_of(supervisor.preferred_language)
         shown = event.references[:REFERENCES_IN_ESCALATION]
         more = len(event.references) - len(shown)
         with translation.override(language):

@@ -32,7 +32,12 @@ def language_for(phone: str, fallback: str = "") -> str:
     """The language to write to this number in: its account holder's preferred language,
     else the one they acted in (`fallback`), else Dari."""
     holder = account_selectors.user_by_phone(phone_number=phone) if phone else None
-    for language in (getattr(holder, "preferred_language", ""), fallback):
+    return language_of(getattr(holder, "preferred_language", ""), fallback)
+
+
+def language_of(*choices: str) -> str:
+    """The first of `choices` that is one of our languages ("fa-AF" counts as "fa"), else Dari."""
+    for language in choices:
         language = (language or "").split("-")[0].lower()
         if language in LANGUAGES:
             return language

@@ -1,4 +1,4 @@
-"""Public catalog pages: thin views over the selectors."""
+"""Public catalog pages: thin views over the selectors (and the sections other apps add, sections.py)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from khedmat.centers import selectors as center_selectors
-
-from . import selectors
+from . import sections, selectors
 from .presenters import service_facts
 
 MAX_QUERY_LENGTH = 100
@@ -19,7 +17,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "catalog/home.html", {
         "categories": selectors.category_list(),
         "agencies": selectors.agency_list(),
-        "centers": center_selectors.center_list(),
+        "sections": sections.sections_for(sections.HOME),
     })
 
 
@@ -71,5 +69,5 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "service": service,
         "version": service.current_version,
         "facts": service_facts(service),
-        "centers": center_selectors.center_list(service=service),
+        "sections": sections.sections_for(sections.SERVICE, service=service),
     })

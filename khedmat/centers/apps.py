@@ -10,7 +10,10 @@ class CentersConfig(AppConfig):
     def ready(self) -> None:
         from khedmat.core import jobs
 
+        from . import catalog_sections
         from .appointments import appointments_lapse, appointments_remind
+
+        catalog_sections.register()
 
         jobs.register("lapse_appointments", every_seconds=5 * 60, run=appointments_lapse,
                       description="Lapse bookings whose check-in window has closed.")

@@ -1,0 +1,29 @@
+"""What the centers add to the catalog's pages (khedmat/catalog/sections.py): the catalog sits
+below the centers and never imports them, so the centers register these in `ready()`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from khedmat.catalog import sections
+
+from . import selectors
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
+
+def home_centers() -> dict[str, Any]:
+    """The home page's "Service centers": every open center."""
+    return {"centers": selectors.center_list()}
+
+
+def service_centers(*, service: Service) -> dict[str, Any]:
+    """A service's "Where to go": the centers that offer it, to join the queue or book."""
+    return {"centers": selectors.center_list(service=service)}
+
+
+def register() -> None:
+    sections.register(page=sections.HOME, template_name="centers/catalog/home_centers.html", provider=home_centers)
+    sections.register(page=sections.SERVICE, template_name="centers/catalog/service_centers.html",
+                      provider=service_centers)

@@ -9,12 +9,10 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import format_number, western_digits
 
 from .phone import normalize_mobile_number
 from .tazkira import normalize_tazkira_number
-
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def _code_widget() -> forms.TextInput:
@@ -27,7 +25,7 @@ def _code_widget() -> forms.TextInput:
 
 def _clean_code(raw: str, lengths: tuple[int, ...]) -> str:
     """Western digits without the spaces people add when copying a code."""
-    code = re.sub(r"[\s-]+", "", raw.translate(_TO_WESTERN))
+    code = re.sub(r"[\s-]+", "", western_digits(raw))
     if not code.isascii() or not code.isdigit() or len(code) not in lengths:
         raise forms.ValidationError(
             gettext("Enter the code: %(length)s digits.") % {"length": format_number(lengths[0])}, code="invalid",

@@ -6,9 +6,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import localize_digits
-
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+from khedmat.core.formatting import localize_digits, western_digits
 
 
 def normalize_mobile_number(raw: str) -> str:
@@ -17,7 +15,7 @@ def normalize_mobile_number(raw: str) -> str:
     Accepts what people type: 0700 123 456, 700123456, +93 700 123 456, 0093…, and
     Eastern Arabic-Indic digits.
     """
-    text = (raw or "").translate(_TO_WESTERN).strip()
+    text = western_digits(raw or "").strip()
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

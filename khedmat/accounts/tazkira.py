@@ -12,7 +12,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+from khedmat.core.formatting import western_digits
+
 # Dashes people type: hyphen-minus, Arabic/Persian keyboards' hyphen, en and em dash, minus.
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-", "ـ": "-"})
 _PATTERN = re.compile(r"^[0-9]+(?:-[0-9]+)*$")
@@ -22,7 +23,7 @@ MAX_DIGITS = 20
 
 def normalize_tazkira_number(raw: str) -> str:
     """Return the number with Western digits and no spaces, or "" for none; raise on nonsense."""
-    text = (raw or "").translate(_TO_WESTERN).translate(_DASHES)
+    text = western_digits(raw or "").translate(_DASHES)
     text = re.sub(r"\s+", "", text)
     if not text:
         return ""

@@ -11,14 +11,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import format_number, western_digits
 
 from .uploads import ACCEPT_ATTRIBUTE
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _KEY = re.compile(r"^[A-Za-z0-9-]{8,64}$")
 LANGUAGE_NAMES = {"fa": _("Dari"), "ps": _("Pashto"), "en": _("English")}
 
@@ -80,7 +79,7 @@ class ConsentCodeForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean_code(self) -> str:
-        code = re.sub(r"[\s-]+", "", self.cleaned_data["code"].translate(_TO_WESTERN))
+        code = re.sub(r"[\s-]+", "", western_digits(self.cleaned_data["code"]))
         length = settings.PHONE_CODE_LENGTH
         if not code.isascii() or not code.isdigit() or len(code) != length:
             raise forms.ValidationError(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import format_number, western_digits
 from khedmat.core.i18n import pick
 
 from .formschema import BoundField, SchemaForm, parse_row_path
@@ -39,7 +39,6 @@ from .uploads import (
 DOCUMENT_PREFIX = "doc"
 ANSWER_DOCUMENT_PREFIX = "answer-doc"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 # Dashes of every keyboard (and the spaces or underscores people put instead) become one hyphen.
 _SEPARATORS = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-", "ـ": "-", "_": "-", " ": "-"})
 
@@ -245,7 +244,7 @@ class AnswerForm(forms.Form):
 
 def normalize_reference(text: str) -> str:
     """A reference as printed (MOI-PSP-1405-000123), whatever digits and dashes were typed."""
-    return " ".join(str(text).translate(_TO_WESTERN).split()).translate(_SEPARATORS).upper()[:40]
+    return " ".join(western_digits(str(text)).split()).translate(_SEPARATORS).upper()[:40]
 
 
 class StatusCheckForm(forms.Form):

@@ -48,7 +48,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from khedmat.accounts.phone import display_mobile_number, normalize_mobile_number
 from khedmat.accounts.tazkira import normalize_tazkira_number
 from khedmat.core.calendar import MONTHS, from_solar_hijri, to_solar_hijri
-from khedmat.core.formatting import current_language, format_date, format_number, localize_digits
+from khedmat.core.formatting import current_language, format_date, format_number, localize_digits, western_digits
 from khedmat.core.i18n import pick
 
 PREFIX = "f"
@@ -56,7 +56,6 @@ MAX_ROWS = 50
 RADIO_LIMIT = 4
 TEXTAREA_FROM = 200
 SOLAR_YEARS = (1200, 1600)
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _INTEGER = re.compile(r"^[-−]?\d+$")
 _DECIMAL = re.compile(r"^[-−]?(\d+(\.\d*)?|\.\d+)$")
 _DIGITS_ONLY = re.compile(r"^\^(?:\[0-9\]|\\d)\{(\d+)(?:,(\d+))?\}\$$")
@@ -138,10 +137,6 @@ def choice_title(schema: Mapping[str, Any], value: Any, language: str) -> str:
     return str(value)
 
 
-def _western(text: str) -> str:
-    return text.translate(_TO_WESTERN)
-
-
 # --- what was typed, as a tree ("raw") ---------------------------------------------------
 # object → {name: raw}; array → [raw per row]; checkboxes → [str]; date → {day, month, year};
 # any other field → str.
@@ -214,7 +209,7 @@ def _max_rows(schema: Mapping[str, Any]) -> int:
 
 def _row_count(text: Any, schema: Mapping[str, Any]) -> int:
     try:
-        count = int(_western(str(text or "")))
+        count = int(western_digits(str(text or "")))
     except ValueError:
         count = _min_rows(schema)
     return max(1, min(count, _max_rows(schema)))
@@ -358,7 +353,7 @@ class BoundField:
 
     @property
     def month(self) -> str:
-        return _western(str(self.raw.get("month", ""))).strip() if isinstance(self.raw, dict) else ""
+        return western_digits(str(self.raw.get("month", ""))).strip() if isinstance(self.raw, dict) else ""
 
     @property
     def year(self) -> str:
@@ -493,7 +488,7 @@ class _Binder:
         if isinstance(pattern, str):
             if re.search(pattern, text):
                 return text
-            western = _western(text)
+            western = western_digits(text)
             if re.search(pattern, western):
                 return western
             raise ValidationError(self._pattern_message(schema, pattern))
@@ -538,7 +533,7 @@ class _Binder:
         return normalize_mobile_number(str(bound.raw))
 
     def _number_text(self, bound: BoundField) -> str:
-        text = _western(str(bound.raw)).strip()
+        text = western_digits(str(bound.raw)).strip()
         # Thousands separators and spaces people type; the Arabic decimal separator.
         return re.sub(r"[\s,٬'’]", "", text).replace("٫", ".").replace("−", "-")
 
@@ -614,7 +609,7 @@ class _Binder:
         return value
 
     def _parse_date(self, bound: BoundField) -> str:
-        parts = {key: _western(str(value)).strip() for key, value in bound.raw.items()}
+        parts = {key: western_digits(str(value)).strip() for key, value in bound.raw.items()}
         if not all(parts.get(key) for key in ("day", "month", "year")):
             raise ValidationError(_("Enter the day, the month and the year."))
         if not all(parts[key].isdigit() for key in ("day", "month", "year")):

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from khedmat.core.formatting import western_digits
+
 LANGUAGES = ("en", "fa", "ps")
 CHANNELS = {
     "online": gettext_lazy("Online"),
@@ -145,13 +147,12 @@ _ARABIC_VARIANTS = str.maketrans({
     "\u200c": " ", "\u200d": "", "ـ": "",
 })
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def normalize_for_search(text: str) -> str:
     """Fold the spellings people type interchangeably (Arabic and Persian yeh and kaf, ZWNJ,
     diacritics, Eastern digits, letter case) so that a search finds what it means."""
-    text = _DIACRITICS.sub("", text.translate(_ARABIC_VARIANTS).translate(_DIGITS))
+    text = _DIACRITICS.sub("", western_digits(text.translate(_ARABIC_VARIANTS)))
     return " ".join(text.casefold().split())
 
 

@@ -17,6 +17,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from khedmat.core.formatting import western_digits
+
 from .definition import CHANNELS, EXEMPTION_CATEGORIES, LANGUAGES, DefinitionError, definition_to_yaml
 from .models import Agency, Category, Service
 
@@ -28,7 +30,6 @@ FEE_KIND_CHOICES = [
 ]
 _LANGUAGE_NAMES = {"en": _("English"), "fa": _("Dari"), "ps": _("Pashto")}
 _HTML_LANG = {"en": "en", "fa": "fa-AF", "ps": "ps-AF"}
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 # What a new service starts from: one form field and the usual review workflow. Both are
 # examples to adapt; docs/service-definitions.md explains every part.
@@ -221,7 +222,7 @@ class ServiceDefinitionForm(forms.Form):
             line = raw.strip()
             if not line:
                 continue
-            match = re.fullmatch(r"(.+?)\s*[=:]\s*([0-9,٬]+)", line.translate(_TO_WESTERN))
+            match = re.fullmatch(r"(.+?)\s*[=:]\s*([0-9,٬]+)", western_digits(line))
             if match is None:
                 raise forms.ValidationError(
                     gettext("Line %(line)s: write the choice, an equals sign and the amount, e.g. 5 = 5000.")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
-from khedmat.core.formatting import format_date, format_time
+from khedmat.core.formatting import format_date, format_time, western_digits
 
 from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
 from .models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
 CODE_DIGITS = 6
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 class AppointmentError(Refusal):
@@ -55,7 +54,7 @@ def _normalize_phone(phone: str) -> str:
 
 def normalize_code(code: str) -> str:
     """What a person typed as their booking code: digits only, Western."""
-    return "".join(ch for ch in (code or "").translate(_TO_WESTERN) if ch.isdigit())
+    return "".join(ch for ch in western_digits(code or "") if ch.isdigit())
 
 
 def appointment_manage_path(appointment: Appointment) -> str:

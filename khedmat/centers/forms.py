@@ -14,9 +14,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.core.formatting import western_digits
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def new_form_token() -> str:
@@ -28,10 +28,6 @@ def form_token(post: Mapping[str, Any]) -> str | None:
     """The one-time key the form was shown with, if it is one we could have made."""
     token = str(post.get("token", ""))
     return token if _TOKEN.match(token) else None
-
-
-def western_digits(text: str) -> str:
-    return (text or "").translate(_TO_WESTERN)
 
 
 class PhoneField(forms.CharField):

@@ -11,14 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import format_number, western_digits
 
 from .models import Counter
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
-_TO_WESTERN = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 # A counter's label names this many of its services, then says how many more.
@@ -94,7 +93,7 @@ class DayForm(forms.Form):
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         if data is not None and data.get("day"):
             data = data.copy()
-            data["day"] = str(data["day"]).translate(_TO_WESTERN).strip()
+            data["day"] = western_digits(str(data["day"])).strip()
         super().__init__(data, **kwargs)
 
     def chosen_day(self) -> datetime.date:

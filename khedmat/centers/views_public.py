@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.core.formatting import format_number, format_time, localize_digits
+from khedmat.core.formatting import format_number, format_time, localize_digits, western_digits
 from khedmat.core.ratelimit import Throttle, client_ip
 
 from . import selectors
@@ -42,7 +42,6 @@ from .forms import (
     JoinForm,
     form_token,
     new_form_token,
-    western_digits,
 )
 from .models import Appointment, AppointmentSchedule, Center, Ticket
 from .queue import QueueError, ticket_issue

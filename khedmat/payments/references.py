@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+from khedmat.core.formatting import western_digits
+
 _SHAPE = re.compile(r"^PAY-([A-Z][A-Z0-9]{1,9})-(\d{4})-(\d{6,})-(\d)$")
 
 
@@ -32,7 +33,7 @@ def payment_reference(*, agency_code: str, year: int, number: int) -> str:
 
 def normalize_reference(text: str) -> str:
     """A reference as typed (any case, spaces, Eastern digits) in its stored shape."""
-    return re.sub(r"[\s‐-―]+", "-", text.strip().translate(_DIGITS).upper()).strip("-")
+    return re.sub(r"[\s‐-―]+", "-", western_digits(text.strip()).upper()).strip("-")
 
 
 def reference_is_well_formed(reference: str) -> bool:

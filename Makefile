@@ -59,8 +59,9 @@ test: setup ## Run ruff and the whole test suite (browser tests in /usr/bin/chro
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest --ds config.settings.test -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-lint: $(STAMP) ## Run ruff and mypy
+lint: $(STAMP) ## Run ruff, the import contracts (lint-imports: the apps' layers) and mypy
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --config pyproject.toml
 	$(VENV)/bin/mypy .
 
 messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only: needs GNU gettext)

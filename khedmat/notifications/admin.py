@@ -176,7 +176,8 @@ class MessageTemplateForm(forms.ModelForm):
         if kind is None or not body:
             return data
         try:
-            message_templates.check_wording(kind, body, max_parts=int(data.get("max_parts") or 1))
+            message_templates.check_wording(kind, body, max_parts=int(data.get("max_parts") or 1),
+                                            language=data.get("language") or "en")
         except message_templates.TemplateError as error:
             raise ValidationError({"body": str(error)}) from error
         data["body"] = body
@@ -236,14 +237,16 @@ class MessageTemplateAdmin(ScopedModelAdmin):
     @admin.display(description=_("length with sample values"))
     def preview_length(self, template: MessageTemplate) -> str:
         kind = message_templates.KINDS.get(template.key)
-        return _length_text(message_templates.fill(template.body, kind.samples)) if kind else "—"
+        if kind is None:
+            return "—"
+        return _length_text(message_templates.fill(template.body, message_templates.samples_in(kind, template.language)))
 
     @admin.display(description=_("preview"))
     def preview(self, template: MessageTemplate) -> str:
         kind = message_templates.KINDS.get(template.key)
         if kind is None or not template.body:
             return "—"
-        text = message_templates.fill(template.body, kind.samples)
+        text = message_templates.fill(template.body, message_templates.samples_in(kind, template.language))
         return format_html('<p dir="auto">{}</p><p>{}</p>', text, _length_text(text))
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any], *args: Any,
@@ -256,7 +259,8 @@ class MessageTemplateAdmin(ScopedModelAdmin):
             if not (platform or kind.agency_may_edit):
                 continue
             for language, _label in LANGUAGE_CHOICES:
-                text = message_templates.fill(message_templates.default_wording(kind, language), kind.samples)
+                text = message_templates.fill(message_templates.default_wording(kind, language),
+                                              message_templates.samples_in(kind, language))
                 rows.append({"key": kind.key, "label": kind.label, "language": language,
                              "names": ", ".join("{" + name + "}" for name in sorted(kind.samples)),
                              "text": text, "length": _length_text(text)})

@@ -117,12 +117,17 @@ def _answer(sender: str, keyword: Keyword | None, argument: str) -> Message | No
         shown = reference[:40] if reference else "—"
         return message_queue(to=sender, key="reply.status_unknown", language=language,
                              values={"reference": ltr(shown, language)})
+    return status_by_sms(phone=sender, application=application, language=language)
+
+
+def status_by_sms(*, phone: str, application: Any, language: str) -> Message | None:
+    """The file's state and what to do next, by SMS to its own phone (STATUS, and USSD)."""
     with translation.override(language):
         values = {"reference": ltr(application.reference or "", language),
                   "service": application.service_version.name,
                   "state": application_selectors.state_label(application),
                   "next": next_step(application, language)}
-    return message_queue(to=sender, key="reply.status", values=values, language=language,
+    return message_queue(to=phone, key="reply.status", values=values, language=language,
                          reference=application.reference or "", agency_id=application.agency_id)
 
 

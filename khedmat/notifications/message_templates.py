@@ -38,8 +38,18 @@ class MessageKind:
     sensitive: bool = False  # carries a one-time code
 
 
-_SITE = "https://khedmat.gov.af"
+# Sample values as long as real ones, so that the length checked is the length sent (in
+# Dari and Pashto `samples_in` adds the direction marks the real values get).
+_SITE = "khedmat.gov.af/fa/"
+_APPLICATIONS = "khedmat.gov.af/fa/applications/"
+_UUID = "0f8c2a61-5b3e-4d7a-9c21-7e4b2d9a6f10"
+_TICKET_LINK = f"khedmat.gov.af/fa/tickets/{_UUID}/"
+_APPOINTMENT_LINK = f"khedmat.gov.af/fa/appointments/{_UUID}/"
 _REFERENCE = "MOI-PSP-1405-000123"
+_PAYMENT = "PAY-MOI-1405-000123-4"
+# Values kept left to right inside Dari and Pashto text (notices.ltr marks them).
+LTR_VALUES = frozenset({"reference", "payment_reference", "link", "code", "number", "example", "ussd",
+                        "references"})
 _KINDS: list[MessageKind] = [
     MessageKind(
         "account.phone_code_requested", _("Sign-in code"),
@@ -55,35 +65,36 @@ _KINDS: list[MessageKind] = [
         "application.submitted", _("Application received"),
         gettext_noop("Asan Khedmat: we received your application {reference} for {service}. "
                      "We will tell you by SMS when it moves. Follow it: {link}"),
-        {"reference": _REFERENCE, "service": "Passport", "link": _SITE}),
+        {"reference": _REFERENCE, "service": "Passport", "link": _APPLICATIONS}),
     MessageKind(
         "application.submitted_pay", _("Application received, fee to pay"),
         gettext_noop("Asan Khedmat: we received your application {reference}. Fee {fee}: pay with reference "
                      "{payment_reference} by {pay_by} at a bank or mobile money."),
-        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": "PAY-MOI-1405-000123-4",
+        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": _PAYMENT,
          "pay_by": "12 Qaws 1405"}),
     MessageKind(
         "payment.order_due", _("Fee now due"),
         gettext_noop("Asan Khedmat: application {reference}: pay the fee of {fee} with reference "
                      "{payment_reference} by {pay_by}."),
-        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": "PAY-MOI-1405-000123-4",
+        {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": _PAYMENT,
          "pay_by": "12 Qaws 1405"}),
     MessageKind(
         "payment.received", _("Fee paid"),
         gettext_noop("Asan Khedmat: we received {amount} for application {reference} (official fee {fee}). "
                      "Payment {payment_reference}."),
         {"amount": "5,000 AFN", "reference": _REFERENCE, "fee": "5,000 AFN",
-         "payment_reference": "PAY-MOI-1405-000123-4"}),
+         "payment_reference": _PAYMENT}),
     MessageKind(
         "application.information_requested", _("More information requested"),
         gettext_noop("Asan Khedmat: the agency needs more from you for {reference}: {reason} Answer under "
                      "My applications: {link}"),
-        {"reference": _REFERENCE, "reason": "Send a clearer copy of your Tazkira.", "link": _SITE}),
+        {"reference": _REFERENCE, "reason": "Send a clearer copy of your Tazkira.", "link": _APPLICATIONS}),
     MessageKind(
         "application.sent_back", _("Sent back for correction"),
         gettext_noop("Asan Khedmat: application {reference} was sent back for correction: {reason} "
                      "Correct it under My applications: {link}"),
-        {"reference": _REFERENCE, "reason": "The date of birth does not match the Tazkira.", "link": _SITE}),
+        {"reference": _REFERENCE, "reason": "The date of birth does not match the Tazkira.",
+         "link": _APPLICATIONS}),
     MessageKind(
         "application.approved", _("Approved"),
         gettext_noop("Asan Khedmat: application {reference} for {service} was approved. {where}"),
@@ -93,7 +104,7 @@ _KINDS: list[MessageKind] = [
         "application.approved_document", _("Approved, document ready"),
         gettext_noop("Asan Khedmat: application {reference} was approved. Your {document} is ready: "
                      "download it under My applications: {link}"),
-        {"reference": _REFERENCE, "document": "passport approval certificate", "link": _SITE}),
+        {"reference": _REFERENCE, "document": "passport approval certificate", "link": _APPLICATIONS}),
     MessageKind(
         "application.rejected", _("Rejected"),
         gettext_noop("Asan Khedmat: application {reference} was rejected. Reason: {reason} "
@@ -107,11 +118,11 @@ _KINDS: list[MessageKind] = [
         "application.message_sent", _("The agency wrote to the applicant"),
         gettext_noop("Asan Khedmat: the agency wrote to you about application {reference}. "
                      "Read it under My applications: {link}"),
-        {"reference": _REFERENCE, "link": _SITE}),
+        {"reference": _REFERENCE, "link": _APPLICATIONS}),
     MessageKind(
         "application.escalated", _("Files past their time standard (to agency administrators)"),
         gettext_noop("Asan Khedmat: files of your agency past their time standard: {count}. {references}"),
-        {"count": "12", "references": "MOI-PSP-1405-000123, MOI-PSP-1405-000124, MOI-PSP-1405-000125"},
+        {"count": "12", "references": ", ".join([_REFERENCE] * 5)},
         agency_may_edit=False),
     MessageKind(
         "document.revoked", _("Document revoked"),
@@ -120,7 +131,7 @@ _KINDS: list[MessageKind] = [
     MessageKind(
         "ticket.issued", _("Ticket taken from a phone"),
         gettext_noop("Asan Khedmat: your ticket {number} at {center}. Follow your place in the queue: {link}"),
-        {"number": "A-012", "center": "Kabul Asan Khedmat center", "link": _SITE + "/t/0123456789abcdef"},
+        {"number": "A-012", "center": "Kabul Asan Khedmat center", "link": _TICKET_LINK},
         agency_may_edit=False),
     MessageKind(
         "ticket.turn_near", _("Your turn is near"),
@@ -135,13 +146,13 @@ _KINDS: list[MessageKind] = [
         gettext_noop("Asan Khedmat: appointment {date} {time} at {center}, code {code}. Show the code at the "
                      "kiosk. Move or cancel: {link}"),
         {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center", "code": "123456",
-         "link": _SITE + "/a/0123456789abcdef"}, agency_may_edit=False),
+         "link": _APPOINTMENT_LINK}, agency_may_edit=False),
     MessageKind(
         "appointment.moved", _("Appointment moved"),
         gettext_noop("Asan Khedmat: your appointment is now {date} {time} at {center}, code {code}. "
                      "Move or cancel: {link}"),
         {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center", "code": "123456",
-         "link": _SITE + "/a/0123456789abcdef"}, agency_may_edit=False),
+         "link": _APPOINTMENT_LINK}, agency_may_edit=False),
     MessageKind(
         "appointment.reminder_due", _("Appointment tomorrow"),
         gettext_noop("Asan Khedmat: reminder: appointment tomorrow {date} {time} at {center}, code {code}."),
@@ -156,7 +167,7 @@ _KINDS: list[MessageKind] = [
         "reply.help", _("Answer to HELP"),
         gettext_noop("Asan Khedmat: send STATUS and your application reference, e.g. STATUS {example}. "
                      "Or dial {ussd}."),
-        {"example": _REFERENCE, "ussd": "*123#"}, agency_may_edit=False),
+        {"example": _REFERENCE, "ussd": "*565#"}, agency_may_edit=False),
     MessageKind(
         "reply.status", _("Answer to STATUS"),
         gettext_noop("Asan Khedmat: application {reference} ({service}): {state}. {next}"),
@@ -183,14 +194,21 @@ def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
 
 
-def check_wording(kind: MessageKind, text: str, *, max_parts: int) -> SmsLength:
+def samples_in(kind: MessageKind, language: str) -> dict[str, str]:
+    """The kind's sample values as a message in `language` carries them."""
+    if language not in ("fa", "ps"):
+        return dict(kind.samples)
+    return {name: f"{LRM}{value}{LRM}" if name in LTR_VALUES else value for name, value in kind.samples.items()}
+
+
+def check_wording(kind: MessageKind, text: str, *, max_parts: int, language: str = "en") -> SmsLength:
     """Refuse a wording that uses unknown names or, with the sample values, needs more than
     `max_parts` SMS parts; returns its length with the samples."""
     unknown = placeholders(text) - set(kind.samples)
     if unknown:
         raise TemplateError(_("Unknown names in braces: %(names)s. This message knows: %(known)s.") % {
             "names": ", ".join(sorted(unknown)), "known": ", ".join(sorted(kind.samples)) or "—"})
-    length = sms_length(fill(text, kind.samples))
+    length = sms_length(fill(text, samples_in(kind, language)))
     if length.parts > max_parts:
         raise TemplateError(_(
             "Too long: %(characters)s characters in %(encoding)s make %(parts)s SMS parts, "

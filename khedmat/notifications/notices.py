@@ -66,7 +66,10 @@ def ltr(value: str, language: str) -> str:
 
 
 def site_link(path: str) -> str:
-    return str(settings.PUBLIC_BASE_URL).rstrip("/") + path
+    """A page of the site as an SMS writes it: without "https://", which costs eight
+    characters and which phones do not need to recognise a link."""
+    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
+    return base.split("://", 1)[-1] + path
 
 
 def _my_applications(language: str) -> str:

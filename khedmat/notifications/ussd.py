@@ -20,8 +20,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.applications.selectors import citizen as application_selectors
@@ -32,7 +34,7 @@ from khedmat.core.ratelimit import Throttle
 from khedmat.feedback import selectors as feedback_selectors
 from khedmat.feedback.services import RatingError, rating_submit
 
-from .inbound import next_step
+from .inbound import status_by_sms
 from .models import UssdSession
 from .notices import ltr
 from .sms.encoding import fits_ussd_screen
@@ -75,7 +77,9 @@ class Screen:
         return replace(self, error=True)
 
     def wrong(self) -> str:
-        return _("Wrong choice.") + "\n" if self.error else ""
+        """After a wrong choice the menu comes again with this note in place of its title
+        (a title and a note together would not leave room for the options in Dari)."""
+        return pgettext("ussd", "Wrong choice. Choose again:") if self.error else ""
 
 
 def _n(number: int | str, caller: Caller) -> str:
@@ -88,7 +92,7 @@ def _label(text: str) -> str:
 
 
 def _menu(caller: Caller, title: str, options: list[str], *, error_note: str = "") -> str:
-    lines = [error_note + title] + [f"{_n(index, caller)} {label}" for index, label in enumerate(options, 1)]
+    lines = [error_note or title] + [f"{_n(index, caller)} {label}" for index, label in enumerate(options, 1)]
     return "\n".join(lines)
 
 
@@ -123,7 +127,8 @@ class Pages(Screen):
         current: list[int] = []
         for index in range(len(items)):
             trial = [*current, index]
-            text = _menu(caller, self.wrong() + self.title(caller), [*(_label(items[i]) for i in trial), _("More")])
+            text = _menu(caller, self.title(caller), [*(_label(items[i]) for i in trial), _("More")],
+                         error_note=self.wrong())
             if current and (len(trial) > PAGE_ITEMS or not fits_ussd_screen(text)):
                 pages.append(current)
                 current = [index]
@@ -186,9 +191,12 @@ def language_of(choice: str) -> str | None:
 @dataclass(frozen=True)
 class MainMenu(Screen):
     def options(self) -> list[tuple[str, type[Screen]]]:
-        return [(_("My applications"), MyApplications), (_("My ticket"), MyTicket),
-                (_("Take a ticket"), TicketCenters), (_("My appointment"), MyAppointment),
-                (_("Rate a service"), RateService)]
+        # Own, shorter words than the website's (pgettext "ussd"): five options and a title
+        # in 80 Dari or Pashto characters.
+        return [(pgettext("ussd", "My applications"), MyApplications), (pgettext("ussd", "My ticket"), MyTicket),
+                (pgettext("ussd", "Take a ticket"), TicketCenters),
+                (pgettext("ussd", "My appointment"), MyAppointment),
+                (pgettext("ussd", "Rate a service"), RateService)]
 
     def render(self, caller: Caller) -> UssdReply:
         return UssdReply(_menu(caller, _("Asan Khedmat"), [label for label, _screen in self.options()],
@@ -221,10 +229,14 @@ class MyApplications(Pages):
         return UssdReply(_("No application was sent from this phone."), end=True)
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        """The file's state on the screen; the whole answer (what to pay, with which
+        reference, by when) by SMS, where a reference can be read again and copied."""
         application = self._files(caller)[index]
+        if last:
+            status_by_sms(phone=caller.phone, application=application, language=caller.language)
         lines = [ltr(application.reference or "", caller.language),
-                 application_selectors.state_label(application), next_step(application, caller.language)]
-        return End(text="\n".join(line for line in lines if line))
+                 application_selectors.state_label(application), _("Details sent by SMS.")]
+        return End(text="\n".join(lines))
 
 
 # --- 2: my ticket ------------------------------------------------------------------------------------
@@ -246,7 +258,7 @@ class MyTicket(Screen):
         tickets = center_selectors.tickets_for_phone_today(phone=caller.phone)
         if not tickets:
             return End(text=_("You have no ticket today. Choose 3 to take one."))
-        return End(text="\n".join(_ticket_text(ticket, caller) for ticket in tickets[:2]))
+        return End(text=_ticket_text(tickets[-1], caller))  # the newest: the one they are waiting with
 
 
 # --- 3: take a ticket -------------------------------------------------------------------------------
@@ -289,7 +301,7 @@ class TicketServices(Pages):
         return [service.name for service in self._services()]
 
     def empty(self, caller: Caller) -> UssdReply:
-        return UssdReply(_("This center offers no service by USSD now."), end=True)
+        return UssdReply(_("This center takes no tickets through this menu now."), end=True)
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
         return TicketConfirm(center_id=self.center_id, service_id=self._services()[index].pk)
@@ -345,11 +357,10 @@ def _take_ticket(caller: Caller, center: Any, service: Any) -> Screen:
     except QueueError as error:
         return End(text=error.message)
     position = center_selectors.ticket_position(ticket=ticket)
-    return End(text=_("Your ticket: %(number)s at %(center)s. %(ahead)s before you, about %(minutes)s min. "
-                      "We will send an SMS when your turn is near.") % {
+    return End(text=_("Your ticket: %(number)s. %(ahead)s before you, about %(minutes)s min. "
+                      "An SMS tells you when your turn is near.") % {
         "number": ltr(localize_digits(ticket.display_number, caller.language), caller.language),
-        "center": center.name, "ahead": _n(position.people_ahead, caller),
-        "minutes": _n(position.estimated_wait_minutes, caller)})
+        "ahead": _n(position.people_ahead, caller), "minutes": _n(position.estimated_wait_minutes, caller)})
 
 
 # --- 4: my appointment -------------------------------------------------------------------------------
@@ -388,7 +399,7 @@ class RateService(Screen):
             return UssdReply(_("This service was rated already. Thank you."), end=True)
         title = _("Rate %(service)s, %(date)s: 1 (bad) to 5 (very good)") % {
             "service": _label(ticket.service.name), "date": format_date(ticket.day, language=caller.language)}
-        return UssdReply(_fit(self.wrong() + title), end=False)
+        return UssdReply(_fit(self.wrong() or title), end=False)
 
     def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
         if not (choice.isdigit() and 1 <= int(choice) <= 5):
@@ -463,14 +474,16 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
             return UssdReply(_("Your session has ended. Please dial %(code)s again.") % {
                 "code": settings.USSD_SERVICE_CODE}, end=True)
     caller = Caller(phone=phone, session_id=session_id, language=language or "en")
-    with translation.override(caller.language):
+    # One transaction: what a screen does (a ticket, a rating, an SMS in the outbox) and the
+    # answer remembered for a retried request commit together.
+    with transaction.atomic(), translation.override(caller.language):
         screen: Screen = LanguageMenu()
         for position, choice in enumerate(choices):
             screen = screen.choose(caller, choice, last=position == len(choices) - 1)
             if isinstance(screen, End):
                 break
         reply = screen.render(caller)
-    UssdSession.objects.filter(pk=session.pk).update(last_seen_at=now, language=language or session.language,
-                                                     ended=reply.end, last_text=(text or "")[:300],
-                                                     last_reply=reply.text)
+        UssdSession.objects.filter(pk=session.pk).update(
+            last_seen_at=now, language=language or session.language, ended=reply.end,
+            last_text=(text or "")[:300], last_reply=reply.text)
     return reply

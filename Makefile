@@ -73,9 +73,9 @@ bench: setup ## Measure the compressed weight of every public page (30 KB budget
 bench-centers: setup ## Measure the queue on PostgreSQL (DATABASE_URL): tickets/s, call-next latency, board delay
 	$(PY) bench/centers.py
 
-screenshots: setup ## Render the main pages and the application journey (en, Dari) into docs/screenshots/
+screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py
-	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py
+	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py tests/browser/test_phone_simulator.py
 
 worker: setup ## Start a Celery worker: delivers the outbox (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/1)
 	@test -n "$$CELERY_BROKER_URL" || grep -qs '^CELERY_BROKER_URL=.' .env || { \

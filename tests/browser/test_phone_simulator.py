@@ -56,7 +56,11 @@ def test_the_ussd_menu_and_an_sms_status_check_in_dari_and_pashto(browser: Brows
     context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 760})
     page = context.new_page()
     _sign_in(page, demo_site)
+    from khedmat.accounts.models import User
+
     for language, choice, my_applications in (("fa", "2", "درخواست"), ("ps", "3", "غوښتن")):
+        # The citizen reads this language: the answers by SMS come in it.
+        User.objects.filter(phone_number=CITIZEN_PHONE).update(preferred_language=language)
         page.goto(f"{demo_site}/{language}/staff/phone/?mode=ussd&phone={CITIZEN_PHONE}")
         page.locator("button[name=action][value=dial]").click()
         screen = page.locator(".phone__screen")

@@ -233,6 +233,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Celery's Django fix-up closes the database connection before and after every task unless
+# this is set; tasks follow CONN_MAX_AGE like requests instead (config/celery.py), so the
+# fix-up only recycles a worker's connection after this many tasks.
+CELERY_DB_REUSE_MAX = 100_000
 # Domain events (khedmat.core.events) are kept this many days for tracing, then pruned.
 EVENTS_KEEP_DAYS = env.int("EVENTS_KEEP_DAYS", default=90)
 

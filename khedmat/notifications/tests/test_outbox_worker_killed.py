@@ -34,10 +34,9 @@ from khedmat.notifications.services import message_queue
 from khedmat.notifications.tests.kannel import Kannel, require_kannel, running_kannel, wait_for
 from khedmat.notifications.tests.workers import (
     database_url,
-    flush_redis,
     producer,
+    release_scratch_broker,
     require_redis,
-    scratch_broker_url,
     start_worker,
     worker_environment,
 )
@@ -62,10 +61,9 @@ def kannel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kannel]:
 
 @pytest.fixture
 def broker_url() -> Iterator[str]:
-    url = scratch_broker_url()
-    require_redis(url)
+    url = require_redis()  # a Redis database of this test's own, emptied
     yield url
-    flush_redis(url)
+    release_scratch_broker(url)
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Real Celery workers for tests and benchmarks: `celery -A config.celery worker` processes
 on a Redis broker, each in its own process group so that it can be killed whole.
 
-    env = worker_environment(database_url=..., broker_url=..., sms_gateways=[...], callback_base_url=...)
+    broker_url = require_redis()  # a Redis database of this run's own (8–15), emptied
+    env = worker_environment(database_url=..., broker_url=broker_url, sms_gateways=[...], callback_base_url=...)
     with running_worker(env, name="first", log_path=tmp_path / "first.log") as worker:
         producer(broker_url).send_task("notifications.deliver", args=[[1, 2, 3]])
         worker.kill()  # SIGKILL to the main process and its pool's children
+    release_scratch_broker(broker_url)
 
 The workers run with `config.settings.local` and CELERY_BROKER_URL set, which makes them
 real (non-eager) workers; the process that starts them may well be eager itself (the test
@@ -17,6 +19,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,41 +33,72 @@ from tests.availability import unavailable
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 REDIS_SERVER = "redis://127.0.0.1:6379"
-# The Redis databases tests and benchmarks may empty: 8–15, one per pytest-xdist worker.
+# The Redis databases tests and benchmarks may claim and empty: 8–15.
 FIRST_SCRATCH_DB = 8
 SCRATCH_DBS = 8
 
 
-def scratch_broker_url(offset: int = 0) -> str:
-    """A Redis database of this test process's own (xdist worker gwN takes 8 + N), emptied by
-    `require_redis`; `offset` picks another for a benchmark."""
+CLAIM_KEY = "khedmat:scratch-claim"
+CLAIM_SECONDS = 3600
+
+
+def claim_scratch_broker(*, offset: int = 0, url: str = "") -> str | None:
+    """A Redis database for this run's broker, emptied and claimed so that no other run uses
+    it at the same time (another test process, a benchmark, someone else's bench): `url`
+    when given, else the first free one of databases 8–15, starting with 8 + the xdist
+    worker's number + `offset`. None when none is free. `release_scratch_broker` empties it."""
+    if url:
+        return url if _claim(url) else None
     server = os.environ.get("KHEDMAT_REDIS_URL", REDIS_SERVER).rstrip("/")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
-    return f"{server}/{FIRST_SCRATCH_DB + (index + offset) % SCRATCH_DBS}"
+    for step in range(SCRATCH_DBS):
+        candidate = f"{server}/{FIRST_SCRATCH_DB + (index + offset + step) % SCRATCH_DBS}"
+        if _claim(candidate):
+            return candidate
+    return None
 
 
-def require_redis(url: str) -> None:
-    """Skip (fail in CI) when Redis does not answer at `url`; empty its database when it does."""
+def _claim(url: str) -> bool:
+    """Claim `url`'s database if nobody holds it and it holds nothing of anyone else's."""
     import redis
 
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=2)
-        client.ping()
-        client.flushdb()
+        if not client.set(CLAIM_KEY, f"{socket.gethostname()}:{os.getpid()}", nx=True, ex=CLAIM_SECONDS):
+            return False  # another run holds it
+        if client.dbsize() > 1:  # keys nobody claimed: another program's, or a crashed run's
+            client.delete(CLAIM_KEY)
+            return False
+        return True
+    finally:
         client.close()
-    except redis.RedisError as error:
-        unavailable(f"Redis is not reachable at {url} ({error})",
-                    install="apt-get install redis-server, or set KHEDMAT_REDIS_URL to a Redis server")
 
 
-def flush_redis(url: str) -> None:
+def release_scratch_broker(url: str) -> None:
+    """Empty a database claimed with `claim_scratch_broker` (the claim goes with it)."""
     import redis
 
     with contextlib.suppress(redis.RedisError):
         client = redis.Redis.from_url(url, socket_connect_timeout=2)
         client.flushdb()
         client.close()
+
+
+def require_redis() -> str:
+    """A claimed scratch database's URL; skip (fail in CI) when Redis does not answer or has
+    no free database."""
+    import redis
+
+    install = "apt-get install redis-server, or set KHEDMAT_REDIS_URL to a Redis server"
+    try:
+        url = claim_scratch_broker()
+    except redis.RedisError as error:
+        unavailable(f"Redis is not reachable ({error})", install=install)
+    if url is None:
+        unavailable(f"Redis databases {FIRST_SCRATCH_DB}–{FIRST_SCRATCH_DB + SCRATCH_DBS - 1} are all in use "
+                    "or hold keys of another program", install="empty one (redis-cli -n <db> flushdb)")
+    return url
 
 
 def database_url(settings_dict: dict[str, Any]) -> str:

@@ -346,7 +346,6 @@ class BaseDocumentFormSet(forms.BaseFormSet):
             kept[index].add_error(None, message)
 
 
-
 def documents_initial(definition: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The document rows' initial values for a definition (none for a new service)."""
     if definition is None:

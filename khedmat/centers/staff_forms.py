@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
 
-
 # A counter's label names this many of its services, then says how many more.
 _SERVICES_NAMED = 4
 
@@ -41,7 +40,6 @@ def counter_label(counter: Counter, *, services_offered: int) -> str:
             "count": format_number(more)}
         return f"{label}: {', '.join(served[:_SERVICES_NAMED])} {rest}"
     return f"{label}: {', '.join(served)}"
-
 
 
 class CounterOpenForm(forms.Form):

@@ -239,7 +239,8 @@ class MessageTemplateAdmin(ScopedModelAdmin):
         kind = message_templates.KINDS.get(template.key)
         if kind is None:
             return "—"
-        return _length_text(message_templates.fill(template.body, message_templates.samples_in(kind, template.language)))
+        samples = message_templates.samples_in(kind, template.language)
+        return _length_text(message_templates.fill(template.body, samples))
 
     @admin.display(description=_("preview"))
     def preview(self, template: MessageTemplate) -> str:

@@ -61,15 +61,16 @@ class DeliveryRun:
 
 
 def deliver_messages(*, ids: list[int] | None = None, batch_size: int | None = None,
-                     worker: str | None = None, max_batches: int = 50) -> DeliveryRun:
-    """Claim and send due messages (only `ids`, when given) until none is left or
-    `max_batches` batches were sent. Safe to run in any number of processes at once."""
+                     worker: str | None = None, max_batches: int = 50, with_others: bool = False) -> DeliveryRun:
+    """Claim and send due messages (only `ids`, when given; one batch of them and, with
+    `with_others`, other due messages to fill it) until none is left or `max_batches`
+    batches were sent. Safe to run in any number of processes at once."""
     worker = worker or worker_name()
     batch_size = batch_size or settings.SMS_BATCH_SIZE
     run = DeliveryRun()
     gateways = configured_gateways()
     for _batch in range(max_batches):
-        batch = claim_due(ids=ids, batch_size=batch_size, worker=worker)
+        batch = claim_due(ids=ids, batch_size=batch_size, worker=worker, with_others=with_others)
         if not batch:
             break
         run.claimed += len(batch)
@@ -88,17 +89,19 @@ def _due_filter(now: datetime.datetime) -> Q:
             | Q(status=Status.SENDING, handed_over_at__isnull=True, lease_until__lt=in_doubt_since))
 
 
-def claim_due(*, ids: list[int] | None, batch_size: int, worker: str) -> list[Message]:
-    """Take up to `batch_size` due messages for this worker, oldest first, in one commit."""
+def claim_due(*, ids: list[int] | None, batch_size: int, worker: str, with_others: bool = False) -> list[Message]:
+    """Take up to `batch_size` due messages for this worker, oldest first, in one commit:
+    those of `ids` when given, then (`with_others`, or no `ids`) any others due."""
     now = timezone.now()
     lease_until = now + datetime.timedelta(seconds=settings.SMS_LEASE_SECONDS)
     with transaction.atomic():
-        due = Message.objects.filter(_due_filter(now))
-        if ids is not None:
-            due = due.filter(pk__in=ids)
+        rows = Message.objects.filter(_due_filter(now))
         if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        chosen = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:batch_size])
+            rows = rows.select_for_update(skip_locked=True)
+        due = rows.order_by("next_attempt_at", "id").values_list("pk", flat=True)
+        chosen: list[int] = list(due.filter(pk__in=ids)[:batch_size]) if ids is not None else []
+        if (ids is None or with_others) and len(chosen) < batch_size:
+            chosen += due.exclude(pk__in=chosen)[:batch_size - len(chosen)]
         if not chosen:
             return []
         Message.objects.filter(pk__in=chosen).update(

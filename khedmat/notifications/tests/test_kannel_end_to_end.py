@@ -72,7 +72,7 @@ class ReceiptDoor:
 
     def __init__(self, live_server: Any) -> None:
         self.url = str(live_server.url)
-        self.shared_connection = connection.vendor == "sqlite" and connection.is_in_memory_db()
+        self.shared_connection = connection.vendor == "sqlite" and connection.is_in_memory_db()  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._httpd = live_server.thread.httpd
         self._app = self._httpd.get_app()

@@ -83,25 +83,36 @@ def deliver_messages(*, ids: list[int] | None = None, batch_size: int | None = N
     return run
 
 
+def _ready_filter(now: datetime.datetime) -> Q:
+    """New messages and retries whose time has come: one ordered walk of the message_due index."""
+    return Q(status__in=[Status.CREATED, Status.TEMPORARY_FAILURE], next_attempt_at__lte=now)
+
+
 def _due_filter(now: datetime.datetime) -> Q:
     in_doubt_since = now - datetime.timedelta(seconds=settings.SMS_IN_DOUBT_GRACE_SECONDS)
-    return (Q(status__in=[Status.CREATED, Status.TEMPORARY_FAILURE], next_attempt_at__lte=now)
-            | Q(status=Status.SENDING, handed_over_at__isnull=True, lease_until__lt=in_doubt_since))
+    return _ready_filter(now) | Q(status=Status.SENDING, handed_over_at__isnull=True, lease_until__lt=in_doubt_since)
 
 
 def claim_due(*, ids: list[int] | None, batch_size: int, worker: str, with_others: bool = False) -> list[Message]:
     """Take up to `batch_size` due messages for this worker, oldest first, in one commit:
-    those of `ids` when given, then (`with_others`, or no `ids`) any others due."""
+    those of `ids` when given, then any others due (no `ids`: the sweep) or ready to go
+    (`with_others`: new messages and retries, not those in doubt, which are the sweep's)."""
     now = timezone.now()
     lease_until = now + datetime.timedelta(seconds=settings.SMS_LEASE_SECONDS)
     with transaction.atomic():
-        rows = Message.objects.filter(_due_filter(now))
+        rows = Message.objects.all()
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
-        due = rows.order_by("next_attempt_at", "id").values_list("pk", flat=True)
-        chosen: list[int] = list(due.filter(pk__in=ids)[:batch_size]) if ids is not None else []
+        rows = rows.order_by("next_attempt_at", "id")
+        chosen: list[int] = []
+        if ids is not None:
+            chosen = list(rows.filter(_due_filter(now), pk__in=ids).values_list("pk", flat=True)[:batch_size])
         if (ids is None or with_others) and len(chosen) < batch_size:
-            chosen += due.exclude(pk__in=chosen)[:batch_size - len(chosen)]
+            # Looking for messages in doubt means reading every message still waiting for its
+            # receipt (thousands when phones are off): 20 ms a claim at 50,000 of them, against
+            # 0.04 ms for the ready ones. A worker woken for a message leaves them to the sweep.
+            others = _due_filter(now) if ids is None else _ready_filter(now)
+            chosen += rows.filter(others).exclude(pk__in=chosen).values_list("pk", flat=True)[:batch_size - len(chosen)]
         if not chosen:
             return []
         Message.objects.filter(pk__in=chosen).update(

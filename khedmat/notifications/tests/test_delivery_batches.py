@@ -1,12 +1,14 @@
 """A worker woken for one message takes the other due messages with it (one claim, one batch),
-and the tasks of those find nothing left to send."""
+and the tasks of those find nothing left to send; messages in doubt are the sweep's."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from khedmat.notifications import tasks
 from khedmat.notifications.delivery import deliver_messages
@@ -48,3 +50,16 @@ def test_delivering_given_ids_alone_leaves_the_others(three_waiting: list[int]) 
 def test_a_full_batch_of_given_ids_is_not_topped_up(three_waiting: list[int]) -> None:
     assert deliver_messages(ids=three_waiting[:2], batch_size=2, with_others=True).claimed == 2
     assert Message.objects.get(pk=three_waiting[2]).status == Status.CREATED
+
+
+def test_a_message_in_doubt_is_left_to_the_sweep(three_waiting: list[int], settings: Any) -> None:
+    """A worker died after claiming it: its lease and the grace for a receipt ran out."""
+    in_doubt, fresh, _ = three_waiting
+    long_ago = timezone.now() - datetime.timedelta(seconds=settings.SMS_LEASE_SECONDS
+                                                   + settings.SMS_IN_DOUBT_GRACE_SECONDS + 1)
+    Message.objects.filter(pk=in_doubt).update(status=Status.SENDING, lease_until=long_ago, claimed_by="gone:1",
+                                               attempts=1)
+    assert tasks.deliver([fresh])["claimed"] == 2  # the other two waiting, not the one in doubt
+    assert Message.objects.get(pk=in_doubt).handed_over_at is None
+    assert deliver_messages().claimed == 1  # the sweep (deliver_due) takes it
+    assert Message.objects.get(pk=in_doubt).attempts == 2

@@ -17,7 +17,7 @@ PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate seed messages bench bench-centers screenshots worker beat jobs clean setup translations logins
+.PHONY: help run test lint migrate seed messages bench bench-centers bench-sms screenshots worker beat jobs clean setup translations logins
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
@@ -72,6 +72,9 @@ bench: setup ## Measure the compressed weight of every public page (30 KB budget
 
 bench-centers: setup ## Measure the queue on PostgreSQL (DATABASE_URL): tickets/s, call-next latency, board delay
 	$(PY) bench/centers.py
+
+bench-sms: setup ## Measure the SMS outbox through Kannel (PostgreSQL, Redis): messages/s, commit-to-gateway lag
+	$(PY) bench/sms.py
 
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py

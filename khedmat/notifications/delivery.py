@@ -6,7 +6,9 @@ the first healthy gateway and records the outcome in its own short transaction.
 
 What makes it exactly once for the person holding the phone:
 - a message is only ever in one worker's hands (the claim), and a claim is only taken over
-  when its lease has run out;
+  when its lease has run out; a worker starts no send once its lease is over, and
+  SMS_IN_DOUBT_GRACE_SECONDS is longer than a gateway's time-out, so that a send started in
+  time has ended before another worker may take the message;
 - a worker that dies after the gateway took a message but before recording it leaves the
   message "sending" without a hand-over; the gateway's delivery receipt (keyed by the
   message id, signed) records the hand-over when it arrives, and another worker takes such
@@ -75,7 +77,13 @@ def deliver_messages(*, ids: list[int] | None = None, batch_size: int | None = N
             break
         run.claimed += len(batch)
         health = _Health(gateways)
-        for message in batch:
+        for position, message in enumerate(batch):
+            # Past the lease another worker may take the rest (after the grace): sending one
+            # now could send it twice. They wait for that worker (a slow gateway, a paused process).
+            if message.lease_until is not None and timezone.now() >= message.lease_until:
+                logger.warning("lease over after %s of %s messages: the rest are left to another worker",
+                               position, len(batch))
+                break
             _send_one(message, worker=worker, gateways=gateways, health=health, run=run)
         health.save()
         if ids is not None:

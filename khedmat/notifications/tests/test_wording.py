@@ -135,6 +135,7 @@ def test_only_platform_administrators_see_the_outbox(moi: Agency, db: None) -> N
     assert verified_client(admin_moi).get(outbox).status_code == 403
     page = verified_client(platform).get(outbox, {"q": "0700 123 456"}).content.decode()
     assert "+93700123456" in page and "ticket.called" in page
+    assert "Messages shown, by status and gateway" in page and "<td>created</td>" in page
 
 
 def test_a_platform_administrator_sends_failed_messages_again(db: None, settings: Any) -> None:

@@ -12,15 +12,16 @@ and the fakesmsc test SMSC, started on free ports as the tests start it: apt-get
 kannel kannel-extras).
 
 Everything runs as in production, on this one machine: --workers `celery -A config.celery
-worker` processes (prefork, --concurrency children each) deliver the outbox; Kannel sends
-its delivery receipts (DLR 8 "the operator took it" and 1 "delivered") to the platform's
-receipt endpoint, served by gunicorn (2 sync workers; --no-receipts to leave them out, and
-messages then count as delivered when Kannel takes them). No beat runs: every message goes
-by its own hand-off. --producers processes write the messages the way the platform does: a
-ticket taken from a phone (the real ticket_issue, in the bench's own center SMSB), whose
-transaction holds the ticket, its number and its SMS in the holder's language (English,
-Dari or Pashto in turn; Dari and Pashto travel as UCS-2, in two parts), handed to the
-workers after the commit.
+worker` processes deliver the outbox (their pool and size are the settings',
+CELERY_WORKER_POOL and CELERY_WORKER_CONCURRENCY, unless --pool and --concurrency say
+otherwise); Kannel sends its delivery receipts (DLR 8 "the operator took it" and 1
+"delivered") to the platform's receipt endpoint, served by gunicorn (2 sync workers;
+--no-receipts leaves them out, and messages then count as delivered when Kannel takes them).
+No beat runs: every message goes by its own hand-off. --producers processes write the
+messages the way the platform does: a ticket taken from a phone (the real ticket_issue, in
+the bench's own center SMSB), whose transaction holds the ticket, its number and its SMS in
+the holder's language (English, Dari or Pashto in turn; Dari and Pashto travel as UCS-2, in
+two or three parts), handed to the workers after the commit.
 
 For each offered rate (--rates, default 60 and 120 per second, each for --seconds, default
 30) it prints: the messages written (and the rate the producers achieved) and how many of
@@ -436,6 +437,7 @@ def run(args: argparse.Namespace, broker_url: str) -> bool:
             from bench.support import configure_postgres
 
             configure_postgres(args.database_url, bench="bench/sms.py")
+            from django.conf import settings
             from django.db import connection
 
             with connection.cursor() as cursor:
@@ -447,14 +449,15 @@ def run(args: argparse.Namespace, broker_url: str) -> bool:
                 callback_base_url=shared["SMS_CALLBACK_BASE_URL"], SMS_RECEIPT_SECRET=shared["SMS_RECEIPT_SECRET"])
             center_id, service_id = prepare_center()
             print(f"{version}, {os.cpu_count()} CPUs; database {database}; broker {broker_url}; {args.workers} "
-                  f"worker(s) × {args.concurrency} processes; {args.producers} producers; receipts "
+                  f"worker(s), pool {args.pool or settings.CELERY_WORKER_POOL} × "
+                  f"{args.concurrency or settings.CELERY_WORKER_CONCURRENCY}; {args.producers} producers; receipts "
                   f"{'to gunicorn (2 workers)' if receipts else 'off (dlr_mask 0)'}")
             groups: dict[str, Any] = {}
             if receipts:
                 server = stack.enter_context(receipt_server(env, receipt_port, logs / "gunicorn.log"))
                 groups["receipts"] = lambda: _group_members(server.pid)
             workers = [start_worker(env, name=f"bench{n}", log_path=logs / f"worker{n}.log",
-                                    concurrency=args.concurrency) for n in range(args.workers)]
+                                    concurrency=args.concurrency, pool=args.pool) for n in range(args.workers)]
             for worker in workers:
                 stack.callback(worker.stop)
             groups["workers"] = lambda: [pid for worker in workers for pid in _group_members(worker.process.pid)]
@@ -486,7 +489,9 @@ def main() -> None:
                         help="messages committed at once for the last stage (default 3,000; 0: none)")
     parser.add_argument("--producers", type=int, default=2, help="processes writing messages (default 2)")
     parser.add_argument("--workers", type=int, default=1, help="celery worker processes (default 1)")
-    parser.add_argument("--concurrency", type=int, default=2, help="pool children per worker (default 2)")
+    parser.add_argument("--pool", choices=["prefork", "threads", "solo"],
+                        help="the workers' pool (default: the settings', as make worker runs them)")
+    parser.add_argument("--concurrency", type=int, help="processes or threads per worker (default: the settings')")
     parser.add_argument("--no-receipts", action="store_true", help="Kannel sends no delivery receipts")
     parser.add_argument("--logs", type=Path, help="keep the logs (Kannel, workers, gunicorn) in this folder")
     args = parser.parse_args()

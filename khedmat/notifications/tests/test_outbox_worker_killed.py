@@ -50,6 +50,9 @@ LEASE_SECONDS = 3
 GRACE_SECONDS = 2
 SWEEP_EVERY = 0.5
 LANGUAGES = ("en", "fa", "ps")
+# Two processes, each with a batch in hand when the group is killed (a threads pool would do
+# the same in one process); the children are what a SIGKILL to the group must take down too.
+POOL: dict[str, Any] = {"pool": "prefork", "concurrency": 2}
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +129,7 @@ def test_a_worker_killed_mid_batch_leaves_every_message_delivered_exactly_once(
         return [text for _sender, _to, text in kannel.received_texts()]
 
     tasks_app = producer(broker_url)
-    first = start_worker(worker_env, name="first", log_path=tmp_path / "first.log")
+    first = start_worker(worker_env, name="first", log_path=tmp_path / "first.log", **POOL)
     second = None
     try:
         for offset in range(0, len(hand_offs), BATCH):
@@ -151,7 +154,7 @@ def test_a_worker_killed_mid_batch_leaves_every_message_delivered_exactly_once(
         assert in_flight > 0, "killed between batches: no claim was cut short"
 
         # A second worker takes the tasks still queued; the sweep finds what the first one held.
-        second = start_worker(worker_env, name="second", log_path=tmp_path / "second.log")
+        second = start_worker(worker_env, name="second", log_path=tmp_path / "second.log", **POOL)
 
         def all_delivered() -> bool:
             if Message.objects.exclude(status=Status.DELIVERED).exists():

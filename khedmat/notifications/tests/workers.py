@@ -163,12 +163,16 @@ class Worker:
             os.killpg(self.process.pid, signum)
 
 
-def start_worker(env: dict[str, str], *, name: str, log_path: Path, concurrency: int = 2, pool: str = "prefork",
-                 extra_args: tuple[str, ...] = (), timeout: float = 30.0) -> Worker:
-    """Start a worker in a process group of its own and return once it is ready for tasks."""
-    command = [sys.executable, "-m", "celery", "-A", "config.celery", "worker", "--pool", pool,
-               "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--loglevel", "INFO",
-               "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args]
+def start_worker(env: dict[str, str], *, name: str, log_path: Path, concurrency: int | None = None,
+                 pool: str | None = None, extra_args: tuple[str, ...] = (), timeout: float = 30.0) -> Worker:
+    """Start a worker in a process group of its own and return once it is ready for tasks;
+    its pool and concurrency are the settings' (CELERY_WORKER_POOL, …) unless given."""
+    command = [sys.executable, "-m", "celery", "-A", "config.celery", "worker", "--hostname", f"{name}@%h",
+               "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args]
+    if pool:
+        command += ["--pool", pool]
+    if concurrency:
+        command += ["--concurrency", str(concurrency)]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import GatewayHealth, Message, MessageStatusChange, Status
@@ -42,6 +43,10 @@ from .services import receipt_url
 from .sms.base import GatewayError, GatewayMisconfigured, OutgoingSms, SmsGateway, configured_gateways
 
 logger = logging.getLogger(__name__)
+
+
+# A gateway's health row is written at most this often while nothing goes wrong.
+HEALTH_NEWS_SECONDS = 5
 
 
 def worker_name() -> str:
@@ -181,13 +186,16 @@ class _Health:
 
     def save(self) -> None:
         now = timezone.now()
+        recently = now - datetime.timedelta(seconds=HEALTH_NEWS_SECONDS)
         for name, count in self.successes.items():
-            # `awaiting_receipt_since` is set only where it is empty: a cheap, mostly
-            # non-matching update, so receipts and hand-overs do not queue on one row.
-            GatewayHealth.objects.filter(name=name).update(
-                failures_in_row=0, resting_until=None, last_success_at=now)
-            GatewayHealth.objects.filter(name=name, awaiting_receipt_since__isnull=True).update(
-                awaiting_receipt_since=now)
+            # Written only when there is news (failures to forget, a first hand-over since the
+            # last receipt, a success older than a few seconds): a cheap, mostly non-matching
+            # update, so that hand-overs and receipts do not queue on the one row they share.
+            GatewayHealth.objects.filter(name=name).filter(
+                Q(failures_in_row__gt=0) | Q(resting_until__isnull=False) | Q(awaiting_receipt_since__isnull=True)
+                | Q(last_success_at__isnull=True) | Q(last_success_at__lt=recently),
+            ).update(failures_in_row=0, resting_until=None, last_success_at=now,
+                     awaiting_receipt_since=Coalesce(F("awaiting_receipt_since"), Value(now)))
             logger.debug("gateway %s took %s messages", name, count)
         for name, (count, error) in self.failures.items():
             row = self.rows[name]

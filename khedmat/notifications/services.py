@@ -176,8 +176,9 @@ def receipt_apply(*, gateway: str, receipt: Receipt) -> bool | None:
 
 def _gateway_heard_from(gateway: str, now: datetime.datetime) -> None:
     """Receipts arrive: the gateway is alive. Written at most every few seconds (one row per
-    gateway is shared by every receipt)."""
+    gateway is shared by every receipt and every worker): a hand-over a moment ago may wait
+    for the next receipt to be cleared, as silence counts only after many minutes."""
+    recently = now - datetime.timedelta(seconds=5)
     GatewayHealth.objects.filter(name=gateway).filter(
-        Q(awaiting_receipt_since__isnull=False) | Q(last_receipt_at__isnull=True)
-        | Q(last_receipt_at__lt=now - datetime.timedelta(seconds=5)),
+        Q(awaiting_receipt_since__lt=recently) | Q(last_receipt_at__isnull=True) | Q(last_receipt_at__lt=recently),
     ).update(last_receipt_at=now, awaiting_receipt_since=None)

@@ -71,6 +71,9 @@ class Message(models.Model):
         indexes = [
             # What workers look for: due messages, oldest first.
             models.Index(fields=["status", "next_attempt_at"], name="message_due"),
+            # What the sweep looks for: messages a worker took and never reported on.
+            models.Index(fields=["lease_until", "id"], name="message_in_doubt",
+                         condition=models.Q(status="sending", handed_over_at__isnull=True)),
             models.Index(fields=["to", "-created_at"], name="message_by_phone"),
             models.Index(fields=["reference"], name="message_by_reference"),
             models.Index(fields=["-created_at"], name="message_newest"),

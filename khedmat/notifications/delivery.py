@@ -275,10 +275,14 @@ def _record_handed_over(message: Message, *, worker: str, gateway: SmsGateway, r
         updates["delivered_at"] = now
     moved = Message.objects.filter(_mine(message, worker), handed_over_at__isnull=True).update(
         handed_over_at=now, **updates)
-    if not moved:  # a receipt was faster and recorded the hand-over already
-        Message.objects.filter(_mine(message, worker)).update(gateway=gateway.name, lease_until=None)
+    detail = f"handed over{(' as ' + reference) if reference else ''}"[:300]
+    if not moved:  # a receipt was faster and recorded the hand-over (and perhaps delivery) already
+        Message.objects.filter(pk=message.pk).update(gateway=gateway.name, gateway_reference=reference[:100])
+        Message.objects.filter(_mine(message, worker)).update(lease_until=None)
+        status = Message.objects.values_list("status", flat=True).get(pk=message.pk)
+        detail += " (after its receipt)"
     MessageStatusChange.objects.create(message_id=message.pk, status=status, at=now, gateway=gateway.name,
-                                       detail=f"handed over{(' as ' + reference) if reference else ''}"[:300])
+                                       detail=detail)
     run.handed_over += 1
     run.delivered += int(delivered)
     run.by_gateway[gateway.name] = run.by_gateway.get(gateway.name, 0) + 1

@@ -268,7 +268,7 @@ def _mine(message: Message, worker: str) -> Q:
 def _record_handed_over(message: Message, *, worker: str, gateway: SmsGateway, reference: str, delivered: bool,
                         run: DeliveryRun) -> None:
     now = timezone.now()
-    status = Status.DELIVERED if delivered else Status.SENDING
+    status: str = Status.DELIVERED if delivered else Status.SENDING
     updates: dict[str, object] = {"gateway": gateway.name, "gateway_reference": reference[:100],
                                   "lease_until": None, "status": status, "status_detail": ""}
     if delivered:

@@ -76,6 +76,12 @@ bench-centers: setup ## Measure the queue on PostgreSQL (DATABASE_URL): tickets/
 bench-sms: setup ## Measure the SMS outbox through Kannel (PostgreSQL, Redis): messages/s, commit-to-gateway lag
 	$(PY) bench/sms.py
 
+bench-ussd: setup ## Measure USSD through gunicorn (production settings, PostgreSQL): p95 at 20 sessions vs a control
+	$(PY) bench/ussd.py
+
+bench-events: setup ## Measure what events and the outbox cost a ticket and a submission: 4cf6d04 vs now, over HTTP
+	$(PY) bench/events_overhead.py
+
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py
 	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py tests/browser/test_phone_simulator.py

@@ -1,0 +1,14 @@
+"""The production settings as benches serve them: the bench's control endpoints added to
+the URLs (bench/control_urls.py), static files collected where the bench says and, when it
+asks, a Celery queue of its own. Bench only: never deployed, nothing in the product imports it."""
+
+import os
+from pathlib import Path
+
+from config.settings.production import *  # noqa: F403
+
+ROOT_URLCONF = "bench.control_urls"
+STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT))  # noqa: F405
+# A Celery queue of the bench's own, so that the tasks it leaves (no worker runs) are its own to remove.
+if os.environ.get("BENCH_CELERY_QUEUE"):
+    CELERY_TASK_DEFAULT_QUEUE = os.environ["BENCH_CELERY_QUEUE"]

@@ -27,7 +27,7 @@ from khedmat.core.admin import ScopedModelAdmin
 
 from . import message_templates
 from .models import FAILED_STATUSES, GatewayHealth, InboundMessage, Message, MessageStatusChange, MessageTemplate
-from .services import message_retry
+from .services import message_retry, wordings_changed
 from .sms.encoding import sms_length
 
 _LONG_NUMBER = re.compile(r"\d{4,}")
@@ -232,7 +232,20 @@ class MessageTemplateAdmin(ScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: MessageTemplate, form: Any, change: bool) -> None:
         obj.updated_by = request.user  # type: ignore[assignment]
+        previous = MessageTemplate.objects.filter(pk=obj.pk).values_list("key", "language").first() if change else None
         super().save_model(request, obj, form, change)
+        for key, language in {(obj.key, obj.language), *([previous] if previous else [])}:
+            wordings_changed(key=key, language=language)
+
+    def delete_model(self, request: HttpRequest, obj: MessageTemplate) -> None:
+        super().delete_model(request, obj)
+        wordings_changed(key=obj.key, language=obj.language)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[MessageTemplate]) -> None:
+        changed = set(queryset.values_list("key", "language"))
+        super().delete_queryset(request, queryset)
+        for key, language in changed:
+            wordings_changed(key=key, language=language)
 
     @admin.display(description=_("length with sample values"))
     def preview_length(self, template: MessageTemplate) -> str:

@@ -128,7 +128,8 @@ def _payment_values(order: Any, language: str) -> dict[str, str]:
 def submitted(event: ApplicationSubmitted, request: HttpRequest | None) -> None:
     application = event.application
     phone, language = _applicant(application)
-    order = payment_selectors.order_for_application(application=application)
+    # The order payments opened a moment ago, as it left it on the file (no second read).
+    order = payment_selectors.order_of(application)
     with translation.override(language):
         if order is not None and order.status == order.Status.PENDING and order.expires_at is not None:
             _queue_for_applicant(application, "application.submitted_pay", _payment_values(order, language),

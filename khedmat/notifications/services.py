@@ -14,6 +14,7 @@ import logging
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,17 +45,40 @@ def language_of(*choices: str) -> str:
     return "fa"
 
 
+WORDINGS_CACHE_SECONDS = 300
+
+
+def _wordings_cache_key(key: str, language: str) -> str:
+    return f"sms-wordings:{key}:{language}"
+
+
+def _overrides(key: str, language: str) -> dict[int, str]:
+    """Administrators' wordings of one message in one language, by agency id (0: the
+    platform's). Read on every message sent, changed rarely: cached, and dropped from the
+    cache when one is saved (`wordings_changed`)."""
+    cache_key = _wordings_cache_key(key, language)
+    found: dict[int, str] | None = cache.get(cache_key)
+    if found is None:
+        found = {row.agency_id or 0: row.body
+                 for row in MessageTemplate.objects.filter(key=key, language=language).only("agency_id", "body")}
+        cache.set(cache_key, found, WORDINGS_CACHE_SECONDS)
+    return found
+
+
+def wordings_changed(*, key: str, language: str) -> None:
+    """Call after saving or deleting a MessageTemplate: the next message reads it."""
+    cache.delete(_wordings_cache_key(key, language))
+
+
 def wording(*, key: str, language: str, agency_id: int | None = None) -> str:
     """The text of message `key` in `language`: the agency's wording, else the platform's,
     else the translated default."""
     kind = message_templates.KINDS[key]
-    overrides = {row.agency_id: row.body for row in MessageTemplate.objects.filter(
-        Q(agency_id=agency_id) | Q(agency__isnull=True) if agency_id and kind.agency_may_edit
-        else Q(agency__isnull=True), key=key, language=language)}
-    if agency_id in overrides:
+    overrides = _overrides(key, language)
+    if agency_id and kind.agency_may_edit and agency_id in overrides:
         return overrides[agency_id]
-    if None in overrides:
-        return overrides[None]
+    if 0 in overrides:
+        return overrides[0]
     return message_templates.default_wording(kind, language)
 
 
@@ -75,7 +99,6 @@ def message_queue(*, to: str, key: str, values: dict[str, str], language: str, r
         sensitive=kind.sensitive, next_attempt_at=now, created_at=now,
         give_up_at=now + datetime.timedelta(hours=settings.SMS_RETRY_HOURS),
     )
-    MessageStatusChange.objects.create(message=message, status=Status.CREATED, at=now)
     _deliver_after_commit(message.pk)
     return message
 

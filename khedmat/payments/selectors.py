@@ -24,6 +24,16 @@ def order_for_application(*, application: Any) -> PaymentOrder | None:
     return PaymentOrder.objects.filter(application=application).first()
 
 
+def order_of(application: Any) -> PaymentOrder | None:
+    """The file's order through the file itself: an order just opened on this very instance
+    is known without a query (and knows its file)."""
+    try:
+        order: PaymentOrder = application.payment_order
+    except PaymentOrder.DoesNotExist:
+        return None
+    return order
+
+
 def order_get(*, public_id: Any) -> PaymentOrder | None:
     return (PaymentOrder.objects.select_related("application__applicant", "application__service_version", "agency")
             .filter(public_id=public_id).first())

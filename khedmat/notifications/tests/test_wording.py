@@ -115,9 +115,12 @@ def test_an_agency_administrator_rewords_their_agencys_messages_with_a_preview(m
     other = client.post(add, _form("application.rejected", "رد شد {reference}", agency=mof))
     assert other.status_code == 200  # not their agency: refused by the form
     assert not MessageTemplate.objects.exists()
+    default = wording(key="application.rejected", language="fa", agency_id=moi.pk)  # now cached
     saved = client.post(add, _form("application.rejected", "آسان خدمت: درخواست {reference} رد شد. {reason}",
                                    agency=moi))
     assert saved.status_code == 302
+    reworded = wording(key="application.rejected", language="fa", agency_id=moi.pk)
+    assert reworded != default and reworded.startswith("آسان خدمت: درخواست {reference} رد شد")
     template = MessageTemplate.objects.get()
     assert (template.agency, template.updated_by) == (moi, admin_moi)
     page = client.get(reverse("admin:notifications_messagetemplate_change", args=[template.pk])).content.decode()

@@ -15,7 +15,8 @@ Every screen fits one USSD page: 182 GSM-7 characters, or 80 when the text needs
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +61,14 @@ class Caller:
     phone: str
     session_id: str
     language: str = "en"
+    # What this request has read already: the walk from the first choice asks for the same
+    # lists (files, centers, a center's services) several times.
+    read: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, load: Callable[[], Any]) -> Any:
+        if key not in self.read:
+            self.read[key] = load()
+        return self.read[key]
 
 
 # --- the screens ---------------------------------------------------------------------------------
@@ -217,7 +226,7 @@ class MyApplications(Pages):
         return self
 
     def _files(self, caller: Caller) -> list[Any]:
-        return application_selectors.applications_for_phone(phone_number=caller.phone)
+        return caller.once("files", lambda: application_selectors.applications_for_phone(phone_number=caller.phone))
 
     def title(self, caller: Caller) -> str:
         return _("Your applications:")
@@ -268,43 +277,43 @@ class TicketCenters(Pages):
     def start(self, caller: Caller, *, last: bool) -> Screen:
         return self
 
-    def _centers(self) -> list[Any]:
-        return list(center_selectors.center_list())
+    def _centers(self, caller: Caller) -> list[Any]:
+        return caller.once("centers", lambda: list(center_selectors.center_list()))
 
     def title(self, caller: Caller) -> str:
         return _("Which center?")
 
     def items(self, caller: Caller) -> list[str]:
-        return [center.name for center in self._centers()]
+        return [center.name for center in self._centers(caller)]
 
     def empty(self, caller: Caller) -> UssdReply:
         return UssdReply(_("No center is open."), end=True)
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
-        return TicketServices(center_id=self._centers()[index].pk)
+        return TicketServices(center_id=self._centers(caller)[index].pk)
 
 
 @dataclass(frozen=True)
 class TicketServices(Pages):
     center_id: int = 0
 
-    def _services(self) -> list[Any]:
-        center = center_selectors.center_by_id(pk=self.center_id)
+    def _services(self, caller: Caller) -> list[Any]:
+        center = _center(caller, self.center_id)
         if center is None:
             return []
-        return [service for group in center_selectors.kiosk_layout(center=center) for service in group.services]
+        return [service for group in _layout(caller, center) for service in group.services]
 
     def title(self, caller: Caller) -> str:
         return _("Which service?")
 
     def items(self, caller: Caller) -> list[str]:
-        return [service.name for service in self._services()]
+        return [service.name for service in self._services(caller)]
 
     def empty(self, caller: Caller) -> UssdReply:
         return UssdReply(_("This center takes no tickets through this menu now."), end=True)
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
-        return TicketConfirm(center_id=self.center_id, service_id=self._services()[index].pk)
+        return TicketConfirm(center_id=self.center_id, service_id=self._services(caller)[index].pk)
 
 
 @dataclass(frozen=True)
@@ -312,16 +321,16 @@ class TicketConfirm(Screen):
     center_id: int = 0
     service_id: int = 0
 
-    def _chosen(self) -> tuple[Any, Any] | None:
-        center = center_selectors.center_by_id(pk=self.center_id)
+    def _chosen(self, caller: Caller) -> tuple[Any, Any] | None:
+        center = _center(caller, self.center_id)
         if center is None:
             return None
-        layout = center_selectors.kiosk_layout(center=center)
-        service = next((s for group in layout for s in group.services if s.pk == self.service_id), None)
+        service = next((s for group in _layout(caller, center) for s in group.services if s.pk == self.service_id),
+                       None)
         return (center, service) if service is not None else None
 
     def render(self, caller: Caller) -> UssdReply:
-        chosen = self._chosen()
+        chosen = self._chosen(caller)
         if chosen is None:
             return UssdReply(_("This service is no longer offered here."), end=True)
         center, service = chosen
@@ -334,12 +343,24 @@ class TicketConfirm(Screen):
             return End(text=_("No ticket was taken."))
         if choice != "1":
             return replace(self, error=True)
-        chosen = self._chosen()
+        chosen = self._chosen(caller)
         if chosen is None:
             return End(text=_("This service is no longer offered here."))
         if not last:  # a choice replayed from an earlier request: the ticket exists already
             return End(text=_("Your ticket was taken. Choose 2 in the menu to see it."))
         return _take_ticket(caller, *chosen)
+
+
+def _center(caller: Caller, pk: int) -> Any:
+    return caller.once(f"center:{pk}", lambda: center_selectors.center_by_id(pk=pk))
+
+
+def _layout(caller: Caller, center: Any) -> Any:
+    return caller.once(f"layout:{center.pk}", lambda: center_selectors.kiosk_layout(center=center))
+
+
+def _ticket_to_rate(caller: Caller) -> Any:
+    return caller.once("to_rate", lambda: feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone))
 
 
 def _take_ticket(caller: Caller, center: Any, service: Any) -> Screen:
@@ -384,13 +405,13 @@ class RateService(Screen):
     ticket_id: int = 0
 
     def start(self, caller: Caller, *, last: bool) -> Screen:
-        ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+        ticket = _ticket_to_rate(caller)
         if ticket is None:
             return End(text=_("No service of the last days is waiting for your rating."))
         return replace(self, ticket_id=ticket.pk)
 
     def _ticket(self, caller: Caller) -> Any:
-        ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+        ticket = _ticket_to_rate(caller)
         return ticket if ticket is not None and ticket.pk == self.ticket_id else None
 
     def render(self, caller: Caller) -> UssdReply:
@@ -433,7 +454,7 @@ class RateReason(Screen):
 
 
 def _rate(caller: Caller, ticket_id: int, score: int, reason: str, *, last: bool) -> Screen:
-    ticket = feedback_selectors.ticket_to_rate_for_phone(phone=caller.phone)
+    ticket = _ticket_to_rate(caller)
     if not last or ticket is None or ticket.pk != ticket_id:
         return End(text=_("Thank you for your rating."))
     try:

@@ -209,6 +209,30 @@ def test_the_citizen_corrects_their_details_on_the_profile(client: Client) -> No
     assert user.full_name == "New Name"
 
 
+def test_a_new_citizen_gets_sms_in_the_language_they_signed_up_in(client: Client) -> None:
+    ask_for_code(client, lang="ps")
+    enter_code(client, code_from_sms(PHONE), lang="ps")
+    assert User.objects.get(phone_number=PHONE).preferred_language == "ps"
+
+
+def test_everyone_chooses_the_language_of_their_sms_on_the_account_page(client: Client) -> None:
+    from khedmat.audit.models import AuditEvent
+
+    user = User.objects.create(username=PHONE, phone_number=PHONE, full_name="Zarmina", preferred_language="fa")
+    client.force_login(user)
+    page = client.get("/en/account/").content.decode()
+    assert "Language of your SMS" in page and 'value="ps"' in page and "پښتو" in page
+    refused = client.post("/en/account/", {"form": "language", "preferred_language": "de"})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    user.refresh_from_db()
+    assert user.preferred_language == "fa"
+    saved = client.post("/en/account/", {"form": "language", "preferred_language": "ps"}, follow=True)
+    assert "Your SMS will be written in the language you chose." in saved.content.decode()
+    user.refresh_from_db()
+    assert user.preferred_language == "ps" and user.full_name == "Zarmina"  # the details form untouched
+    assert AuditEvent.objects.filter(action="accounts.language_changed", subject=user).exists()
+
+
 def test_signing_out_takes_a_post(client: Client) -> None:
     user = User.objects.create(username=PHONE, phone_number=PHONE, full_name="Citizen")
     client.force_login(user)

@@ -482,14 +482,12 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
     session_id = (session_id or "")[:100]
     choices = _choices(text)[:30]  # nobody makes thirty choices; a longer text is noise
     language = language_of(choices[0]) if choices else None
-    session, created = UssdSession.objects.get_or_create(
-        session_id=session_id, defaults={"phone": phone, "service_code": service_code[:20], "started_at": now,
-                                         "last_seen_at": now, "language": language or ""})
-    if not created and session.phone == phone and session.last_text == (text or "") and session.last_reply:
+    session = UssdSession.objects.filter(session_id=session_id).first()
+    if session is not None and session.phone == phone and session.last_text == (text or "") and session.last_reply:
         # The aggregator sent the same request again (a time-out on its side): same answer.
         return UssdReply(session.last_reply, end=session.ended)
     idle = datetime.timedelta(seconds=settings.USSD_SESSION_IDLE_SECONDS)
-    if not created and (session.phone != phone or session.ended or session.last_seen_at < now - idle):
+    if session is not None and (session.phone != phone or session.ended or session.last_seen_at < now - idle):
         UssdSession.objects.filter(pk=session.pk).update(ended=True)
         with translation.override(session.language or "fa"):
             return UssdReply(_("Your session has ended. Please dial %(code)s again.") % {
@@ -504,7 +502,14 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
             if isinstance(screen, End):
                 break
         reply = screen.render(caller)
-        UssdSession.objects.filter(pk=session.pk).update(
-            last_seen_at=now, language=language or session.language, ended=reply.end,
-            last_text=(text or "")[:300], last_reply=reply.text)
+        remembered = {"last_seen_at": now, "ended": reply.end, "last_text": (text or "")[:300],
+                      "last_reply": reply.text}
+        if session is None:
+            # A new dialogue: one insert, no savepoint (the same session id arriving twice
+            # at the same instant keeps the first one's row).
+            UssdSession.objects.bulk_create([UssdSession(
+                session_id=session_id, phone=phone, service_code=service_code[:20], started_at=now,
+                language=language or "", **remembered)], ignore_conflicts=True)
+        else:
+            UssdSession.objects.filter(pk=session.pk).update(language=language or session.language, **remembered)
     return reply

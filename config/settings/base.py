@@ -182,6 +182,12 @@ PHONE_CODE_MAX_ATTEMPTS = 5
 # the outermost of them saw.
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # Throttles: (attempts, window in seconds).
+# Networks whose per-address limits are multiplied (a centre's network, a carrier's NAT): many
+# people share one address there. "10.20.0.0/16=10,100.64.0.0/10=5": network=factor, by commas.
+THROTTLE_TRUSTED_NETWORKS = [
+    (network.strip(), int(factor)) for network, _, factor in
+    (entry.partition("=") for entry in env.list("THROTTLE_TRUSTED_NETWORKS", default=[])) if factor.strip()
+]
 THROTTLE_LOGIN_PER_ACCOUNT = (5, 15 * 60)
 THROTTLE_LOGIN_PER_IP = (30, 15 * 60)
 THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)

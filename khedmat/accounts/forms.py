@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import format_number, western_digits
+from khedmat.core.formatting import format_number
+from khedmat.core.parsing import NotANumber, digit_string
 
 from .phone import normalize_mobile_number
 from .tazkira import normalize_tazkira_number
@@ -25,12 +24,12 @@ def _code_widget() -> forms.TextInput:
 
 def _clean_code(raw: str, lengths: tuple[int, ...]) -> str:
     """Western digits without the spaces people add when copying a code."""
-    code = re.sub(r"[\s-]+", "", western_digits(raw))
-    if not code.isascii() or not code.isdigit() or len(code) not in lengths:
+    try:
+        return digit_string(raw, lengths=lengths)
+    except NotANumber:
         raise forms.ValidationError(
             gettext("Enter the code: %(length)s digits.") % {"length": format_number(lengths[0])}, code="invalid",
-        )
-    return code
+        ) from None
 
 
 class PhoneForm(forms.Form):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import western_digits
+from khedmat.core.parsing import digits_only
 
 # Dashes people type: hyphen-minus, Arabic/Persian keyboards' hyphen, en and em dash, minus.
 _DASHES = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-", "ـ": "-"})
@@ -27,7 +28,7 @@ def normalize_tazkira_number(raw: str) -> str:
     text = re.sub(r"\s+", "", text)
     if not text:
         return ""
-    digit_count = sum(character.isdigit() for character in text)
+    digit_count = len(digits_only(text))
     if not _PATTERN.match(text) or not MIN_DIGITS <= digit_count <= MAX_DIGITS:
         raise ValidationError(
             _("Enter the Tazkira number as it is printed on the card, digits and dashes only, "

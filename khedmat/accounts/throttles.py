@@ -1,55 +1,33 @@
 """The sign-in throttles, built from settings at call time (settings are never read at import).
 
 Three counters: per account (a username or a mobile number), per client IP, and per
-mobile number for codes sent by SMS. Wrong passwords, wrong SMS codes, wrong TOTP codes
-and code sends are counted; once a counter is full, nothing is checked or sent.
+mobile number for codes sent by SMS. The checking, counting and wording live in
+core.ratelimit; this module only says which counters sign-in uses.
 """
 
 from __future__ import annotations
 
-import math
+from khedmat.core.ratelimit import Check, Throttle, Throttled, count, ensure_allowed
 
-from django.conf import settings
+__all__ = ["Throttled", "code_send_per_phone", "count_attempt", "ensure_not_throttled", "login_checks",
+           "login_per_account", "login_per_ip"]
 
-from khedmat.core.ratelimit import Throttle
-
-
-class Throttled(Exception):
-    """Too many attempts: the caller must refuse, and say when to try again."""
-
-    def __init__(self, *, minutes: int) -> None:
-        super().__init__(f"throttled for {minutes} minutes")
-        self.minutes = minutes
+ensure_not_throttled = ensure_allowed
+count_attempt = count
 
 
 def login_per_account() -> Throttle:
-    return Throttle("login-account", *settings.THROTTLE_LOGIN_PER_ACCOUNT)
+    return Throttle.from_setting("THROTTLE_LOGIN_PER_ACCOUNT", scope="login-account")
 
 
 def login_per_ip() -> Throttle:
-    return Throttle("login-ip", *settings.THROTTLE_LOGIN_PER_IP)
+    return Throttle.from_setting("THROTTLE_LOGIN_PER_IP", scope="login-ip")
 
 
 def code_send_per_phone() -> Throttle:
-    return Throttle("code-send-phone", *settings.THROTTLE_CODE_SEND_PER_PHONE)
+    return Throttle.from_setting("THROTTLE_CODE_SEND_PER_PHONE", scope="code-send-phone")
 
 
-def ensure_not_throttled(*checks: tuple[Throttle, str]) -> None:
-    """Raise Throttled if any (throttle, identity) pair is full.
-
-    The fixed window's remaining time is not kept, so the whole window is announced:
-    the wait is never longer than promised.
-    """
-    full = [throttle for throttle, identity in checks if throttle.is_exceeded(identity)]
-    if full:
-        raise Throttled(minutes=max(math.ceil(throttle.window_seconds / 60) for throttle in full))
-
-
-def count_attempt(*checks: tuple[Throttle, str]) -> None:
-    for throttle, identity in checks:
-        throttle.hit(identity)
-
-
-def login_checks(*, account: str, ip: str) -> tuple[tuple[Throttle, str], ...]:
+def login_checks(*, account: str, ip: str) -> tuple[Check, ...]:
     """The counters a sign-in attempt (password, SMS code, TOTP code) is charged to."""
-    return ((login_per_account(), account.casefold()), (login_per_ip(), ip))
+    return ((login_per_account(), account.casefold()), (login_per_ip().for_address(ip), ip))

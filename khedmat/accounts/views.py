@@ -18,13 +18,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from khedmat.core.formatting import current_language, format_number
-from khedmat.core.ratelimit import client_ip
+from khedmat.core.formatting import current_language
+from khedmat.core.ratelimit import Throttled, client_ip
 
 from . import selectors, services
 from .forms import (
@@ -49,11 +49,7 @@ CODE_FAULTS = frozenset({"expired", "exhausted", "wrong", "wrong_code"})
 
 
 def throttle_message(minutes: int) -> str:
-    return ngettext(
-        "Too many attempts. Try again in %(minutes)s minute.",
-        "Too many attempts. Try again in %(minutes)s minutes.",
-        minutes,
-    ) % {"minutes": format_number(minutes)}
+    return Throttled(minutes=minutes).message
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:

@@ -11,7 +11,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.core.formatting import format_number, western_digits
+from khedmat.core.formatting import format_number
+from khedmat.core.parsing import NotANumber, digit_string
 
 from .uploads import ACCEPT_ATTRIBUTE
 
@@ -79,12 +80,13 @@ class ConsentCodeForm(forms.Form):
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def clean_code(self) -> str:
-        code = re.sub(r"[\s-]+", "", western_digits(self.cleaned_data["code"]))
         length = settings.PHONE_CODE_LENGTH
-        if not code.isascii() or not code.isdigit() or len(code) != length:
+        try:
+            return digit_string(self.cleaned_data["code"], lengths=(length,))
+        except NotANumber:
             raise forms.ValidationError(
-                gettext("Enter the code: %(length)s digits.") % {"length": format_number(length)}, code="invalid")
-        return code
+                gettext("Enter the code: %(length)s digits.") % {"length": format_number(length)},
+                code="invalid") from None
 
     def clean_idempotency_key(self) -> str:
         return _clean_key(self.cleaned_data["idempotency_key"])

@@ -50,6 +50,7 @@ from khedmat.accounts.tazkira import normalize_tazkira_number
 from khedmat.core.calendar import MONTHS, from_solar_hijri, to_solar_hijri
 from khedmat.core.formatting import current_language, format_date, format_number, localize_digits, western_digits
 from khedmat.core.i18n import pick
+from khedmat.core.parsing import NotANumber, is_plain_number, parse_int
 
 PREFIX = "f"
 MAX_ROWS = 50
@@ -221,7 +222,7 @@ def parse_row_path(text: str) -> tuple[str | int, ...] | None:
     """The path a row button names ("children" or "children-2"), or None for nonsense."""
     if not text or not _ROW_PATH.match(text):
         return None
-    return tuple(int(part) if part.isdigit() else part for part in text.split("-"))
+    return tuple(parse_int(part) if is_plain_number(part) else part for part in text.split("-"))
 
 
 def _locate(schema: Mapping[str, Any], raw: Any, path: tuple[str | int, ...]) -> tuple[Any, Any] | None:
@@ -612,9 +613,10 @@ class _Binder:
         parts = {key: western_digits(str(value)).strip() for key, value in bound.raw.items()}
         if not all(parts.get(key) for key in ("day", "month", "year")):
             raise ValidationError(_("Enter the day, the month and the year."))
-        if not all(parts[key].isdigit() for key in ("day", "month", "year")):
-            raise ValidationError(_("Enter the day and the year in digits."))
-        day, month, year = int(parts["day"]), int(parts["month"]), int(parts["year"])
+        try:
+            day, month, year = (parse_int(parts[key], maximum=99_999) for key in ("day", "month", "year"))
+        except NotANumber:
+            raise ValidationError(_("Enter the day and the year in digits.")) from None
         if not SOLAR_YEARS[0] <= year <= SOLAR_YEARS[1]:
             raise ValidationError(_("Enter the year in the Solar Hijri calendar, for example %(year)s.") % {
                 "year": localize_digits("1370", self.language)})

@@ -8,13 +8,11 @@ limits must be in place before anything (the CSRF check included) reads the requ
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -23,15 +21,14 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from khedmat.accounts.phone import display_mobile_number
 from khedmat.accounts.roles import Role
-from khedmat.core.formatting import current_language, format_number
-from khedmat.core.ratelimit import Throttle, client_ip
+from khedmat.core.formatting import current_language
+from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
 from .forms import (
     ANSWER_DOCUMENT_PREFIX,
@@ -348,10 +345,9 @@ def document_download(request: HttpRequest, public_id: uuid.UUID, document_id: u
 
 # --- the public status check -------------------------------------------------------------------
 
-def _status_throttles() -> tuple[Throttle, Throttle]:
-    per_ip = settings.THROTTLE_STATUS_CHECK_PER_IP
-    per_reference = settings.THROTTLE_STATUS_CHECK_PER_REFERENCE
-    return Throttle("status-ip", *per_ip), Throttle("status-reference", *per_reference)
+def _status_throttles(ip: str) -> tuple[Throttle, Throttle]:
+    per_ip = Throttle.from_setting("THROTTLE_STATUS_CHECK_PER_IP", scope="status-ip").for_address(ip)
+    return per_ip, Throttle.from_setting("THROTTLE_STATUS_CHECK_PER_REFERENCE", scope="status-reference")
 
 
 @never_cache
@@ -364,19 +360,14 @@ def status(request: HttpRequest) -> HttpResponse:
     form = StatusCheckForm(request.POST if request.method == "POST" else None)
     context: dict[str, Any] = {"form": form}
     if request.method == "POST":
-        per_ip, per_reference = _status_throttles()
+        ip = client_ip(request)
+        per_ip, per_reference = _status_throttles(ip)
         reference_key = normalize_reference(str(request.POST.get("reference", "")))
-        checks = [(per_ip, client_ip(request))] + ([(per_reference, reference_key)] if reference_key else [])
-        full = [throttle for throttle, identity in checks if throttle.is_exceeded(identity)]
-        if full:
-            minutes = max(math.ceil(throttle.window_seconds / 60) for throttle in full)
-            context["throttle_message"] = ngettext(
-                "Too many attempts. Try again in %(minutes)s minute.",
-                "Too many attempts. Try again in %(minutes)s minutes.", minutes,
-            ) % {"minutes": format_number(minutes)}
+        try:
+            guard((per_ip, ip), (per_reference, reference_key))
+        except Throttled as throttled:
+            context["throttle_message"] = throttled.message
             return render(request, "applications/citizen/status.html", context, status=429)
-        for throttle, identity in checks:
-            throttle.hit(identity)
         if form.is_valid():
             result = selectors.status_lookup(reference=form.cleaned_data["reference"],
                                              phone_number=form.cleaned_data["phone_number"])

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from khedmat.core.formatting import western_digits
+from khedmat.core.parsing import is_plain_number
 
 LANGUAGES = ("en", "fa", "ps")
 CHANNELS = {
@@ -597,7 +598,7 @@ def _check_document_validity(document: dict[str, Any], definition: dict[str, Any
         return
     field = definition["form"]["properties"].get(value) if isinstance(value, str) else None
     choices = field.get("enum") if isinstance(field, dict) else None
-    if not isinstance(choices, list) or not all(str(choice).isdigit() and 0 < int(choice) <= 100
+    if not isinstance(choices, list) or not all(is_plain_number(choice, minimum=1, maximum=100)
                                                 for choice in choices):
         raise DefinitionError("document.validity.years_field", _(
             "The validity field must be a form field whose choices are numbers of years."))

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
-from khedmat.core.formatting import format_date, format_time, western_digits
+from khedmat.core.formatting import format_date, format_time
+from khedmat.core.parsing import digits_only
 
 from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
 from .models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
@@ -54,7 +55,7 @@ def _normalize_phone(phone: str) -> str:
 
 def normalize_code(code: str) -> str:
     """What a person typed as their booking code: digits only, Western."""
-    return "".join(ch for ch in western_digits(code or "") if ch.isdigit())
+    return digits_only(code)
 
 
 def appointment_manage_path(appointment: Appointment) -> str:

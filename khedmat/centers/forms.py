@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.core.formatting import western_digits
+from khedmat.core.parsing import NotANumber, digit_string
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
@@ -66,10 +66,10 @@ class CheckInForm(forms.Form):
                                                          "dir": "ltr", "class": "kiosk-code"}))
 
     def clean_code(self) -> str:
-        code = re.sub(r"[\s-]", "", western_digits(self.cleaned_data["code"]))
-        if not code.isdigit():
-            raise ValidationError(_("Type the digits of your appointment code."))
-        return code
+        try:
+            return digit_string(self.cleaned_data["code"])
+        except NotANumber:
+            raise ValidationError(_("Type the digits of your appointment code.")) from None
 
 
 class BookForm(forms.Form):
@@ -95,7 +95,7 @@ class FindAppointmentForm(forms.Form):
     phone = PhoneField(label=_("Mobile number"), help_text=_("The number you booked with."))
 
     def clean_code(self) -> str:
-        code = re.sub(r"[\s-]", "", western_digits(self.cleaned_data["code"]))
-        if not code.isdigit():
-            raise ValidationError(_("Type the digits of your appointment code."))
-        return code
+        try:
+            return digit_string(self.cleaned_data["code"])
+        except NotANumber:
+            raise ValidationError(_("Type the digits of your appointment code.")) from None

@@ -9,7 +9,6 @@ form that creates something carries a one-time token: a double tap gives one tic
 from __future__ import annotations
 
 import datetime
-import math
 import uuid
 from typing import Any
 
@@ -19,13 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.core.formatting import format_number, format_time, localize_digits, western_digits
-from khedmat.core.ratelimit import Throttle, client_ip
+from khedmat.core.formatting import format_number, format_time, localize_digits
+from khedmat.core.parsing import digits_only, parse_int_or_none
+from khedmat.core.ratelimit import Check, Throttle, Throttled, client_ip, guard
 
 from . import selectors
 from .appointments import (
@@ -58,32 +58,17 @@ def _center_or_404(slug: str) -> Center:
     return get_object_or_404(Center, slug=slug, is_active=True)
 
 
-def _throttle(name: str) -> Throttle:
-    limit, window = getattr(settings, name)
-    return Throttle(name.lower(), limit, window)
-
-
-def _digits(raw: Any) -> str:
-    """The digits typed, Western or Eastern, as one throttle key (spaces and signs dropped)."""
-    return "".join(ch for ch in western_digits(str(raw or "")) if ch in "0123456789")
-
-
 def _phone_key(raw: Any) -> str:
     """A mobile number as a throttle key, however it was written (+93 7…, 07…, ۰۷…)."""
-    return _digits(raw)[-9:]
+    return digits_only(raw)[-9:]
 
 
-def _throttled(request: HttpRequest, checks: list[tuple[Throttle, str]]) -> str | None:
+def _throttled(checks: list[Check]) -> str | None:
     """Count one attempt against each (throttle, identity); a message if one is full."""
-    full = [throttle for throttle, identity in checks if identity and throttle.is_exceeded(identity)]
-    if full:
-        minutes = max(math.ceil(throttle.window_seconds / 60) for throttle in full)
-        return ngettext("Too many attempts. Try again in %(minutes)s minute.",
-                        "Too many attempts. Try again in %(minutes)s minutes.", minutes) % {
-            "minutes": format_number(minutes)}
-    for throttle, identity in checks:
-        if identity:
-            throttle.hit(identity)
+    try:
+        guard(*checks)
+    except Throttled as throttled:
+        return throttled.message
     return None
 
 
@@ -103,9 +88,9 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     services = {service.pk: (service, group) for group in layout for service in group.services}
     if request.method == "POST":
         return _kiosk_issue(request, center, services)
-    chosen = request.GET.get("service", "")
-    if chosen.isdigit() and int(chosen) in services:
-        service, group = services[int(chosen)]
+    chosen = parse_int_or_none(request.GET.get("service"))
+    if chosen in services:
+        service, group = services[chosen]
         return render(request, "centers/public/kiosk_choose.html", {
             "center": center, "service": service, "group": group, "token": new_form_token(),
             "priority_groups": list(selectors.priority_groups()),
@@ -115,11 +100,11 @@ def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any]) -> HttpResponse:
-    chosen = str(request.POST.get("service", ""))
-    if not chosen.isdigit() or int(chosen) not in services:
+    chosen = parse_int_or_none(request.POST.get("service"))
+    if chosen not in services:
         messages.error(request, _("Choose a service."))
         return redirect("centers:kiosk", slug=center.slug)
-    service, _group = services[int(chosen)]
+    service, _group = services[chosen]
     priority_code = str(request.POST.get("priority", ""))
     priority_group = None
     if priority_code:
@@ -204,9 +189,9 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token()}
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]
-        message = _throttled(request, [
-            (_throttle("THROTTLE_QUEUE_JOIN_PER_IP"), client_ip(request)),
-            (_throttle("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
+        message = _throttled([
+            (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_IP").for_address(client_ip(request)), client_ip(request)),
+            (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
         ])
         if message:
             context["throttle_message"] = message
@@ -323,9 +308,10 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]
         phone_key = _phone_key(request.POST.get("phone"))
-        message = _throttled(request, [
-            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_IP"), client_ip(request)),
-            (_throttle("THROTTLE_APPOINTMENT_BOOK_PER_PHONE"), phone_key),
+        message = _throttled([
+            (Throttle.from_setting("THROTTLE_APPOINTMENT_BOOK_PER_IP").for_address(client_ip(request)),
+             client_ip(request)),
+            (Throttle.from_setting("THROTTLE_APPOINTMENT_BOOK_PER_PHONE"), phone_key),
         ])
         if message:
             context["throttle_message"] = message
@@ -409,10 +395,10 @@ def appointment_find(request: HttpRequest) -> HttpResponse:
     answer, and attempts are counted per address and per code."""
     form = FindAppointmentForm(request.POST)
     context: dict[str, Any] = {"centers": None, "find_form": form}
-    code_key = _digits(request.POST.get("code"))
-    message = _throttled(request, [
-        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_IP"), client_ip(request)),
-        (_throttle("THROTTLE_APPOINTMENT_FIND_PER_CODE"), code_key),
+    code_key = digits_only(request.POST.get("code"))
+    message = _throttled([
+        (Throttle.from_setting("THROTTLE_APPOINTMENT_FIND_PER_IP").for_address(client_ip(request)), client_ip(request)),
+        (Throttle.from_setting("THROTTLE_APPOINTMENT_FIND_PER_CODE"), code_key),
     ])
     if message:
         context["throttle_message"] = message

@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
 from khedmat.core.formatting import format_code, format_number
+from khedmat.core.parsing import parse_int_or_none
 
 from . import queue, selectors, stats
 from .models import Center, Counter, Ticket
@@ -96,12 +97,12 @@ def counter_open(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     assert user.center is not None
     form = CounterOpenForm(request.POST, counters=stats.counters_to_open(center=user.center))
-    chosen = request.POST.get("counter", "")
-    if not chosen.isdigit():
+    chosen = parse_int_or_none(request.POST.get("counter"), minimum=1, maximum=2**31 - 1)
+    if chosen is None:
         messages.error(request, _("Choose the counter you sit at."))
         return _back_to_counter()
     # Another center's counter (or one that does not exist) is not found, whatever its state.
-    target = stats.counter_get(center=user.center, pk=int(chosen))
+    target = stats.counter_get(center=user.center, pk=chosen)
     if target is None:
         raise Http404
     if not form.is_valid():

@@ -1,15 +1,28 @@
-"""Fixed-window throttles kept in the cache (Redis in production), shared by all workers.
+"""Throttles: the one place that checks limits, works out the wait, words it and counts.
 
-Used for sign-in attempts and for one-time codes sent by SMS: each is a (limit, window)
-pair from settings, counted per key (an account, a phone number, an IP address).
+Fixed windows kept in the cache (Redis in production), shared by all workers. A limit is a
+(count, seconds) pair from settings, counted per identity (an account, a phone number, an
+address, a device). Callers build their checks and call `guard()` (check every limit, then
+count) or `ensure_allowed()` and `count()` apart when only failures should be counted.
+
+Addresses inside settings.THROTTLE_TRUSTED_NETWORKS (a centre's network, a carrier's NAT)
+get their limit multiplied, so thirty people behind one address are not locked out by one
+another; per-number and per-account limits stay the main defence.
 """
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import ngettext
+
+from .formatting import format_number
 
 
 @dataclass(frozen=True)
@@ -18,11 +31,25 @@ class Throttle:
     limit: int
     window_seconds: int
 
+    @classmethod
+    def from_setting(cls, name: str, *, scope: str | None = None) -> Throttle:
+        """The throttle a (limit, seconds) setting describes, read at call time."""
+        limit, window = getattr(settings, name)
+        return cls(scope or name.lower(), int(limit), int(window))
+
+    def for_address(self, address: str) -> Throttle:
+        """This throttle as it applies to a client address: larger inside a trusted network."""
+        factor = network_factor(address)
+        return self if factor == 1 else Throttle(self.scope, self.limit * factor, self.window_seconds)
+
     def _key(self, identity: str) -> str:
         return f"throttle:{self.scope}:{identity}"
 
+    def count_of(self, identity: str) -> int:
+        return int(cache.get(self._key(identity), 0))
+
     def is_exceeded(self, identity: str) -> bool:
-        return int(cache.get(self._key(identity), 0)) >= self.limit
+        return self.count_of(identity) >= self.limit
 
     def hit(self, identity: str) -> int:
         """Count one attempt and return the count in the current window."""
@@ -37,6 +64,71 @@ class Throttle:
 
     def reset(self, identity: str) -> None:
         cache.delete(self._key(identity))
+
+
+Check = tuple[Throttle, str]
+
+
+class Throttled(Exception):
+    """A limit is full: the caller refuses, and says when to try again (`message`)."""
+
+    def __init__(self, *, minutes: int) -> None:
+        super().__init__(f"throttled for {minutes} minutes")
+        self.minutes = minutes
+
+    @property
+    def message(self) -> str:
+        return ngettext("Too many attempts. Try again in %(minutes)s minute.",
+                        "Too many attempts. Try again in %(minutes)s minutes.",
+                        self.minutes) % {"minutes": format_number(self.minutes)}
+
+
+def wait_minutes(throttles: Iterable[Throttle]) -> int:
+    """Minutes to announce: the whole longest window (the window's start is not kept), so the
+    wait is never longer than promised; at least one."""
+    return max([1] + [math.ceil(throttle.window_seconds / 60) for throttle in throttles])
+
+
+def ensure_allowed(*checks: Check) -> None:
+    """Raise Throttled if any (throttle, identity) pair is full; an empty identity is not checked."""
+    full = [throttle for throttle, identity in checks if identity and throttle.is_exceeded(identity)]
+    if full:
+        raise Throttled(minutes=wait_minutes(full))
+
+
+def count(*checks: Check) -> None:
+    """Count one attempt against every (throttle, identity) pair with an identity."""
+    for throttle, identity in checks:
+        if identity:
+            throttle.hit(identity)
+
+
+def guard(*checks: Check) -> None:
+    """Check every limit, then count this attempt: raise Throttled (counting nothing) when full."""
+    ensure_allowed(*checks)
+    count(*checks)
+
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.lru_cache(maxsize=8)
+def _trusted_networks(entries: tuple[tuple[str, int], ...]) -> tuple[tuple[_Network, int], ...]:
+    return tuple((ipaddress.ip_network(network, strict=False), int(factor)) for network, factor in entries)
+
+
+def network_factor(address: str) -> int:
+    """How many times the per-address limits an address gets (1 outside trusted networks)."""
+    configured = getattr(settings, "THROTTLE_TRUSTED_NETWORKS", ())
+    entries = tuple((str(network), int(factor)) for network, factor in configured)
+    if not entries:
+        return 1
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return 1
+    return max([1] + [factor for network, factor in _trusted_networks(entries) if ip.version == network.version
+                      and ip in network])
 
 
 def client_ip(request: object) -> str:

@@ -70,8 +70,7 @@ def normalize_reference(text: str) -> str:
 
 
 def _throttle() -> Throttle:
-    limit, window = settings.THROTTLE_INBOUND_SMS_PER_SENDER
-    return Throttle("inbound_sms", limit, window)
+    return Throttle.from_setting("THROTTLE_INBOUND_SMS_PER_SENDER", scope="inbound_sms")
 
 
 def inbound_receive(*, gateway: str, sms: InboundSms) -> InboundMessage | None:

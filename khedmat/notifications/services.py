@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from khedmat.accounts import selectors as account_selectors
+from khedmat.core.parsing import parse_int_or_none
 
 from . import message_templates
 from .models import FINAL_STATUSES, GatewayHealth, Message, MessageStatusChange, MessageTemplate, Status
@@ -151,9 +152,10 @@ def receipt_url(*, gateway: str, message_id: int) -> str:
 
 
 def receipt_signature_valid(*, gateway: str, message_id: str, signature: str) -> bool:
-    if not message_id.isdigit():
+    message_pk = parse_int_or_none(message_id, minimum=1, maximum=2**63 - 1)
+    if message_pk is None:
         return False
-    return hmac.compare_digest(receipt_signature(gateway=gateway, message_id=int(message_id)), signature or "")
+    return hmac.compare_digest(receipt_signature(gateway=gateway, message_id=message_pk), signature or "")
 
 
 @transaction.atomic

@@ -31,7 +31,8 @@ from khedmat.applications.selectors import citizen as application_selectors
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers.queue import QueueError, ticket_issue
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
-from khedmat.core.ratelimit import Throttle
+from khedmat.core.parsing import parse_int_or_none
+from khedmat.core.ratelimit import Throttle, Throttled, guard
 from khedmat.feedback import selectors as feedback_selectors
 from khedmat.feedback.services import RatingError, rating_submit
 
@@ -166,8 +167,9 @@ class Pages(Screen):
         page = pages[min(self.page, len(pages) - 1)]
         if choice == MORE and self.page < len(pages) - 1:
             return replace(self, page=self.page + 1, error=False)
-        if choice.isdigit() and 1 <= int(choice) <= len(page):
-            return self.picked(caller, page[int(choice) - 1], last=last)
+        picked = parse_int_or_none(choice, minimum=1, maximum=len(page))
+        if picked is not None:
+            return self.picked(caller, page[picked - 1], last=last)
         return replace(self, error=True)
 
 
@@ -213,8 +215,9 @@ class MainMenu(Screen):
 
     def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
         options = self.options()
-        if choice.isdigit() and 1 <= int(choice) <= len(options):
-            return options[int(choice) - 1][1]().start(caller, last=last)  # type: ignore[attr-defined]
+        picked = parse_int_or_none(choice, minimum=1, maximum=len(options))
+        if picked is not None:
+            return options[picked - 1][1]().start(caller, last=last)  # type: ignore[attr-defined]
         return replace(self, error=True)
 
 
@@ -364,12 +367,10 @@ def _ticket_to_rate(caller: Caller) -> Any:
 
 
 def _take_ticket(caller: Caller, center: Any, service: Any) -> Screen:
-    limit, window = settings.THROTTLE_QUEUE_JOIN_PER_PHONE
-    throttle = Throttle("throttle_queue_join_per_phone", limit, window)
-    key = caller.phone[-9:]
-    if throttle.is_exceeded(key):
+    try:
+        guard((Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_PHONE"), caller.phone[-9:]))
+    except Throttled:
         return End(text=_("Too many tickets from this phone. Try again later."))
-    throttle.hit(key)
     try:
         # The session and choices as the key: a request the aggregator sends again gives the
         # same ticket, never a second one.
@@ -423,9 +424,9 @@ class RateService(Screen):
         return UssdReply(_fit(self.wrong() or title), end=False)
 
     def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
-        if not (choice.isdigit() and 1 <= int(choice) <= 5):
+        score = parse_int_or_none(choice, minimum=1, maximum=5)
+        if score is None:
             return replace(self, error=True)
-        score = int(choice)
         if score <= 2:
             return RateReason(ticket_id=self.ticket_id, score=score)
         return _rate(caller, self.ticket_id, score, "", last=last)
@@ -448,9 +449,10 @@ class RateReason(Screen):
 
     def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
         reasons = _reason_labels()
-        if not (choice.isdigit() and 1 <= int(choice) <= len(reasons)):
+        picked = parse_int_or_none(choice, minimum=1, maximum=len(reasons))
+        if picked is None:
             return replace(self, error=True)
-        return _rate(caller, self.ticket_id, self.score, reasons[int(choice) - 1][0], last=last)
+        return _rate(caller, self.ticket_id, self.score, reasons[picked - 1][0], last=last)
 
 
 def _rate(caller: Caller, ticket_id: int, score: int, reason: str, *, last: bool) -> Screen:

@@ -30,7 +30,7 @@ from khedmat.accounts.services import SignInError, citizen_get_or_create, citize
 from khedmat.audit.services import audit_record
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_number
-from khedmat.core.ratelimit import Throttle
+from khedmat.core.ratelimit import Throttle, Throttled, guard
 
 from ..events import ConsentCodeRequested
 from ..formschema import answers_problems
@@ -166,7 +166,7 @@ def _code_hash(application: Application, nonce: str, code: str) -> str:
 
 
 def _send_throttle() -> Throttle:
-    return Throttle("assisted-consent-send", *settings.THROTTLE_CODE_SEND_PER_PHONE)
+    return Throttle.from_setting("THROTTLE_CODE_SEND_PER_PHONE", scope="assisted-consent-send")
 
 
 def assisted_consent_code_send(*, operator: User, application: Application,
@@ -180,14 +180,13 @@ def assisted_consent_code_send(*, operator: User, application: Application,
     _check_answers(application)
     citizen = application.applicant
     phone_number = citizen.phone_number or ""
-    throttle = _send_throttle()
-    if throttle.is_exceeded(phone_number):
-        minutes = max(1, throttle.window_seconds // 60)
+    try:
+        guard((_send_throttle(), phone_number))
+    except Throttled as throttled:
         raise ApplicationError(ngettext(
             "Too many codes were sent to this phone. Try again in %(minutes)s minute, or use a signed consent form.",
             "Too many codes were sent to this phone. Try again in %(minutes)s minutes, or use a signed consent form.",
-            minutes) % {"minutes": format_number(minutes)}, code="throttled")
-    throttle.hit(phone_number)
+            throttled.minutes) % {"minutes": format_number(throttled.minutes)}, code="throttled") from None
 
     length = settings.PHONE_CODE_LENGTH
     code = str(secrets.randbelow(10**length)).zfill(length)

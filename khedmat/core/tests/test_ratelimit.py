@@ -1,10 +1,14 @@
-"""Throttles count per client address, also behind load balancers, and cannot be dodged."""
+"""Throttles count per client address, also behind load balancers, and cannot be dodged; one
+helper checks every limit, counts and words the wait; trusted networks get more."""
 
 from __future__ import annotations
 
+import pytest
+from django.core.cache import cache
 from django.test import RequestFactory, override_settings
+from django.utils import translation
 
-from khedmat.core.ratelimit import Throttle, client_ip
+from khedmat.core.ratelimit import Throttle, Throttled, client_ip, ensure_allowed, guard, network_factor
 
 
 def test_without_proxies_the_socket_address_counts_and_the_header_is_ignored() -> None:
@@ -34,3 +38,51 @@ def test_a_throttle_refuses_past_its_limit_and_counts_per_identity() -> None:
     assert not throttle.is_exceeded("b")
     throttle.reset("a")
     assert not throttle.is_exceeded("a")
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    cache.clear()
+
+
+def test_guard_counts_until_full_then_refuses_without_counting() -> None:
+    per_phone = Throttle("test-phone", 2, 600)
+    per_ip = Throttle("test-ip", 5, 3600)
+    guard((per_phone, "700"), (per_ip, "1.2.3.4"))
+    guard((per_phone, "700"), (per_ip, "1.2.3.4"))
+    with pytest.raises(Throttled) as refused:
+        guard((per_phone, "700"), (per_ip, "1.2.3.4"))
+    assert refused.value.minutes == 10
+    assert per_ip.count_of("1.2.3.4") == 2  # the refused attempt was not counted
+    guard((per_phone, "701"), (per_ip, "1.2.3.4"))  # another number from the same address still works
+
+
+def test_an_empty_identity_is_neither_checked_nor_counted() -> None:
+    throttle = Throttle("test-empty", 1, 60)
+    guard((throttle, ""))
+    guard((throttle, ""))
+    assert throttle.count_of("") == 0
+
+
+def test_the_wait_is_worded_in_the_users_language() -> None:
+    with translation.override("fa"):
+        message = Throttled(minutes=15).message
+    assert "۱۵" in message
+    assert Throttled(minutes=1).message == "Too many attempts. Try again in 1 minute."
+
+
+@override_settings(THROTTLE_TRUSTED_NETWORKS=[("10.20.0.0/16", 10), ("2001:db8::/32", 4)])
+def test_a_trusted_network_gets_a_larger_limit_per_address() -> None:
+    assert network_factor("10.20.3.4") == 10
+    assert network_factor("2001:db8::1") == 4
+    assert network_factor("10.21.0.1") == 1
+    assert network_factor("not an address") == 1
+    per_ip = Throttle("test-centre", 3, 600)
+    for _ in range(30):
+        guard((per_ip.for_address("10.20.3.4"), "10.20.3.4"))
+    with pytest.raises(Throttled):
+        ensure_allowed((per_ip.for_address("10.20.3.4"), "10.20.3.4"))
+    for _ in range(3):
+        guard((per_ip.for_address("192.0.2.1"), "192.0.2.1"))
+    with pytest.raises(Throttled):
+        guard((per_ip.for_address("192.0.2.1"), "192.0.2.1"))

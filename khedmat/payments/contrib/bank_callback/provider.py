@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from khedmat.core.parsing import parse_int_or_none
 from khedmat.payments.base import PaymentProvider
 from khedmat.payments.models import PaymentCallbackLog, PaymentOrder
 from khedmat.payments.services import PaymentNotice
@@ -62,7 +63,8 @@ class BankCallbackProvider(PaymentProvider):
             raise CallbackRefused(Outcome.BAD_SIGNATURE, 401)
         if not hmac.compare_digest(signature(secret, timestamp, body), signature_header):
             raise CallbackRefused(Outcome.BAD_SIGNATURE, 401)
-        if not timestamp.isdigit() or abs(now - int(timestamp)) > settings.PAYMENT_CALLBACK_MAX_AGE_SECONDS:
+        sent_at = parse_int_or_none(timestamp)
+        if sent_at is None or abs(now - sent_at) > settings.PAYMENT_CALLBACK_MAX_AGE_SECONDS:
             # Signed but outside the window: a replay of an old notice, or a clock far off.
             raise CallbackRefused(Outcome.STALE, 400)
 

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from django.http import HttpRequest
 
+from khedmat.core.parsing import parse_int_or_none
 from khedmat.notifications.sms.base import (
     Accepted,
     GatewayError,
@@ -96,7 +97,8 @@ class Gateway(SmsGateway):
         secret = self.option("secret", "")
         timestamp = request.headers.get(TIMESTAMP_HEADER, "")
         given = request.headers.get(SIGNATURE_HEADER, "")
-        if not secret or not timestamp.isdigit() or abs(time.time() - int(timestamp)) > MAX_AGE_SECONDS:
+        sent_at = parse_int_or_none(timestamp)
+        if not secret or sent_at is None or abs(time.time() - sent_at) > MAX_AGE_SECONDS:
             return None
         if not hmac.compare_digest(signature(secret, timestamp, request.body), given):
             return None
@@ -110,9 +112,10 @@ class Gateway(SmsGateway):
         data = self._signed_json(request)
         message_id = request.GET.get("m", "")
         status = _STATUSES.get(str((data or {}).get("status", "")).lower())
-        if data is None or status is None or not message_id.isdigit():
+        message_pk = parse_int_or_none(message_id, minimum=1, maximum=2**63 - 1)
+        if data is None or status is None or message_pk is None:
             return None
-        return Receipt(message_id=int(message_id), status=status, detail=str(data.get("detail", ""))[:200])
+        return Receipt(message_id=message_pk, status=status, detail=str(data.get("detail", ""))[:200])
 
     def parse_inbound(self, request: HttpRequest) -> InboundSms | None:
         data = self._signed_json(request)

@@ -1,0 +1,65 @@
+"""The one place that reads numbers people and machines type: digits of any script in, a
+bounded integer or a clear refusal out.
+
+`str.isdigit()` accepts "²", "①" and other characters `int()` refuses (or reads as huge
+numbers), which turned a kiosk URL, a date field or a callback's timestamp into a server
+error. Only the Western (0–9), Persian (۰–۹) and Arabic-Indic (٠–٩) digits count as digits
+here; everything else is refused, never guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .formatting import western_digits
+
+_PLAIN_DIGITS = re.compile(r"[0-9]+")
+# Longer than any number we accept: refused before int() has to read it.
+MAX_DIGITS = 18
+
+
+class NotANumber(ValueError):
+    """The text is not a whole number within the bounds asked for."""
+
+
+def parse_int(raw: Any, *, minimum: int = 0, maximum: int = 10**MAX_DIGITS - 1, strip: str = "") -> int:
+    """The whole number written in `raw` (digits of any of our scripts, surrounding spaces and
+    the characters in `strip` ignored), or NotANumber if it is anything else or out of bounds."""
+    text = western_digits(str(raw if raw is not None else "")).strip()
+    if strip:
+        text = text.translate({ord(character): None for character in strip})
+    if len(text) > MAX_DIGITS or not _PLAIN_DIGITS.fullmatch(text):
+        raise NotANumber(text[:40])
+    value = int(text)
+    if not minimum <= value <= maximum:
+        raise NotANumber(text)
+    return value
+
+
+def parse_int_or_none(raw: Any, *, minimum: int = 0, maximum: int = 10**MAX_DIGITS - 1) -> int | None:
+    """parse_int, or None when the text is not such a number (for optional query parameters)."""
+    try:
+        return parse_int(raw, minimum=minimum, maximum=maximum)
+    except NotANumber:
+        return None
+
+
+def is_plain_number(raw: Any, *, minimum: int = 0, maximum: int = 10**MAX_DIGITS - 1) -> bool:
+    return parse_int_or_none(raw, minimum=minimum, maximum=maximum) is not None
+
+
+def digits_only(raw: Any) -> str:
+    """The digits in `raw` (any of our scripts) as Western digits, everything else dropped:
+    a phone number or a code as a key, however it was written."""
+    return "".join(character for character in western_digits(str(raw or "")) if "0" <= character <= "9")
+
+
+def digit_string(raw: Any, *, strip: str = " -", lengths: tuple[int, ...] = ()) -> str:
+    """A code typed as digits (an SMS code, an appointment code) as Western digits, with spaces
+    and dashes dropped, leading zeros kept; NotANumber for anything else or a wrong length."""
+    text = western_digits(str(raw if raw is not None else "")).translate(
+        {ord(character): None for character in strip + "\t\n\r"})
+    if not _PLAIN_DIGITS.fullmatch(text) or len(text) > MAX_DIGITS or (lengths and len(text) not in lengths):
+        raise NotANumber(text[:40])
+    return text

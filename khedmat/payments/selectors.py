@@ -49,6 +49,12 @@ def payment_first(*, order: PaymentOrder) -> Payment | None:
     return order.payments.filter(duplicate=False).first() or order.payments.first()
 
 
+def payment_for_receipt(*, order: PaymentOrder) -> Payment | None:
+    """The payment the fee receipt is for: the one that settled the order and is not owed
+    back. Money owed back gets a refund receipt instead, once paid back."""
+    return order.payments.filter(duplicate=False, refund__isnull=True).first()
+
+
 def payment_step_taken(application: Any) -> bool:
     """Whether the file ever went past its payment step: its fee was used."""
     return bool(application.events.filter(transition=PAY_STEP).exists())

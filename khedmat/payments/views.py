@@ -22,6 +22,7 @@ from khedmat.accounts.gates import signed_in_user, staff_page
 from khedmat.accounts.permissions import is_agency_admin
 from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
+from khedmat.core.formatting import western_digits
 from khedmat.core.i18n import pick
 
 from . import selectors, services
@@ -63,7 +64,7 @@ def order(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "line_label": pick(found.fee_line.get("label") or {}, None),
         "exemption_label": pick(found.fee_line.get("exemption_label") or {}, None),
         "schedule_amount": found.fee_line.get("schedule_amount", found.amount),
-        "payment": selectors.payment_first(order=found),
+        "payment": selectors.payment_for_receipt(order=found),
         "refunds": selectors.refunds_of_order(order=found),
     })
 
@@ -74,7 +75,7 @@ def receipt(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("accounts:login"))
     found = _order_or_404(request, public_id)
-    payment = selectors.payment_first(order=found)
+    payment = selectors.payment_for_receipt(order=found)
     if payment is None:
         raise Http404
     application = found.application
@@ -96,14 +97,15 @@ agency_admin_required = staff_page(is_agency_admin)
 
 
 def _agency(request: HttpRequest) -> Agency:
-    agency = _agency(request)
+    agency = signed_in_user(request).agency
     assert agency is not None, "behind agency_admin_required"
     return agency
 
 
 def _day(request: HttpRequest) -> datetime.date:
-    """The day asked for (YYYY-MM-DD), or today with a word when it cannot be read."""
-    raw = request.GET.get("day", "").strip()
+    """The day asked for (YYYY-MM-DD, in any of our digits), or today with a word when it
+    cannot be read."""
+    raw = western_digits(request.GET.get("day", "")).strip()
     if not raw:
         return timezone.localdate()
     try:

@@ -89,6 +89,10 @@ def test_a_signed_paid_notice_for_a_closed_order_opens_a_refund_instead_of_payin
     assert not sms_to(citizen, "payment.received")
     assert AuditEvent.objects.filter(action="payments.refund_due", target_id=refund.reference).exists()
     assert PaymentCallbackLog.objects.get(transaction_id="AFTER-1").outcome == "refund_due"
+    # No fee receipt for money that is not kept as the fee; the order page says it goes back.
+    page = signed_in(citizen).get(expired_order.get_absolute_url()).content.decode()
+    assert "Money to be paid back to you" in page and refund.reference in page and "receipt.pdf" not in page
+    assert signed_in(citizen).get(f"/en/payments/{expired_order.public_id}/receipt.pdf").status_code == 404
     # Sent again, nothing more is owed.
     assert signed_post(client, notice(expired_order, transaction_id="AFTER-1")).json()["result"] == "replayed"
     assert Refund.objects.count() == 1 and len(sms_to(citizen, "payment.refund_due")) == 1

@@ -143,8 +143,9 @@ class SigningKeyAdmin(admin.ModelAdmin):
         if "confirm" in request.POST:
             try:
                 if since_text:
-                    since = timezone.make_aware(datetime.datetime.fromisoformat(since_text))
-            except ValueError:
+                    since = datetime.datetime.fromisoformat(since_text)
+                    since = timezone.make_aware(since) if timezone.is_naive(since) else since
+            except (ValueError, OverflowError):
                 error = gettext("Give the time as shown, e.g. 2026-11-20 08:00.")
             if not reason:
                 error = error or gettext("Say why the keys are compromised.")

@@ -215,6 +215,7 @@ def document_download_record(*, document: IssuedDocument, actor: User, request: 
 
 
 COMPROMISE_REASON_MAX = 500
+EARLIEST_YEAR = 2000  # no key is older; and far-off years overflow time-zone arithmetic
 
 
 @transaction.atomic
@@ -236,6 +237,8 @@ def signing_key_mark_compromised(*, kid: str, since: datetime.datetime, reason: 
     if timezone.is_naive(since):
         raise DocumentError(_("Give the time with its time zone."), code="bad_time")
     now = timezone.now()
+    if since.year < EARLIEST_YEAR:
+        raise DocumentError(_("Give a time after %(year)s.") % {"year": EARLIEST_YEAR}, code="bad_time")
     if since > now:
         raise DocumentError(_("A key cannot be marked compromised from a time still to come."), code="bad_time")
     key = SigningKey.objects.select_for_update().filter(kid=kid).first()

@@ -185,6 +185,7 @@ def test_marking_a_key_compromised_refuses_what_would_weaken_it(document: Issued
         (dict(kid=kid, since=now + datetime.timedelta(hours=1), reason="x"), "bad_time"),
         (dict(kid="nosuchky", since=now, reason="x"), "unknown_key"),
         (dict(kid=kid, since=now, reason="   "), "reason_needed"),
+        (dict(kid=kid, since=datetime.datetime(1, 1, 1, tzinfo=datetime.UTC), reason="x"), "bad_time"),
     ]
     for arguments, code in refusals:
         with pytest.raises(DocumentError) as refused:
@@ -232,8 +233,12 @@ def test_a_platform_administrator_marks_a_key_compromised_in_the_admin(document:
     assert asked.status_code == 200 and "Compromised from" in asked.content.decode()
     missing = client.post(changelist, {**form, "confirm": "yes", "reason": ""})
     assert missing.status_code == 200 and "Say why" in missing.content.decode()
-    bad_time = client.post(changelist, {**form, "confirm": "yes", "reason": "Leaked.", "since": "soon"})
-    assert bad_time.status_code == 200
+    for bad in ("soon", "2026-11-20T08:00+04:30x", "0001-01-01T00:00"):
+        bad_time = client.post(changelist, {**form, "confirm": "yes", "reason": "Leaked.", "since": bad})
+        assert bad_time.status_code in (200, 302), bad  # asked again, or refused with a message
+    with_offset = client.post(changelist, {**form, "confirm": "yes", "reason": "Leaked.",
+                                           "since": "2999-01-01T00:00+04:30"})
+    assert with_offset.status_code == 302  # refused (a time to come) with a message, not an error
     assert SigningKey.objects.get(pk=key.pk).compromised_at is None
     since = timezone.localtime(document.issued_at) - datetime.timedelta(minutes=5)
     done = client.post(changelist, {**form, "confirm": "yes", "reason": "Leaked.",

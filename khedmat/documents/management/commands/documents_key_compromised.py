@@ -35,7 +35,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             since = _moment(options["since"]) if options["since"] else timezone.now()
-        except ValueError as error:
+        except (ValueError, OverflowError) as error:
             raise CommandError("Give --since as an ISO 8601 time, e.g. 2026-11-20T08:00+04:30.") from error
         try:
             affected = signing_key_mark_compromised(kid=options["kid"], since=since, reason=options["reason"])

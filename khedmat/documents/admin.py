@@ -3,6 +3,7 @@ documents and revokes one with a reason; signing keys are shown to platform admi
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -10,6 +11,7 @@ from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +20,7 @@ from khedmat.accounts.gates import signed_in_user
 from khedmat.core.admin import ScopedModelAdmin
 
 from .models import IssuedDocument, Revocation, SigningKey
-from .services import DocumentError, document_revoke
+from .services import DocumentError, document_revoke, signing_key_mark_compromised
 
 
 class RevokedFilter(admin.SimpleListFilter):
@@ -104,11 +106,14 @@ class IssuedDocumentAdmin(ScopedModelAdmin):
 
 @admin.register(SigningKey)
 class SigningKeyAdmin(admin.ModelAdmin):
-    """Read-only: keys are made and rotated with `manage.py documents_keygen`."""
+    """Read-only: keys are made and rotated with `manage.py documents_keygen`. A platform
+    administrator may mark keys compromised (as `manage.py documents_key_compromised` does)."""
 
-    list_display = ("kid", "status", "source", "created_at", "retired_at")
-    fields = ("kid", "status", "source", "public_key", "created_at", "retired_at")
+    list_display = ("kid", "status", "source", "created_at", "retired_at", "compromised_at")
+    fields = ("kid", "status", "source", "public_key", "created_at", "retired_at", "compromised_at",
+              "compromise_reason")
     readonly_fields = fields
+    actions = ["mark_compromised"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return permissions.is_platform_admin(request.user)
@@ -124,3 +129,44 @@ class SigningKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: SigningKey | None = None) -> bool:
         return False
+
+    def has_mark_compromised_permission(self, request: HttpRequest) -> bool:
+        return permissions.is_platform_admin(request.user)
+
+    @admin.action(description=_("Mark the selected keys compromised…"), permissions=["mark_compromised"])
+    def mark_compromised(self, request: HttpRequest, queryset: QuerySet[SigningKey]) -> HttpResponse | None:
+        """Asks from when and why first, then marks each key (audited)."""
+        reason = request.POST.get("reason", "").strip()
+        since_text = request.POST.get("since", "").strip()
+        error = ""
+        since = timezone.now()
+        if "confirm" in request.POST:
+            try:
+                if since_text:
+                    since = datetime.datetime.fromisoformat(since_text)
+                    since = timezone.make_aware(since) if timezone.is_naive(since) else since
+            except (ValueError, OverflowError):
+                error = gettext("Give the time as shown, e.g. 2026-11-20 08:00.")
+            if not reason:
+                error = error or gettext("Say why the keys are compromised.")
+        if "confirm" not in request.POST or error:
+            return TemplateResponse(request, "documents/admin_key_compromised.html", {
+                **self.admin_site.each_context(request), "keys": queryset, "opts": self.model._meta,
+                "title": gettext("Mark signing keys compromised"), "error": error, "reason": reason,
+                "since": since_text, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            })
+        user = signed_in_user(request)
+        for key in queryset:
+            try:
+                affected = signing_key_mark_compromised(kid=key.kid, since=since, reason=reason, actor=user,
+                                                        request=request)
+            except DocumentError as refusal:
+                self.message_user(request, f"{key.kid}: {refusal.message}", messages.WARNING)
+                continue
+            text = ngettext("Key %(kid)s is compromised; %(count)s document issued with it since must be issued "
+                            "anew: %(numbers)s",
+                            "Key %(kid)s is compromised; %(count)s documents issued with it since must be issued "
+                            "anew: %(numbers)s", len(affected))
+            self.message_user(request, text % {"kid": key.kid, "count": len(affected),
+                                               "numbers": ", ".join(affected) or "—"}, messages.SUCCESS)
+        return HttpResponseRedirect(request.get_full_path())

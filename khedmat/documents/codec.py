@@ -5,6 +5,10 @@ party can copy this file (or read docs/documents.md) to verify a document offlin
 
 - `<payload>` is base64url (no padding) of canonical JSON: keys sorted, no spaces, UTF-8.
 - `<signature>` is base64url of the Ed25519 signature of the ASCII text "AK1.<kid>.<payload>".
+- Only canonical base64url is read (RFC 4648 §3.5): the URL-safe alphabet, no `=` padding,
+  no leftover bits set in the last character. Otherwise one document would have several
+  codes that verify (the leftover bits of a signature can be changed freely), and a code
+  could be altered without its signature noticing.
 - The QR code holds a verification URL, `<base>/verify/?p=<the whole string>`: a phone's
   camera opens the verify page; an offline verifier takes the string from `p`.
 """
@@ -12,6 +16,7 @@ party can copy this file (or read docs/documents.md) to verify a document offlin
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import re
@@ -24,7 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 VERSION = "AK1"
-TOKEN = re.compile(r"AK\d+\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+TOKEN = re.compile(r"AK[0-9]+\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 MAX_LENGTH = 2000  # longer than any QR code a phone reads: refused before any work
 
 
@@ -52,10 +58,17 @@ def b64url_encode(data: bytes) -> str:
 
 
 def b64url_decode(text: str) -> bytes:
+    """The bytes of canonical base64url text, or PayloadError: another alphabet, padding, a
+    length no bytes have, or leftover bits set (a second spelling of the same bytes)."""
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise PayloadError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as error:
         raise PayloadError("not base64url") from error
+    if b64url_encode(data) != text:
+        raise PayloadError("not canonical base64url")
+    return data
 
 
 def canonical_json(content: dict[str, Any]) -> bytes:
@@ -94,6 +107,8 @@ def extract(text: str) -> SignedPayload:
     if not TOKEN.fullmatch(candidate):
         raise PayloadError("not a document code")
     version, kid, payload_b64, signature_b64 = candidate.split(".")
+    b64url_decode(payload_b64)  # canonical, or refused before any other work
+    b64url_decode(signature_b64)
     return SignedPayload(version, kid, payload_b64, signature_b64)
 
 
@@ -126,6 +141,18 @@ def jwk_from_public_key(public_key: Ed25519PublicKey, *, kid: str, **extra: Any)
     raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw), "kid": kid, "use": "sig", "alg": "EdDSA",
             **extra}
+
+
+def compromises_from_jwks(jwks: dict[str, Any]) -> dict[str, datetime.datetime]:
+    """kid → the time from which a key is compromised, for every key of a JWK set that has a
+    readable `compromised` (ISO 8601)."""
+    found: dict[str, datetime.datetime] = {}
+    for jwk in jwks.get("keys", []):
+        try:
+            found[str(jwk["kid"])] = datetime.datetime.fromisoformat(str(jwk["compromised"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
 
 
 def keys_from_jwks(jwks: dict[str, Any]) -> dict[str, Ed25519PublicKey]:

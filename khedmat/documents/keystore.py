@@ -9,12 +9,15 @@ Two ways to hold the active private key (docs/documents.md, "Keys"):
   by the application only): production. The database then keeps only its public half.
 
 Rotation (`manage.py documents_keygen`) makes a new key active and retires the old one,
-which keeps verifying what it signed. Public keys are published as a JWK set.
+which keeps verifying what it signed. Public keys are published as a JWK set. A key marked
+compromised (`manage.py documents_key_compromised`) never signs again, and the JWK set
+publishes the time from which nothing it signed is trusted.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -100,7 +103,14 @@ def signing_key_register_file(private_key: Ed25519PrivateKey) -> SigningKey:
         kid=codec.key_id(public_key),
         defaults={"public_key": _public_b64(public_key), "source": SigningKey.Source.FILE,
                   "status": SigningKey.Status.RETIRED})
+    if row.compromised_at is not None:
+        raise _compromised(row)
     return row if row.status == SigningKey.Status.ACTIVE else _activate(row)
+
+
+def _compromised(row: SigningKey) -> KeyStoreError:
+    return KeyStoreError(_("The signing key %(kid)s was marked compromised: make a new key before issuing documents.")
+                         % {"kid": row.kid}, code="key_compromised")
 
 
 def active_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
@@ -109,6 +119,8 @@ def active_signer() -> tuple[SigningKey, Ed25519PrivateKey]:
     if key_file:
         private_key = private_key_pem_read(Path(key_file))
         row = SigningKey.objects.filter(kid=codec.key_id(private_key.public_key())).first()
+        if row is not None and row.compromised_at is not None:
+            raise _compromised(row)  # the file still holds a key known to be in other hands
         if row is None or row.status != SigningKey.Status.ACTIVE:
             row = signing_key_register_file(private_key)
         return row, private_key
@@ -134,11 +146,22 @@ def public_keys(*, kid: str | None = None) -> dict[str, Ed25519PublicKey]:
 
 
 def jwks() -> dict[str, Any]:
-    """The JWK set published at /.well-known/jwks.json: every key, active or retired."""
+    """The JWK set published at /.well-known/jwks.json: every key, active or retired; a key
+    marked compromised carries `compromised`, the time (ISO 8601, local time with its offset)
+    from which nothing it signed is trusted."""
     keys = []
     for row in SigningKey.objects.order_by("-created_at", "-id"):
         public_key = Ed25519PublicKey.from_public_bytes(codec.b64url_decode(row.public_key))
+        extra: dict[str, str] = {}
+        if row.retired_at:
+            extra["retired"] = row.retired_at.date().isoformat()
+        if row.compromised_at:
+            extra["compromised"] = timezone.localtime(row.compromised_at).isoformat(timespec="seconds")
         keys.append(codec.jwk_from_public_key(
-            public_key, kid=row.kid, status=row.status, created=row.created_at.date().isoformat(),
-            **({"retired": row.retired_at.date().isoformat()} if row.retired_at else {})))
+            public_key, kid=row.kid, status=row.status, created=row.created_at.date().isoformat(), **extra))
     return {"keys": keys}
+
+
+def compromised_since(kid: str) -> datetime.datetime | None:
+    """From when the key `kid` is compromised, or None (read each time: it can change)."""
+    return SigningKey.objects.filter(kid=kid).values_list("compromised_at", flat=True).first()

@@ -41,6 +41,10 @@ class SigningKey(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    # From when the private key may be in other hands (services.signing_key_mark_compromised):
+    # nothing it signed from then on is trusted, and the JWK set says so to offline verifiers.
+    compromised_at = models.DateTimeField(_("compromised from"), null=True, blank=True)
+    compromise_reason = models.TextField(_("why it is compromised"), blank=True)
 
     class Meta:
         verbose_name = _("signing key")

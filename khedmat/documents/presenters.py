@@ -15,7 +15,7 @@ from .selectors import OnlineVerification
 from .verifier import Verdict
 
 TONES = {Verdict.VALID: "", Verdict.EXPIRED: "warning", Verdict.REVOKED: "error", Verdict.FORGED: "error",
-         Verdict.UNREADABLE: "warning"}
+         Verdict.NOT_ISSUED: "error", Verdict.UNREADABLE: "warning"}
 
 
 @dataclass
@@ -52,14 +52,25 @@ def verification_view(outcome: OnlineVerification) -> VerificationView:
         explanation = _("The issuing agency has withdrawn this document: it is no longer valid.")
     elif verdict == Verdict.FORGED:
         headline = _("Not genuine: forged or altered")
-        explanation = (_("It is signed with a key this platform never published.") if result.detail == "unknown_key"
-                       else _("Its signature does not match what it says: it was changed after it was issued."))
+        if result.detail == "unknown_key":
+            explanation = _("It is signed with a key this platform never published.")
+        elif result.detail == "compromised_key":
+            explanation = _("It was signed with a key that was stolen or leaked, after the date from which that key "
+                            "is no longer trusted.")
+        else:
+            explanation = _("Its signature does not match what it says: it was changed after it was issued.")
         explanation += " " + _("Do not accept this document.")
+    elif verdict == Verdict.NOT_ISSUED:
+        headline = _("Not issued by this platform")
+        explanation = (_("Its signature is correct, but the document issued with this number says something else.")
+                       if result.detail == "different_content" else
+                       _("Its signature is correct, but no document with this number was ever issued."))
+        explanation += " " + _("Do not accept this document, and tell the agency named on it.")
     else:
         headline = _("Not a document code")
         explanation = _("Paste the whole text of the QR code, or the link it opens, and try again.")
     view = VerificationView(verdict=verdict, tone=TONES[verdict], headline=headline, explanation=explanation)
-    if verdict in (Verdict.FORGED, Verdict.UNREADABLE):
+    if verdict in (Verdict.FORGED, Verdict.NOT_ISSUED, Verdict.UNREADABLE):
         return view  # nothing a forged code says is repeated as if the issuer had said it
     content = result.content
     view.number = str(content.get("n", ""))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hmac
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -59,24 +60,56 @@ class OnlineVerification:
 
 
 def document_verify(text: str, *, today: datetime.date | None = None) -> OnlineVerification:
-    """Verify a scanned or pasted code against the published keys and the revocations
-    recorded now: a revocation shows the moment it is made."""
+    """Verify a scanned or pasted code online: the signature against the published keys, then
+    the platform's own record: a key marked compromised signed it after it was compromised
+    (forged), no document with this number and this content was issued (not issued), the
+    agency revoked it (revoked: shown the moment it is made), it expired."""
     today = today or timezone.localdate()
     try:
-        signed = codec.extract(text)
-        kid = signed.kid
+        signed: codec.SignedPayload | None = codec.extract(text)
     except codec.PayloadError:
-        kid = None
-    keys = keystore.public_keys(kid=kid) if kid else {}
+        signed = None
+    keys = keystore.public_keys(kid=signed.kid) if signed is not None else {}
     result = verify(text, keys=keys, today=today)
-    document = None
-    if result.verdict in (Verdict.VALID, Verdict.EXPIRED) and result.number:
-        document = IssuedDocument.objects.select_related("revocation").filter(number=result.number).first()
-        revocation = _revocation(document)
-        if revocation is not None:
-            result = verify(text, keys=keys, today=today, revocations={result.number: RevocationInfo(
-                revoked_on=timezone.localdate(revocation.revoked_at), reason=revocation.reason)})
+    if signed is None or result.verdict not in (Verdict.VALID, Verdict.EXPIRED):
+        return OnlineVerification(result=result, document=None)
+    document = (IssuedDocument.objects.select_related("revocation", "signing_key").filter(number=result.number).first()
+                if result.number else None)
+    on_record = document is not None and _same_code(document, signed)
+    compromised_at = keystore.compromised_since(signed.kid)
+    if compromised_at is not None and _signed_since(compromised_at, document if on_record else None, result):
+        return OnlineVerification(result=Verification(Verdict.FORGED, "compromised_key", kid=signed.kid),
+                                  document=None)
+    if not on_record:
+        # Correctly signed, yet not what the platform issued: a key misused, or content
+        # swapped under a real number. Nothing it states is repeated.
+        detail = "different_content" if document is not None else "unknown_number"
+        return OnlineVerification(result=Verification(Verdict.NOT_ISSUED, detail, kid=signed.kid), document=None)
+    revocation = _revocation(document)
+    if revocation is not None:
+        result = verify(text, keys=keys, today=today, revocations={result.number: RevocationInfo(
+            revoked_on=timezone.localdate(revocation.revoked_at), reason=revocation.reason)})
     return OnlineVerification(result=result, document=document)
+
+
+def _same_code(document: IssuedDocument, signed: codec.SignedPayload) -> bool:
+    """Whether `signed` carries exactly what the platform signed for `document`: the same key
+    and the same payload, byte for byte (its fields and their values)."""
+    try:
+        issued = codec.extract(document.payload)
+    except codec.PayloadError:
+        return False
+    return issued.kid == signed.kid and hmac.compare_digest(issued.payload_b64, signed.payload_b64)
+
+
+def _signed_since(compromised_at: datetime.datetime, document: IssuedDocument | None, result: Verification) -> bool:
+    """Whether the code was signed on or after the compromise: by the platform's record when it
+    issued it, else by the date the code states (a forger with the key may write any date;
+    an earlier one is caught as not issued)."""
+    if document is not None:
+        return document.issued_at >= compromised_at
+    issued_on = result.issued_on
+    return issued_on is None or issued_on >= timezone.localdate(compromised_at)
 
 
 def _revocation(document: IssuedDocument | None) -> Revocation | None:

@@ -23,7 +23,7 @@ from khedmat.core.sequences import sequence_next
 
 from . import codec, keystore
 from .events import DocumentIssued, DocumentRevoked
-from .models import KIND_LETTERS, DocumentCounter, IssuedDocument, Revocation
+from .models import KIND_LETTERS, DocumentCounter, IssuedDocument, Revocation, SigningKey
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -212,6 +212,55 @@ def document_download_record(*, document: IssuedDocument, actor: User, request: 
     audit_record(action="documents.downloaded", target_type="application",
                  target_id=document.application.reference, actor=actor, subject=document.application.applicant,
                  request=request, data={"document": document.number})
+
+
+COMPROMISE_REASON_MAX = 500
+EARLIEST_YEAR = 2000  # no key is older; and far-off years overflow time-zone arithmetic
+
+
+@transaction.atomic
+def signing_key_mark_compromised(*, kid: str, since: datetime.datetime, reason: str, actor: User | None = None,
+                                 request: HttpRequest | None = None) -> list[str]:
+    """Mark a signing key compromised from `since`: it never signs again (retired if active),
+    the verify page calls whatever it signed from then on forged, and the JWK set publishes
+    the time to offline verifiers. Audited. Returns the numbers of the documents the platform
+    itself issued with it since then: genuine, but now refused, so they must be issued anew.
+
+    The time may later be moved earlier (a leak found to be older), never later: that would
+    make trusted again codes already declared forged."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise DocumentError(_("Say why the key is compromised: the audit trail keeps it."), code="reason_needed")
+    if len(reason) > COMPROMISE_REASON_MAX:
+        raise DocumentError(_("Say it in at most %(count)s characters.") % {"count": COMPROMISE_REASON_MAX},
+                            code="reason_needed")
+    if timezone.is_naive(since):
+        raise DocumentError(_("Give the time with its time zone."), code="bad_time")
+    now = timezone.now()
+    if since.year < EARLIEST_YEAR:
+        raise DocumentError(_("Give a time after %(year)s.") % {"year": EARLIEST_YEAR}, code="bad_time")
+    if since > now:
+        raise DocumentError(_("A key cannot be marked compromised from a time still to come."), code="bad_time")
+    key = SigningKey.objects.select_for_update().filter(kid=kid).first()
+    if key is None:
+        raise DocumentError(_("No signing key has this id."), code="unknown_key")
+    if key.compromised_at is not None and since >= key.compromised_at:
+        raise DocumentError(_("This key is already compromised from %(time)s; only an earlier time may be given.")
+                            % {"time": timezone.localtime(key.compromised_at).isoformat(timespec="minutes")},
+                            code="already_compromised")
+    earlier = key.compromised_at
+    key.compromised_at = since
+    key.compromise_reason = reason[:COMPROMISE_REASON_MAX]
+    if key.status == SigningKey.Status.ACTIVE:
+        key.status, key.retired_at = SigningKey.Status.RETIRED, now
+    key.save(update_fields=["compromised_at", "compromise_reason", "status", "retired_at"])
+    affected = list(IssuedDocument.objects.filter(signing_key=key, issued_at__gte=since)
+                    .order_by("issued_at", "id").values_list("number", flat=True))
+    audit_record(action="documents.key_compromised", target_type="signing_key", target_id=kid, actor=actor,
+                 reason=reason, request=request,
+                 data={"since": since.isoformat(), "earlier": earlier.isoformat() if earlier else None,
+                       "documents_issued_since": len(affected)})
+    return affected
 
 
 def verification_base_url() -> str:

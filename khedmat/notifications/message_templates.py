@@ -47,9 +47,10 @@ _TICKET_LINK = f"khedmat.gov.af/fa/tickets/{_UUID}/"
 _APPOINTMENT_LINK = f"khedmat.gov.af/fa/appointments/{_UUID}/"
 _REFERENCE = "MOI-PSP-1405-000123"
 _PAYMENT = "PAY-MOI-1405-000123-4"
+_REFUND = "RFD-MOI-1405-000123-4"
 # Values kept left to right inside Dari and Pashto text (notices.ltr marks them).
-LTR_VALUES = frozenset({"reference", "payment_reference", "link", "code", "number", "example", "ussd",
-                        "references"})
+LTR_VALUES = frozenset({"reference", "payment_reference", "refund_reference", "link", "code", "number", "example",
+                        "ussd", "references"})
 _KINDS: list[MessageKind] = [
     MessageKind(
         "account.phone_code_requested", _("Sign-in code"),
@@ -84,6 +85,21 @@ _KINDS: list[MessageKind] = [
                      "Payment {payment_reference}."),
         {"amount": "5,000 AFN", "reference": _REFERENCE, "fee": "5,000 AFN",
          "payment_reference": _PAYMENT}),
+    MessageKind(
+        "payment.refund_due", _("Money to pay back"),
+        gettext_noop("Asan Khedmat: the {amount} paid for {reference} will be paid back to you: {reason}. "
+                     "Refund {refund_reference}."),
+        {"amount": "5,000 AFN", "reference": _REFERENCE, "reason": "the application was closed before the fee "
+         "was used", "refund_reference": _REFUND}),
+    MessageKind(
+        "payment.refund_paid_out", _("Money paid back"),
+        gettext_noop("Asan Khedmat: refund {refund_reference}: {amount} was paid back to you through {channel}."),
+        {"refund_reference": _REFUND, "amount": "5,000 AFN", "channel": "Azizi Bank mobile money"}),
+    MessageKind(
+        "payment.refund_cancelled", _("Refund cancelled"),
+        gettext_noop("Asan Khedmat: refund {refund_reference} of {amount} was cancelled. Reason: {reason}"),
+        {"refund_reference": _REFUND, "amount": "5,000 AFN",
+         "reason": "The bank returned the second payment to your account itself on 3 Qaws."}),
     MessageKind(
         "application.information_requested", _("More information requested"),
         gettext_noop("Asan Khedmat: the agency needs more from you for {reference}: {reason} Answer under "

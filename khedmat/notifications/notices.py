@@ -49,7 +49,13 @@ from khedmat.core.i18n import pick
 from khedmat.documents import selectors as document_selectors
 from khedmat.documents.events import DocumentRevoked
 from khedmat.payments import selectors as payment_selectors
-from khedmat.payments.events import PaymentOrderDue, PaymentReceived
+from khedmat.payments.events import (
+    PaymentOrderDue,
+    PaymentReceived,
+    PaymentRefundCancelled,
+    PaymentRefundDue,
+    PaymentRefundPaidOut,
+)
 
 from .message_templates import LRM
 from .services import language_for, language_of, message_queue
@@ -154,6 +160,40 @@ def payment_received(event: PaymentReceived, request: HttpRequest | None) -> Non
     with translation.override(language):
         values = _payment_values(order, language) | {"amount": format_amount(payment.amount, language)}
     _queue_for_applicant(order.application, "payment.received", values, language, phone)
+
+
+def _refund_values(refund: Any, language: str) -> dict[str, str]:
+    return {"refund_reference": ltr(refund.reference, language), "amount": format_amount(refund.amount, language),
+            "reference": ltr(refund.order.application.reference or "", language)}
+
+
+def refund_due(event: PaymentRefundDue, request: HttpRequest | None) -> None:
+    """Money the file cannot use: the applicant hears at once that it will be paid back, and
+    with which reference to ask about it."""
+    refund = event.refund
+    application = refund.order.application
+    phone, language = _applicant(application)
+    with translation.override(language):
+        values = _refund_values(refund, language) | {"reason": str(refund.get_reason_display())}
+    _queue_for_applicant(application, "payment.refund_due", values, language, phone)
+
+
+def refund_paid_out(event: PaymentRefundPaidOut, request: HttpRequest | None) -> None:
+    refund = event.refund
+    application = refund.order.application
+    phone, language = _applicant(application)
+    with translation.override(language):
+        values = _refund_values(refund, language) | {"channel": refund.payout_provider}
+    _queue_for_applicant(application, "payment.refund_paid_out", values, language, phone)
+
+
+def refund_cancelled(event: PaymentRefundCancelled, request: HttpRequest | None) -> None:
+    refund = event.refund
+    application = refund.order.application
+    phone, language = _applicant(application)
+    with translation.override(language):
+        values = _refund_values(refund, language) | {"reason": _as_sentence(_short(refund.cancel_reason))}
+    _queue_for_applicant(application, "payment.refund_cancelled", values, language, phone)
 
 
 def _reason(event: Milestone, language: str) -> str:
@@ -312,6 +352,9 @@ def register() -> None:
     events.subscribe(ApplicationSubmitted, submitted, phase=notify)
     events.subscribe(PaymentOrderDue, order_due, phase=notify)
     events.subscribe(PaymentReceived, payment_received, phase=notify)
+    events.subscribe(PaymentRefundDue, refund_due, phase=notify)
+    events.subscribe(PaymentRefundPaidOut, refund_paid_out, phase=notify)
+    events.subscribe(PaymentRefundCancelled, refund_cancelled, phase=notify)
     events.subscribe(ApplicationInformationRequested, information_requested, phase=notify)
     events.subscribe(ApplicationSentBack, information_requested, phase=notify)
     events.subscribe(ApplicationApproved, approved, phase=notify)

@@ -1,4 +1,5 @@
-"""Payments in the admin: read-only, limited to the administrator's agency."""
+"""Payments in the admin: read-only, limited to the administrator's agency. (Refunds are paid
+back on their own page, /office/payments/refunds/<id>/, which audits and tells the applicant.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 
 from khedmat.accounts.permissions import is_agency_admin, is_platform_admin, limit_to_agency
 
-from .models import Payment, PaymentCallbackLog, PaymentOrder
+from .models import Payment, PaymentCallbackLog, PaymentOrder, Refund
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -56,4 +57,14 @@ class PaymentCallbackLogAdmin(_ReadOnly):
     search_fields = ("reference", "transaction_id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PaymentCallbackLog]:
+        return limit_to_agency(request.user, super().get_queryset(request))
+
+
+@admin.register(Refund)
+class RefundAdmin(_ReadOnly):
+    list_display = ("reference", "order", "amount", "reason", "status", "created_at", "settled_at")
+    list_filter = ("status", "reason")
+    search_fields = ("reference", "order__reference", "payout_transaction_id")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Refund]:
         return limit_to_agency(request.user, super().get_queryset(request))

@@ -1,4 +1,4 @@
-"""The payment receipt as a PDF, in English, Dari and Pashto, one block each.
+"""The payment receipt and the refund receipt as PDFs, in English, Dari and Pashto, one block each.
 
 It prints the official fee schedule line the order applied and its amount beside what was
 paid, so that any extra charge asked at a counter is visible. Dari and Pashto are shaped
@@ -15,14 +15,14 @@ from fpdf import FPDF
 from khedmat.core.formatting import format_amount, format_date
 from khedmat.core.pdf import add_platform_fonts, map_unmapped_glyphs
 
-from .models import Payment, PaymentOrder
+from .models import Payment, PaymentOrder, Refund
 
 
-def _new_pdf() -> FPDF:
+def _new_pdf(title: str = "Payment receipt") -> FPDF:
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     add_platform_fonts(pdf, bold=True)
-    pdf.set_title("Payment receipt")
+    pdf.set_title(title)
     pdf.set_creator("Asan Khedmat")
     return pdf
 
@@ -53,14 +53,50 @@ def receipt_pdf(*, order: PaymentOrder, payment: Payment, applicant_name: str, s
             ]
             title = _("Payment receipt")
             warning = _("This is the official fee. Nobody may ask you for more, or for cash at a counter.")
-        if index:
-            pdf.ln(4)
-            pdf.set_draw_color(160, 160, 160)
-            pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
-            pdf.ln(4)
+        _separate(pdf, index)
         _block(pdf, title=title, rows=rows, warning=warning, rtl=rtl)
     map_unmapped_glyphs(pdf)
     return bytes(pdf.output())
+
+
+def refund_receipt_pdf(*, refund: Refund, applicant_name: str, service_name: dict[str, str],
+                       application_reference: str) -> bytes:
+    """The receipt of a refund paid back, as PDF bytes: what was paid, why it was owed back,
+    and the transaction that carried it back."""
+    pdf = _new_pdf("Refund receipt")
+    pdf.add_page()
+    payment, order = refund.payment, refund.order
+    for index, language in enumerate(("en", "fa", "ps")):
+        with translation.override(language):
+            rows = [
+                (_("Refund reference"), refund.reference),
+                (_("Payment reference"), order.reference),
+                (_("Application"), application_reference),
+                (_("Service"), service_name.get(language) or service_name.get("en", "")),
+                (_("Applicant"), applicant_name),
+                (_("Amount paid"), format_amount(payment.amount, language)),
+                (_("Paid on"), format_date(payment.received_at, with_gregorian=True, language=language)),
+                (_("Paid through"), f"{payment.provider} · {payment.provider_transaction_id}"),
+                (_("Why it is paid back"), str(refund.get_reason_display())),
+                (_("Amount paid back"), format_amount(refund.amount, language)),
+                (_("Paid back on"), format_date(refund.settled_at, with_gregorian=True, language=language)),
+                (_("Paid back through"), f"{refund.payout_provider} · {refund.payout_transaction_id}"),
+            ]
+            title = _("Refund receipt")
+            warning = _("The whole amount is paid back to you. Nobody may keep any part of it.")
+        _separate(pdf, index)
+        _block(pdf, title=title, rows=rows, warning=warning, rtl=language != "en")
+    map_unmapped_glyphs(pdf)
+    return bytes(pdf.output())
+
+
+def _separate(pdf: FPDF, index: int) -> None:
+    """A rule between one language's block and the next."""
+    if index:
+        pdf.ln(4)
+        pdf.set_draw_color(160, 160, 160)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.ln(4)
 
 
 def _block(pdf: FPDF, *, title: str, rows: list[tuple[str, str]], warning: str, rtl: bool) -> None:

@@ -1,4 +1,5 @@
-"""Payment references people type at a bank: PAY-MOI-1405-000123-7.
+"""References people type at a bank: PAY-MOI-1405-000123-7 for a payment order,
+RFD-MOI-1405-000004-2 for a refund.
 
 The agency, the Solar Hijri year and a gap-free number per agency and year, then a Luhn check
 digit over the digits, so that a mistyped reference is caught before it is looked up.
@@ -26,9 +27,14 @@ def luhn_digit(digits: str) -> int:
     return (10 - total % 10) % 10
 
 
-def payment_reference(*, agency_code: str, year: int, number: int) -> str:
+def payment_reference(*, agency_code: str, year: int, number: int, prefix: str = "PAY") -> str:
     body = f"{year:04d}{number:06d}"
-    return f"PAY-{agency_code}-{year:04d}-{number:06d}-{luhn_digit(body)}"
+    return f"{prefix}-{agency_code}-{year:04d}-{number:06d}-{luhn_digit(body)}"
+
+
+def refund_reference(*, agency_code: str, year: int, number: int) -> str:
+    """A refund's reference: the same shape as a payment's, under its own prefix and numbers."""
+    return payment_reference(agency_code=agency_code, year=year, number=number, prefix="RFD")
 
 
 def normalize_reference(text: str) -> str:

@@ -28,13 +28,15 @@ def _revocations() -> dict[str, RevocationInfo]:
 @pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda vector: vector["name"])
 def test_each_vector_gets_its_expected_verdict(vector: dict[str, Any]) -> None:
     result = verify(vector["code"], keys=codec.keys_from_jwks(VECTORS["jwks"]),
-                    today=datetime.date.fromisoformat(VECTORS["today"]), revocations=_revocations())
+                    today=datetime.date.fromisoformat(VECTORS["today"]), revocations=_revocations(),
+                    compromised=codec.compromises_from_jwks(VECTORS["jwks"]))
     assert (result.verdict, result.detail) == (vector["expected"]["verdict"], vector["expected"]["detail"])
 
 
 def test_every_verdict_the_issue_names_is_covered() -> None:
     names = {vector["name"] for vector in VECTORS["vectors"]}
-    assert {"valid", "altered_byte", "wrong_key", "unknown_key_id", "expired", "revoked"} <= names
+    assert {"valid", "altered_byte", "wrong_key", "unknown_key_id", "expired", "revoked",
+            "non_canonical_signature", "compromised_key_after", "compromised_key_before"} <= names
 
 
 def test_a_valid_vector_states_the_document() -> None:
@@ -62,7 +64,8 @@ def test_the_script_regenerates_the_committed_file_exactly() -> None:
     assert make_vectors.render() == VECTORS_FILE.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize(("name", "status"), [("valid_as_url", 0), ("expired", 1), ("unknown_key_id", 2)])
+@pytest.mark.parametrize(("name", "status"), [("valid_as_url", 0), ("expired", 1), ("unknown_key_id", 2),
+                                             ("compromised_key_after", 2), ("non_canonical_signature", 2)])
 def test_verify_document_offline_with_a_jwks_file(name: str, status: int, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     jwks = tmp_path / "jwks.json"

@@ -17,10 +17,19 @@ register = template.Library()
 
 @register.inclusion_tag("payments/_payment_box.html")
 def payment_box(application: Any) -> dict[str, Any]:
-    """"Pay now" with the amount and reference, or "Fee paid" with the receipt."""
+    """"Pay now" with the amount and reference, or "Fee paid" with the receipt; any money to
+    be paid back."""
     if application is None or getattr(application, "is_draft", True):
         return {"order": None}
-    return {"order": selectors.order_for_application(application=application)}
+    order = selectors.order_for_application(application=application)
+    # A pending order has taken no money, so it owes none back: no query for most pages.
+    if order is None or order.status == order.Status.PENDING:
+        return {"order": order, "refunds": [], "receipt": False}
+    refunds = selectors.refunds_of_order(order=order)
+    # The fee's receipt is for a payment kept as the fee: not for one owed back because the
+    # file closed before using it.
+    kept = order.status == order.Status.PAID and not any(r.reason == r.Reason.FILE_CLOSED for r in refunds)
+    return {"order": order, "refunds": refunds, "receipt": kept}
 
 
 @register.inclusion_tag("payments/_fee_schedule.html")

@@ -33,7 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["list"]:
             for key in SigningKey.objects.order_by("created_at", "id"):
-                self.stdout.write(f"{key.kid}  {key.status:8}  {key.source:8}  {key.created_at:%Y-%m-%d}")
+                compromised = f"  compromised from {key.compromised_at.isoformat()}" if key.compromised_at else ""
+                self.stdout.write(f"{key.kid}  {key.status:8}  {key.source:8}  {key.created_at:%Y-%m-%d}{compromised}")
             return
         if options["jwks_out"]:
             options["jwks_out"].write_text(json.dumps(keystore.jwks(), indent=2) + "\n", encoding="utf-8")

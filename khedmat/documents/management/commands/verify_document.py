@@ -1,9 +1,10 @@
 """Verify a document's code or QR link: `manage.py verify_document <code-or-url> [--jwks FILE]`.
 
 With --jwks the check is fully offline (the JWK set published at /.well-known/jwks.json,
-saved to a file): signature and expiry only, as no revocation can be known offline.
-Without it the keys and revocations come from the database. Exit status: 0 valid,
-1 expired or revoked, 2 forged or unreadable.
+saved to a file): signature, the keys' compromise dates and expiry only, as no revocation
+and no record of what was issued can be known offline. Without it the keys, revocations
+and the record of issued documents come from the database. Exit status: 0 valid,
+1 expired or revoked, 2 forged, not issued or unreadable.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from khedmat.documents import codec
 from khedmat.documents.selectors import document_verify
 from khedmat.documents.verifier import Verdict, Verification, verify
 
-EXIT = {Verdict.VALID: 0, Verdict.EXPIRED: 1, Verdict.REVOKED: 1, Verdict.FORGED: 2, Verdict.UNREADABLE: 2}
+EXIT = {Verdict.VALID: 0, Verdict.EXPIRED: 1, Verdict.REVOKED: 1, Verdict.FORGED: 2, Verdict.NOT_ISSUED: 2,
+        Verdict.UNREADABLE: 2}
 
 
 class Command(BaseCommand):
@@ -36,11 +38,12 @@ class Command(BaseCommand):
         today = options["today"] or timezone.localdate()
         if options["jwks"]:
             try:
-                keys = codec.keys_from_jwks(json.loads(options["jwks"].read_text(encoding="utf-8")))
-            except (OSError, ValueError) as error:
+                jwks = json.loads(options["jwks"].read_text(encoding="utf-8"))
+                keys, compromised = codec.keys_from_jwks(jwks), codec.compromises_from_jwks(jwks)
+            except (OSError, ValueError, AttributeError) as error:
                 raise CommandError(f"Cannot read the JWK set: {error}") from error
-            result = verify(options["code"], keys=keys, today=today)
-            mode = "offline (signature and expiry; revocations are not known offline)"
+            result = verify(options["code"], keys=keys, today=today, compromised=compromised)
+            mode = "offline (signature, compromised keys and expiry; revocations are not known offline)"
         else:
             result = document_verify(options["code"], today=today).result
             mode = "online (keys and revocations from the database)"
@@ -79,4 +82,7 @@ def _as_text(result: Verification, mode: str) -> str:
         lines += [f"  {name}: {value}" for name, value in sorted((content.get("f") or {}).items())]
     if result.kid:
         lines.append(f"Key id:      {result.kid}")
+    if result.detail == "key_compromised_later":
+        lines.append("Warning:     this key was compromised later; a forger holding it could have backdated "
+                     "this code. Check it online.")
     return "\n".join(lines)

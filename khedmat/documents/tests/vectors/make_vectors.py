@@ -38,7 +38,9 @@ def _test_key(label: str) -> Ed25519PrivateKey:
 
 TEST_KEY = _test_key("active")          # published, active
 RETIRED_TEST_KEY = _test_key("retired")  # published, retired: still verifies
+COMPROMISED_TEST_KEY = _test_key("compromised")  # published, marked compromised from COMPROMISED_FROM
 UNPUBLISHED_KEY = _test_key("attacker")  # never published
+COMPROMISED_FROM = "2026-11-10T09:30:00+04:30"
 
 
 def _claims(**changes: Any) -> dict[str, Any]:
@@ -69,6 +71,14 @@ def _wrong_key(claims: dict[str, Any]) -> str:
     return f"{codec.VERSION}.{_kid(TEST_KEY)}.{payload}.{codec.b64url_encode(UNPUBLISHED_KEY.sign(signing_input))}"
 
 
+def _second_spelling(signed: str) -> str:
+    """The same code with a leftover bit of the signature's last character set: a lenient
+    base64 decoder reads the same signature, a canonical one refuses it."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    version, kid, payload, signature = signed.split(".")
+    return ".".join((version, kid, payload, signature[:-1] + alphabet[alphabet.index(signature[-1]) | 1]))
+
+
 def build() -> dict[str, Any]:
     kid = _kid(TEST_KEY)
     valid = codec.sign(_claims(), private_key=TEST_KEY, kid=kid)
@@ -90,6 +100,13 @@ def build() -> dict[str, Any]:
                                private_key=TEST_KEY, kid=kid), "expired", ""),
         ("revoked", codec.sign(_claims(n="MOI-C-1405-000099"), private_key=TEST_KEY, kid=kid), "revoked", ""),
         ("not_a_code", "https://khedmat.example/verify/?p=hello", "unreadable", "malformed"),
+        ("non_canonical_signature", _second_spelling(valid), "unreadable", "malformed"),
+        ("compromised_key_after", codec.sign(_claims(n="MOI-C-1405-000050", i="2026-11-10"),
+                                             private_key=COMPROMISED_TEST_KEY, kid=_kid(COMPROMISED_TEST_KEY)),
+         "forged", "compromised_key"),
+        ("compromised_key_before", codec.sign(_claims(n="MOI-C-1405-000030", i="2026-11-09"),
+                                              private_key=COMPROMISED_TEST_KEY, kid=_kid(COMPROMISED_TEST_KEY)),
+         "valid", "key_compromised_later"),
     ]
     return {
         "description": "Document verification test vectors (docs/documents.md). TEST KEYS ONLY.",
@@ -97,6 +114,8 @@ def build() -> dict[str, Any]:
         "jwks": {"keys": [
             codec.jwk_from_public_key(TEST_KEY.public_key(), kid=kid, status="active"),
             codec.jwk_from_public_key(RETIRED_TEST_KEY.public_key(), kid=_kid(RETIRED_TEST_KEY), status="retired"),
+            codec.jwk_from_public_key(COMPROMISED_TEST_KEY.public_key(), kid=_kid(COMPROMISED_TEST_KEY),
+                                      status="retired", compromised=COMPROMISED_FROM),
         ]},
         "revocations": [{"number": "MOI-C-1405-000099", "revoked_on": "2026-11-25",
                          "reason": "Issued in error: the applicant's Tazkira was not genuine."}],

@@ -1,4 +1,5 @@
-"""`manage.py payments_reconcile --day YYYY-MM-DD [--agency MOI]`: the daily reconciliation."""
+"""`manage.py payments_reconcile --day YYYY-MM-DD [--agency MOI]`: the daily reconciliation,
+and the refunds each agency still owes."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ class Command(BaseCommand):
         total_mismatches = 0
         for agency in agencies:
             report = reconciliation(agency=agency, day=day)
-            if not (report.orders or report.payments or report.mismatches) and not options["agency"]:
+            if not (report.orders or report.payments or report.mismatches or report.refunds_due) \
+                    and not options["agency"]:
                 continue
             out = self.stdout.write
             out(f"== {agency.code} {day.isoformat()}: {len(report.orders)} orders ({report.ordered_total} AFN), "
@@ -47,7 +49,11 @@ class Command(BaseCommand):
             for mismatch in report.mismatches:
                 expected = "-" if mismatch.expected is None else mismatch.expected
                 paid = "-" if mismatch.paid is None else mismatch.paid
+                owed = f"  refund {mismatch.refund.reference}" if mismatch.refund else ""
                 out(f"MISMATCH {mismatch.kind:<13} {mismatch.reference}  expected {expected}  paid {paid}  "
-                    f"{mismatch.provider}:{mismatch.transaction_id}")
+                    f"{mismatch.provider}:{mismatch.transaction_id}{owed}")
+            for refund in report.refunds_due:
+                out(f"REFUND   {refund.reference}  {refund.amount:>9} AFN  due since "
+                    f"{timezone.localdate(refund.created_at).isoformat()}  {refund.reason}  {refund.order.reference}")
             total_mismatches += len(report.mismatches)
         self.stdout.write(f"{total_mismatches} mismatches in all.")

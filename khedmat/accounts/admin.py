@@ -27,7 +27,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import translation
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -180,8 +180,9 @@ class UserAdmin(ScopedModelAdmin, BaseUserAdmin):
         elif status.locked_until is not None:
             state = gettext("Locked after wrong codes.")
         elif status.has_authenticator:
-            state = gettext("Authenticator app set up; %(count)s recovery codes left.") % {
-                "count": status.recovery_codes_left}
+            state = ngettext("Authenticator app set up; %(count)s recovery code left.",
+                             "Authenticator app set up; %(count)s recovery codes left.",
+                             status.recovery_codes_left) % {"count": status.recovery_codes_left}
         elif status.enrolment_code_expires is not None:
             state = gettext("Waiting for the set-up code to be used.")
         else:

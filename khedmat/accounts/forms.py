@@ -23,6 +23,14 @@ def _code_widget() -> forms.TextInput:
     })
 
 
+def _long_code_widget() -> forms.TextInput:
+    """A field for a set-up or recovery code: digits in groups, too long for the one-time-code box."""
+    return forms.TextInput(attrs={
+        "autocomplete": "off", "inputmode": "numeric", "spellcheck": "false", "autocapitalize": "off",
+        "dir": "ltr", "class": "input",
+    })
+
+
 def _clean_code(raw: str, lengths: tuple[int, ...]) -> str:
     """Western digits without the spaces people add when copying a code."""
     try:
@@ -122,7 +130,7 @@ class SecondFactorForm(forms.Form):
 
 class EnrolmentCodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Set-up code from your administrator"), max_length=40, widget=_code_widget(),
+        label=_("Set-up code from your administrator"), max_length=40, widget=_long_code_widget(),
         help_text=_("Twelve digits, for example 1234-5678-9012."),
     )
 
@@ -135,8 +143,7 @@ def _recovery_code_field() -> forms.CharField:
         label=_("Recovery code"), max_length=30,
         help_text=_("Ten digits, from the list you kept when you set up your authenticator app. Each code "
                     "works once."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric", "spellcheck": "false",
-                                      "autocapitalize": "off", "dir": "ltr", "class": "input input--code"}),
+        widget=_long_code_widget(),
     )
 
 

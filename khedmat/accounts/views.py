@@ -402,14 +402,15 @@ def staff_enrol(request: HttpRequest) -> HttpResponse:
     if device is None:
         request.session.pop(ENROLLING, None)
         return _enrol_code_step(request, user)
-    form = TotpForm(request.POST if request.method == "POST" else None)
+    confirming = request.method == "POST" and request.POST.get("step") == "confirm"
+    form = TotpForm(request.POST if confirming else None)
     context: dict[str, Any] = {
         "form": form,
         "pending_user": user,
         "qr_data_uri": qr_svg_data_uri(device.config_url),
         "secret": totp_secret_for_people(device.key),
     }
-    if request.method == "POST" and request.POST.get("step") == "confirm" and form.is_valid():
+    if confirming and form.is_valid():
         try:
             done = services.staff_enrolment_confirm(
                 user=user, device_id=device.pk, enrolment_id=enrolling["enrolment"],

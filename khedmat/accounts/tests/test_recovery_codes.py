@@ -93,3 +93,11 @@ def test_wrong_recovery_codes_count_towards_the_lock(client: Client, officer: Us
     assert statuses == [200, 200, 200, 200, 429]
     assert client.post(SECOND_FACTOR, {"code": recovery_codes[0]}).status_code == 429
     assert StaticToken.objects.filter(device__user=officer).count() == 10
+
+
+def test_codes_made_before_the_secret_key_was_rotated_still_work(client: Client, officer: User,
+                                                                 recovery_codes: list[str], settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    give_password(client, "officer.moi")
+    assert client.post(SECOND_FACTOR, {"code": recovery_codes[0]})["Location"] == "/en/office/"

@@ -795,7 +795,7 @@ def staff_assignment_change(*, user: User, changed_by: User | None, reason: str,
     unknown = set(changes) - set(ASSIGNMENT_FIELDS)
     if unknown:
         raise TypeError(f"not an assignment field: {sorted(unknown)}")
-    locked = User.objects.select_for_update().select_related("agency", "center").get(pk=user.pk)
+    locked = User.objects.select_for_update(of=("self",)).select_related("agency", "center").get(pk=user.pk)
     before = {field: getattr(locked, field) for field in ASSIGNMENT_FIELDS}
     after = {**before, **changes}
     changed = [field for field in ASSIGNMENT_FIELDS if after[field] != before[field]]

@@ -46,4 +46,5 @@ def test_a_demonstration_account_without_an_authenticator_gets_a_set_up_link(set
     call_command("demo_logins", base_url="http://127.0.0.1:8765", stdout=output)
     text = output.getvalue()
     assert "manage.py totp_code officer.moi" not in text
-    assert "officer.moi" in text and "then set up an authenticator: http://127.0.0.1:8765/en/account/staff/set-up/" in text
+    assert "officer.moi" in text
+    assert "then set up an authenticator: http://127.0.0.1:8765/en/account/staff/set-up/" in text

@@ -711,9 +711,11 @@ def staff_recovery_codes_regenerate(*, user: User, password: str, ip: str,
     """New recovery codes for the signed-in staff member, who confirms it is them with
     their password (a session left open must not hand out a way in). Earlier codes stop working."""
     per_ip = ip_check(ip)
-    ensure_not_throttled(per_ip)
+    account = password_account_check(
+        account=user.get_username(), known_network=selectors.network_is_known(username=user.get_username(), ip=ip))
+    ensure_not_throttled(per_ip, account)  # the sign-in's own limits: an open session is no password oracle
     if not user.check_password(password):
-        count_attempt(per_ip)
+        count_attempt(per_ip, account)
         raise SignInError(gettext("That is not your password."), code="wrong_password")
     return staff_recovery_codes_make(user=user, request=request)
 

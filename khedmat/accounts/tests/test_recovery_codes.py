@@ -101,3 +101,15 @@ def test_codes_made_before_the_secret_key_was_rotated_still_work(client: Client,
     settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
     give_password(client, "officer.moi")
     assert client.post(SECOND_FACTOR, {"code": recovery_codes[0]})["Location"] == "/en/office/"
+
+
+def test_an_open_session_is_no_way_to_guess_the_password(client: Client, officer: User,
+                                                        recovery_codes: list[str]) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    sign_in_fully(client, officer, TOTPDevice.objects.get(user=officer))
+    for guess in range(5):
+        client.post("/en/account/staff/recovery-codes/new/", {"password": f"guess {guess}"})
+    response = client.post("/en/account/staff/recovery-codes/new/", {"password": PASSWORD})
+    assert response.status_code == 429
+    assert StaticToken.objects.filter(device__user=officer).count() == 10, "no new codes"

@@ -31,3 +31,20 @@ def test_demo_logins_before_seeding_says_what_to_run() -> None:
     output = io.StringIO()
     call_command("demo_logins", stdout=output)
     assert "make seed" in output.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_demonstration_account_without_an_authenticator_gets_a_set_up_link(settings) -> None:  # type: ignore[no-untyped-def]
+    from khedmat.accounts import services
+    from khedmat.accounts.models import User
+
+    call_command("seed_demo", quiet=True)
+    officer = User.objects.get(username="officer.moi")
+    services.staff_second_factor_reset(user=officer, reset_by=None, reason="demonstration")
+    settings.DEBUG = True
+    output = io.StringIO()
+    call_command("demo_logins", base_url="http://127.0.0.1:8765", stdout=output)
+    text = output.getvalue()
+    assert "manage.py totp_code officer.moi" not in text
+    assert "officer.moi" in text
+    assert "then set up an authenticator: http://127.0.0.1:8765/en/account/staff/set-up/" in text

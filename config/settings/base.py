@@ -17,6 +17,9 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+# Earlier keys while SECRET_KEY is rotated: sessions, and staff's set-up and recovery codes
+# hashed under them, still verify.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -31,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "khedmat.core",
     "khedmat.accounts",
@@ -188,9 +192,17 @@ THROTTLE_TRUSTED_NETWORKS = [
     (network.strip(), int(factor)) for network, _, factor in
     (entry.partition("=") for entry in env.list("THROTTLE_TRUSTED_NETWORKS", default=[])) if factor.strip()
 ]
+# Sign-in counts failures, never plain requests, so that people behind one address (a carrier's
+# NAT, a centre's network) do not lock one another out. Per account: wrong passwords or SMS
+# codes; a staff account keeps a second counter for the networks it signed in from before,
+# which a stranger elsewhere cannot fill (docs/decisions/0015). Per address: wrong passwords
+# and codes of any account.
 THROTTLE_LOGIN_PER_ACCOUNT = (5, 15 * 60)
 THROTTLE_LOGIN_PER_IP = (30, 15 * 60)
+# SMS codes sent: per number (the main defence), and a wide per-address limit against SMS
+# pumping (someone making us pay for texts to many numbers).
 THROTTLE_CODE_SEND_PER_PHONE = (3, 15 * 60)
+THROTTLE_CODE_SEND_PER_IP = (200, 60 * 60)
 # The public status check (reference + mobile number): guessing pairs must not pay.
 THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
@@ -221,10 +233,23 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
-# django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: the sign-in
-# throttles above count wrong TOTP codes per account and per IP, with a message that says
-# how long to wait, instead of silently refusing a right code typed a second too soon.
+# django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: wrong second-factor
+# codes are counted per account in the database instead (below), with a message that says how
+# long to wait, rather than silently refusing a right code typed a second too soon.
 OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+# Staff's second factor (docs/decisions/0015). After this many wrong codes (authenticator,
+# recovery or set-up codes) in a row the account's second factor locks; each further run of
+# wrong codes locks it twice as long as the last, up to the maximum. A right code ends it.
+SECOND_FACTOR_MAX_FAILURES = 5
+SECOND_FACTOR_LOCK_MINUTES = 15
+SECOND_FACTOR_LOCK_MAX_MINUTES = 24 * 60
+# Hours a set-up code (issued by an administrator for enrolling an authenticator) stays valid.
+SECOND_FACTOR_ENROLMENT_HOURS = env.int("SECOND_FACTOR_ENROLMENT_HOURS", default=72)
+# Recovery codes made for each staff member who has a second factor.
+RECOVERY_CODE_COUNT = 10
+# Networks (/24 for IPv4, /64 for IPv6) remembered per staff account from its sign-ins.
+STAFF_KNOWN_NETWORKS_MAX = 10
 
 # Background work: Celery on a broker when CELERY_BROKER_URL is set, in-process otherwise.
 _BROKER = env("CELERY_BROKER_URL", default="")

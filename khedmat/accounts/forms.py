@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from khedmat.core.formatting import format_number
 from khedmat.core.parsing import NotANumber, digit_string
 
+from .codes import ENROLMENT_CODE_LENGTH, RECOVERY_CODE_LENGTH
 from .phone import normalize_mobile_number
 from .tazkira import normalize_tazkira_number
 
@@ -19,6 +20,14 @@ def _code_widget() -> forms.TextInput:
     return forms.TextInput(attrs={
         "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false",
         "autocapitalize": "off", "dir": "ltr", "class": "input input--code",
+    })
+
+
+def _long_code_widget() -> forms.TextInput:
+    """A field for a set-up or recovery code: digits in groups, too long for the one-time-code box."""
+    return forms.TextInput(attrs={
+        "autocomplete": "off", "inputmode": "numeric", "spellcheck": "false", "autocapitalize": "off",
+        "dir": "ltr", "class": "input",
     })
 
 
@@ -95,6 +104,8 @@ class StaffLoginForm(forms.Form):
 
 
 class TotpForm(forms.Form):
+    """A code from the authenticator app being set up."""
+
     code = forms.CharField(
         label=_("Code from your authenticator app"), max_length=20, widget=_code_widget(),
         help_text=_("Six digits; a new code appears every 30 seconds."),
@@ -102,3 +113,52 @@ class TotpForm(forms.Form):
 
     def clean_code(self) -> str:
         return _clean_code(self.cleaned_data["code"], (6, 8))
+
+
+class SecondFactorForm(forms.Form):
+    """The second step of a staff sign-in: a code from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Code from your authenticator app"), max_length=30, widget=_code_widget(),
+        help_text=_("Six digits; a new code appears every 30 seconds. Lost your phone? Enter one of your "
+                    "recovery codes instead."),
+    )
+
+    def clean_code(self) -> str:
+        return _clean_code(self.cleaned_data["code"], (6, 8, RECOVERY_CODE_LENGTH))
+
+
+class EnrolmentCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Set-up code from your administrator"), max_length=40, widget=_long_code_widget(),
+        help_text=_("Twelve digits, for example 1234-5678-9012."),
+    )
+
+    def clean_code(self) -> str:
+        return _clean_code(self.cleaned_data["code"], (ENROLMENT_CODE_LENGTH,))
+
+
+def _recovery_code_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Recovery code"), max_length=30,
+        help_text=_("Ten digits, from the list you kept when you set up your authenticator app. Each code "
+                    "works once."),
+        widget=_long_code_widget(),
+    )
+
+
+class RecoverySignInForm(StaffLoginForm):
+    """Password and recovery code together: the way in when the password is locked or the phone lost."""
+
+    recovery_code = _recovery_code_field()
+
+    def clean_recovery_code(self) -> str:
+        return _clean_code(self.cleaned_data["recovery_code"], (RECOVERY_CODE_LENGTH,))
+
+
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"), strip=False,
+        help_text=_("To make sure it is you."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "class": "input"}),
+    )

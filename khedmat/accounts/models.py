@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 # The roles live in roles.py, for other apps to import; they are still importable from here.
 from .roles import AGENCY_ROLES, CENTER_ROLES, SECOND_FACTOR_ROLES, STAFF_ROLES, Role
 
-__all__ = ["AGENCY_ROLES", "CENTER_ROLES", "SECOND_FACTOR_ROLES", "STAFF_ROLES", "PhoneCode", "Role", "User"]
+__all__ = ["AGENCY_ROLES", "CENTER_ROLES", "SECOND_FACTOR_ROLES", "STAFF_ROLES", "EnrolmentCode", "KnownNetwork",
+           "PhoneCode", "Role", "User"]
 
 
 class KhedmatUserManager(UserManager["User"]):
@@ -40,6 +41,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                                    help_text=_("Can sign in to the administration site."))
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+    # Wrong second-factor codes since the last right one, kept across sign-ins: a right
+    # password must not give a guesser a fresh set of tries (docs/decisions/0015).
+    second_factor_failures = models.PositiveIntegerField(_("wrong second-factor codes"), default=0)
+    second_factor_locked_until = models.DateTimeField(_("second factor locked until"), null=True, blank=True)
 
     objects = KhedmatUserManager()
 
@@ -104,3 +109,47 @@ class PhoneCode(models.Model):
 
     def __str__(self) -> str:
         return f"code for {self.phone_number}"
+
+
+class EnrolmentCode(models.Model):
+    """A one-time code an administrator gives a staff member to set up their authenticator app.
+
+    Without one, knowing a password is not enough to enrol a new authenticator (and so to
+    take an account that has none). Only a keyed hash is kept; a code dies when used, when
+    it expires, or when a newer one is issued.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="enrolment_codes")
+    code_hash = models.CharField(max_length=64)
+    issued_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("set-up code")
+        verbose_name_plural = _("set-up codes")
+        indexes = [models.Index(fields=["user", "code_hash"], name="enrolment_code_lookup")]
+
+    def __str__(self) -> str:
+        return f"set-up code for user {self.user_id}"
+
+
+class KnownNetwork(models.Model):
+    """A network (/24 or /64) a staff account signed in from: a stranger elsewhere who fills
+    the account's lock does not lock it here (docs/decisions/0015)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_networks")
+    network = models.CharField(max_length=50)
+    first_used_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("known network")
+        verbose_name_plural = _("known networks")
+        constraints = [models.UniqueConstraint(fields=["user", "network"], name="one_row_per_known_network")]
+
+    def __str__(self) -> str:
+        return self.network

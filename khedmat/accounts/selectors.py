@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import Q
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import User
+from .models import EnrolmentCode, KnownNetwork, User
+from .networks import network_of
 from .roles import AGENCY_ROLES
 
 
@@ -19,9 +25,68 @@ def totp_device_confirmed(*, user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("-id").first()
 
 
-def totp_device_pending(*, user: User) -> TOTPDevice | None:
-    """The device being set up: shown as a QR code until its first code confirms it."""
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
+def totp_device_pending(*, user: User, pk: int) -> TOTPDevice | None:
+    """The device being set up in this sign-in: shown as a QR code until its first code confirms it."""
+    return TOTPDevice.objects.filter(user=user, pk=pk, confirmed=False).first()
+
+
+def _live_enrolment_codes(user: User) -> Q:
+    return Q(user=user, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def enrolment_code_live(*, user: User, code_hashes: list[str]) -> EnrolmentCode | None:
+    """The unused, unexpired, unrevoked set-up code of this user with one of these hashes."""
+    return EnrolmentCode.objects.filter(_live_enrolment_codes(user), code_hash__in=code_hashes).first()
+
+
+def enrolment_code_live_by_id(*, user: User, pk: int) -> EnrolmentCode | None:
+    return EnrolmentCode.objects.filter(_live_enrolment_codes(user), pk=pk).first()
+
+
+def recovery_codes_left(*, user: User) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def network_is_known(*, username: str, ip: str) -> bool:
+    """Whether the account of `username` signed in before from the network of `ip`."""
+    network = network_of(ip)
+    return bool(network) and KnownNetwork.objects.filter(user__username=username, network=network).exists()
+
+
+@dataclass(frozen=True)
+class SecondFactorStatus:
+    """What an administrator (and the staff member) sees of an account's second factor."""
+
+    needed: bool
+    authenticator_since: datetime | None
+    authenticator_last_used: datetime | None
+    recovery_codes_left: int
+    enrolment_code_expires: datetime | None
+    failures: int
+    locked_until: datetime | None
+
+    @property
+    def has_authenticator(self) -> bool:
+        return self.authenticator_since is not None
+
+
+def second_factor_status(*, user: User) -> SecondFactorStatus:
+    device = totp_device_confirmed(user=user)
+    live_code = EnrolmentCode.objects.filter(_live_enrolment_codes(user)).order_by("-expires_at").first()
+    locked_until = user.second_factor_locked_until
+    return SecondFactorStatus(
+        needed=user.needs_second_factor,
+        authenticator_since=device.created_at if device is not None else None,
+        authenticator_last_used=device.last_used_at if device is not None else None,
+        recovery_codes_left=recovery_codes_left(user=user),
+        enrolment_code_expires=live_code.expires_at if live_code is not None else None,
+        failures=user.second_factor_failures,
+        locked_until=locked_until if locked_until is not None and locked_until > timezone.now() else None,
+    )
+
+
+def known_networks(*, user: User) -> list[KnownNetwork]:
+    return list(KnownNetwork.objects.filter(user=user).order_by("-last_used_at"))
 
 
 def user_get_by_username(*, username: str) -> User | None:

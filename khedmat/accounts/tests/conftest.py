@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -69,3 +70,43 @@ def operator(center: Center) -> User:
 @pytest.fixture
 def other_client() -> Client:
     return Client(REMOTE_ADDR="10.0.0.2")
+
+
+SIGN_IN = "/en/account/staff/sign-in/"
+SECOND_FACTOR = "/en/account/staff/second-factor/"
+ENROL = "/en/account/staff/second-factor/set-up/"
+RECOVERY_SIGN_IN = "/en/account/staff/sign-in/recovery/"
+RECOVERY_CODES = "/en/account/staff/recovery-codes/"
+
+
+def wrong_totp(device: TOTPDevice) -> str:
+    return "000000" if current_totp(device) != "000000" else "111111"
+
+
+def let_time_pass(device: TOTPDevice) -> None:
+    """As if the next 30-second step had come: the current code may be used again
+    (django-otp refuses a code already used, which a test signing in twice would meet)."""
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1)
+
+
+def client_at(address: str) -> Client:
+    """A browser at this address."""
+    return Client(REMOTE_ADDR=address)
+
+
+def give_password(client: Client, username: str, password: str = PASSWORD) -> Any:
+    return client.post(SIGN_IN, {"username": username, "password": password})
+
+
+def sign_in_fully(client: Client, user: User, device: TOTPDevice) -> None:
+    """Password then the authenticator's code; asserts it worked."""
+    give_password(client, user.username)
+    let_time_pass(device)
+    response = client.post(SECOND_FACTOR, {"code": current_totp(device)})
+    assert response.status_code == 302 and client.session.get("_auth_user_id") == str(user.pk), response
+
+
+@pytest.fixture
+def recovery_codes(officer: User) -> list[str]:
+    """The officer's recovery codes, as shown to them (12345-67890)."""
+    return services.staff_recovery_codes_make(user=officer)

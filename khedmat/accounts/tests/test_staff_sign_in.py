@@ -72,10 +72,13 @@ def test_the_second_factor_page_needs_the_password_first(client: Client) -> None
     assert client.get(ENROL)["Location"] == SIGN_IN
 
 
-def test_staff_without_an_authenticator_set_one_up_at_first_sign_in(client: Client, agency: Agency) -> None:
+def test_staff_without_an_authenticator_set_one_up_with_a_set_up_code(client: Client, agency: Agency) -> None:
     user = services.staff_user_create(username="new.officer", password=PASSWORD, role=Role.OFFICER,
                                       agency=agency)
+    code = services.staff_enrolment_code_issue(user=user, issued_by=None).code
     assert give_password(client, "new.officer")["Location"] == ENROL
+    assert client.get(SECOND_FACTOR)["Location"] == ENROL
+    assert client.post(ENROL, {"step": "code", "code": code})["Location"] == ENROL
     page = client.get(ENROL).content.decode()
     assert '<img class="qr" src="data:image/svg+xml;base64,' in page
     start = page.index("data:image/svg+xml;base64,") + len("data:image/svg+xml;base64,")
@@ -83,18 +86,22 @@ def test_staff_without_an_authenticator_set_one_up_at_first_sign_in(client: Clie
     assert svg.startswith("<svg") and "style=" not in svg
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert secret_shown(client.get(ENROL).content.decode()) == secret_shown(page), "a reload keeps the secret"
-    assert client.get(SECOND_FACTOR)["Location"] == ENROL
 
-    response = client.post(ENROL, {"code": current_totp(device)})
-    assert response["Location"] == "/en/office/", "an officer lands in the back office inbox"
+    response = client.post(ENROL, {"step": "confirm", "code": current_totp(device)})
+    assert response["Location"] == "/en/account/staff/recovery-codes/"
     device.refresh_from_db()
     assert device.confirmed
     assert signed_in_user_id(client) == str(user.pk)
+    codes_page = client.get(response["Location"]).content.decode()
+    assert codes_page.count('<code class="secret" dir="ltr">') == 10
+    assert 'href="/en/office/"' in codes_page, "then an officer goes on to the inbox"
 
 
 def test_the_secret_is_also_shown_as_text_for_typing(client: Client, agency: Agency) -> None:
-    services.staff_user_create(username="new.officer", password=PASSWORD, role=Role.OFFICER, agency=agency)
+    user = services.staff_user_create(username="new.officer", password=PASSWORD, role=Role.OFFICER, agency=agency)
+    code = services.staff_enrolment_code_issue(user=user, issued_by=None).code
     give_password(client, "new.officer")
+    client.post(ENROL, {"step": "code", "code": code})
     html = client.get(ENROL).content.decode()
     assert '<code class="secret" dir="ltr">' in html
 

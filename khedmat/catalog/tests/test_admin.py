@@ -443,7 +443,7 @@ def test_platform_admin_gives_admin_access_with_the_role(platform_client: Client
     url = reverse("admin:accounts_user_change", args=[moi_officer.pk])
     response = platform_client.post(url, {"username": moi_officer.username, "full_name": "Promoted",
                                           "role": "agency_admin", "agency": str(moi.pk), "is_active": "on",
-                                          "preferred_language": "fa"})
+                                          "preferred_language": "fa", "change_reason": "promoted"})
     assert response.status_code == 302, response.content.decode()[:3000]
     moi_officer.refresh_from_db()
     assert (moi_officer.role, moi_officer.is_staff) == (Role.AGENCY_ADMIN, True)

@@ -2,6 +2,8 @@
 
 Passwords come from demo/users.yaml (they are demonstration data, committed on purpose);
 roles and second-factor devices come from the database, so the list shows what really exists.
+A staff account that needs a second factor and has none (its factor was reset in the admin,
+say) gets a fresh set-up link, as its administrator would issue one (DEBUG only).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import yaml
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.urls import reverse
+from django.utils import translation
 from django_otp import devices_for_user
+
+from khedmat.accounts import services as account_services
 
 TOTP_COMMAND = ".venv/bin/python manage.py totp_code {username}"
 
@@ -62,6 +68,8 @@ class Command(BaseCommand):
             second_factor = ""
             if any(True for _device in devices_for_user(user, confirmed=True)):
                 second_factor = "then TOTP: " + TOTP_COMMAND.format(username=user.get_username())
+            elif getattr(user, "needs_second_factor", False):
+                second_factor = self._set_up_link(user, base_url)
             rows.append((str(role), user.get_username(), str(entry.get("password", "")), second_factor))
         if not rows:
             self.stdout.write("No demonstration users yet: run `make seed`.")
@@ -71,3 +79,13 @@ class Command(BaseCommand):
         for row in rows:
             line = "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True))
             self.stdout.write(f"  {line}  {row[3]}".rstrip())
+
+    @staticmethod
+    def _set_up_link(user: Any, base_url: str) -> str:
+        """A new set-up code for an account without an authenticator, as a link to open."""
+        if not settings.DEBUG:
+            return "no authenticator yet: an administrator issues a set-up code"
+        issued = account_services.staff_enrolment_code_issue(user=user, issued_by=None, reason="demonstration")
+        with translation.override("en"):
+            path = reverse("accounts:staff_enrol_link", args=[issued.code])
+        return f"then set up an authenticator: {base_url.rstrip('/')}{path} (code {issued.display})"

@@ -187,6 +187,7 @@ def pair(client: Client, code: str) -> Client:
     """Type a pairing code on the pairing page, as the screen does; the client is then the device."""
     response = client.post(reverse("centers:device_pair"), {"code": code})
     assert response.status_code == 302, response.content.decode()[:500]
+    client.get(response["Location"])  # where the screen goes next ("This screen is now paired")
     return client
 
 

@@ -113,11 +113,12 @@ def weekdays_text(days: Iterable[int]) -> str:
 
 
 def center_hours_text(center: Center) -> str:
-    """"Saturday to Wednesday, 08:00–16:00", or "Every day, around the clock"."""
+    """"Saturday to Wednesday, 08:00 to 16:00", or "Every day, around the clock"."""
     days = weekdays_text(center_weekdays(center))
     if center.opens_at == MIDNIGHT and center.closes_at == MIDNIGHT:
         hours = _("around the clock")
     else:
         closes = localize_digits("24:00") if center.closes_at == MIDNIGHT else format_time(center.closes_at)
-        hours = f"{format_time(center.opens_at)}–{closes}"
+        # Words, not a dash: "08:00–16:00" reads backwards in a right-to-left line.
+        hours = _("%(first)s to %(last)s") % {"first": format_time(center.opens_at), "last": closes}
     return f"{days}{_(', ')}{hours}" if days else hours

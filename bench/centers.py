@@ -74,7 +74,7 @@ def prepare_hall() -> Any:
     center = services.center_upsert(
         code=CENTER_CODE, slug=CENTER_SLUG, name={"en": "Bench hall", "fa": "تالار آزمایش", "ps": "د ازموینې تالار"},
         city={"en": "Kabul", "fa": "کابل", "ps": "کابل"}, address={"en": "-", "fa": "-", "ps": "-"},
-        opens_at=datetime.time(0), closes_at=datetime.time(23, 59))
+        opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=range(7))
     offered = {slug: Service.objects.get(slug=slug) for slug in GROUP_SERVICES.values()}
     services.center_offer_services(center=center, services=list(offered.values()))
     for letter, slug in GROUP_SERVICES.items():

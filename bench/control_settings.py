@@ -12,3 +12,6 @@ STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT))  # noqa: F4
 # A Celery queue of the bench's own, so that the tasks it leaves (no worker runs) are its own to remove.
 if os.environ.get("BENCH_CELERY_QUEUE"):
     CELERY_TASK_DEFAULT_QUEUE = os.environ["BENCH_CELERY_QUEUE"]
+# The benches issue thousands of kiosk tickets a minute from one paired kiosk: the per-device
+# limit (a real hall's kiosk never comes near it) would stop them. The check itself still runs.
+THROTTLE_KIOSK_TICKETS_PER_DEVICE = (10**9, 5 * 60)

@@ -23,7 +23,10 @@ Three gunicorn servers (--workers sync workers each, default 4) with the product
 
 Two user paths, each a real form through HTTP:
   kiosk ticket    GET the kiosk's service screen (/en/centers/<center>/kiosk/?service=…, a random
-                  service of the center) for its form token, POST it: a 302 to the ticket is success;
+                  service of the center) for its form token, POST it: a 302 to the ticket is success.
+                  Since issue 9 the kiosk serves only a paired screen: each tree's database gets a
+                  kiosk paired by the center's manager, and every client carries its credential
+                  (the per-kiosk ticket limit is lifted in bench/control_settings.py);
   submission      a signed-in citizen GETs /en/apply/passport/, POSTs the filled form with a small
                   PDF as the Tazkira copy and action=submit: a 302 to …/submitted/ is success (the
                   application is submitted and its payment order opened).
@@ -94,6 +97,7 @@ BEFORE_COMMIT = "4cf6d04"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/13"  # bench/sms.py empties /14; the bench keeps to a queue of its own
 TARGET_RATIO = 1.10
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+KIOSK_COOKIE = "khedmat_device"  # khedmat.centers.devices.COOKIE_NAME
 APPLY_PATH = "/en/apply/passport/"
 # The passport form as both versions render it (a Solar Hijri birth date: 1 Hamal 1369).
 PASSPORT_ANSWERS = {
@@ -124,6 +128,30 @@ for n in range(int(sys.argv[1])):
     store.create()
     sessions.append(store.session_key)
 print("SESSIONS " + json.dumps(sessions))
+"""
+
+# Run with each tree's own code under its server's settings and SECRET_KEY: the kiosk's device
+# credential (a tree with paired devices serves the kiosk only to a paired screen). The center's
+# manager adds a kiosk, the code pairs it, and the cookie a screen would get is printed; "-"
+# for a tree from before paired devices, whose kiosk serves any browser.
+PREPARE_KIOSK = r"""
+import sys
+import django
+django.setup()
+try:
+    from khedmat.centers import devices
+except ImportError:
+    print("KIOSK -")
+    raise SystemExit
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from khedmat.centers.selectors import center_list
+center = next(center for center in center_list() if center.slug == sys.argv[1])
+manager = get_user_model().objects.filter(role="center_manager", center=center).first()
+issued = devices.device_add(center=center, kind="kiosk", name="Bench kiosk", actor=manager)
+response = HttpResponse()
+devices.device_set_credential(response, devices.device_pair(code=issued.code))
+print("KIOSK " + response.cookies[devices.COOKIE_NAME].value)
 """
 
 
@@ -184,6 +212,19 @@ def prepare_citizens(tree: Path, env: dict[str, str], count: int, log: Path) -> 
     return list(json.loads(lines[-1][len("SESSIONS "):]))
 
 
+def prepare_kiosk(tree: Path, env: dict[str, str], center: str, log: Path) -> str:
+    """The credential of a kiosk paired in the tree's database ("" for a tree without pairing)."""
+    python = str(BASE_DIR / ".venv" / "bin" / "python")
+    with log.open("ab") as out:
+        result = subprocess.run([python, "-c", PREPARE_KIOSK, center], cwd=tree, env=env,
+                                stdout=subprocess.PIPE, stderr=out, check=False)
+    lines = [line for line in result.stdout.decode().splitlines() if line.startswith("KIOSK ")]
+    if result.returncode != 0 or not lines:
+        raise SystemExit(f"pairing a kiosk in {tree} failed; see {log}")
+    value = lines[-1][len("KIOSK "):]
+    return "" if value == "-" else value
+
+
 # --- the user paths -----------------------------------------------------------------------------------
 
 @dataclass
@@ -194,7 +235,16 @@ class Site:
     server: Server
     sessions: list[str]
     center: str
+    kiosk_cookie: str = ""  # the paired kiosk's credential ("" before paired devices)
     services: list[str] = field(default_factory=list)
+
+
+def kiosk_browser(site: Site) -> Browser:
+    """A client holding the kiosk's device credential, as the paired screen in the hall does."""
+    browser = Browser(site.server.port)
+    if site.kiosk_cookie:
+        browser.cookies[KIOSK_COOKIE] = site.kiosk_cookie
+    return browser
 
 
 def kiosk_client(site: Site) -> Any:
@@ -202,7 +252,7 @@ def kiosk_client(site: Site) -> Any:
 
     def client(index: int, deadline: float, tally: Tally) -> None:
         rng = random.Random(index)
-        browser = Browser(site.server.port)
+        browser = kiosk_browser(site)
         while time.perf_counter() < deadline:
             service = rng.choice(site.services)
             page = browser.get(f"{kiosk}?service={service}")
@@ -263,7 +313,7 @@ PATHS = {"kiosk ticket": kiosk_client, "submission": submission_client}
 
 def probe(site: Site) -> None:
     """One kiosk ticket and one submission by hand, before any timing: they must succeed."""
-    page = Browser(site.server.port).get(f"/en/centers/{site.center}/kiosk/")
+    page = kiosk_browser(site).get(f"/en/centers/{site.center}/kiosk/")
     site.services = sorted(set(re.findall(r'href="\?service=(\d+)"', page.body.decode(errors="replace"))))
     if page.status != 200 or not site.services:
         raise SystemExit(f"{site.label}: the kiosk of {site.center} answered {page.status} with no service")
@@ -389,11 +439,13 @@ django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 center, session, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-answers, tree = json.loads(sys.argv[4]), sys.argv[5]
+answers, tree, kiosk_cookie = json.loads(sys.argv[4]), sys.argv[5], sys.argv[6]
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 kiosk = f"/en/centers/{center}/kiosk/"
 client = Client(HTTP_HOST="127.0.0.1")
 client.cookies["sessionid"] = session
+if kiosk_cookie:
+    client.cookies["khedmat_device"] = kiosk_cookie
 services = sorted(set(re.findall(r'href="\?service=(\d+)"', client.get(kiosk).content.decode())))
 def hidden(html, name):
     return re.search(r'name="' + name + r'" value="([^"]*)"', html.decode()).group(1)
@@ -438,12 +490,12 @@ print("PROFILE " + json.dumps(out))
 
 
 def profile_in_process(tree: Path, env: dict[str, str], *, center: str, session: str, count: int,
-                       log: Path) -> dict[str, Any]:
+                       log: Path, kiosk_cookie: str = "") -> dict[str, Any]:
     python = str(BASE_DIR / ".venv" / "bin" / "python")
     with log.open("ab") as out:
         result = subprocess.run([python, "-c", PROFILE_PATHS, center, session, str(count),
-                                 json.dumps(PASSPORT_ANSWERS), str(tree)], cwd=tree, env=env, stdout=subprocess.PIPE,
-                                stderr=out, check=False)
+                                 json.dumps(PASSPORT_ANSWERS), str(tree), kiosk_cookie], cwd=tree, env=env,
+                                stdout=subprocess.PIPE, stderr=out, check=False)
     lines = [line for line in result.stdout.decode().splitlines() if line.startswith("PROFILE ")]
     if result.returncode != 0 or not lines:
         raise SystemExit(f"profiling in {tree} failed; see {log}")
@@ -555,8 +607,11 @@ def main() -> None:
         _step(f"{args.citizens} signed-in citizens in each database")
         sessions = {label: prepare_citizens(trees[label], envs[label], args.citizens, work / "setup.log")
                     for label in ("before", "after")}
-        database_copy(urls["after"], urls["after, queued"])
+        kiosk_cookies = {label: prepare_kiosk(trees[label], envs[label], args.center, work / "setup.log")
+                         for label in ("before", "after")}
+        database_copy(urls["after"], urls["after, queued"])  # the copy has the citizens and the kiosk
         sessions["after, queued"] = sessions["after"]
+        kiosk_cookies["after, queued"] = kiosk_cookies["after"]
         print(f"  set up in {time.perf_counter() - began:.0f} s", flush=True)
 
         sites: dict[str, Site] = {}
@@ -569,7 +624,7 @@ def main() -> None:
         for server in servers:
             server.wait_ready()
             sites[server.name] = Site(label=server.name, server=server, sessions=sessions[server.name],
-                                      center=args.center)
+                                      center=args.center, kiosk_cookie=kiosk_cookies[server.name])
             probe(sites[server.name])
         labels = list(sites)
         busy = machine_busy()
@@ -618,7 +673,8 @@ def main() -> None:
             with ThreadPoolExecutor(len(labels)) as pool:  # side by side: the same machine for each
                 futures = {label: pool.submit(profile_in_process, trees[label], envs[label], center=args.center,
                                               session=sessions[label][-1], count=args.profile,
-                                              log=work / f"profile-{label.replace(', ', '-')}.log")
+                                              log=work / f"profile-{label.replace(', ', '-')}.log",
+                                              kiosk_cookie=kiosk_cookies[label])
                            for label in labels}
                 profiles = {label: future.result() for label, future in futures.items()}
             (work / "profiles.json").write_text(json.dumps(profiles))

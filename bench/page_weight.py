@@ -127,9 +127,10 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
             urls.append(reverse("accounts:login"))
             urls.append(reverse("centers:appointment_start"))
             urls.append(reverse("documents:verify"))
+            urls.append(reverse("centers:device_pair"))
+            # The kiosk itself answers only a paired screen (others are sent to the join page).
             for center in center_selectors.center_list():
-                urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug})
-                         for name in ("kiosk", "board", "join")]
+                urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug}) for name in ("board", "join")]
     urls.append(reverse("healthz"))
     return urls
 

@@ -186,7 +186,7 @@ def prepare_center() -> tuple[int, int]:
     center = services.center_upsert(
         code=CENTER_CODE, slug="sms-bench", name={"en": "SMS bench", "fa": "آزمایش پیامک", "ps": "د پیغام ازموینه"},
         city={"en": "Kabul", "fa": "کابل", "ps": "کابل"}, address={"en": "-", "fa": "-", "ps": "-"},
-        opens_at=datetime.time(0), closes_at=datetime.time(23, 59))
+        opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=range(7))
     services.center_offer_services(center=center, services=[passport])
     services.queue_group_upsert(center=center, letter="S", name={"en": "SMS", "fa": "پیامک", "ps": "پیغام"},
                                 services=[passport])

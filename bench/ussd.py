@@ -135,7 +135,7 @@ def prepare_hall() -> Any:
     center = services.center_upsert(code=HALL_CODE, slug=HALL_SLUG, name=HALL_NAME,
                                     city={"en": "Kabul", "fa": "کابل", "ps": "کابل"},
                                     address={"en": "-", "fa": "-", "ps": "-"},
-                                    opens_at=datetime.time(0), closes_at=datetime.time(23, 59))
+                                    opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=range(7))
     offered = [Service.objects.get(slug=slug) for slug in HALL_SERVICES]
     services.center_offer_services(center=center, services=offered)
     for letter, service in zip("AB", offered, strict=False):

@@ -27,6 +27,28 @@ def test_demo_logins_lists_every_demonstration_account() -> None:
 
 
 @pytest.mark.django_db
+def test_demo_logins_gives_each_demonstration_screen_a_pairing_link_that_pairs_it() -> None:
+    """Someone trying the demonstration pairs the kiosk and the rating tablet from the links."""
+    import re
+
+    from django.test import Client
+
+    call_command("seed_demo", quiet=True)
+    call_command("seed_demo", quiet=True)  # seeding again adds no second kiosk
+    output = io.StringIO()
+    call_command("demo_logins", base_url="http://127.0.0.1:8765", stdout=output)
+    links = dict(re.findall(r"^  (.+) \(Kabul Service Center\): http://127\.0\.0\.1:8765(/en/devices/pair/\?code=\d{8})$",
+                            output.getvalue(), re.M))
+    assert set(links) == {"Kiosk by the entrance", "Rating tablet at counter 3"}, output.getvalue()
+    kiosk = Client()
+    path, _sep, code = links["Kiosk by the entrance"].partition("?code=")
+    assert code in kiosk.get(links["Kiosk by the entrance"]).content.decode()  # the form, filled in
+    paired = kiosk.post(path, {"code": code})
+    assert paired["Location"] == "/en/centers/kabul/kiosk/"
+    assert "Take a ticket" in kiosk.get(paired["Location"]).content.decode()
+
+
+@pytest.mark.django_db
 def test_demo_logins_before_seeding_says_what_to_run() -> None:
     output = io.StringIO()
     call_command("demo_logins", stdout=output)

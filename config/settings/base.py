@@ -213,6 +213,19 @@ THROTTLE_APPOINTMENT_BOOK_PER_IP = (20, 60 * 60)
 THROTTLE_APPOINTMENT_BOOK_PER_PHONE = (5, 60 * 60)
 THROTTLE_APPOINTMENT_FIND_PER_IP = (20, 15 * 60)
 THROTTLE_APPOINTMENT_FIND_PER_CODE = (5, 15 * 60)
+# The hall's paired screens (khedmat/centers/devices.py). A kiosk's tickets per device: a person
+# needs two taps and a look at the ticket, so a real hall never comes near one every 7.5 s
+# for five minutes; a copied credential cannot flood the queue before someone revokes it.
+THROTTLE_KIOSK_TICKETS_PER_DEVICE = (40, 5 * 60)
+# Wrong appointment codes typed at a kiosk, per device and per network (an IPv6 /64 counts as
+# one address); wrong pairing codes per network.
+THROTTLE_CHECK_IN_PER_DEVICE = (10, 15 * 60)
+THROTTLE_CHECK_IN_PER_NETWORK = (30, 15 * 60)
+THROTTLE_DEVICE_PAIR_PER_NETWORK = (10, 15 * 60)
+# How long a pairing code the manager issues stays valid, and how long a paired screen's
+# credential lasts without being used (it is renewed while the screen is in use).
+DEVICE_PAIRING_CODE_MINUTES = env.int("DEVICE_PAIRING_CODE_MINUTES", default=30)
+DEVICE_CREDENTIAL_DAYS = env.int("DEVICE_CREDENTIAL_DAYS", default=365)
 
 # Queue: how far ahead of its issue time a priority ticket stands is set per priority group
 # (centers.PriorityGroup.advance_minutes, 15 by default), bounded so nobody is starved.

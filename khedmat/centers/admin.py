@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from khedmat.accounts import permissions
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.admin import ScopedModelAdmin
+from khedmat.core.workdays import WEEKDAY_NAMES
 
+from .hours import AFGHAN_WEEK, MIDNIGHT
 from .models import AppointmentSchedule, Center, Counter, PriorityGroup, QueueGroup
 from .services import center_offer_services
 
@@ -31,15 +33,24 @@ def _offerable_services() -> QuerySet[Service]:
 
 
 class CenterForm(forms.ModelForm):
+    # The weekdays as boxes to tick, in the Afghan week's order (stored as Python's numbers).
+    open_weekdays = forms.TypedMultipleChoiceField(
+        label=_("open on"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(day, WEEKDAY_NAMES[day]) for day in AFGHAN_WEEK],
+        help_text=_("Tickets are given only on these days, within the hours, and never on a public holiday."))
+
     class Meta:
         model = Center
         fields = ("code", "slug", "is_active", "name_en", "name_fa", "name_ps", "city_en", "city_fa", "city_ps",
-                  "address_en", "address_fa", "address_ps", "opens_at", "closes_at", "services")
+                  "address_en", "address_fa", "address_ps", "open_weekdays", "opens_at", "closes_at", "services")
+
+    def clean_open_weekdays(self) -> list[int]:
+        return sorted(set(self.cleaned_data.get("open_weekdays") or []))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
-        if opens_at and closes_at and opens_at >= closes_at:
+        if opens_at is not None and closes_at is not None and closes_at != MIDNIGHT and opens_at >= closes_at:
             self.add_error("closes_at", gettext("A center must open before it closes."))
         return cleaned
 
@@ -84,7 +95,7 @@ class CenterAdmin(ScopedModelAdmin):
         (_("Name"), {"fields": (("name_en", "name_fa", "name_ps"),)}),
         (_("City"), {"fields": (("city_en", "city_fa", "city_ps"),)}),
         (_("Address"), {"fields": ("address_en", "address_fa", "address_ps")}),
-        (_("Opening hours"), {"fields": (("opens_at", "closes_at"),)}),
+        (_("Opening hours"), {"fields": ("open_weekdays", ("opens_at", "closes_at"))}),
         (_("Waiting-time standard"), {"fields": (("wait_standard_minutes", "appointment_wait_standard_minutes"),)}),
         (_("Services offered"), {"fields": ("services",)}),
     )

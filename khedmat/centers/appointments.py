@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
-from khedmat.core.formatting import format_date, format_time
+from khedmat.core.formatting import format_date, format_time, localize_digits
 from khedmat.core.parsing import digits_only
 
 from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
@@ -33,7 +33,13 @@ from .selectors import appointment_slot_times, local_day_bounds
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
-CODE_DIGITS = 6
+# A booking's code: ten digits, the first never 0 (9 × 10⁹ codes). With the kiosk's and the
+# find page's throttles, guessing one that is booked takes longer than any booking lasts.
+# Bookings made before issue 9 keep their six-digit code until they pass (at most
+# `days_ahead` days): both lengths are accepted, never any other.
+CODE_DIGITS = 10
+LEGACY_CODE_DIGITS = 6
+CODE_LENGTHS = (CODE_DIGITS, LEGACY_CODE_DIGITS)
 
 
 class AppointmentError(Refusal):
@@ -106,7 +112,22 @@ def _release_place(slot_id: int) -> None:
 
 
 def _new_code() -> str:
-    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    first = 10 ** (CODE_DIGITS - 1)
+    return str(first + secrets.randbelow(9 * first))
+
+
+def appointment_code_display(code: str) -> str:
+    """The code as people read it: in groups ("48213 90577", "123 456"), digits as the
+    language writes them. Typed back with or without the spaces, in any digits."""
+    middle = len(code) // 2
+    return localize_digits(f"{code[:middle]} {code[middle:]}" if len(code) in CODE_LENGTHS else code)
+
+
+def unusable_code_message() -> str:
+    """The one answer for a code that does not check anyone in here: unknown, another
+    center's, or cancelled. A guesser learns nothing from it."""
+    return _("No appointment can be checked in with this code here. Check the code in your SMS, "
+             "or ask at the information desk.")
 
 
 def appointment_book(*, center: Center, service: Service, starts_at: datetime.datetime, phone: str,
@@ -231,16 +252,16 @@ def _lapsed_message() -> str:
 def _check_in(*, center: Center, code: str) -> Ticket | None:
     """The ticket, or None when the booking lapsed just now (committed)."""
     code = normalize_code(code)
-    found = Appointment.objects.filter(code=code, center=center).first() if code else None
+    found = Appointment.objects.filter(code=code, center=center).first() if len(code) in CODE_LENGTHS else None
     if found is None:
-        raise AppointmentError(_("There is no appointment with this code at this center."), code="unknown_code")
+        raise AppointmentError(unusable_code_message(), code="unknown_code")
     appointment = _lock(found)
     if appointment.status == Appointment.Status.CHECKED_IN and appointment.ticket_id:
         return Ticket.objects.select_related("group", "service").get(pk=appointment.ticket_id)
     if appointment.status == Appointment.Status.LAPSED:
         raise AppointmentError(_lapsed_message(), code="lapsed")
-    if appointment.status != Appointment.Status.BOOKED:
-        raise AppointmentError(_("This appointment was cancelled."), code="cancelled")
+    if appointment.status != Appointment.Status.BOOKED:  # cancelled: as if there were none
+        raise AppointmentError(unusable_code_message(), code="unknown_code")
     now = timezone.now()
     starts_at = appointment.slot.starts_at
     opens, closes = _checkin_window(starts_at)

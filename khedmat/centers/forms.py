@@ -99,3 +99,18 @@ class FindAppointmentForm(forms.Form):
             return digit_string(self.cleaned_data["code"])
         except NotANumber:
             raise ValidationError(_("Type the digits of your appointment code.")) from None
+
+
+class DevicePairForm(forms.Form):
+    """The pairing code a center manager issued, typed once on the screen being paired."""
+
+    code = forms.CharField(label=_("Pairing code"), max_length=20,
+                           help_text=_("The eight digits your center manager was given for this screen."),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off",
+                                                         "dir": "ltr", "class": "kiosk-code"}))
+
+    def clean_code(self) -> str:
+        try:
+            return digit_string(self.cleaned_data["code"])
+        except NotANumber:
+            raise ValidationError(_("Type the digits of the pairing code.")) from None

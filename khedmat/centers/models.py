@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -15,6 +16,11 @@ from khedmat.core.i18n import pick
 from khedmat.core.models import TrilingualNameMixin
 
 
+def default_open_weekdays() -> list[int]:
+    """A new center opens on the platform's working week (settings.WORKING_WEEKDAYS)."""
+    return sorted(int(day) for day in settings.WORKING_WEEKDAYS)
+
+
 class Center(TrilingualNameMixin):
     code = models.CharField(_("code"), max_length=10, unique=True, help_text=_("e.g. KBL"))
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
@@ -25,7 +31,9 @@ class Center(TrilingualNameMixin):
     address_fa = models.CharField(_("address (Dari)"), max_length=300)
     address_ps = models.CharField(_("address (Pashto)"), max_length=300)
     opens_at = models.TimeField(_("opens at"))
-    closes_at = models.TimeField(_("closes at"))
+    closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight, at the end of the day."))
+    # Python weekday numbers (Monday = 0) on which the center opens; holidays are closed too.
+    open_weekdays = models.JSONField(_("open on"), default=default_open_weekdays, blank=True)
     services = models.ManyToManyField(Service, related_name="centers", blank=True,
                                       verbose_name=_("services offered"))
     is_active = models.BooleanField(_("active"), default=True)
@@ -319,8 +327,9 @@ class Appointment(models.Model):
         LAPSED = "lapsed", _("Lapsed")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # Short, read out over the phone and typed at the kiosk: digits only.
-    code = models.CharField(max_length=8, unique=True)
+    # Read out over the phone and typed at the kiosk: digits only. Ten digits since issue 9;
+    # bookings made before keep their six-digit code (see appointments.CODE_DIGITS).
+    code = models.CharField(max_length=12, unique=True)
     slot = models.ForeignKey(AppointmentSlot, on_delete=models.PROTECT, related_name="appointments")
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="appointments")
@@ -348,3 +357,64 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class Device(models.Model):
+    """A screen of a center's hall that its manager paired: a ticket kiosk, or the rating
+    tablet facing the citizen at one counter.
+
+    The manager adds the device and gets a one-time pairing code; the screen enters it once
+    and from then on holds a long-lived signed cookie naming the device and its `generation`
+    (khedmat.centers.devices). Revoking the device, or pairing it again, makes that cookie
+    worthless on its next request.
+    """
+
+    class Kind(models.TextChoices):
+        KIOSK = "kiosk", _("Ticket kiosk")
+        RATING_TABLET = "rating_tablet", _("Rating tablet at a counter")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    center = models.ForeignKey(Center, on_delete=models.CASCADE, related_name="devices", verbose_name=_("center"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=80, help_text=_("Where it stands, e.g. Kiosk by the entrance"))
+    # The counter a rating tablet faces the citizen at (none for a kiosk).
+    counter = models.ForeignKey(Counter, on_delete=models.CASCADE, null=True, blank=True, related_name="devices",
+                                verbose_name=_("counter"))
+    # A keyed digest of the pairing code while one is outstanding: the code itself is shown
+    # once to the manager and never stored.
+    pairing_code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    pairing_code_expires_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every pairing: a credential names the generation it was given for.
+    generation = models.PositiveIntegerField(default=0)
+    paired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["center", "kind", "name", "id"]
+        verbose_name = _("paired device")
+        verbose_name_plural = _("paired devices")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(kind="rating_tablet") | models.Q(counter__isnull=False),
+                                   name="device_tablet_has_a_counter"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.center_id} {self.kind} {self.name}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_paired(self) -> bool:
+        return self.paired_at is not None and self.revoked_at is None
+
+    def pairing_code_pending(self, now: datetime.datetime | None = None) -> bool:
+        """A pairing code is outstanding and not expired."""
+        return (self.revoked_at is None and self.pairing_code_digest is not None
+                and self.pairing_code_expires_at is not None
+                and self.pairing_code_expires_at > (now or timezone.now()))

@@ -1,4 +1,5 @@
-"""The hall's public pages: kiosk, tickets, joining the queue, appointments and the display board."""
+"""The hall's public pages: kiosk, tickets, joining the queue, appointments, the display board, and
+the page where a screen of the hall is paired."""
 
 from django.urls import path
 
@@ -8,6 +9,7 @@ urlpatterns = [
     path("centers/<slug:slug>/kiosk/", views.kiosk, name="kiosk"),
     path("centers/<slug:slug>/kiosk/check-in/", views.kiosk_check_in, name="kiosk_check_in"),
     path("centers/<slug:slug>/join/", views.join, name="join"),
+    path("devices/pair/", views.device_pair_view, name="device_pair"),
     path("centers/<slug:slug>/board/", views.board, name="board"),
     path("centers/<slug:slug>/board/feed/", views.board_feed, name="board_feed"),
     path("tickets/<uuid:public_id>/", views.ticket, name="ticket"),

@@ -34,6 +34,7 @@ from khedmat.core.formatting import format_code, format_number
 from khedmat.core.sequences import sequence_next
 
 from .events import TicketCalled, TicketIssued, TicketTurnNear
+from .hours import Closed, center_closed
 from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 
 if TYPE_CHECKING:
@@ -44,6 +45,16 @@ ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
 
 class QueueError(Refusal):
     """A queue operation refused (see core.errors.Refusal)."""
+
+
+class CenterClosed(QueueError):
+    """No ticket while the center is closed. `message` says when it opens next; `short_message`
+    says it in a few words (a USSD screen holds 80 characters in Dari)."""
+
+    def __init__(self, closed: Closed) -> None:
+        super().__init__(closed.message(), code="center_closed")
+        self.short_message = closed.message(short=True)
+        self.opens_at = closed.opens_at
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -87,6 +98,10 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
     ticket stands at its issue time, less its priority group's head start. The same
     `idempotency_key` (a form's one-time token) always gives the same ticket. `language` is
     the one the holder took it in (their SMS are written in it).
+
+    Walk-in tickets (kiosk, online, SMS, USSD) are given only while the center is open
+    (khedmat.centers.hours): CenterClosed says when it opens next. An appointment's check-in
+    is not held to the hours: its slot was offered on an open day, and its own window rules.
     """
     if idempotency_key:
         issued = Ticket.objects.filter(idempotency_key=idempotency_key).first()
@@ -96,6 +111,10 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         raise QueueError(_("This center is closed."), code="center_closed")
     if channel not in Ticket.Channel.values:
         raise QueueError(_("Unknown way of joining the queue."), code="bad_channel")
+    if channel != Ticket.Channel.APPOINTMENT:
+        closed = center_closed(center=center)
+        if closed is not None:
+            raise CenterClosed(closed)
     if priority_group is not None and not priority_group.is_active:
         raise QueueError(_("Unknown priority group."), code="bad_priority")
     if desk not in ("", Counter.Designation.WOMEN):

@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
-from khedmat.core.workdays import holidays_between, is_working_day
 
+from .hours import open_days
 from .models import (
     Appointment,
     AppointmentSchedule,
     AppointmentSlot,
     Center,
     Counter,
+    Device,
     PriorityGroup,
     QueueGroup,
     Ticket,
@@ -91,6 +92,13 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
             layout.append(KioskGroup(group=group, services=services,
                                      women_desk_services=frozenset(s.pk for s in services if s.pk in women)))
     return layout
+
+
+def kiosk_service(*, center: Center, service_id: int) -> Service | None:
+    """The service a kiosk's form names, if the center offers it in one of its queue groups
+    (one query: issuing a ticket need not rebuild the whole kiosk screen)."""
+    return (catalog_selectors.services_with_a_version(active_only=True)
+            .filter(pk=service_id, centers=center, queue_groups__center=center).first())
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]
@@ -192,10 +200,9 @@ def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.da
 
 
 def _bookable_days(schedule: AppointmentSchedule, today: datetime.date) -> list[datetime.date]:
+    """The days within the schedule's reach on which its center opens (hours.open_days)."""
     last = today + datetime.timedelta(days=max(schedule.days_ahead, 1) - 1)
-    holidays = holidays_between(today, last)
-    return [today + datetime.timedelta(days=offset) for offset in range((last - today).days + 1)
-            if is_working_day(today + datetime.timedelta(days=offset), holidays)]
+    return open_days(schedule.center, today, last)
 
 
 def _times_of(schedule: AppointmentSchedule, day: datetime.date, now: datetime.datetime) -> list[datetime.datetime]:
@@ -239,7 +246,11 @@ def appointment_slots(*, schedule: AppointmentSchedule, day: datetime.date) -> l
 
 
 def appointment_find(*, code: str, phone: str) -> Appointment | None:
-    """The booking with this code and mobile number (both must match), or None."""
+    """The booking with this code and mobile number (both must match), or None.
+
+    Every pair costs the same one query, whichever half is wrong or unreadable: neither the
+    answer nor its timing tells a wrong code from a wrong phone number.
+    """
     from django.core.exceptions import ValidationError
 
     from khedmat.accounts.phone import normalize_mobile_number
@@ -250,11 +261,9 @@ def appointment_find(*, code: str, phone: str) -> Appointment | None:
     try:
         phone = normalize_mobile_number(phone)
     except ValidationError:
-        return None
-    if not code:
-        return None
+        phone = ""
     return (Appointment.objects.select_related("slot", "slot__schedule", "center", "service__current_version")
-            .filter(code=code, phone=phone).first())
+            .filter(code=code or "-", phone=phone or "-").first())
 
 
 def ticket_by_public_id(*, public_id: uuid.UUID) -> Ticket | None:
@@ -347,3 +356,27 @@ def tickets_served_for_phone(*, phone: str, since: datetime.date) -> QuerySet[Ti
     return (Ticket.objects.select_related("group", "center", "service")
             .filter(phone=phone, status=Ticket.Status.SERVED, day__gte=since)
             .order_by("-day", "-issued_at", "-id"))
+
+
+# --- paired devices (the manager's devices page) ------------------------------------------------
+
+def devices_of_center(*, center: Center) -> list[Device]:
+    """The center's screens, in use first, then revoked ones (kept for the record); one query."""
+    return list(Device.objects.filter(center=center).select_related("counter")
+                .order_by(F("revoked_at").asc(nulls_first=True), "kind", "name", "id"))
+
+
+def device_of_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Device | None:
+    """The device with this public id if it is one of the center's (else None: a 404)."""
+    if center_id is None:
+        return None
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return Device.objects.select_related("center", "counter").filter(center_id=center_id, public_id=key).first()
+
+
+def counters_for_tablets(*, center: Center) -> list[Counter]:
+    """The counters a rating tablet may be paired to: the center's active ones, by number."""
+    return list(Counter.objects.filter(center=center, is_active=True).order_by("number"))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from .hours import MIDNIGHT
 from .models import AppointmentSchedule, Center, Counter, QueueGroup
 
 if TYPE_CHECKING:
@@ -21,21 +22,46 @@ if TYPE_CHECKING:
 LANGUAGES = ("en", "fa", "ps")
 
 
+def check_hours(opens_at: time, closes_at: time, open_weekdays: Iterable[int] | None = None) -> list[int] | None:
+    """The weekdays as stored (sorted, unique), after refusing hours that close before they
+    open (00:00 closes at midnight) and weekdays that are not Python's 0–6."""
+    if closes_at != MIDNIGHT and opens_at >= closes_at:
+        raise ValidationError("A center must open before it closes.")
+    if open_weekdays is None:
+        return None
+    days = sorted(set(open_weekdays))
+    if any(not isinstance(day, int) or not 0 <= day <= 6 for day in days):
+        raise ValidationError(f"Weekdays are numbers 0 (Monday) to 6 (Sunday), not {days!r}.")
+    return days
+
+
 @transaction.atomic
 def center_upsert(*, code: str, slug: str, name: dict[str, str], city: dict[str, str],
-                  address: dict[str, str], opens_at: time, closes_at: time, is_active: bool = True) -> Center:
-    """Create the center with this code, or bring an existing one up to date."""
-    if opens_at >= closes_at:
-        raise ValidationError("A center must open before it closes.")
+                  address: dict[str, str], opens_at: time, closes_at: time, is_active: bool = True,
+                  open_weekdays: Iterable[int] | None = None) -> Center:
+    """Create the center with this code, or bring an existing one up to date. `open_weekdays`
+    (Python numbers, Monday = 0) defaults to the platform's working week for a new center and
+    is left as it is for an existing one."""
+    days = check_hours(opens_at, closes_at, open_weekdays)
     center, _created = Center.objects.update_or_create(
         code=code,
         defaults={
             "slug": slug, "opens_at": opens_at, "closes_at": closes_at, "is_active": is_active,
+            **({"open_weekdays": days} if days is not None else {}),
             **{f"name_{lang}": name[lang] for lang in LANGUAGES},
             **{f"city_{lang}": city[lang] for lang in LANGUAGES},
             **{f"address_{lang}": address[lang] for lang in LANGUAGES},
         },
     )
+    return center
+
+
+@transaction.atomic
+def center_set_hours(*, center: Center, opens_at: time, closes_at: time, open_weekdays: Iterable[int]) -> Center:
+    """When the center opens: its weekdays and its hours (00:00 closing is midnight)."""
+    days = check_hours(opens_at, closes_at, open_weekdays)
+    center.opens_at, center.closes_at, center.open_weekdays = opens_at, closes_at, days
+    center.save(update_fields=["opens_at", "closes_at", "open_weekdays"])
     return center
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import format_number, western_digits
 
-from .models import Counter
+from .models import Counter, Device
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -99,3 +99,33 @@ class DayForm(forms.Form):
         if self.is_bound and self.is_valid() and self.cleaned_data.get("day"):
             return min(self.cleaned_data["day"], today)
         return today
+
+
+class DeviceAddForm(forms.Form):
+    """A new screen of the hall: what it is for, a name saying where it stands, and for a
+    rating tablet the counter it faces the citizen at."""
+
+    kind = forms.ChoiceField(label=_("The screen is"), choices=Device.Kind.choices, widget=forms.RadioSelect,
+                             initial=Device.Kind.KIOSK,
+                             error_messages={"required": _("Choose what the screen is for.")})
+    name = forms.CharField(label=_("Name"), max_length=80, help_text=_("Where it stands, e.g. Kiosk by the entrance"),
+                           error_messages={"required": _("Give the screen a name.")})
+    counter = forms.TypedChoiceField(label=_("Counter (for a rating tablet)"), coerce=int, required=False,
+                                     empty_value=None)
+
+    def __init__(self, *args: Any, counters: list[Counter], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.counters = {counter.pk: counter for counter in counters}
+        field = self.fields["counter"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", gettext("No counter (a kiosk)"))] + [
+            (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
+            for counter in counters]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        counter_id = cleaned.get("counter")
+        cleaned["counter"] = self.counters.get(counter_id) if counter_id is not None else None
+        if cleaned.get("kind") == Device.Kind.RATING_TABLET and cleaned["counter"] is None and not self.errors:
+            self.add_error("counter", gettext("Choose the counter the tablet faces the citizen at."))
+        return cleaned

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
 
+from .hours import MIDNIGHT
 from .models import Center, Counter, QueueGroup, Ticket, TicketVisit
 
 if TYPE_CHECKING:
@@ -385,7 +386,7 @@ def day_report(*, center: Center, day: datetime.date, rtl: bool = False) -> DayR
         for pk, tally in sorted(by_counter.items(), key=lambda item: counter_number(item[0]))
     ]
     opening = center.opens_at.hour
-    closing = center.closes_at.hour + (1 if center.closes_at.minute else 0)
+    closing = 24 if center.closes_at == MIDNIGHT else center.closes_at.hour + (1 if center.closes_at.minute else 0)
     hours = sorted(set(range(opening, max(opening + 1, closing))) | set(by_hour))
     hour_rows = [_row("hour", f"{hour:02d}:00", f"{hour:02d}:00", by_hour.get(hour, _Tally())) for hour in hours]
     chart = _chart(hours, {hour: tally.issued for hour, tally in by_hour.items()}, rtl=rtl)

@@ -4,16 +4,22 @@ board and its feed, and appointments (book, see, move, cancel, find).
 None of them needs an account. A ticket and an appointment are reached only by their
 unguessable id; the board and its feed show numbers and counters, nothing personal. Every
 form that creates something carries a one-time token: a double tap gives one ticket.
+
+The kiosk and its appointment check-in answer only a paired kiosk of the center (a screen
+holding a device credential, khedmat.centers.devices); any other browser is sent to the
+remote join, which asks for a mobile number and counts per number and per network.
 """
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import uuid
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +31,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.core.formatting import format_number, format_time, localize_digits
 from khedmat.core.parsing import digits_only, parse_int_or_none
-from khedmat.core.ratelimit import Check, Throttle, Throttled, client_ip, guard
+from khedmat.core.ratelimit import Check, Throttle, Throttled, client_ip, count, ensure_allowed, guard
 
 from . import selectors
 from .appointments import (
@@ -33,17 +39,30 @@ from .appointments import (
     appointment_book,
     appointment_cancel,
     appointment_check_in,
+    appointment_code_display,
     appointment_move,
+)
+from .devices import (
+    KIOSK,
+    DeviceError,
+    device_from_request,
+    device_home_url,
+    device_pair,
+    device_set_credential,
+    screen_device,
+    screen_response,
 )
 from .forms import (
     BookForm,
     CheckInForm,
+    DevicePairForm,
     FindAppointmentForm,
     JoinForm,
     form_token,
     new_form_token,
 )
-from .models import Appointment, AppointmentSchedule, Center, Ticket
+from .hours import center_closed, center_hours_text
+from .models import Appointment, AppointmentSchedule, Center, Device, Ticket
 from .queue import QueueError, ticket_issue
 
 # How long the kiosk shows a ticket before it goes back to its start for the next person.
@@ -56,6 +75,24 @@ TICKET_REFRESH_SECONDS = 30
 
 def _center_or_404(slug: str) -> Center:
     return get_object_or_404(Center, slug=slug, is_active=True)
+
+
+def _network(request: HttpRequest) -> str:
+    """The client's address as a throttle key; an IPv6 client by its /64, which one phone or
+    one household gets whole: counting single addresses there would count nothing."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _per_network(setting: str, request: HttpRequest) -> Check:
+    """A per-network limit, larger inside a trusted network (settings.THROTTLE_TRUSTED_NETWORKS)."""
+    return Throttle.from_setting(setting).for_address(client_ip(request)), _network(request)
 
 
 def _phone_key(raw: Any) -> str:
@@ -79,32 +116,60 @@ def _ticket_url(ticket: Ticket, *, kiosk: bool = False) -> str:
 
 # --- the kiosk ------------------------------------------------------------------------------
 
+def _kiosk_device(request: HttpRequest, center: Center) -> tuple[Device | None, HttpResponse | None]:
+    """The paired kiosk this request comes from, or where to send a browser that is not one:
+    the center's remote join (a phone number, counted per number), or a kiosk of another
+    center back to its own."""
+    device = screen_device(request, kind=KIOSK)
+    if device is None:
+        return None, screen_response(request, redirect("centers:join", slug=center.slug), None)
+    if device.center_id != center.pk:
+        return None, redirect(device_home_url(device))
+    return device, None
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     """Choose a service; then, on a second screen, ordinary, priority or the women's desk."""
     center = _center_or_404(slug)
-    layout = selectors.kiosk_layout(center=center)
-    services = {service.pk: (service, group) for group in layout for service in group.services}
+    device, elsewhere = _kiosk_device(request, center)
+    if device is None:
+        assert elsewhere is not None
+        return elsewhere
     if request.method == "POST":
-        return _kiosk_issue(request, center, services)
+        return screen_response(request, _kiosk_issue(request, center, device), device)
+    closed = center_closed(center=center)
+    if closed is not None:
+        return screen_response(request, render(request, "centers/public/kiosk.html", {
+            "center": center, "closed": closed.message(), "hours": center_hours_text(center)}), device)
+    layout = selectors.kiosk_layout(center=center)
     chosen = parse_int_or_none(request.GET.get("service"))
+    services = {service.pk: (service, group) for group in layout for service in group.services}
     if chosen in services:
         service, group = services[chosen]
-        return render(request, "centers/public/kiosk_choose.html", {
+        response = render(request, "centers/public/kiosk_choose.html", {
             "center": center, "service": service, "group": group, "token": new_form_token(),
             "priority_groups": list(selectors.priority_groups()),
             "women_desk": service.pk in group.women_desk_services,
         })
-    return render(request, "centers/public/kiosk.html", {"center": center, "layout": layout})
+    else:
+        response = render(request, "centers/public/kiosk.html", {"center": center, "layout": layout})
+    return screen_response(request, response, device)
 
 
-def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any]) -> HttpResponse:
+def _kiosk_issue(request: HttpRequest, center: Center, device: Device) -> HttpResponse:
+    try:
+        guard((Throttle.from_setting("THROTTLE_KIOSK_TICKETS_PER_DEVICE"), str(device.public_id)))
+    except Throttled as throttled:
+        return render(request, "centers/public/kiosk.html", {
+            "center": center, "layout": selectors.kiosk_layout(center=center),
+            "throttle_message": throttled.message}, status=429)
     chosen = parse_int_or_none(request.POST.get("service"))
-    if chosen not in services:
+    service = selectors.kiosk_service(center=center, service_id=chosen) if chosen is not None else None
+    if service is None:
         messages.error(request, _("Choose a service."))
         return redirect("centers:kiosk", slug=center.slug)
-    service, _group = services[chosen]
     priority_code = str(request.POST.get("priority", ""))
     priority_group = None
     if priority_code:
@@ -126,20 +191,75 @@ def _kiosk_issue(request: HttpRequest, center: Center, services: dict[int, Any])
 @never_cache
 @require_http_methods(["GET", "POST"])
 def kiosk_check_in(request: HttpRequest, slug: str) -> HttpResponse:
-    """An appointment's code typed at the kiosk gives its holder a ticket."""
+    """An appointment's code typed at the kiosk gives its holder a ticket.
+
+    Only a paired kiosk of the center checks in. A code that checks nobody in here (unknown,
+    another center's, cancelled) gets one answer, and such codes are counted per kiosk and
+    per network: guessing ten digits there takes longer than any booking lasts.
+    """
     center = _center_or_404(slug)
+    device, elsewhere = _kiosk_device(request, center)
+    if device is None:
+        assert elsewhere is not None
+        return elsewhere
     form = CheckInForm(request.POST if request.method == "POST" else None)
-    refusal = ""
+    refusal, status = "", 200
     if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["code"]
+        checks = [(Throttle.from_setting("THROTTLE_CHECK_IN_PER_DEVICE"), str(device.public_id)),
+                  _per_network("THROTTLE_CHECK_IN_PER_NETWORK", request)]
         try:
-            ticket = appointment_check_in(center=center, code=code)
+            ensure_allowed(*checks)
+            ticket = appointment_check_in(center=center, code=form.cleaned_data["code"])
+        except Throttled as throttled:
+            refusal, status = throttled.message, 429
         except AppointmentError as error:
             refusal = error.message
+            if error.code == "unknown_code":
+                count(*checks)
         else:
-            return redirect(_ticket_url(ticket, kiosk=True))
-    return render(request, "centers/public/kiosk_check_in.html", {"center": center, "form": form,
-                                                                  "refusal": refusal})
+            return screen_response(request, redirect(_ticket_url(ticket, kiosk=True)), device)
+    return screen_response(request, render(request, "centers/public/kiosk_check_in.html", {
+        "center": center, "form": form, "refusal": refusal}, status=status), device)
+
+
+# --- pairing a screen -------------------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def device_pair_view(request: HttpRequest) -> HttpResponse:
+    """A screen of the hall types the pairing code its center manager issued, once; it then
+    holds the device's credential and goes to its page (the kiosk, the rating tablet).
+
+    Pairing signs out anyone signed in on this browser: a screen the public touches must
+    not carry a person's session. Wrong codes are counted per network.
+    """
+    form = DevicePairForm(request.POST if request.method == "POST" else None,
+                          initial={"code": str(request.GET.get("code", ""))[:20]})
+    context: dict[str, Any] = {"form": form, "paired": device_from_request(request)}
+    if request.method == "POST":
+        check = _per_network("THROTTLE_DEVICE_PAIR_PER_NETWORK", request)
+        try:
+            ensure_allowed(check)
+        except Throttled as throttled:
+            context["refusal"] = throttled.message
+            return render(request, "centers/public/device_pair.html", context, status=429)
+        if form.is_valid():
+            try:
+                device = device_pair(code=form.cleaned_data["code"], request=request)
+            except DeviceError as error:
+                count(check)
+                context["refusal"] = error.message
+            else:
+                if request.user.is_authenticated:
+                    logout(request)
+                messages.success(request, _("This screen is now paired: %(name)s, %(center)s.") % {
+                    "name": device.name, "center": device.center.name})
+                response = redirect(device_home_url(device))
+                device_set_credential(response, device)
+                return response
+        else:
+            count(check)
+    return render(request, "centers/public/device_pair.html", context)
 
 
 # --- a ticket -------------------------------------------------------------------------------
@@ -186,11 +306,13 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
     services = {service.pk: service for group in layout for service in group.services}
     choices = [(service.pk, service.name) for service in services.values()]
     form = JoinForm(request.POST if request.method == "POST" else None, services=choices)
-    context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token()}
+    closed = center_closed(center=center)
+    context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token(),
+                               "hours": center_hours_text(center), "closed": closed.message() if closed else ""}
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]
         message = _throttled([
-            (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_IP").for_address(client_ip(request)), client_ip(request)),
+            _per_network("THROTTLE_QUEUE_JOIN_PER_IP", request),
             (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
         ])
         if message:
@@ -309,8 +431,7 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
         context["token"] = form_token(request.POST) or context["token"]
         phone_key = _phone_key(request.POST.get("phone"))
         message = _throttled([
-            (Throttle.from_setting("THROTTLE_APPOINTMENT_BOOK_PER_IP").for_address(client_ip(request)),
-             client_ip(request)),
+            _per_network("THROTTLE_APPOINTMENT_BOOK_PER_IP", request),
             (Throttle.from_setting("THROTTLE_APPOINTMENT_BOOK_PER_PHONE"), phone_key),
         ])
         if message:
@@ -344,7 +465,7 @@ def appointment(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(request, "centers/public/appointment.html", {
         "appointment": found, "check_in_opens": opens, "check_in_closes": closes,
         "changeable": found.status == Appointment.Status.BOOKED,
-        "code_display": localize_digits(found.code),
+        "code_display": appointment_code_display(found.code),
     })
 
 
@@ -397,7 +518,7 @@ def appointment_find(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"centers": None, "find_form": form}
     code_key = digits_only(request.POST.get("code"))
     message = _throttled([
-        (Throttle.from_setting("THROTTLE_APPOINTMENT_FIND_PER_IP").for_address(client_ip(request)), client_ip(request)),
+        _per_network("THROTTLE_APPOINTMENT_FIND_PER_IP", request),
         (Throttle.from_setting("THROTTLE_APPOINTMENT_FIND_PER_CODE"), code_key),
     ])
     if message:

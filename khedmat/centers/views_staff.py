@@ -1,6 +1,7 @@
-"""The staff's pages at a center (under /<lang>/center/): the operator's counter screen and
-the center manager's dashboard with its CSV export. (The counter-side rating tablet is the
-feedback app's.)
+"""The staff's pages at a center (under /<lang>/center/): the operator's counter screen, the
+center manager's dashboard with its CSV export, and the manager's page of the hall's paired
+screens (kiosks, rating tablets: khedmat.centers.devices). The rating tablet's own page is
+the feedback app's, run by a paired device and no staff session.
 
 Every action is a POST that redirects back to the screen (post/redirect/get); a refused
 action changes nothing and comes back as a message in the reader's language. People of one
@@ -33,8 +34,11 @@ from khedmat.core.formatting import format_code, format_number
 from khedmat.core.parsing import parse_int_or_none
 
 from . import queue, selectors, stats
-from .models import Center, Counter, Ticket
-from .staff_forms import CounterOpenForm, DayForm, TransferForm
+from .devices import DeviceError, PairingCode, device_pairing_code_issue
+from .devices import device_add as device_add_service
+from .devices import device_revoke as device_revoke_service
+from .models import Center, Counter, Device, Ticket
+from .staff_forms import CounterOpenForm, DayForm, DeviceAddForm, TransferForm
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -48,6 +52,8 @@ def _runs_a_dashboard(user: Any) -> bool:
 
 counter_staff_required = staff_page(works_at_a_center)
 dashboard_staff_required = staff_page(_runs_a_dashboard)
+# A center's screens are paired by its own manager (a platform administrator has no center).
+devices_staff_required = staff_page(is_center_manager)
 
 
 def _user(request: HttpRequest) -> User:
@@ -311,3 +317,92 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
             row.breaches, _plain(row.rating_average), row.ratings,
         ])
     return response
+
+
+# --- the hall's paired screens ------------------------------------------------------------------
+
+def _managed_center(request: HttpRequest) -> Center:
+    center = _user(request).center
+    assert center is not None  # is_center_manager holds
+    return center
+
+
+def _devices_page(request: HttpRequest, *, form: DeviceAddForm | None = None, status: int = 200) -> HttpResponse:
+    center = _managed_center(request)
+    counters = selectors.counters_for_tablets(center=center)
+    return render(request, "centers/staff/devices.html", {
+        "center": center, "devices": selectors.devices_of_center(center=center), "now": timezone.now(),
+        "form": form or DeviceAddForm(counters=counters),
+    }, status=status)
+
+
+def _code_page(request: HttpRequest, issued: PairingCode) -> HttpResponse:
+    pair_url = request.build_absolute_uri(reverse("centers:device_pair"))
+    return render(request, "centers/staff/device_code.html", {
+        "center": issued.device.center, "device": issued.device, "code": issued.display,
+        "expires_at": issued.expires_at, "pair_url": pair_url,
+        "pair_link": f"{pair_url}?{urlencode({'code': issued.code})}",
+    })
+
+
+@never_cache
+@devices_staff_required
+@require_GET
+def devices(request: HttpRequest) -> HttpResponse:
+    """The center's kiosks and rating tablets: add one, give one a new pairing code, revoke one."""
+    return _devices_page(request)
+
+
+@never_cache
+@devices_staff_required
+@require_POST
+def device_add(request: HttpRequest) -> HttpResponse:
+    """Add a screen; the answer shows its pairing code, once (it is kept only as a digest)."""
+    center = _managed_center(request)
+    form = DeviceAddForm(request.POST, counters=selectors.counters_for_tablets(center=center))
+    if not form.is_valid():
+        return _devices_page(request, form=form, status=422)
+    try:
+        issued = device_add_service(center=center, kind=form.cleaned_data["kind"], name=form.cleaned_data["name"],
+                                    counter=form.cleaned_data["counter"], actor=_user(request), request=request)
+    except DeviceError as error:
+        form.add_error(None, error.message)
+        return _devices_page(request, form=form, status=422)
+    return _code_page(request, issued)
+
+
+def _device_or_404(request: HttpRequest, public_id: uuid.UUID) -> Device:
+    device = selectors.device_of_center(center_id=_user(request).center_id, public_id=public_id)
+    if device is None:
+        raise Http404
+    return device
+
+
+@never_cache
+@devices_staff_required
+@require_POST
+def device_code(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """A new pairing code for a device whose screen was replaced or lost its pairing."""
+    device = _device_or_404(request, public_id)
+    try:
+        issued = device_pairing_code_issue(device=device, actor=_user(request), request=request)
+    except DeviceError as error:
+        messages.error(request, error.message)
+        return redirect("centers:devices")
+    return _code_page(request, issued)
+
+
+@never_cache
+@devices_staff_required
+@require_POST
+def device_revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The device's screen stops working at its next request."""
+    device = _device_or_404(request, public_id)
+    try:
+        revoked = device_revoke_service(device=device, actor=_user(request), request=request)
+    except DeviceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s is revoked: that screen stops working at once.") % {
+            "name": revoked.name})
+    return redirect("centers:devices")

@@ -1,9 +1,10 @@
 """Rating a finished service: through the link on the ticket, /<lang>/tickets/<uuid>/rate/,
-and on the tablet beside the counter, /<lang>/center/counter/rate/.
+and on the tablet facing the citizen at a counter, /<lang>/devices/tablet/.
 
 The ticket's unguessable id is the only key to the link's page, which shows no personal
-data; the tablet is signed in as the counter's operator and offers only what that counter
-has just finished.
+data. The tablet is a paired device of its center (khedmat.centers.devices), bound to one
+counter: it needs no staff session, has no staff navigation and no staff rights, and
+offers only what its counter has just finished.
 """
 
 from __future__ import annotations
@@ -17,15 +18,14 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
-from khedmat.centers import selectors as center_selectors
+from khedmat.centers.devices import RATING_TABLET, screen_device, screen_response
 
 from . import selectors
 from .forms import RatingForm
 from .services import RatingError, rating_submit
 
 if TYPE_CHECKING:
-    from khedmat.centers.models import Ticket
+    from khedmat.centers.models import Device, Ticket
 
 # The tablet's welcome screen reloads itself to pick up the next finished ticket; the
 # rating form reloads less often, so a citizen has time to answer but a form left
@@ -74,28 +74,35 @@ def thanks(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 # --- the counter tablet ---------------------------------------------------------------------------
 
-def _tablet(request: HttpRequest, context: dict[str, Any], *, refresh: int, status: int = 200) -> HttpResponse:
-    response = render(request, "feedback/counter_rate.html", context, status=status)
-    # A Refresh header is the meta refresh's twin, and needs no inline markup in <head>.
-    response["Refresh"] = str(refresh)
-    return response
+def _tablet(request: HttpRequest, device: Device | None, context: dict[str, Any], *, refresh: int | None,
+            status: int = 200) -> HttpResponse:
+    response = render(request, "feedback/counter_rate.html",
+                      {"device": device, "center": device.center if device else None, **context}, status=status)
+    if refresh:
+        # A Refresh header is the meta refresh's twin, and needs no inline markup in <head>.
+        response["Refresh"] = str(refresh)
+    return screen_response(request, response, device)
 
 
 @never_cache
-@staff_page(works_at_a_center)
 @require_http_methods(["GET", "POST"])
 def counter_rate(request: HttpRequest) -> HttpResponse:
-    """The tablet facing the citizen: the rating of the ticket the counter just finished, or
-    a welcome screen that looks again every few seconds."""
-    own = center_selectors.counter_of(user=signed_in_user(request))
+    """The tablet facing the citizen: the rating of the ticket its counter just finished, or
+    a welcome screen that looks again every few seconds. A browser that is not a paired
+    tablet is told so (403) and offered the pairing page; it never sees a rating form."""
+    device = screen_device(request, kind=RATING_TABLET)
+    if device is None:
+        return _tablet(request, None, {"unpaired": True}, refresh=None, status=403)
+    own = device.counter
+    assert own is not None
     context: dict[str, Any] = {"counter": own, "action": reverse("feedback:counter_rate")}
-    if own is None:
-        return _tablet(request, {**context, "closed": True}, refresh=IDLE_REFRESH_SECONDS)
+    if own.state == own.State.CLOSED:
+        return _tablet(request, device, {**context, "closed": True}, refresh=IDLE_REFRESH_SECONDS)
     if request.method == "POST":
         ticket = selectors.ticket_rateable_at(counter=own, public_id=request.POST.get("ticket", ""))
         if ticket is None:
             # Rated already, too late, or not this counter's: back to the welcome screen.
-            return redirect("feedback:counter_rate")
+            return screen_response(request, redirect("feedback:counter_rate"), device)
         form = RatingForm(request.POST)
         if form.is_valid():
             try:
@@ -104,15 +111,16 @@ def counter_rate(request: HttpRequest) -> HttpResponse:
             except RatingError as error:
                 if error.code != "already_rated":
                     form.add_error(None, error.message)
-                    return _tablet(request, {**context, "ticket": ticket, "form": form,
-                                             "hidden": {"ticket": ticket.public_id}},
+                    return _tablet(request, device, {**context, "ticket": ticket, "form": form,
+                                                     "hidden": {"ticket": ticket.public_id}},
                                    refresh=FORM_REFRESH_SECONDS, status=422)
-            return redirect(f"{reverse('feedback:counter_rate')}?thanks=1")
-        return _tablet(request, {**context, "ticket": ticket, "form": form, "hidden": {"ticket": ticket.public_id}},
+            return screen_response(request, redirect(f"{reverse('feedback:counter_rate')}?thanks=1"), device)
+        return _tablet(request, device, {**context, "ticket": ticket, "form": form,
+                                         "hidden": {"ticket": ticket.public_id}},
                        refresh=FORM_REFRESH_SECONDS, status=422)
     ticket = selectors.ticket_to_rate(counter=own)
     if ticket is None:
-        return _tablet(request, {**context, "thanks": request.GET.get("thanks") == "1"},
+        return _tablet(request, device, {**context, "thanks": request.GET.get("thanks") == "1"},
                        refresh=IDLE_REFRESH_SECONDS)
-    return _tablet(request, {**context, "ticket": ticket, "form": RatingForm(),
-                             "hidden": {"ticket": ticket.public_id}}, refresh=FORM_REFRESH_SECONDS)
+    return _tablet(request, device, {**context, "ticket": ticket, "form": RatingForm(),
+                                     "hidden": {"ticket": ticket.public_id}}, refresh=FORM_REFRESH_SECONDS)

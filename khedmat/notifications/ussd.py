@@ -29,7 +29,8 @@ from django.utils.translation import pgettext
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.applications.selectors import citizen as application_selectors
 from khedmat.centers import selectors as center_selectors
-from khedmat.centers.queue import QueueError, ticket_issue
+from khedmat.centers.hours import center_closed
+from khedmat.centers.queue import CenterClosed, QueueError, ticket_issue
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
 from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.ratelimit import Throttle, Throttled, guard
@@ -293,7 +294,11 @@ class TicketCenters(Pages):
         return UssdReply(_("No center is open."), end=True)
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
-        return TicketServices(center_id=self._centers(caller)[index].pk)
+        center = self._centers(caller)[index]
+        closed = center_closed(center=center)
+        if closed is not None:  # said before a service is chosen, as ticket_issue would refuse
+            return End(text=closed.message(short=True))
+        return TicketServices(center_id=center.pk)
 
 
 @dataclass(frozen=True)
@@ -376,6 +381,8 @@ def _take_ticket(caller: Caller, center: Any, service: Any) -> Screen:
         # same ticket, never a second one.
         ticket = ticket_issue(center=center, service=service, channel="ussd", phone=caller.phone,
                               idempotency_key=f"ussd:{caller.session_id}"[:64], language=caller.language)
+    except CenterClosed as closed:
+        return End(text=closed.short_message)
     except QueueError as error:
         return End(text=error.message)
     position = center_selectors.ticket_position(ticket=ticket)

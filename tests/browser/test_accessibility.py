@@ -108,17 +108,22 @@ def test_center_public_pages_have_no_serious_accessibility_violation(browser: Br
     from khedmat.centers.models import AppointmentSchedule, Center
     from khedmat.centers.queue import ticket_issue
 
+    from .test_center_day import open_around_the_clock, pair_screen, pairing_code
+
+    open_around_the_clock("KBL")
     center = Center.objects.get(slug="kabul")
     passport = Service.objects.get(slug="passport")
     ticket = ticket_issue(center=center, service=passport)
     schedule = AppointmentSchedule.objects.get(center=center, service=passport)
-    paths = ["centers/kabul/kiosk/", f"centers/kabul/kiosk/?service={passport.pk}", "centers/kabul/kiosk/check-in/",
+    paths = ["devices/pair/", "centers/kabul/kiosk/", f"centers/kabul/kiosk/?service={passport.pk}",
+             "centers/kabul/kiosk/check-in/",
              f"tickets/{ticket.public_id}/", f"tickets/{ticket.public_id}/?kiosk=1",
              f"tickets/{ticket.public_id}/rate/",
              "centers/kabul/board/", "centers/kabul/join/", "appointments/", f"appointments/book/{schedule.pk}/"]
     axe = Axe()
     context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 768})
     page = context.new_page()
+    pair_screen(page, demo_site, pairing_code("KBL"))  # the kiosk's pages answer a paired kiosk
     faults = []
     for language in ("en", "fa"):
         for path in paths:
@@ -132,8 +137,8 @@ def test_center_public_pages_have_no_serious_accessibility_violation(browser: Br
 
 
 def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Browser, demo_site: str) -> None:
-    """The counter screen (with a ticket called), the counter's rating tablet and the center
-    manager's dashboard, in English and Dari."""
+    """The counter screen (with a ticket called), the counter's rating tablet (a paired screen),
+    the center manager's dashboard and its page of kiosks and tablets, in English and Dari."""
     from axe_playwright_python.sync_playwright import Axe
 
     from khedmat.centers.models import Center
@@ -152,6 +157,9 @@ def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Bro
             faults.extend(describe(url, violation) for violation in axe.run(page).response["violations"]
                           if violation["impact"] in BLOCKING_IMPACTS)
 
+    from .test_center_day import open_around_the_clock, pair_screen, pairing_code
+
+    open_around_the_clock("KBL")
     center = Center.objects.get(code="KBL")
     first_counter = center.counters.filter(is_active=True).order_by("number").first()
     assert first_counter is not None, "the demonstration center has no counter"
@@ -171,7 +179,11 @@ def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Bro
     page.goto(f"{demo_site}/en/center/counter/")
     page.get_by_role("button", name="Start service").click()
     page.get_by_role("button", name="Finish service").click()
-    check(page, "center/counter/rate/")  # the rating form
+    context.close()
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    tablet = context.new_page()
+    pair_screen(tablet, demo_site, pairing_code("KBL", kind="rating_tablet", counter=first_counter.number))
+    check(tablet, "devices/tablet/")  # the rating form, on the paired tablet
     context.close()
 
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
@@ -183,5 +195,6 @@ def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Bro
     page.get_by_label("Code from your authenticator app").fill(totp_code("manager.kbl"))
     page.get_by_role("button", name="Sign in").click()
     check(page, "center/dashboard/")
+    check(page, "center/devices/")
     context.close()
     assert not faults, "Serious or critical accessibility violations:\n" + "\n".join(faults)

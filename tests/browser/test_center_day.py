@@ -1,10 +1,14 @@
-"""A day at a service center, in the browser, in Dari: a visitor takes a ticket at the kiosk,
-the hall's board shows the call within two seconds without reloading, the operator signs in
-on the staff sign-in page, opens a counter, calls, serves and transfers the visitor on the
-counter screen, a second operator at another counter calls the same number and finishes, and
-the visitor rates the service through the link on the ticket (the counter's tablet offers
-the rating too, until it is given). The board shows a stale marker when its link drops and
-recovers by itself.
+"""A day at a service center, in the browser, in Dari: the kiosk screen is paired with the code
+its manager issued (an unpaired browser is sent to the remote join instead), a visitor takes a
+ticket at the kiosk, the hall's board shows the call within two seconds without reloading, the
+operator signs in on the staff sign-in page, opens a counter, calls, serves and transfers the
+visitor on the counter screen, a second operator at another counter calls the same number and
+finishes, and the visitor rates the service through the link on the ticket (the counter's
+paired tablet, which holds no staff session, offers the rating too, until it is given). The
+board shows a stale marker when its link drops and recovers by itself.
+
+The center's hours are set in the test (open every day, around the clock): it must not depend
+on the day or the hour it runs at.
 """
 
 from __future__ import annotations
@@ -68,6 +72,39 @@ def operator_opens_a_counter(browser: Browser, site: str, *, username: str, lang
     return context, page
 
 
+def pairing_code(center_code: str, *, kind: str = "kiosk", counter: int | None = None) -> str:
+    """A fresh pairing code for a new screen of the center, from its manager (demo/users.yaml)."""
+    from khedmat.accounts.models import User
+    from khedmat.centers.devices import device_add
+    from khedmat.centers.models import Center
+
+    center = Center.objects.get(code=center_code)
+    manager = User.objects.get(role="center_manager", center=center)
+    name = f"Browser {kind} {counter or ''}".strip()
+    return device_add(center=center, kind=kind, name=name, actor=manager,
+                      counter=center.counters.get(number=counter) if counter else None).code
+
+
+def pair_screen(page: Page, site: str, code: str, *, language: str = "en") -> None:
+    """On the screen itself: the pairing page, the code (filled in by the link), Pair."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{site}/{language}/devices/pair/?code={code}")
+    page.get_by_role("button", name=tr(language, "Pair this screen")).click()
+    expect(page.get_by_text(tr(language, "This screen is now paired: %(name)s, %(center)s.").split("%")[0].strip())
+           ).to_be_visible()
+
+
+def open_around_the_clock(center_code: str) -> None:
+    import datetime
+
+    from khedmat.centers.models import Center
+    from khedmat.centers.services import center_set_hours
+
+    center_set_hours(center=Center.objects.get(code=center_code), opens_at=datetime.time(0),
+                     closes_at=datetime.time(0), open_weekdays=range(7))
+
+
 def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect
 
@@ -80,16 +117,20 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
 
     shots = DOCS_SCREENSHOTS if SCREENSHOTS_WANTED else tmp_path / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
+    open_around_the_clock("KBL")
     center = Center.objects.get(slug="kabul")
     passport = Service.objects.get(slug="passport")
     tazkira = Service.objects.get(slug="e-tazkira")
     with translation.override("fa"):
         passport_fa, tazkira_fa = passport.name, tazkira.name
 
-    # The kiosk: a tablet in the hall, in Dari.
+    # The kiosk: a tablet in the hall, in Dari. Unpaired, it sends people to join with a phone.
     kiosk_context = browser.new_context(viewport={"width": 1024, "height": 768}, locale="fa-AF")
     kiosk = kiosk_context.new_page()
     kiosk.goto(f"{demo_site}/fa/centers/kabul/kiosk/")
+    expect(kiosk).to_have_url(f"{demo_site}/fa/centers/kabul/join/")
+    pair_screen(kiosk, demo_site, pairing_code("KBL"), language="fa")
+    expect(kiosk).to_have_url(f"{demo_site}/fa/centers/kabul/kiosk/")
     expect(kiosk.locator("html")).to_have_attribute("dir", "rtl")
     kiosk.screenshot(path=shots / "kiosk-fa-1024.png", full_page=False)
     kiosk.get_by_role("link", name=passport_fa).click()
@@ -150,11 +191,18 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     assert ticket.status == Ticket.Status.SERVED
     counter_4 = center.counters.get(number=4)
 
-    # The tablet facing the citizen at counter 4 offers the rating, in Dari.
-    tablet = second_context.new_page()
-    tablet.goto(f"{demo_site}/fa/center/counter/rate/")
+    # The tablet facing the citizen at counter 4, a paired screen with no staff session, offers
+    # the rating, in Dari; it has no way into the staff pages.
+    tablet_context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="fa-AF")
+    tablet = tablet_context.new_page()
+    pair_screen(tablet, demo_site, pairing_code("KBL", kind="rating_tablet", counter=4), language="fa")
+    expect(tablet).to_have_url(f"{demo_site}/fa/devices/tablet/")
     expect(tablet.get_by_role("heading", name=fa("Please rate the service you received"))).to_be_visible()
     expect(tablet.locator(".lead")).to_contain_text(localize_digits(ticket.display_number, "fa"))
+    expect(tablet.get_by_role("link", name=fa("My counter"))).to_have_count(0)
+    tablet.goto(f"{demo_site}/fa/center/counter/")
+    expect(tablet.get_by_role("heading", name=fa("Staff sign-in"))).to_be_visible()
+    tablet.goto(f"{demo_site}/fa/devices/tablet/")
 
     # The board's link drops: a stale marker; it comes back by itself.
     stale = board.locator("#board-stale")
@@ -183,5 +231,6 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     # Rated once is rated: the tablet is back to its welcome screen.
     tablet.reload()
     expect(tablet.get_by_role("heading", name=fa("Welcome to Asan Khedmat"))).to_be_visible()
+    tablet_context.close()
     second_context.close()
     kiosk_context.close()

@@ -5,11 +5,20 @@ appointment schedule, all made through the real services.
 (queue group D); counter 1 is a women's desk, counter 2 a priority desk (both serve
 everything), counters 3…20 general ones serving both. Counters start closed: tests open
 them with `open_counter`. Operators `operator1`…: one per counter number, same center.
+
+The test centers open every day around the clock, so that no test depends on the weekday
+or the hour it runs at; tests of opening hours set the hours they need (`center_set_hours`)
+and the time (`clock` in test_appointments, or `frozen_at` here).
+
+`kiosk` is a browser paired as a kiosk of the hall (through the manager's pairing code and
+the pairing page, as a real screen is), `tablet_at(number)` one paired as the rating tablet
+of a counter.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,13 +26,17 @@ import pytest
 import yaml
 from django.conf import settings
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import staff_user_create
 from khedmat.applications.tests.test_concurrency import SQLiteFile
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.models import Service
-from khedmat.centers.models import AppointmentSchedule, Center, Counter, PriorityGroup, QueueGroup
+from khedmat.centers.devices import device_add
+from khedmat.centers.models import AppointmentSchedule, Center, Counter, Device, PriorityGroup, QueueGroup
 from khedmat.centers.queue import counter_open
 from khedmat.centers.services import center_offer_services, center_upsert, counter_upsert
 
@@ -42,10 +55,15 @@ def make_service(code: str, slug: str) -> Service:
     return catalog_services.service_publish(agency=agency, definition=definition).service
 
 
+ALL_WEEK = range(7)
+SATURDAY_TO_WEDNESDAY = (5, 6, 0, 1, 2)
+
+
 def make_center(code: str = "KBL", slug: str = "kabul", name: str = "Kabul") -> Center:
+    """A center open every day around the clock (00:00 to midnight)."""
     return center_upsert(code=code, slug=slug, name={"en": name, "fa": name, "ps": name},
                          city={"en": name, "fa": name, "ps": name}, address={"en": "-", "fa": "-", "ps": "-"},
-                         opens_at=datetime.time(8), closes_at=datetime.time(16))
+                         opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=ALL_WEEK)
 
 
 @dataclass
@@ -151,3 +169,55 @@ def sqlite_file(tmp_path: Path) -> SQLiteFile:
     if connection.vendor != "sqlite":
         pytest.skip("the SQLite variant; on PostgreSQL the tests above cover this")
     return SQLiteFile(tmp_path / "centers.sqlite3")
+
+
+@pytest.fixture
+def frozen_at(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime.datetime], datetime.datetime]:
+    """Stop the clock at a moment (aware, or naive Kabul time): frozen_at(datetime(2026, 12, 10, 9))."""
+
+    def freeze(moment: datetime.datetime) -> datetime.datetime:
+        aware = moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+        monkeypatch.setattr("django.utils.timezone.now", lambda: aware)
+        return aware
+
+    return freeze
+
+
+def pair(client: Client, code: str) -> Client:
+    """Type a pairing code on the pairing page, as the screen does; the client is then the device."""
+    response = client.post(reverse("centers:device_pair"), {"code": code})
+    assert response.status_code == 302, response.content.decode()[:500]
+    client.get(response["Location"])  # where the screen goes next ("This screen is now paired")
+    return client
+
+
+def paired_client(center: Center, manager: User, *, kind: str = Device.Kind.KIOSK,
+                  counter: Counter | None = None, name: str = "Kiosk by the entrance") -> tuple[Client, Device]:
+    """A new browser paired as a device of the center through the manager's code."""
+    issued = device_add(center=center, kind=kind, name=name, counter=counter, actor=manager)
+    client = pair(Client(), issued.code)
+    issued.device.refresh_from_db()
+    return client, issued.device
+
+
+@pytest.fixture
+def kiosk_device(hall: Hall, manager: User) -> tuple[Client, Device]:
+    return paired_client(hall.center, manager)
+
+
+@pytest.fixture
+def kiosk(kiosk_device: tuple[Client, Device]) -> Client:
+    """A browser paired as the hall's kiosk (no session, only the device's cookie)."""
+    return kiosk_device[0]
+
+
+@pytest.fixture
+def tablet_at(hall: Hall, manager: User) -> Callable[[int], Client]:
+    """tablet_at(3): a browser paired as the rating tablet of counter 3."""
+
+    def make(number: int) -> Client:
+        client, _device = paired_client(hall.center, manager, kind=Device.Kind.RATING_TABLET,
+                                        counter=hall.counter(number), name=f"Tablet at counter {number}")
+        return client
+
+    return make

@@ -25,10 +25,11 @@ from khedmat.centers.appointments import (
 from khedmat.centers.models import Appointment, AppointmentSchedule, AppointmentSlot, Ticket
 from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
 from khedmat.centers.selectors import appointment_days, appointment_find, appointment_slots
+from khedmat.centers.services import center_set_hours
 from khedmat.core.services import holiday_upsert
 from khedmat.notifications.models import Message
 
-from .conftest import CITIZEN_PHONE, Hall, make_center
+from .conftest import CITIZEN_PHONE, SATURDAY_TO_WEDNESDAY, Hall, make_center
 
 SATURDAY = datetime.date(2026, 12, 5)  # a working day; Thursday 10th and Friday 11th are the weekend
 Clock = Callable[..., datetime.datetime]
@@ -53,7 +54,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 @pytest.fixture
 def schedule(hall: Hall, clock: Clock) -> AppointmentSchedule:
-    """Passports at Kabul: 08:00–12:00, 15-minute slots of 2 places, 14 days ahead."""
+    """Passports at Kabul, open Saturday to Wednesday 08:00–16:00: 08:00–12:00, 15-minute
+    slots of 2 places, 14 days ahead."""
+    center_set_hours(center=hall.center, opens_at=datetime.time(8), closes_at=datetime.time(16),
+                     open_weekdays=SATURDAY_TO_WEDNESDAY)
     return hall.schedule()
 
 
@@ -108,7 +112,8 @@ def test_a_booking_takes_a_place_and_sends_the_code(hall: Hall, schedule: Appoin
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(hall, at(SATURDAY, 9), phone="0700 111 222")
     assert appointment.status == Appointment.Status.BOOKED and appointment.phone == CITIZEN_PHONE
-    assert len(appointment.code) == 6 and appointment.code.isdigit()
+    # Ten digits, never a leading 0 (it would read as a phone number, 07…, and spreadsheets drop it).
+    assert len(appointment.code) == 10 and appointment.code.isdigit() and appointment.code[0] != "0"
     assert appointment.slot.starts_at == at(SATURDAY, 9) and appointment.slot.booked == 1
     message = Message.objects.get()
     assert message.to == CITIZEN_PHONE and appointment.code in message.body
@@ -295,11 +300,26 @@ def test_a_code_of_another_center_or_a_cancelled_booking_is_refused(hall: Hall, 
         with pytest.raises(AppointmentError) as refused:
             appointment_check_in(center=center, code=code)
         assert refused.value.code == "unknown_code"
+    unknown_message = refused.value.message
     appointment_cancel(appointment=appointment)
     with pytest.raises(AppointmentError) as refused:
         appointment_check_in(center=hall.center, code=appointment.code)
-    assert refused.value.code == "cancelled"
+    # A cancelled booking answers as an unknown code: the same words, the same reason.
+    assert (refused.value.code, refused.value.message) == ("unknown_code", unknown_message)
     assert not Ticket.objects.exists()
+
+
+def test_a_booking_made_with_a_six_digit_code_before_issue_9_still_checks_in(
+        hall: Hall, schedule: AppointmentSchedule, clock: Clock) -> None:
+    """Decision 0016: old bookings keep their six-digit code until they pass; no other length counts."""
+    appointment = book(hall, at(SATURDAY, 10))
+    Appointment.objects.filter(pk=appointment.pk).update(code="048213")
+    clock(SATURDAY, 10)
+    for wrong in ("48213", "0482130", "04821300000"):
+        with pytest.raises(AppointmentError) as refused:
+            appointment_check_in(center=hall.center, code=wrong)
+        assert refused.value.code == "unknown_code"
+    assert appointment_check_in(center=hall.center, code="048 213").channel == Ticket.Channel.APPOINTMENT
 
 
 def test_bookings_past_their_window_lapse(hall: Hall, schedule: AppointmentSchedule, clock: Clock) -> None:

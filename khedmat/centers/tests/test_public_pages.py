@@ -31,19 +31,19 @@ def text(response: object) -> str:
 
 # --- kiosk ------------------------------------------------------------------------------------
 
-def test_kiosk_shows_services_grouped_as_in_the_hall_in_three_languages(client: Client, hall: Hall) -> None:
-    page = text(client.get(url("kiosk", slug="kabul")))
+def test_kiosk_shows_services_grouped_as_in_the_hall_in_three_languages(kiosk: Client, hall: Hall) -> None:
+    page = text(kiosk.get(url("kiosk", slug="kabul")))
     assert "Take a ticket" in page
     assert page.index("Driving") < page.index("Passports")  # groups by letter: D, then P
     assert f"?service={hall.passport.pk}" in page and f"?service={hall.licence.pk}" in page
     for language in ("/en/", "/fa/", "/ps/"):
         assert f'href="{language}centers/kabul/kiosk/"' in page or f"{language}centers/kabul/kiosk/" in page
-    dari = client.get(url("kiosk", "fa", slug="kabul"))
+    dari = kiosk.get(url("kiosk", "fa", slug="kabul"))
     assert 'dir="rtl"' in text(dari) and 'lang="fa-AF"' in text(dari)
 
 
-def test_kiosk_second_step_offers_priority_groups_and_the_womens_desk(client: Client, hall: Hall) -> None:
-    page = text(client.get(url("kiosk", slug="kabul"), {"service": hall.passport.pk}))
+def test_kiosk_second_step_offers_priority_groups_and_the_womens_desk(kiosk: Client, hall: Hall) -> None:
+    page = text(kiosk.get(url("kiosk", slug="kabul"), {"service": hall.passport.pk}))
     assert "Do you need priority?" in page
     for group in PriorityGroup.objects.filter(is_active=True):
         assert f'value="{group.code}"' in page and f"#pict-{group.pictogram}" in page
@@ -51,30 +51,30 @@ def test_kiosk_second_step_offers_priority_groups_and_the_womens_desk(client: Cl
     assert 'name="token"' in page
 
 
-def test_kiosk_issues_one_ticket_however_often_the_form_is_posted(client: Client, hall: Hall) -> None:
+def test_kiosk_issues_one_ticket_however_often_the_form_is_posted(kiosk: Client, hall: Hall) -> None:
     form = {"service": hall.passport.pk, "token": TOKEN, "plain": "1"}
-    first = client.post(url("kiosk", slug="kabul"), form)
-    second = client.post(url("kiosk", slug="kabul"), form)
+    first = kiosk.post(url("kiosk", slug="kabul"), form)
+    second = kiosk.post(url("kiosk", slug="kabul"), form)
     ticket = Ticket.objects.get()
     assert first["Location"] == second["Location"] == f"/en/tickets/{ticket.public_id}/?kiosk=1"
     assert (ticket.channel, ticket.display_number) == (Ticket.Channel.KIOSK, "P-001")
-    client.post(url("kiosk", slug="kabul"), {**form, "token": "u" * 32})
+    kiosk.post(url("kiosk", slug="kabul"), {**form, "token": "u" * 32})
     assert Ticket.objects.count() == 2
 
 
-def test_kiosk_issues_priority_and_womens_desk_tickets(client: Client, hall: Hall) -> None:
-    client.post(url("kiosk", slug="kabul"), {"service": hall.passport.pk, "token": TOKEN, "priority": "elderly"})
-    client.post(url("kiosk", slug="kabul"), {"service": hall.passport.pk, "token": "w" * 32, "desk": "women"})
+def test_kiosk_issues_priority_and_womens_desk_tickets(kiosk: Client, hall: Hall) -> None:
+    kiosk.post(url("kiosk", slug="kabul"), {"service": hall.passport.pk, "token": TOKEN, "priority": "elderly"})
+    kiosk.post(url("kiosk", slug="kabul"), {"service": hall.passport.pk, "token": "w" * 32, "desk": "women"})
     elderly, women = Ticket.objects.order_by("number")
     assert elderly.priority_group is not None and elderly.priority_group.code == "elderly"
     assert women.desk == "women"
 
 
-def test_kiosk_refuses_a_service_it_does_not_show(client: Client, hall: Hall) -> None:
-    response = client.post(url("kiosk", slug="kabul"), {"service": 999999, "token": TOKEN}, follow=True)
+def test_kiosk_refuses_a_service_it_does_not_show(kiosk: Client, hall: Hall) -> None:
+    response = kiosk.post(url("kiosk", slug="kabul"), {"service": 999999, "token": TOKEN}, follow=True)
     assert "Choose a service." in text(response)
     assert not Ticket.objects.exists()
-    assert client.get(url("kiosk", slug="nowhere")).status_code == 404
+    assert kiosk.get(url("kiosk", slug="nowhere")).status_code == 404
 
 
 def test_kiosk_ticket_page_is_big_printable_and_returns_to_the_start(client: Client, hall: Hall) -> None:
@@ -182,9 +182,10 @@ def test_booking_twice_with_one_form_books_once_and_shows_the_code(client: Clien
     appointment = Appointment.objects.get()
     assert first["Location"] == second["Location"] == url("appointment", public_id=appointment.public_id)
     page = text(client.get(first["Location"]))
-    assert appointment.code in page and "Check in at the center's kiosk" in page
+    grouped = f"{appointment.code[:5]} {appointment.code[5:]}"  # ten digits, read in two groups
+    assert grouped in page and "Check in at the center's kiosk" in page
     dari = text(client.get(url("appointment", "fa", public_id=appointment.public_id)))
-    assert appointment.code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in dari
+    assert grouped.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")) in dari
 
 
 def test_an_appointment_is_moved_and_cancelled_from_its_page(client: Client, hall: Hall) -> None:
@@ -221,7 +222,7 @@ def test_find_my_appointment_needs_the_right_pair_and_is_throttled(client: Clien
 
 # --- check-in at the kiosk --------------------------------------------------------------------
 
-def test_an_appointment_code_at_the_kiosk_gives_a_ticket(client: Client, hall: Hall,
+def test_an_appointment_code_at_the_kiosk_gives_a_ticket(client: Client, kiosk: Client, hall: Hall,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     day, slot = _first_free(client, hall)
     client.post(url("appointment_new", schedule_id=hall.schedule().pk),
@@ -229,10 +230,10 @@ def test_an_appointment_code_at_the_kiosk_gives_a_ticket(client: Client, hall: H
     appointment = Appointment.objects.get()
     starts_at = appointment.slot.starts_at
     monkeypatch.setattr(timezone, "now", lambda: starts_at - datetime.timedelta(minutes=5))
-    unknown = client.post(url("kiosk_check_in", slug="kabul"), {"code": "000000"})
-    assert "There is no appointment with this code" in text(unknown)
+    unknown = kiosk.post(url("kiosk_check_in", slug="kabul"), {"code": "1000000000"})
+    assert "No appointment can be checked in with this code here" in text(unknown)
     code = appointment.code.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))  # typed in Eastern digits
-    response = client.post(url("kiosk_check_in", slug="kabul"), {"code": code})
+    response = kiosk.post(url("kiosk_check_in", slug="kabul"), {"code": f"{code[:5]} {code[5:]}"})
     appointment.refresh_from_db()
     assert appointment.ticket is not None
     assert response["Location"] == f"/en/tickets/{appointment.ticket.public_id}/?kiosk=1"

@@ -1,8 +1,8 @@
-"""The permission matrix of the staff's pages at a center: every URL of staff_urls (and of the
-feedback app's counter tablet) × every role.
+"""The permission matrix of the staff's pages at a center: every URL of staff_urls × every role.
+(The rating tablet is no staff page any more: a paired device runs it, see
+khedmat/feedback/tests/test_counter_tablet.py.)
 
-The URLs come from `khedmat.centers.staff_urls.urlpatterns` and
-`khedmat.feedback.urls.staff_urlpatterns` themselves: a URL missing from MATRIX
+The URLs come from `khedmat.centers.staff_urls.urlpatterns` itself: a URL missing from MATRIX
 fails until someone writes down who may reach it. Each request runs in a savepoint that is
 rolled back, so every role meets the same hall. The outcome must match exactly:
 
@@ -31,10 +31,10 @@ from khedmat.accounts.services import citizen_get_or_create, staff_user_create
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.tests.factories import verified_client
 from khedmat.centers import staff_urls
-from khedmat.centers.models import Counter, Ticket, TicketVisit
+from khedmat.centers.devices import device_add
+from khedmat.centers.models import Counter, Device, Ticket, TicketVisit
 from khedmat.centers.queue import counter_open, ticket_call_next, ticket_issue
 from khedmat.centers.services import counter_upsert
-from khedmat.feedback import urls as feedback_urls
 from khedmat.feedback.models import Rating
 
 from .conftest import PASSWORD, Hall, make_center
@@ -57,6 +57,9 @@ COUNTER_STAFF = frozenset({OPERATOR, FREE_OPERATOR, FOREIGN_OPERATOR, MANAGER, F
 # Only the hall's own people reach the hall's counters and tickets.
 HALL_STAFF = frozenset({OPERATOR, FREE_OPERATOR, MANAGER})
 HALL_DASHBOARD = frozenset({MANAGER, PLATFORM_ADMIN})
+# A center's screens: each manager pairs their own center's; only the hall's manager its devices.
+CENTER_MANAGERS = frozenset({MANAGER, FOREIGN_MANAGER})
+HALL_MANAGER = frozenset({MANAGER})
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Case:
 
 # Bodies, filled in by World.body: the hall's counter 5, a ticket called at counter 3, an action.
 OPEN_HALL_COUNTER, PAUSE, START_HALL_TICKET, NOTHING = "open", "pause", "start", "nothing"
+ADD_KIOSK = "add kiosk"
 
 MATRIX: dict[str, Case] = {
     "counter": Case(COUNTER_STAFF),
@@ -79,9 +83,12 @@ MATRIX: dict[str, Case] = {
     "counter_state": Case(COUNTER_STAFF, get=False, post=PAUSE),
     "counter_call": Case(COUNTER_STAFF, get=False, post=NOTHING),
     "counter_ticket": Case(HALL_STAFF, get=False, post=START_HALL_TICKET),
-    "counter_rate": Case(COUNTER_STAFF, post=NOTHING),
     "dashboard": Case(HALL_DASHBOARD, query="?center=kabul"),
     "dashboard_csv": Case(HALL_DASHBOARD, query="?center=kabul"),
+    "devices": Case(CENTER_MANAGERS),
+    "device_add": Case(CENTER_MANAGERS, get=False, post=ADD_KIOSK),
+    "device_code": Case(HALL_MANAGER, get=False, post=NOTHING),
+    "device_revoke": Case(HALL_MANAGER, get=False, post=NOTHING),
 }
 
 
@@ -93,9 +100,8 @@ def _patterns(patterns: list[Any]) -> Iterator[URLPattern]:
             yield entry
 
 
-# Each URL with its namespace: the centers' staff pages and the counter tablet (feedback's).
-NAMESPACED_PATTERNS = [*(("centers", pattern) for pattern in _patterns(staff_urls.urlpatterns)),
-                       *(("feedback", pattern) for pattern in _patterns(feedback_urls.staff_urlpatterns))]
+# Each URL with its namespace.
+NAMESPACED_PATTERNS = [("centers", pattern) for pattern in _patterns(staff_urls.urlpatterns)]
 URL_PATTERNS = [pattern for _namespace, pattern in NAMESPACED_PATTERNS]
 URL_NAMES = [pattern.name or f"<unnamed: {pattern.pattern}>" for pattern in URL_PATTERNS]
 
@@ -121,6 +127,7 @@ def test_the_check_notices_a_url_left_out() -> None:
 class World:
     hall: Hall
     ticket: Ticket
+    device: Device
     clients: dict[str, Client] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
@@ -129,7 +136,7 @@ class World:
         kwargs: dict[str, Any] = {}
         for key in pattern.pattern.converters:  # type: ignore[union-attr]
             if key == "public_id":
-                kwargs[key] = self.ticket.public_id
+                kwargs[key] = self.device.public_id if name.startswith("device_") else self.ticket.public_id
             else:
                 pytest.fail(f"{name}: no value for the URL argument {key!r}; teach World.url to fill it")
         return reverse(f"{namespace}:{name}", kwargs=kwargs) + MATRIX[name].query
@@ -139,6 +146,7 @@ class World:
             OPEN_HALL_COUNTER: {"counter": self.hall.counter(5).pk},
             PAUSE: {"action": "pause"},
             START_HALL_TICKET: {"action": "start"},
+            ADD_KIOSK: {"kind": "kiosk", "name": "Kiosk by the door"},
         }
         return bodies.get(kind or "", {})
 
@@ -176,7 +184,8 @@ def world(hall: Hall, manager: User) -> World:
         FOREIGN_MANAGER: staff("manager.hrt", Role.CENTER_MANAGER, center=herat),
         PLATFORM_ADMIN: staff("platform.admin", Role.PLATFORM_ADMIN),
     }
-    result = World(hall=hall, ticket=ticket)
+    device = device_add(center=hall.center, kind="kiosk", name="Kiosk 1", actor=manager).device
+    result = World(hall=hall, ticket=ticket, device=device)
     result.clients[ANONYMOUS] = Client()
     for role, user in people.items():
         result.clients[role] = verified_client(user) if user.needs_second_factor else _signed_in(user)
@@ -192,6 +201,7 @@ def _state() -> tuple[Any, ...]:
         list(Ticket.objects.order_by("pk").values_list("pk", "status", "counter_id", "recalls", "service_id")),
         TicketVisit.objects.count(),
         Rating.objects.count(),
+        list(Device.objects.order_by("pk").values_list("pk", "generation", "pairing_code_digest", "revoked_at")),
     )
 
 

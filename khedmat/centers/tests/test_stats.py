@@ -20,10 +20,11 @@ from khedmat.centers.queue import (
     ticket_start,
     ticket_transfer,
 )
+from khedmat.centers.services import center_set_hours
 from khedmat.centers.stats import day_report, live_counters, live_services, percentile
 from khedmat.feedback.services import rating_submit
 
-from .conftest import Hall
+from .conftest import ALL_WEEK, Hall
 
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -62,7 +63,9 @@ def ten_passports(hall: Hall, clock: Clock, day: datetime.date,
                   after_finish: Callable[[Ticket], None] | None = None) -> list[Ticket]:
     """Ticket i (1…10) is issued at 09:00 + 20·(i−1) minutes, waits i minutes, is served for
     i minutes at counter 3: waits and service times are both 1…10 minutes.
-    Issued per hour: 09 → 3, 10 → 3, 11 → 3, 12 → 1."""
+    Issued per hour: 09 → 3, 10 → 3, 11 → 3, 12 → 1. The hall opens 08:00–16:00 every day."""
+    center_set_hours(center=hall.center, opens_at=datetime.time(8), closes_at=datetime.time(16),
+                     open_weekdays=ALL_WEEK)
     clock.at(local(day, 8))
     counter = hall.open(3)
     tickets = []

@@ -154,7 +154,7 @@ def _phone_ticket_called(service: Service, phone: str, language: str) -> Ticket:
     center = center_upsert(code="KBL", slug="kabul", name={"en": "Kabul", "fa": "کابل", "ps": "کابل"},
                            city={"en": "Kabul", "fa": "کابل", "ps": "کابل"},
                            address={"en": "-", "fa": "-", "ps": "-"},
-                           opens_at=datetime.time(0), closes_at=datetime.time(23, 59))
+                           opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=range(7))
     center_offer_services(center=center, services=[service])
     queue_group_upsert(center=center, letter="P", name={"en": "Passports", "fa": "پاسپورت", "ps": "پاسپورټ"},
                        services=[service])

@@ -18,7 +18,7 @@ from khedmat.centers.appointments import appointment_book
 from khedmat.centers.models import Ticket
 from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
 from khedmat.centers.selectors import appointment_days, appointment_slot_times
-from khedmat.centers.services import center_offer_services, center_upsert, queue_group_upsert
+from khedmat.centers.services import center_offer_services, center_set_hours, center_upsert, queue_group_upsert
 from khedmat.centers.tests.conftest import Hall, make_service
 from khedmat.feedback.models import Rating
 from khedmat.notifications.models import Message, UssdSession
@@ -100,12 +100,31 @@ def test_take_a_ticket_then_see_its_place(hall: Hall) -> None:
     assert dial("1", "3", "1", passport, "2").text == "No ticket was taken."
 
 
+def test_no_ticket_on_a_closed_day_a_short_end_says_when_the_center_opens(hall: Hall, monkeypatch: Any) -> None:
+    """Issue 9: USSD gave tickets on a Thursday at a center open Saturday to Wednesday."""
+    center_set_hours(center=hall.center, opens_at=datetime.time(8), closes_at=datetime.time(16),
+                     open_weekdays=[5, 6, 0, 1, 2])
+    open_saturday = timezone.make_aware(datetime.datetime(2026, 12, 12, 10))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: open_saturday)
+    services = dial("1", "3", "1")
+    passport = re.findall(r"^(\d) Passport", services.text, re.M)[-1]
+    assert not dial("1", "3", "1", passport).end  # the confirmation, while open
+    thursday = timezone.make_aware(datetime.datetime(2026, 12, 10, 10))
+    monkeypatch.setattr("django.utils.timezone.now", lambda: thursday)
+    for path in (("1", "3", "1"), ("1", "3", "1", passport, "1")):  # at the center, or at "Yes"
+        closed = dial(*path)
+        assert closed.end and closed.text == "Closed now; opens Saturday 21 Qaws 1405 at 08:00.", path
+    for language in ("2", "3"):  # Dari and Pashto fit one page too (dial checks), in their digits
+        assert "۰۸:۰۰" in dial(language, "3", "1").text
+    assert not Ticket.objects.exists()
+
+
 def test_a_long_list_of_services_is_split_into_pages_that_each_fit(db: None) -> None:
     center = center_upsert(code="HRT", slug="herat",
                            name={"en": "Herat", "fa": "مرکز آسان خدمت شهر هرات باستان", "ps": "د هرات ښار"},
                            city={"en": "Herat", "fa": "هرات", "ps": "هرات"},
                            address={"en": "Herat", "fa": "هرات", "ps": "هرات"},
-                           opens_at=datetime.time(8), closes_at=datetime.time(16))
+                           opens_at=datetime.time(0), closes_at=datetime.time(0), open_weekdays=range(7))
     services = [_long_named_service(index) for index in range(14)]
     center_offer_services(center=center, services=services)
     queue_group_upsert(center=center, letter="A", name={"en": "All", "fa": "همه", "ps": "ټول"}, services=services)

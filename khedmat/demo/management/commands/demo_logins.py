@@ -1,9 +1,13 @@
-"""Print the demonstration logins that `seed_demo` created, for `make run` to show.
+"""Print the demonstration logins that `seed_demo` created, for `make run` to show, and a
+fresh pairing link for each screen of the demonstration halls (the kiosk, the rating tablet).
 
 Passwords come from demo/users.yaml (they are demonstration data, committed on purpose);
 roles and second-factor devices come from the database, so the list shows what really exists.
 A staff account that needs a second factor and has none (its factor was reset in the admin,
 say) gets a fresh set-up link, as its administrator would issue one (DEBUG only).
+The pairing codes are issued here, by each center's demonstration manager, as a manager does
+on the staff page "Kiosks and tablets"; they are valid for DEMO_CODE_HOURS, and a screen
+already paired keeps working until another screen uses its new code.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django_otp import devices_for_user
 
 from khedmat.accounts import services as account_services
+from khedmat.accounts.roles import Role
+from khedmat.centers import selectors as center_selectors
+from khedmat.centers.devices import device_pairing_code_issue
 
 TOTP_COMMAND = ".venv/bin/python manage.py totp_code {username}"
+DEMO_CODE_HOURS = 12
 
 
 def demo_users(path: Path) -> list[dict[str, Any]]:
@@ -46,8 +54,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the site is served")
         parser.add_argument("--file", type=Path, default=Path(settings.BASE_DIR, "demo", "users.yaml"))
+        parser.add_argument("--centers-file", type=Path, default=Path(settings.BASE_DIR, "demo", "centers.yaml"))
 
-    def handle(self, *args: Any, base_url: str, file: Path, **options: Any) -> None:
+    def handle(self, *args: Any, base_url: str, file: Path, centers_file: Path, **options: Any) -> None:
         if not file.exists():
             self.stdout.write(f"No {file.name}: no demonstration logins.")
             return
@@ -79,6 +88,36 @@ class Command(BaseCommand):
         for row in rows:
             line = "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True))
             self.stdout.write(f"  {line}  {row[3]}".rstrip())
+        self._pairing_links(base_url, centers_file)
+
+    def _pairing_links(self, base_url: str, centers_file: Path) -> None:
+        """A new pairing code for each demonstration screen not revoked, as a link to open on it."""
+        if not centers_file.exists():
+            return
+        entries = yaml.safe_load(centers_file.read_text(encoding="utf-8")) or []
+        user_model = get_user_model()
+        lines, until = [], None
+        for entry in entries:
+            names = {device["name"] for device in entry.get("devices") or []}
+            center = next((c for c in center_selectors.center_list() if c.code == entry.get("code")), None)
+            if not names or center is None:
+                continue
+            manager = user_model.objects.filter(role=Role.CENTER_MANAGER, center=center, is_active=True).first()
+            if manager is None:
+                continue
+            for device in center_selectors.devices_of_center(center=center):
+                if device.name not in names or device.is_revoked:
+                    continue
+                issued = device_pairing_code_issue(device=device, actor=manager, valid_minutes=DEMO_CODE_HOURS * 60)
+                until = timezone.localtime(issued.expires_at)
+                link = f"{base_url.rstrip('/')}/en/devices/pair/?code={issued.code}"
+                lines.append(f"  {device.name} ({center.name_en}): {link}")
+        if lines and until is not None:
+            self.stdout.write(f"Screens of the hall (open the link on the screen, press Pair; valid until "
+                              f"{until:%Y-%m-%d %H:%M}; a manager issues more under Center dashboard → Kiosks "
+                              f"and tablets):")
+            for line in lines:
+                self.stdout.write(line)
 
     @staticmethod
     def _set_up_link(user: Any, base_url: str) -> str:

@@ -1,4 +1,5 @@
-"""Load the demonstration data of demo/: categories, agencies, services, centers and users.
+"""Load the demonstration data of demo/: categories, agencies, services, centers (with the
+hall's paired screens) and users.
 
 Everything goes through the domain services, the same path an administrator takes, and
 everything is keyed on codes and slugs: a second run finds what the first created and
@@ -28,8 +29,11 @@ from khedmat.applications.selectors import citizen as application_selectors
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.definition import DefinitionError
+from khedmat.centers import selectors as center_selectors
 from khedmat.centers import services as center_services
+from khedmat.centers.devices import device_add
 from khedmat.core import services as core_services
+from khedmat.core.errors import Refusal
 from khedmat.payments import services as payment_services
 
 if TYPE_CHECKING:
@@ -41,7 +45,8 @@ DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
 # The tables the summary counts, by label: a census read from the app registry, so the seed
 # reads no model of the apps it loads (it loads them through their services).
 COUNTED = ("catalog.Category", "catalog.Agency", "catalog.Service", "catalog.ServiceVersion", "centers.Center",
-           "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "accounts.User")
+           "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "centers.Device", "accounts.User")
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
 
 class Command(BaseCommand):
@@ -61,11 +66,12 @@ class Command(BaseCommand):
                 services = _load_services(directory / "services", agencies)
                 centers = _load_centers(_read(directory / "centers.yaml"), services)
                 users = _load_users(_read(directory / "users.yaml"), agencies, centers)
+                _load_devices(_read(directory / "centers.yaml"), centers, users)
                 for holiday in _read(directory / "holidays.yaml") if (directory / "holidays.yaml").exists() else []:
                     core_services.holiday_upsert(date=holiday["date"], name=holiday["name"])
                 if (directory / "applications.yaml").exists():
                     _load_applications(_read(directory / "applications.yaml"))
-        except (DefinitionError, ValidationError, KeyError, ValueError) as error:
+        except (DefinitionError, ValidationError, Refusal, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
         if quiet:
             return
@@ -131,6 +137,7 @@ def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -
             code=entry["code"], slug=entry["slug"], name=entry["name"], city=entry["city"],
             address=entry["address"], opens_at=time.fromisoformat(entry["opens_at"]),
             closes_at=time.fromisoformat(entry["closes_at"]),
+            open_weekdays=[WEEKDAYS[day] for day in entry["open_days"]] if "open_days" in entry else None,
         )
         offered = _services_named(entry["services"], services, where=entry["code"])
         center_services.center_offer_services(center=center, services=offered)
@@ -172,6 +179,30 @@ def _services_named(slugs: list[str], services: dict[str, Service], *, where: st
     if unknown:
         raise CommandError(f"{where}: no demonstration service {', '.join(unknown)}.")
     return [services[slug] for slug in slugs]
+
+
+def center_manager(users: list[User], center: Center) -> User | None:
+    """The demonstration manager of `center` (who pairs its screens)."""
+    return next((user for user in users if user.role == Role.CENTER_MANAGER and user.center_id == center.pk), None)
+
+
+def _load_devices(entries: list[dict[str, Any]], centers: dict[str, Center], users: list[User]) -> None:
+    """The hall's screens of each center, added by its manager; one already there (not
+    revoked) is kept with its pairing. Their codes are issued by `demo_logins`."""
+    for entry in entries:
+        if not entry.get("devices"):
+            continue
+        center = centers[entry["code"]]
+        manager = center_manager(users, center)
+        if manager is None:
+            raise CommandError(f"{entry['code']}: devices need a center manager in users.yaml.")
+        kept = {device.name for device in center_selectors.devices_of_center(center=center) if not device.is_revoked}
+        for device in entry["devices"]:
+            if device["name"] in kept:
+                continue
+            counter = next((c for c in center_selectors.counters_for_tablets(center=center)
+                            if c.number == device.get("counter")), None)
+            device_add(center=center, kind=device["kind"], name=device["name"], counter=counter, actor=manager)
 
 
 def _load_users(data: dict[str, Any], agencies: dict[str, Agency], centers: dict[str, Center]) -> list[User]:

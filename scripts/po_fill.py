@@ -54,8 +54,8 @@ def main(paths: list[str]) -> int:
         print(f"{language}: {len(unknown)} keys not in the catalog, {len(empty)} untranslated, {len(fuzzy)} fuzzy")
         for key in unknown[:20]:
             print("   not in catalog:", key[:100])
-        for msgid in (empty + fuzzy)[:40]:
-            print("   to do:", str(msgid)[:100])
+        for pending in (empty + fuzzy)[:40]:
+            print("   to do:", str(pending)[:100])
     return 0
 
 

@@ -252,10 +252,12 @@ def _lapsed_message() -> str:
 def _check_in(*, center: Center, code: str) -> Ticket | None:
     """The ticket, or None when the booking lapsed just now (committed)."""
     code = normalize_code(code)
-    found = Appointment.objects.filter(code=code, center=center).first() if len(code) in CODE_LENGTHS else None
-    if found is None:
+    # One query, found or not (and locked when found): an unknown code and a cancelled one
+    # take the same work before the same answer.
+    appointment = (Appointment.objects.select_for_update(of=("self",)).select_related("slot", "slot__schedule")
+                   .filter(code=code if len(code) in CODE_LENGTHS else "-", center=center).first())
+    if appointment is None:
         raise AppointmentError(unusable_code_message(), code="unknown_code")
-    appointment = _lock(found)
     if appointment.status == Appointment.Status.CHECKED_IN and appointment.ticket_id:
         return Ticket.objects.select_related("group", "service").get(pk=appointment.ticket_id)
     if appointment.status == Appointment.Status.LAPSED:

@@ -160,3 +160,20 @@ def test_appointments_are_offered_on_the_centers_own_days(hall: Hall, frozen_at:
                      open_weekdays=[5, 0, 1, 2])  # closed on Sundays
     schedule.refresh_from_db()
     assert 6 not in [day.weekday() for day in appointment_days(schedule=schedule)]
+
+
+def test_the_admin_form_sets_open_days_and_a_midnight_closing(hall: Hall) -> None:
+    from django.forms.models import model_to_dict
+
+    from khedmat.centers.admin import CenterForm
+
+    data = {**model_to_dict(hall.center), "services": [hall.passport.pk, hall.licence.pk],
+            "open_weekdays": ["5", "6", "0", "1", "2", "3"], "opens_at": "14:00", "closes_at": "00:00"}
+    form = CenterForm(data, instance=hall.center)
+    assert form.is_valid(), form.errors
+    center = form.save()
+    assert center.open_weekdays == [0, 1, 2, 3, 5, 6] and center.closes_at == datetime.time(0)
+    backwards = CenterForm({**data, "opens_at": "16:00", "closes_at": "08:00"}, instance=hall.center)
+    assert not backwards.is_valid() and "closes_at" in backwards.errors
+    unknown_day = CenterForm({**data, "open_weekdays": ["9"]}, instance=hall.center)
+    assert not unknown_day.is_valid()

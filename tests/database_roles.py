@@ -127,6 +127,7 @@ def as_tables_owner() -> Iterator[CursorWrapper]:
             for table in _audit_tables():
                 cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
             yield cursor
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # foreign keys checked now, before ALTER TABLE
             for table in _audit_tables():
                 cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
         owner.commit()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +25,7 @@ PROOF_FORMAT = "asan-khedmat-audit-proof/1"
 FEED_FORMAT = "asan-khedmat-audit-checkpoints/1"
 FEED_CHECKPOINTS = 100  # the newest, in the feed; older ones are in every later proof's reach
 MAX_PROOF_EVENTS = 100
+PAGE_CHECKPOINTS = 20
 
 
 def audit_verify_chain(*, chunk_size: int = 2000) -> ChainFault | None:
@@ -101,6 +104,23 @@ def audit_published_keys() -> list[dict[str, Any]]:
             succession_signature=row.succession_signature or None,
             predecessor_signature=row.predecessor_signature or None))
     return published
+
+
+@dataclass(frozen=True)
+class KeyPeriod:
+    """A checkpoint key as the public page lists it: when it began and stopped signing."""
+
+    kid: str
+    created_at: datetime.datetime
+    retired_at: datetime.datetime | None
+
+
+def audit_key_history() -> list[KeyPeriod]:
+    """Every key, newest first; a key retires when the next one is made."""
+    rows = list(AuditKey.objects.order_by("id").values_list("kid", "created_at"))
+    periods = [KeyPeriod(kid, created, rows[number + 1][1] if number + 1 < len(rows) else None)
+               for number, (kid, created) in enumerate(rows)]
+    return periods[::-1]
 
 
 def _checkpoint_entry(row: AuditCheckpoint) -> dict[str, Any]:

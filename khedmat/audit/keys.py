@@ -92,9 +92,12 @@ def held_private_key(row: AuditKey) -> Ed25519PrivateKey | None:
 
 
 def _succeed(row: AuditKey, private_key: Ed25519PrivateKey) -> AuditKey:
-    """Save `row` as the newest key: it names the newest key before it, and each of the two
-    signs the statement that links them (the old one only if its private half is held)."""
-    predecessor = AuditKey.objects.select_for_update().order_by("-id").first()
+    """Save `row` as the newest key: it names the newest key this installation trusts, and each
+    of the two signs the statement that links them (the old one only if its private half is
+    held). A key row nobody here can vouch for (one an intruder added) is never succeeded."""
+    trusted = trusted_keys()
+    predecessor = (AuditKey.objects.filter(kid__in=trusted).order_by("-id").first()
+                   if trusted else None)
     if predecessor is not None:
         statement = checkpoint.succession_statement(old_kid=predecessor.kid, old_public=predecessor.public_key,
                                                     new_kid=row.kid, new_public=row.public_key)
@@ -131,14 +134,17 @@ def audit_key_register_file(private_key: Ed25519PrivateKey) -> AuditKey:
 
 
 def active_signer() -> tuple[AuditKey, Ed25519PrivateKey]:
-    """The key that signs the next checkpoint, with its private half."""
+    """The key that signs the next checkpoint, with its private half: the file's, or the newest
+    key in the database that decrypts under our secret (one is made if allowed and none does)."""
     file_key = _file_key()
     if file_key is not None:
         row = AuditKey.objects.filter(kid=checkpoint.key_id(file_key.public_key())).first()
         return (row or audit_key_register_file(file_key)), file_key
-    row = AuditKey.objects.order_by("-id").first()
-    private_key = held_private_key(row) if row is not None and row.source == AuditKey.Source.DATABASE else None
-    if row is None or private_key is None:
+    for row in AuditKey.objects.filter(source=AuditKey.Source.DATABASE).order_by("-id"):
+        private_key = held_private_key(row)
+        if private_key is not None:
+            break
+    else:
         if not settings.AUDIT_CHECKPOINT_AUTO_KEYGEN:
             raise AuditKeyError("No checkpoint key is available: set AUDIT_CHECKPOINT_KEY_FILE or run "
                                 "manage.py audit_keygen.")

@@ -98,8 +98,8 @@ class AuditKey(models.Model):
     private_key = models.TextField(blank=True, help_text=_("Encrypted; empty when the key is held in a file."))
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DATABASE)
     created_at = models.DateTimeField()
-    predecessor = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
-                                       related_name="successor")
+    predecessor = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="successors")
     # Signatures (base64url) of the succession statement: by this key, and by its predecessor
     # when its private half was at hand at rotation.
     succession_signature = models.CharField(max_length=100, blank=True)

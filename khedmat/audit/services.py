@@ -22,7 +22,7 @@ from .chain import GENESIS_HASH, ChainWalk, event_commitment, event_payload, lin
 from .models import AuditCheckpoint, AuditEvent, AuditSeal
 from .selectors import audit_origin
 from .tree import TreeError, TreeReader, tree_nodes_build
-from .verification import SignedHead, newest_signed_checkpoint
+from .verification import CheckpointProblem, SignedHead, newest_signed_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -157,6 +157,7 @@ def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
             head = AuditSeal.objects.order_by("-sequence").first()
             if head is None:
                 return None
+            key_row, private_key = keys.active_signer()  # a new key first, so that it may vouch
             previous = newest_signed_checkpoint()
             if previous is not None:
                 _check_extends(previous, head)
@@ -167,7 +168,6 @@ def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
             if previous is not None and previous.size and reader.subtree(0, previous.size) != previous.root:
                 raise CheckpointRefused(f"The first {previous.size} events no longer have the Merkle root the "
                                         "newest checkpoint signed.")
-            key_row, private_key = keys.active_signer()
             origin = audit_origin()
             signed_at = timezone.now().replace(microsecond=0)
             root = reader.root()
@@ -176,7 +176,7 @@ def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
             row = AuditCheckpoint.objects.create(tree_size=head.sequence, root_hash=root.hex(),
                                                  chain_hash=head.hash, signed_at=signed_at, key=key_row, note=note)
             _append_copy(note)
-    except (CheckpointRefused, TreeError) as error:
+    except (CheckpointRefused, CheckpointProblem, TreeError) as error:
         logger.error("audit checkpoint refused: %s", error)
         raise CheckpointRefused(str(error)) from error
     logger.info("audit checkpoint %s events root %s key %s", row.tree_size, row.root_hash, key_row.kid)

@@ -12,6 +12,7 @@ who read the public feed), so deleting checkpoints or truncating the tables is f
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -19,12 +20,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.utils import timezone
 
-from . import checkpoint, keys
+from . import checkpoint, keys, tree
 from .chain import ChainWalk, event_commitment, event_payload
 from .merkle import Frontier, root_of
 from .models import AuditCheckpoint, AuditEvent, AuditKey, AuditSeal, AuditTreeNode
 from .selectors import audit_copy_file_last_note
-from .tree import BLOCK, STORED_LEVEL, seal_leaf
+
+logger = logging.getLogger(__name__)
 
 # An event the per-request sealer missed is sealed by the next pass (every minute): one left
 # unsealed longer than this was never sealed, or its seal was deleted.
@@ -83,13 +85,18 @@ def _head_from_row(row: AuditCheckpoint, trusted: dict[str, Ed25519PublicKey]) -
 
 
 def newest_signed_checkpoint(trusted: dict[str, Ed25519PublicKey] | None = None) -> SignedHead | None:
-    """The largest trusted checkpoint in the database or the copy file (CheckpointProblem if the
-    newest in either does not verify, or the two disagree)."""
+    """The largest trusted checkpoint in the database or the copy file. A database row that does
+    not verify is passed over (and logged: audit_verify names it), so that rows an intruder adds
+    cannot stop the checkpoints; the copy file's newest must verify, and agree with the database
+    at the same size (else CheckpointProblem)."""
     trusted = keys.trusted_keys() if trusted is None else trusted
     heads = []
-    row = AuditCheckpoint.objects.order_by("-tree_size", "-id").first()
-    if row is not None:
-        heads.append(_head_from_row(row, trusted))
+    for row in AuditCheckpoint.objects.order_by("-tree_size", "-id").iterator(chunk_size=100):
+        try:
+            heads.append(_head_from_row(row, trusted))
+            break
+        except CheckpointProblem as problem:
+            logger.error("audit: passing over an untrusted checkpoint: %s", problem)
     copy = audit_copy_file_last_note()
     if copy is not None:
         heads.append(head_from_note(copy, trusted, source="the newest checkpoint of the copy file"))
@@ -112,16 +119,17 @@ def trusted_keys(pinned: dict[str, Ed25519PublicKey] | None = None) -> dict[str,
 def _changed_block(start: int, end: int) -> tuple[int, int]:
     """Narrow a rewrite found between sizes start and end to the first 256-event block whose
     stored tree node (made when an earlier checkpoint was signed) no longer matches the seals."""
-    first_block, last_block = -(-start // BLOCK), end // BLOCK
-    nodes = dict(AuditTreeNode.objects.filter(level=STORED_LEVEL, index__gte=first_block, index__lt=last_block)
+    block_size = tree.BLOCK
+    first_block, last_block = -(-start // block_size), end // block_size
+    nodes = dict(AuditTreeNode.objects.filter(level=tree.STORED_LEVEL, index__gte=first_block, index__lt=last_block)
                  .values_list("index", "hash"))
     for block in range(first_block, last_block):
         if block not in nodes:
             continue
-        hashes = list(AuditSeal.objects.filter(sequence__gt=block * BLOCK, sequence__lte=(block + 1) * BLOCK)
+        hashes = list(AuditSeal.objects.filter(sequence__gt=block * block_size, sequence__lte=(block + 1) * block_size)
                       .order_by("sequence").values_list("hash", flat=True))
-        if root_of([seal_leaf(digest) for digest in hashes]).hex() != nodes[block]:
-            return block * BLOCK, (block + 1) * BLOCK
+        if root_of([tree.seal_leaf(digest) for digest in hashes]).hex() != nodes[block]:
+            return block * block_size, (block + 1) * block_size
     return start, end
 
 
@@ -168,7 +176,7 @@ def audit_verify(*, outside: Iterable[tuple[str, str]] = (), pinned: dict[str, E
                           event_commitment(event_payload(seal.event), salt=seal.salt), seal.event_id)
         if fault is not None:
             return fail(fault.problem, sequence=fault.sequence, event_id=fault.event_id)
-        frontier.append(seal_leaf(seal.hash))
+        frontier.append(tree.seal_leaf(seal.hash))
         if next_size < len(sizes) and sizes[next_size] == walk.sequence:
             head = heads[walk.sequence]
             if frontier.root() != head.root or walk.head != head.chain_head:

@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField()),
                 ('succession_signature', models.CharField(blank=True, max_length=100)),
                 ('predecessor_signature', models.CharField(blank=True, max_length=100)),
-                ('predecessor', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successor', to='audit.auditkey')),
+                ('predecessor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='successors', to='audit.auditkey')),
             ],
             options={
                 'verbose_name': 'checkpoint signing key',

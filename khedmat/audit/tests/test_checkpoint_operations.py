@@ -215,3 +215,35 @@ def test_the_public_page_without_a_checkpoint(client: Client) -> None:
     assert client.get("/en/audit/").status_code == 200
     feed = client.get("/audit/checkpoints.json").json()
     assert feed["checkpoints"] == [] and feed["keys"] == []
+
+
+def test_the_offline_verifier_runs_without_the_platform(tmp_path: Path) -> None:
+    """`python -m khedmat.audit.offline proof FILE`: no Django settings, no database."""
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from khedmat.accounts.services import citizen_get_or_create
+    from khedmat.audit.selectors import audit_inclusion_proofs
+
+    citizen, _created = citizen_get_or_create(phone_number="+93700000001")
+    events = [audit_record(action="applications.file_opened", target_type="application", target_id="MOI-1",
+                           subject=citizen, reason="Working the file") for _ in range(3)]
+    _checkpoint()
+    bundle = audit_inclusion_proofs(subject=citizen, event_ids=[event.pk for event in events])
+    assert bundle is not None and bundle["pending"] == []
+    proof = tmp_path / "proof.json"
+    proof.write_text(json.dumps(bundle), encoding="utf-8")
+    keys_file = tmp_path / "keys.json"
+    keys_file.write_text(json.dumps({"keys": audit_published_keys()}), encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(settings.BASE_DIR)}
+    result = subprocess.run([sys.executable, "-m", "khedmat.audit.offline", "proof", str(proof), "--keys",
+                             str(keys_file)], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.count("recorded in the signed checkpoint") == 3
+    bundle["proofs"][1]["event"]["actor_role"] = "citizen"
+    proof.write_text(json.dumps(bundle), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "khedmat.audit.offline", "proof", str(proof)], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1 and "NOT VERIFIED: the event does not match its hash" in result.stdout

@@ -192,7 +192,8 @@ def _check_extends(previous: SignedHead, head: AuditSeal) -> None:
         if signed != previous.chain_head:
             raise CheckpointRefused(f"Seal {previous.size} is not the one the newest checkpoint signed.")
     walk = ChainWalk(sequence=previous.size, head=previous.chain_head or GENESIS_HASH)
-    seals = AuditSeal.objects.filter(sequence__gt=previous.size).select_related("event").order_by("sequence")
+    seals = (AuditSeal.objects.filter(sequence__gt=previous.size, sequence__lte=head.sequence)
+             .select_related("event").order_by("sequence"))
     for seal in seals.iterator(chunk_size=2000):
         fault = walk.step(seal.sequence, seal.previous_hash, seal.hash,
                           event_commitment(event_payload(seal.event), salt=seal.salt), seal.event_id)

@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 pytest_plugins = ["tests.browser.fixtures"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """PostgreSQL with two roles (DATABASE_OWNER_URL): the owner makes and migrates the test
+    database (tests/database_roles.py)."""
+    from tests import database_roles
+
+    database_roles.become_owner()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Then every test connects as the serving role, with its production rights; flushes that
+    empty audit tables go through the owner. The owner drops the database at the end."""
+    from django.db import connection
+
+    from tests import database_roles
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            database_roles.install_flush_as_owner()
+        database_roles.become_serving_role()
+    yield
+    with django_db_blocker.unblock():
+        database_roles.become_owner()
 
 
 @pytest.fixture(autouse=True)

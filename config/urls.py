@@ -17,6 +17,8 @@ urlpatterns = [
     path("payments/callback/", include("khedmat.payments.callback_urls")),
     # The public keys that verify documents, and /verify/ as QR codes print it (khedmat/documents).
     path("", include("khedmat.documents.wellknown_urls")),
+    # The audit trail's signed checkpoints and keys, as JSON for monitors (khedmat/audit).
+    path("", include("khedmat.audit.feed_urls")),
     # SMS gateways' receipts and inbound texts, and the USSD aggregator (khedmat/notifications).
     path("", include("khedmat.notifications.urls")),
 ]
@@ -29,5 +31,6 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.feedback.urls")),
     path("", include("khedmat.documents.urls")),
     path("", include("khedmat.notifications.staff_urls")),
+    path("", include("khedmat.audit.urls")),
     prefix_default_language=True,
 )

@@ -15,10 +15,12 @@ LOCAL_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The URL of a reachable PostgreSQL server's maintenance database ("postgres"): the server
-    DATABASE_URL names when it names one, else KHEDMAT_POSTGRES_URL or the local server."""
+    DATABASE_URL names when it names one (as the tables' owner, DATABASE_OWNER_URL, when the
+    suite runs with two roles: the serving role may not create databases), else
+    KHEDMAT_POSTGRES_URL or the local server."""
     import psycopg
 
-    database_url = os.environ.get("DATABASE_URL", "")
+    database_url = os.environ.get("DATABASE_OWNER_URL", "") or os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         database_url = os.environ.get("KHEDMAT_POSTGRES_URL", LOCAL_POSTGRES_URL)
     # The database DATABASE_URL names may not exist yet (pytest-django creates test_<name>).

@@ -102,6 +102,11 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# PostgreSQL with two roles (docs/audit.md): the role that owns the tables and runs migrations,
+# when DATABASE_URL is the serving role. Read by the test setup (conftest.py) and by
+# `manage.py audit_grant_serving_role`; never set it where the application serves.
+DATABASE_OWNER_URL = env("DATABASE_OWNER_URL", default="")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -356,3 +361,19 @@ USSD_SERVICE_CODE = env("USSD_SERVICE_CODE", default="*565#")
 USSD_SESSION_IDLE_SECONDS = env.int("USSD_SESSION_IDLE_SECONDS", default=180)
 # The staff page that shows a phone screen to try the SMS keywords and USSD menus.
 SMS_SIMULATOR_ENABLED = env.bool("SMS_SIMULATOR_ENABLED", default=False)
+
+# --- audit (issue 9): signed checkpoints of the audit trail (docs/audit.md) ---
+# Production: the Ed25519 key that signs checkpoints, as a PEM file on the host that runs the
+# periodic jobs only (`manage.py audit_keygen --pem-out FILE`). Empty: keys live in the database,
+# encrypted with AUDIT_KEY_ENCRYPTION_KEY (derived from SECRET_KEY when empty).
+AUDIT_CHECKPOINT_KEY_FILE = env("AUDIT_CHECKPOINT_KEY_FILE", default="")
+AUDIT_KEY_ENCRYPTION_KEY = env("AUDIT_KEY_ENCRYPTION_KEY", default="")
+# Make a checkpoint key when the first checkpoint is signed and none exists (development, tests).
+AUDIT_CHECKPOINT_AUTO_KEYGEN = env.bool("AUDIT_CHECKPOINT_AUTO_KEYGEN", default=True)
+# Seconds between checkpoints: the longest time a rewrite of the newest events can go unseen.
+AUDIT_CHECKPOINT_EVERY_SECONDS = env.int("AUDIT_CHECKPOINT_EVERY_SECONDS", default=300)
+# The log's name in its checkpoints and its key's; empty: the host of PUBLIC_BASE_URL + "/audit".
+AUDIT_CHECKPOINT_ORIGIN = env("AUDIT_CHECKPOINT_ORIGIN", default="")
+# A file out of the database's reach (another disk, an append-only mount) to which each
+# checkpoint is also appended; audit_verify checks the trail against its newest. Empty: off.
+AUDIT_CHECKPOINT_COPY_FILE = env("AUDIT_CHECKPOINT_COPY_FILE", default="")

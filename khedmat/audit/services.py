@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
@@ -11,8 +17,14 @@ from django.utils import timezone
 
 from khedmat.core.ratelimit import client_ip
 
-from .chain import GENESIS_HASH, event_payload, link_hash
-from .models import AuditEvent, AuditSeal
+from . import checkpoint, keys
+from .chain import GENESIS_HASH, ChainWalk, event_commitment, event_payload, link_hash
+from .models import AuditCheckpoint, AuditEvent, AuditSeal
+from .selectors import audit_origin
+from .tree import TreeError, TreeReader, tree_nodes_build
+from .verification import CheckpointProblem, SignedHead, newest_signed_checkpoint
+
+logger = logging.getLogger(__name__)
 
 _SEAL_LOCK_ID = 4_711_001  # PostgreSQL advisory lock: one sealer at a time
 # How far back, in event ids, a sealer after a commit looks for events that committed after
@@ -53,7 +65,7 @@ def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
     LOOKBACK_EVENTS, and gives way if another sealer is already at work (that one, or the
     next, takes the new events too): every request then reads a short index range, not
     the whole log, and no request queues behind another's sealing. `full=True`
-    (`manage.py audit_verify`) waits its turn and looks at every event.
+    (the `audit_seal` job, and each checkpoint) waits its turn and looks at every event.
     """
     sealed = 0
     floor = 0
@@ -86,11 +98,104 @@ def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
             seals = []
             for event in pending:
                 sequence += 1
-                digest = link_hash(sequence=sequence, previous_hash=previous_hash, payload=event_payload(event))
-                seals.append(AuditSeal(event=event, sequence=sequence, previous_hash=previous_hash, hash=digest))
+                salt = secrets.token_hex(16)
+                digest = link_hash(sequence=sequence, previous_hash=previous_hash,
+                                   payload=event_commitment(event_payload(event), salt=salt))
+                seals.append(AuditSeal(event=event, sequence=sequence, previous_hash=previous_hash, hash=digest,
+                                       salt=salt))
                 previous_hash = digest
             AuditSeal.objects.bulk_create(seals)
             sealed += len(seals)
             # Everything up to here is sealed or was not committed when this batch was read:
             # the next batch starts after it instead of walking the log from the start again.
             floor = pending[-1].id
+
+
+# --- checkpoints ---------------------------------------------------------------------------------
+
+_CHECKPOINT_LOCK_ID = 4_711_002  # PostgreSQL advisory lock: one checkpoint at a time
+
+
+class CheckpointRefused(Exception):
+    """The chain does not extend what an earlier checkpoint signed: nothing was signed.
+    (For operators: run `manage.py audit_verify` to see where.)"""
+
+
+def _lock(lock_id: int) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _append_copy(note: str) -> None:
+    """Append the checkpoint to AUDIT_CHECKPOINT_COPY_FILE, a file out of the database's reach."""
+    path = str(settings.AUDIT_CHECKPOINT_COPY_FILE or "")
+    if not path:
+        return
+    try:
+        with Path(path).open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"note": note}, ensure_ascii=False) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as error:
+        raise CheckpointRefused(f"The checkpoint could not be copied to {path} ({error}); nothing was signed.") \
+            from error
+
+
+def audit_checkpoint_create(*, force: bool = False) -> AuditCheckpoint | None:
+    """Sign the head of the sealed chain (size, Merkle root, last hash, time) and publish it.
+
+    Does nothing when no event was sealed since the last checkpoint, unless `force`. Refuses
+    (CheckpointRefused, logged as an error) when the chain does not extend the newest signed
+    checkpoint known (in the database or the copy file): a new signature must never cover a
+    rewrite of what an earlier one signed. Safe to run again, and twice at once.
+    """
+    audit_seal_pending(full=True)
+    try:
+        with transaction.atomic():
+            _lock(_CHECKPOINT_LOCK_ID)
+            head = AuditSeal.objects.order_by("-sequence").first()
+            if head is None:
+                return None
+            key_row, private_key = keys.active_signer()  # a new key first, so that it may vouch
+            previous = newest_signed_checkpoint()
+            if previous is not None:
+                _check_extends(previous, head)
+                if previous.size == head.sequence and not force:
+                    return None
+            tree_nodes_build(size=head.sequence)
+            reader = TreeReader(head.sequence)
+            if previous is not None and previous.size and reader.subtree(0, previous.size) != previous.root:
+                raise CheckpointRefused(f"The first {previous.size} events no longer have the Merkle root the "
+                                        "newest checkpoint signed.")
+            origin = audit_origin()
+            signed_at = timezone.now().replace(microsecond=0)
+            root = reader.root()
+            note = checkpoint.sign(checkpoint.body(origin=origin, size=head.sequence, root=root, time=signed_at,
+                                                   chain_head=head.hash), name=origin, private_key=private_key)
+            row = AuditCheckpoint.objects.create(tree_size=head.sequence, root_hash=root.hex(),
+                                                 chain_hash=head.hash, signed_at=signed_at, key=key_row, note=note)
+            _append_copy(note)
+    except (CheckpointRefused, CheckpointProblem, TreeError) as error:
+        logger.error("audit checkpoint refused: %s", error)
+        raise CheckpointRefused(str(error)) from error
+    logger.info("audit checkpoint %s events root %s key %s", row.tree_size, row.root_hash, key_row.kid)
+    return row
+
+
+def _check_extends(previous: SignedHead, head: AuditSeal) -> None:
+    """The seals after the signed head link on from it, each matching its event."""
+    if head.sequence < previous.size:
+        raise CheckpointRefused(f"The chain has {head.sequence} seals; a checkpoint signed {previous.size}.")
+    if previous.size:
+        signed = AuditSeal.objects.filter(sequence=previous.size).values_list("hash", flat=True).first()
+        if signed != previous.chain_head:
+            raise CheckpointRefused(f"Seal {previous.size} is not the one the newest checkpoint signed.")
+    walk = ChainWalk(sequence=previous.size, head=previous.chain_head or GENESIS_HASH)
+    seals = (AuditSeal.objects.filter(sequence__gt=previous.size, sequence__lte=head.sequence)
+             .select_related("event").order_by("sequence"))
+    for seal in seals.iterator(chunk_size=2000):
+        fault = walk.step(seal.sequence, seal.previous_hash, seal.hash,
+                          event_commitment(event_payload(seal.event), salt=seal.salt), seal.event_id)
+        if fault is not None:
+            raise CheckpointRefused(f"Sequence {fault.sequence} (event {fault.event_id}): {fault.problem}.")

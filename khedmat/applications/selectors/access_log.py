@@ -85,6 +85,12 @@ class AccessEntry:
     by_applicant: bool
     times: int = 1      # the same thing done again and again in one sitting is one line
     first_at: datetime.datetime | None = None
+    event_ids: tuple[int, ...] = ()  # the audit events of the line, for the proof that they are recorded
+
+    @property
+    def proof_query(self) -> str:
+        """The query of the link to this line's proof (audit:proof)."""
+        return "&".join(f"e={event_id}" for event_id in self.event_ids)
 
 
 # Repeated identical entries closer together than this are shown as one line ("3 times").
@@ -100,7 +106,8 @@ def _merge_sittings(entries: list[AccessEntry]) -> list[AccessEntry]:
         if (last is not None and (last.who, last.where, last.what, last.reason)
                 == (entry.who, entry.where, entry.what, entry.reason)
                 and (last.first_at or last.occurred_at) - entry.occurred_at <= SITTING):
-            merged[-1] = dataclasses.replace(last, times=last.times + 1, first_at=entry.occurred_at)
+            merged[-1] = dataclasses.replace(last, times=last.times + 1, first_at=entry.occurred_at,
+                                             event_ids=last.event_ids + entry.event_ids)
         else:
             merged.append(entry)
     return merged
@@ -167,7 +174,7 @@ def _entry(event: AuditEvent, application: Application, agencies: dict[str, str]
     return AccessEntry(
         occurred_at=event.occurred_at, who=who, where="" if by_applicant else where,
         what=_what(event, workflow), reason=gettext(event.reason) if event.reason else "",
-        by_applicant=by_applicant,
+        by_applicant=by_applicant, event_ids=(event.pk,),
     )
 
 

@@ -183,3 +183,39 @@ def test_openings_hours_apart_stay_separate(submitted: Application, named_office
     _open_file(submitted, named_officer)
     openings = [entry for entry in access_events(submitted) if entry.what.startswith("opened")]
     assert [entry.times for entry in openings] == [1, 1]
+
+
+def test_each_line_offers_a_proof_the_citizen_can_check_offline(submitted: Application, named_officer: User,
+                                                                citizen: User, other_citizen: User) -> None:
+    """The proof names the role, the agency, the action and the reason, never who personally
+    acted or from where; it checks out against the signed checkpoint without the platform."""
+    import json
+    import re
+    from html import unescape
+
+    from khedmat.audit import offline
+    from khedmat.audit.services import audit_checkpoint_create
+
+    for _ in range(2):
+        _open_file(submitted, named_officer)
+    audit_checkpoint_create()
+    client = _citizen_client(citizen)
+    page = client.get(reverse("applications:access_log", kwargs={"public_id": submitted.public_id}))
+    links = [unescape(link) for link in re.findall(r'href="(/en/audit/proof/\?[^"]+)"', page.content.decode())]
+    opening = next(link for link in links if link.count("e=") == 2)  # the two openings are one line
+    response = client.get(opening)
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment")
+    bundle = json.loads(response.content)
+    assert offline.verify_proof(bundle)[1] and all(verdict.holds for verdict in offline.verify_proof(bundle)[1])
+    assert {proof["event"]["actor_role"] for proof in bundle["proofs"]} == {"officer"}
+    assert {proof["event"]["reason"] for proof in bundle["proofs"]} == {"Working the file"}
+    text = response.content.decode()
+    assert "karimi" not in text.lower() and f'"actor": {named_officer.pk}' not in text and "ip_address" not in text
+    # A changed word in the proof file no longer checks out.
+    bundle["proofs"][0]["event"]["reason"] = "Routine check"
+    assert not offline.verify_proof(bundle)[1][0].holds
+    # Nobody else gets a proof of these events, and a mangled link is told so.
+    assert _citizen_client(other_citizen).get(opening).status_code == 404
+    assert Client().get(opening).status_code == 302
+    assert client.get("/en/audit/proof/?e=abc").status_code == 400
+    assert client.get("/en/audit/proof/").status_code == 400

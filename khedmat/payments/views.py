@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
 from khedmat.core.i18n import pick
+from khedmat.core.parsing import parse_date_or_none
 
 from . import selectors
 from .base import enabled_providers
@@ -85,10 +86,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     agency = getattr(user, "agency", None)
     if getattr(user, "role", None) != Role.AGENCY_ADMIN or agency is None:
         raise Http404
-    try:
-        day = datetime.date.fromisoformat(request.GET.get("day", ""))
-    except ValueError:
-        day = timezone.localdate()
+    day = parse_date_or_none(request.GET.get("day")) or timezone.localdate()
     report = selectors.reconciliation(agency=agency, day=day)
     return render(request, "payments/reconciliation.html", {
         "report": report, "day": day,

@@ -1,6 +1,8 @@
 """The production settings as benches serve them: the bench's control endpoints added to
-the URLs (bench/control_urls.py), static files collected where the bench says and, when it
-asks, a Celery queue of its own. Bench only: never deployed, nothing in the product imports it."""
+the URLs (bench/control_urls.py), static files collected where the bench says, cache keys under
+a prefix of the run's own and, when it asks, a Celery queue of its own. Bench only: never
+deployed, nothing in the product imports it. (bench/http_support.server_env gives production
+what it insists on: a random SECRET_KEY, the loopback's hosts, Redis as CACHE_URL.)"""
 
 import os
 from pathlib import Path
@@ -12,3 +14,6 @@ STATIC_ROOT = Path(os.environ.get("BENCH_STATIC_ROOT", STATIC_ROOT))  # noqa: F4
 # A Celery queue of the bench's own, so that the tasks it leaves (no worker runs) are its own to remove.
 if os.environ.get("BENCH_CELERY_QUEUE"):
     CELERY_TASK_DEFAULT_QUEUE = os.environ["BENCH_CELERY_QUEUE"]
+# The run's cache keys apart from anyone else's in the same Redis database.
+if os.environ.get("BENCH_CACHE_PREFIX"):
+    CACHES["default"]["KEY_PREFIX"] = os.environ["BENCH_CACHE_PREFIX"]  # noqa: F405

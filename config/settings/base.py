@@ -10,13 +10,16 @@ from csp.constants import NONE, SELF
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
+from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+# The development default is published: production.py refuses it (khedmat/core/deployment.py).
+SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -119,6 +122,9 @@ AUTH_PASSWORD_VALIDATORS = [
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://khedmat"),
 }
+# `manage.py seed_demo` loads accounts whose passwords are published (demo/users.yaml): allowed
+# everywhere but production, where only a demonstration server says so (DEMO_SERVER=true).
+DEMO_DATA_ALLOWED = True
 
 # Languages: English, Dari and Pashto. Dari uses Django's "fa" code in URLs and catalogs;
 # pages declare it as fa-AF. Pashto is not in Django's tables, so it is added here.

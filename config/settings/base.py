@@ -227,6 +227,10 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
+# The admin never shows a staff member's TOTP secret or its QR code (django-otp's device
+# pages answer 403): whoever read it could give that person's second factor. Staff enrol on
+# their own page (/account/staff/second-factor/set-up/).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: the sign-in
 # throttles above count wrong TOTP codes per account and per IP, with a message that says
 # how long to wait, instead of silently refusing a right code typed a second too soon.

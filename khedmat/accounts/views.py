@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -25,6 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.core.formatting import current_language
 from khedmat.core.ratelimit import Throttled, client_ip
+from khedmat.core.redirects import safe_next_url
 
 from . import selectors, services
 from .forms import (
@@ -53,11 +53,7 @@ def throttle_message(minutes: int) -> str:
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure(),
-    ):
-        return candidate
-    return ""
+    return safe_next_url(request, candidate)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any],

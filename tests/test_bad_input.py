@@ -14,6 +14,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import time
 from io import StringIO
 from typing import Any
 
@@ -31,6 +32,7 @@ from khedmat.accounts.models import User
 from khedmat.applications.models import Application
 from khedmat.core.calendar import to_solar_hijri
 from khedmat.core.formatting import format_date
+from khedmat.notifications.models import InboundMessage
 from khedmat.payments.models import PaymentCallbackLog, PaymentOrder
 
 LOOK_ALIKES = ["²", "①", "Ⅻ", "𝟗", "1²", "٣²", "9" * 40]
@@ -211,3 +213,78 @@ def test_the_first_and_last_days_the_platform_reads_have_their_neighbours(demo: 
     for day in ("1821-03-21", "2222-03-20"):
         assert manager.get("/en/center/dashboard/", {"day": day}).status_code == 200
         assert admin.get("/en/office/payments/", {"day": day}).status_code == 200
+
+
+# --- NUL characters (PostgreSQL refuses them in any text it stores or compares) ---------------------
+
+def test_an_address_with_a_nul_is_refused_with_a_page_in_the_readers_language(demo: None) -> None:
+    admin = signed_in("platform.admin")
+    for client, url in ((Client(), "/en/services/?q=pass%00port"), (Client(), "/fa/services/?q=%00"),
+                        (admin, "/en/center/dashboard/?center=kabul%00"), (admin, "/en/center/dashboard/csv/?%00=1"),
+                        (Client(), "/ps/centers/kabul/kiosk/?service=%00")):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        language = url.split("/")[1]
+        with translation.override(language):
+            assert escape(gettext("This address cannot be read")) in response.content.decode(), url
+        assert f'lang="{language}' in response.content.decode(), url
+    assert Client().get("/en/services/?q=passport").status_code == 200
+
+
+def test_application_answers_drop_nul_characters(demo: None) -> None:
+    citizen = signed_in("+93700000001")
+    post = {**_passport_post(datetime.date(1990, 3, 21)), "action": "save", "f-full_name": "Zarghuna\x00 Ahmadzai",
+            "f-father_name": "\x00"}
+    response = citizen.post("/en/apply/passport/", post)
+    assert response.status_code == 302
+    draft = Application.objects.filter(applicant__username="+93700000001", state=Application.DRAFT).latest("pk")
+    assert draft.data["full_name"] == "Zarghuna Ahmadzai"
+    assert "\x00" not in json.dumps(draft.data)
+
+
+def test_an_inbound_text_with_a_nul_is_answered(demo: None, client: Client, settings: Any) -> None:
+    """A gateway passes on what the phone sent; Kannel's UCS-2 texts are bytes with zeros in them."""
+    settings.SMS_GATEWAYS = [{"name": "roshan", "plugin": "kannel", "priority": 1, "url": "http://127.0.0.1:9/",
+                              "username": "u", "password": "p"}]
+    settings.SMS_INBOUND_SECRET = "inbound-secret-for-tests"
+    help_in_ucs2 = "HELP".encode("utf-16-be")  # 00 48 00 45 …: zeros the address must carry
+    query = "&".join(["from=%2B93790000001", "coding=2", "id=x1", "key=inbound-secret-for-tests",
+                      "text=" + "".join(f"%{byte:02X}" for byte in help_in_ucs2)])
+    assert client.get(f"/sms/inbound/roshan/?{query}").status_code == 200
+    nul_text = "text=HE%00LP&from=%2B93790000002&charset=UTF-8&id=x2&key=inbound-secret-for-tests"
+    assert client.get(f"/sms/inbound/roshan/?{nul_text}").status_code == 200
+    assert sorted(InboundMessage.objects.values_list("text", flat=True)) == ["HELP", "HELP"]
+
+
+def _signed(client: Client, raw: bytes, secret: bytes = b"test-shared-secret") -> Any:
+    stamp = str(int(time.time()))
+    digest = hmac.new(secret, stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
+    return client.post("/payments/callback/azizi-bank/", data=raw, content_type="application/json",
+                       headers={"X-Khedmat-Timestamp": stamp, "X-Khedmat-Signature": f"sha256={digest}"})
+
+
+def test_a_signed_bank_callback_with_a_nul_or_an_amount_beyond_the_database_is_malformed(
+        demo: None, client: Client, settings: Any) -> None:
+    """Signed by the operator (or by whoever holds its secret): still no server error."""
+    settings.PAYMENT_CALLBACK_SECRETS = {"azizi-bank": "test-shared-secret"}
+    order = PaymentOrder.objects.filter(status=PaymentOrder.Status.PENDING).first()
+    assert order is not None
+    good = {"reference": order.reference, "amount": order.amount, "currency": "AFN", "transaction_id": "TX-1",
+            "status": "paid"}
+    for changes in ({"reference": order.reference + "\x00"}, {"transaction_id": "TX\x00"}, {"amount": 10**30},
+                    {"currency": "AFN\x00"}, {"currency": "AFGHANI"}):
+        response = _signed(client, json.dumps({**good, **changes}).encode())
+        assert response.status_code == 400 and response.json() == {"error": "malformed"}, changes
+    assert _signed(client, b'{"reference": "\x00 raw"}').status_code == 400
+    assert PaymentCallbackLog.objects.filter(outcome=PaymentCallbackLog.Outcome.MALFORMED).count() == 6
+    order.refresh_from_db()
+    assert order.status == PaymentOrder.Status.PENDING
+
+
+def test_a_ussd_dialogue_with_nul_characters_is_answered(demo: None, client: Client, settings: Any) -> None:
+    settings.USSD_SHARED_SECRET = "aggregator-key"
+    for form in ({"sessionId": "s-\x00", "phoneNumber": "+93700000001", "serviceCode": "*565#", "text": ""},
+                 {"sessionId": "s-2", "phoneNumber": "+93700000001", "serviceCode": "*565#\x00", "text": "1\x00"}):
+        response = client.post("/ussd/?key=aggregator-key", form)
+        assert response.status_code == 200, form
+        assert response.content.decode().startswith(("CON ", "END ")), form

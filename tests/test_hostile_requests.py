@@ -59,10 +59,11 @@ from khedmat.catalog.models import Service
 from khedmat.centers.models import Center
 from khedmat.centers.queue import ticket_issue
 
-EXAMPLES = int(os.environ.get("KHEDMAT_WALK_EXAMPLES", "3"))
-STATS: dict[str, float] = {}
+EXAMPLES = int(os.environ.get("KHEDMAT_WALK_EXAMPLES", "2"))
 RANDOM = os.environ.get("KHEDMAT_WALK_RANDOM", "") not in ("", "0", "false")
 ONLY = os.environ.get("KHEDMAT_WALK_ONLY", "")
+# Answers by kind of page and status, and the seconds they took: printed at the end (pytest -s).
+STATS: dict[str, float] = {}
 
 # The demonstration accounts (demo/users.yaml), one per role.
 ROLES = {
@@ -93,10 +94,6 @@ FIELD_NAMES = [
     "assigned", "format", "f-date_of_birth-day", "f-date_of_birth-month", "f-date_of_birth-year", "f-children-count",
     "username", "password", "text", "from", "type", "sessionId", "phoneNumber", "serviceCode",
 ]
-
-
-def _nasty_text() -> st.SearchStrategy[str]:
-    return _NASTY_TEXT
 
 
 _NASTY_TEXT: st.SearchStrategy[str] = st.one_of(
@@ -216,7 +213,7 @@ def _segment(pattern: Pattern, key: str, converter: Any, world: World) -> st.Sea
     elif isinstance(converter, SlugConverter):
         generated = st.from_regex(r"[-a-zA-Z0-9_]{1,60}", fullmatch=True)
     elif isinstance(converter, PathConverter | StringConverter):
-        generated = _nasty_text().filter(bool)
+        generated = _NASTY_TEXT.filter(bool)
     else:
         generated = st.from_regex(converter.regex, fullmatch=True)
     return st.one_of(st.sampled_from(_pool(pattern, key, converter, world)), generated)
@@ -449,8 +446,23 @@ def _attempt(world: World, role: str, request: Request) -> Any:
 def _fixed_hostile(path: str) -> list[Request]:
     """What a role that is refused the page still sends, once: hostile values in the query
     and the body (a view must refuse before it reads them, or read them safely)."""
-    nasty = [(name, "²") for name in FIELD_NAMES[:12]] + [("day", "0001-01-01"), ("after", "9" * 30)]
+    nasty = [(name, "²\x00") for name in FIELD_NAMES[:12]] + [("day", "0001-01-01"), ("after", "9" * 30)]
     return [Request("GET", path, nasty, "form", None, {}), Request("POST", path, [], "form", nasty, {})]
+
+
+# Every field of a page at once: a NUL with a look-alike digit (PostgreSQL refuses NUL in any
+# text it stores or compares; "²" passes isdigit()), then huge numbers and far days in turn.
+BROADSIDE = ("²\x00", "9" * 30, "0001-01-01")
+
+
+def _broadside(path: str, fields: list[tuple[str, str]]) -> list[Request]:
+    """Deterministic requests that give every field of the page (and the usual parameters) a
+    hostile value at once, by GET and by POST: what a few generated examples may miss."""
+    names = sorted({name for name, _value in fields} | set(FIELD_NAMES))
+    first = [(name, BROADSIDE[0]) for name in names]
+    mixed = [(name, BROADSIDE[1 + index % 2]) for index, name in enumerate(names)]
+    return [Request("GET", path, first, "form", None, {}), Request("GET", path, mixed, "form", None, {}),
+            Request("POST", path, [], "form", first, {}), Request("POST", path, [], "form", mixed, {})]
 
 
 def _walk_pattern(pattern: Pattern, world: World, failures: dict[tuple[str, str], Failure]) -> int:
@@ -485,10 +497,17 @@ def _walk_pattern(pattern: Pattern, world: World, failures: dict[tuple[str, str]
                     failures[(pattern.route, role)] = failure
                     break
             continue
-        failure = _generated(pattern, world, role, fields)
-        if failure is not None:
-            failures[(pattern.route, role)] = failure
-        sent += EXAMPLES
+        for request in _broadside(real, fields) if real is not None else []:
+            sent += 1
+            failure = _failure_of(world, role, request)
+            if failure is not None:
+                failures[(pattern.route, role)] = failure
+                break
+        else:
+            failure = _generated(pattern, world, role, fields)
+            if failure is not None:
+                failures[(pattern.route, role)] = failure
+            sent += EXAMPLES
     return sent
 
 

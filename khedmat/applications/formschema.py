@@ -160,11 +160,17 @@ def raw_from_post(schema: Mapping[str, Any], post: Any, name: str = PREFIX) -> A
         return [raw_from_post(items, post, f"{name}-{index}") for index in range(count)]
     if kind == "checkboxes":
         values = post.getlist(name) if hasattr(post, "getlist") else post.get(name, [])
-        return [str(v) for v in (values if isinstance(values, list) else [values])]
+        return [_typed(v) for v in (values if isinstance(values, list) else [values])]
     if kind == "date":
-        return {part: str(post.get(f"{name}-{part}", "") or "") for part in ("day", "month", "year")}
+        return {part: _typed(post.get(f"{name}-{part}", "") or "") for part in ("day", "month", "year")}
     value = post.get(name, "")
-    return str(value) if value is not None else ""
+    return _typed(value) if value is not None else ""
+
+
+def _typed(value: Any) -> str:
+    """A value as typed, without NUL characters: nobody types one, and a draft that kept one
+    could not be stored (PostgreSQL's JSON refuses \\u0000)."""
+    return str(value).replace("\x00", "")
 
 
 def raw_from_data(schema: Mapping[str, Any], value: Any = MISSING) -> Any:

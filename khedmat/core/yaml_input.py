@@ -49,7 +49,7 @@ def load_yaml(text: str | bytes, *, max_bytes: int = MAX_BYTES, max_depth: int =
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise YamlRefused(_("The text is not UTF-8.")) from None
+            raise YamlRefused(_("The file is not UTF-8 text.")) from None
     if len(text) > max_bytes or len(text.encode("utf-8", "surrogatepass")) > max_bytes:
         raise _too_large(max_bytes)
     try:

@@ -296,7 +296,7 @@ def test_a_draft_keeps_a_date_out_of_bounds_as_typed_to_be_corrected() -> None:
 
 @pytest.mark.parametrize(("day", "month", "year"), [
     ("²", "1", "1370"), ("1", "1", "①③⑦⓪"), ("1", "²", "1370"), ("1", "1", "0001"), ("29", "12", "9999"),
-    ("1", "1", "9" * 5000), ("1\x00", "1", "1370"), ("31", "7", "1403"), ("-1", "1", "1370"), ("1", "13", "1370"),
+    ("1", "1", "9" * 5000), ("\x00", "1", "1370"), ("31", "7", "1403"), ("-1", "1", "1370"), ("1", "13", "1370"),
 ])
 def test_nonsense_in_a_date_is_refused_with_a_message_never_an_error(day: str, month: str, year: str) -> None:
     form = _form({**RICH_POST, "f-date_of_birth-day": day, "f-date_of_birth-month": month,

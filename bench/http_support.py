@@ -296,15 +296,24 @@ class Server:
             self.process.wait()
 
 
+# The Redis the bench servers keep their cache in (throttles, consent codes), as production
+# must (config/settings/production.py refuses a cache of one process); each run's keys carry a
+# prefix of their own (BENCH_CACHE_PREFIX, bench/control_settings.py) and expire with their windows.
+BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/0")
+
+
 def server_env(*, database_url: str, static_root: Path, private_root: Path, extra: dict[str, str] | None = None,
                secret_key: str | None = None) -> dict[str, str]:
-    """The environment of a production server on plain HTTP (config/settings/production.py)."""
+    """The environment of a production server on plain HTTP (config/settings/production.py):
+    a random secret, the loopback's names, Redis for the cache."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "USSD_", "SMS_", "CACHE_"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "SECRET_KEY": secret_key or secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "CACHE_URL": BENCH_CACHE_URL,
+        "BENCH_CACHE_PREFIX": f"khedmat-bench-{uuid.uuid4().hex[:12]}",
         "SECURE_SSL_REDIRECT": "false",  # plain HTTP on the loopback: no proxy in front here
         "DATABASE_URL": database_url,
         "BENCH_STATIC_ROOT": str(static_root),

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
+from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(settings.BASE_DIR)
 
 
@@ -29,6 +31,7 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "example.gov.af",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "CACHE_URL": "redis://127.0.0.1:6379/0",  # nothing here connects to it
     }
     env.update(overrides)
     return env
@@ -52,7 +55,7 @@ def test_check_deploy_is_clean_under_production_settings(tmp_path: Path) -> None
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("name", ["SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL"])
 def test_production_settings_refuse_to_start_without(tmp_path: Path, name: str) -> None:
     skip_if_env_file_sets(name)
     env = production_env(tmp_path)
@@ -60,6 +63,49 @@ def test_production_settings_refuse_to_start_without(tmp_path: Path, name: str) 
     result = run_manage(env, "check")
     assert result.returncode != 0
     assert f"Set the {name} environment variable" in result.stderr
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("SECRET_KEY", DEVELOPMENT_SECRET_KEY, "SECRET_KEY is a published key"),
+    ("SECRET_KEY", "short-but-random-Zq81x", "SECRET_KEY has 22 characters; use at least 50"),
+    ("SECRET_KEY", "abcde" * 12, "SECRET_KEY has too little variety"),
+    ("ALLOWED_HOSTS", "*", "ALLOWED_HOSTS holds the wildcard '*'"),
+    ("ALLOWED_HOSTS", "khedmat.gov.af,*", "ALLOWED_HOSTS holds the wildcard '*'"),
+    ("CACHE_URL", "locmemcache://khedmat", "The cache (LocMemCache) is not shared between processes"),
+    ("CACHE_URL", "dummycache://", "The cache (DummyCache) is not shared between processes"),
+])
+def test_production_settings_refuse_to_start_with_a_known_secret_a_wildcard_or_a_private_cache(
+        tmp_path: Path, variable: str, value: str, named: str) -> None:
+    """`check --deploy` passed all of these; now nothing starts (a WSGI server runs no checks),
+    and the message names the fix."""
+    result = run_manage(production_env(tmp_path, **{variable: value}), "check", "--deploy")
+    assert result.returncode != 0
+    assert "Production settings refused:" in result.stderr
+    assert named in result.stderr
+    assert value not in result.stderr or variable != "SECRET_KEY"  # a secret is never printed
+
+
+def test_check_deploy_names_the_same_problems_under_settings_derived_from_base(tmp_path: Path) -> None:
+    """A deployment with settings of its own (base.py's defaults) hears about all three."""
+    env = production_env(tmp_path, DJANGO_SETTINGS_MODULE="config.settings.local", DEBUG="false",
+                         ALLOWED_HOSTS="*", CACHE_URL="locmemcache://khedmat")
+    del env["SECRET_KEY"]
+    skip_if_env_file_sets("SECRET_KEY")
+    result = run_manage(env, "check", "--deploy")
+    assert result.returncode != 0
+    for check_id in ("core.E001", "core.E002", "core.E003"):
+        assert check_id in result.stderr, result.stderr
+
+
+def test_seed_demo_refuses_production_settings_unless_the_server_is_a_demonstration(tmp_path: Path) -> None:
+    env = production_env(tmp_path, CACHE_URL="dbcache://khedmat_cache")
+    assert run_manage(env, "migrate", "--no-input", "--verbosity", "0").returncode == 0
+    refused = run_manage(env, "seed_demo", "--quiet")
+    assert refused.returncode != 0
+    assert "set DEMO_SERVER=true" in refused.stderr
+    assert run_manage(env, "createcachetable").returncode == 0
+    demo = run_manage({**env, "DEMO_SERVER": "true"}, "seed_demo", "--quiet")
+    assert demo.returncode == 0, demo.stderr
 
 
 def test_production_settings_hash_with_argon2_and_keep_cookies_and_transport_secure(tmp_path: Path) -> None:

@@ -10,13 +10,16 @@ from csp.constants import NONE, SELF
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
+from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env("SECRET_KEY", default="insecure-development-key-change-me-in-production-0123456789")
+# The development default is published: production.py refuses it (khedmat/core/deployment.py).
+SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 # Earlier keys while SECRET_KEY is rotated: sessions, and staff's set-up and recovery codes
 # hashed under them, still verify.
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
@@ -55,6 +58,7 @@ MIDDLEWARE = [
     "khedmat.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "khedmat.core.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -128,6 +132,9 @@ AUTH_PASSWORD_VALIDATORS = [
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://khedmat"),
 }
+# `manage.py seed_demo` loads accounts whose passwords are published (demo/users.yaml): allowed
+# everywhere but production, where only a demonstration server says so (DEMO_SERVER=true).
+DEMO_DATA_ALLOWED = True
 
 # Languages: English, Dari and Pashto. Dari uses Django's "fa" code in URLs and catalogs;
 # pages declare it as fa-AF. Pashto is not in Django's tables, so it is added here.
@@ -251,6 +258,10 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
+# The admin never shows a staff member's TOTP secret or its QR code (django-otp's device
+# pages answer 403): whoever read it could give that person's second factor. Staff enrol on
+# their own page (/account/staff/second-factor/set-up/).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # django-otp's own back-off (1, 2, 4… seconds after each wrong code) is off: wrong second-factor
 # codes are counted per account in the database instead (below), with a message that says how
 # long to wait, rather than silently refusing a right code typed a second too soon.

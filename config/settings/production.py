@@ -1,14 +1,25 @@
 """Production: secrets and hosts from the environment, HTTPS only, PostgreSQL, Redis.
 
-`manage.py check --deploy` must be clean with these settings (a test runs it).
+`manage.py check --deploy` must be clean with these settings (a test runs it). They refuse to
+load (so no server, worker or command starts) without SECRET_KEY, ALLOWED_HOSTS and CACHE_URL,
+and with a published or weak secret, a host wildcard, or a cache each process keeps to itself
+(khedmat/core/deployment.py says why each, and the message names the fix).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
+from khedmat.core.deployment import production_problems
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import BASE_DIR, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# Throttles and consent codes live in the cache: every process must share it (Redis).
+CACHES = {"default": env.cache("CACHE_URL")}
+# A server open to the public as a demonstration may load the demonstration accounts.
+DEMO_DATA_ALLOWED = env.bool("DEMO_SERVER", default=False)
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -31,3 +42,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+_PROBLEMS = production_problems(secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, caches=CACHES, base_dir=BASE_DIR)
+if _PROBLEMS:
+    raise ImproperlyConfigured("Production settings refused:\n" + "\n".join(f"- {problem}" for problem in _PROBLEMS))

@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,6 +26,7 @@ from django_otp.models import Device
 from khedmat.core.formatting import current_language, format_number
 from khedmat.core.parsing import NotANumber, digit_string
 from khedmat.core.ratelimit import client_ip
+from khedmat.core.redirects import safe_next_url
 
 from . import selectors, services
 from .codes import ENROLMENT_CODE_LENGTH, grouped
@@ -65,11 +65,7 @@ RECOVERY_CODES_LOW = 3
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
-    if candidate and url_has_allowed_host_and_scheme(
-        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure(),
-    ):
-        return candidate
-    return ""
+    return safe_next_url(request, candidate)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any],

@@ -41,13 +41,21 @@ from typing import Any
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from jsonschema import Draft202012Validator, FormatChecker
 
 from khedmat.accounts.phone import display_mobile_number, normalize_mobile_number
 from khedmat.accounts.tazkira import normalize_tazkira_number
-from khedmat.core.calendar import MONTHS, from_solar_hijri, to_solar_hijri
+from khedmat.core.calendar import (
+    MONTHS,
+    SOLAR_HIJRI_YEARS,
+    DateBound,
+    from_solar_hijri,
+    solar_hijri_date,
+    to_solar_hijri,
+)
 from khedmat.core.formatting import current_language, format_date, format_number, localize_digits, western_digits
 from khedmat.core.i18n import pick
 from khedmat.core.parsing import NotANumber, is_plain_number, parse_int
@@ -56,7 +64,6 @@ PREFIX = "f"
 MAX_ROWS = 50
 RADIO_LIMIT = 4
 TEXTAREA_FROM = 200
-SOLAR_YEARS = (1200, 1600)
 _INTEGER = re.compile(r"^[-−]?\d+$")
 _DECIMAL = re.compile(r"^[-−]?(\d+(\.\d*)?|\.\d+)$")
 _DIGITS_ONLY = re.compile(r"^\^(?:\[0-9\]|\\d)\{(\d+)(?:,(\d+))?\}\$$")
@@ -153,11 +160,17 @@ def raw_from_post(schema: Mapping[str, Any], post: Any, name: str = PREFIX) -> A
         return [raw_from_post(items, post, f"{name}-{index}") for index in range(count)]
     if kind == "checkboxes":
         values = post.getlist(name) if hasattr(post, "getlist") else post.get(name, [])
-        return [str(v) for v in (values if isinstance(values, list) else [values])]
+        return [_typed(v) for v in (values if isinstance(values, list) else [values])]
     if kind == "date":
-        return {part: str(post.get(f"{name}-{part}", "") or "") for part in ("day", "month", "year")}
+        return {part: _typed(post.get(f"{name}-{part}", "") or "") for part in ("day", "month", "year")}
     value = post.get(name, "")
-    return str(value) if value is not None else ""
+    return _typed(value) if value is not None else ""
+
+
+def _typed(value: Any) -> str:
+    """A value as typed, without NUL characters: nobody types one, and a draft that kept one
+    could not be stored (PostgreSQL's JSON refuses \\u0000)."""
+    return str(value).replace("\x00", "")
 
 
 def raw_from_data(schema: Mapping[str, Any], value: Any = MISSING) -> Any:
@@ -375,6 +388,17 @@ class BoundField:
         for child in (*self.children, *self.rows):
             found += child.walk()
         return found
+
+
+def _date_bound(written: Any, today: datetime.date) -> datetime.date | None:
+    """A date field's bound on `today`, or None when there is none (or, in a definition
+    published before bounds were checked, one that cannot be read)."""
+    if written is None:
+        return None
+    try:
+        return DateBound.parse(written).on(today)
+    except ValueError:
+        return None
 
 
 def month_choices(language: str, selected: str) -> list[Choice]:
@@ -617,13 +641,27 @@ class _Binder:
             day, month, year = (parse_int(parts[key], maximum=99_999) for key in ("day", "month", "year"))
         except NotANumber:
             raise ValidationError(_("Enter the day and the year in digits.")) from None
-        if not SOLAR_YEARS[0] <= year <= SOLAR_YEARS[1]:
+        if not SOLAR_HIJRI_YEARS[0] <= year <= SOLAR_HIJRI_YEARS[1]:
             raise ValidationError(_("Enter the year in the Solar Hijri calendar, for example %(year)s.") % {
                 "year": localize_digits("1370", self.language)})
         try:
-            return from_solar_hijri(year, month, day).isoformat()
+            value = solar_hijri_date(year, month, day)
         except ValueError as error:
             raise ValidationError(_("There is no such date: check the day and the month.")) from error
+        self._check_date_bounds(bound.schema, value)
+        return value.isoformat()
+
+    def _check_date_bounds(self, schema: Mapping[str, Any], value: datetime.date) -> None:
+        """The definition's `x-minimum` and `x-maximum` (catalog/definition.py checked them):
+        a date of birth in the future would otherwise be signed into a certificate."""
+        today = timezone.localdate()
+        earliest, latest = (_date_bound(schema.get(key), today) for key in ("x-minimum", "x-maximum"))
+        if earliest is not None and value < earliest:
+            raise ValidationError(_("Enter a date on or after %(date)s.") % {
+                "date": format_date(earliest, language=self.language)})
+        if latest is not None and value > latest:
+            raise ValidationError(_("Enter a date on or before %(date)s.") % {
+                "date": format_date(latest, language=self.language)})
 
     def _check_count(self, schema: Mapping[str, Any], count: int, *, checkboxes: bool = False) -> None:
         low, high = schema.get("minItems"), schema.get("maxItems")

@@ -15,10 +15,11 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from khedmat.core.redirects import safe_next_url
 
 from .access import agency_staff_required
 from .models import Application
@@ -192,11 +193,8 @@ def message_send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 def _back(request: HttpRequest, application: Application) -> HttpResponseRedirect:
     """Back where the form was (the inbox keeps its filters), else to the file page."""
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                                    require_https=request.is_secure()):
-        return redirect(next_url)
-    return redirect(_file_url(application))
+    next_url = safe_next_url(request, request.POST.get("next"))
+    return redirect(next_url or _file_url(application))
 
 
 @never_cache

@@ -15,13 +15,16 @@ from collections import deque
 from typing import Any
 
 import yaml
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from khedmat.core.calendar import SOLAR_HIJRI_YEARS, DateBound
 from khedmat.core.formatting import western_digits
 from khedmat.core.parsing import is_plain_number
+from khedmat.core.yaml_input import MAX_DEPTH, YamlRefused, load_yaml
 
 LANGUAGES = ("en", "fa", "ps")
 CHANNELS = {
@@ -93,14 +96,13 @@ def validate_definition(data: Any) -> dict[str, Any]:
 
 
 def definition_from_yaml(text: str | bytes) -> dict[str, Any]:
-    """Parse YAML text and validate it as a definition."""
+    """Parse YAML text (within core.yaml_input's limits: no aliases, bounded size and depth)
+    and validate it as a definition."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = _("line %(line)s") % {"line": mark.line + 1} if mark else ""
-        raise DefinitionError(where, _("This is not valid YAML: %(problem)s") % {
-            "problem": getattr(error, "problem", None) or str(error)}) from error
+        data = load_yaml(text)
+    except YamlRefused as refused:
+        where = _("line %(line)s") % {"line": refused.line} if refused.line else ""
+        raise DefinitionError(where, refused.message) from None
     return validate_definition(data)
 
 
@@ -159,9 +161,13 @@ def normalize_for_search(text: str) -> str:
 
 # --- the parts -------------------------------------------------------------------------
 
-def _check_plain_data(value: Any, path: str) -> None:
+def _check_plain_data(value: Any, path: str, depth: int = 0) -> None:
     """Only what JSON can hold: a YAML date, a float that is not a number or a key that is
-    not text would otherwise be stored changed, or fail deep in the database layer."""
+    not text would otherwise be stored changed, or fail deep in the database layer. Nested
+    no deeper than YAML text may be (a deeper structure ran out of stack: a server error)."""
+    if depth > MAX_DEPTH:
+        raise DefinitionError(path, _("The definition is nested more than %(depth)s levels deep.") % {
+            "depth": MAX_DEPTH})
     if value is None or isinstance(value, str | bool | int):
         return
     if isinstance(value, float):
@@ -170,14 +176,14 @@ def _check_plain_data(value: Any, path: str) -> None:
         return
     if isinstance(value, list):
         for index, item in enumerate(value):
-            _check_plain_data(item, f"{path}[{index}]")
+            _check_plain_data(item, f"{path}[{index}]", depth + 1)
         return
     if isinstance(value, dict):
         for key, item in value.items():
             where = f"{path}.{key}" if path else str(key)
             if not isinstance(key, str | int) or isinstance(key, bool):
                 raise DefinitionError(where, _("A field name must be text; put it in quotes."))
-            _check_plain_data(item, where)
+            _check_plain_data(item, where, depth + 1)
         return
     raise DefinitionError(path, _(
         "Use text, a whole number, true or false here, not %(kind)s; put a date in quotes.") % {
@@ -296,6 +302,9 @@ def _check_form_object(schema: dict[str, Any], path: str) -> None:
             raise DefinitionError(f"{field_path}.x-title", _("Each field needs titles in Dari and Pashto (fa, ps)."))
         if "x-enum-titles" in field:
             _check_enum_titles(field, field_path)
+        _check_date_bounds(field, field_path)
+        if field.get("type") == "array" and isinstance(field.get("items"), dict):
+            _check_date_bounds(field["items"], f"{field_path}.items")
         if field.get("type") == "object":
             _check_form_object(field, field_path)
         if field.get("type") == "array" and isinstance(field.get("items"), dict) \
@@ -305,6 +314,33 @@ def _check_form_object(schema: dict[str, Any], path: str) -> None:
         if required not in properties:
             raise DefinitionError(f"{path}.required", _("The required field %(field)s is not defined.") % {
                 "field": required})
+
+
+DATE_BOUNDS = ("x-minimum", "x-maximum")
+
+
+def _check_date_bounds(field: dict[str, Any], path: str) -> None:
+    """`x-minimum` / `x-maximum` of a date field: the earliest and latest date the form takes,
+    as "today", "today-120y", "today+30d" (y, m, d) or a Solar Hijri day ("1300-01-01")."""
+    written = {key: field[key] for key in DATE_BOUNDS if key in field}
+    if not written:
+        return
+    if field.get("format") != "date":
+        key = next(iter(written))
+        raise DefinitionError(f"{path}.{key}", _(
+            "x-minimum and x-maximum limit date fields (format: date); a number's limits are minimum and maximum."))
+    today = timezone.localdate()
+    dates = {}
+    for key, text in written.items():
+        try:
+            dates[key] = DateBound.parse(text).on(today)
+        except ValueError:
+            raise DefinitionError(f"{path}.{key}", _(
+                "Write a date limit as today, today-120y, today+30d (y: years, m: months, d: days) or a Solar "
+                "Hijri day such as 1300-01-01 (years %(first)s to %(last)s); got %(value)r.") % {
+                "first": SOLAR_HIJRI_YEARS[0], "last": SOLAR_HIJRI_YEARS[1], "value": text}) from None
+    if len(dates) == 2 and dates["x-minimum"] > dates["x-maximum"]:
+        raise DefinitionError(f"{path}.x-minimum", _("The earliest date (x-minimum) is after the latest (x-maximum)."))
 
 
 def _check_enum_titles(field: dict[str, Any], path: str) -> None:

@@ -11,18 +11,18 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-import yaml
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import western_digits
+from khedmat.core.yaml_input import MAX_BYTES, YamlRefused, load_yaml
 
 from .definition import CHANNELS, EXEMPTION_CATEGORIES, LANGUAGES, DefinitionError, definition_to_yaml
 from .models import Agency, Category, Service
 
-MAX_IMPORT_BYTES = 512 * 1024
+MAX_IMPORT_BYTES = MAX_BYTES  # the YAML reader refuses more anyway
 FEE_KIND_CHOICES = [
     ("free", _("Free of charge")),
     ("fixed", _("A fixed amount")),
@@ -91,17 +91,20 @@ def _code_text(help_text: Any) -> forms.CharField:
 
 
 def _parse_yaml_mapping(text: str, what: str) -> dict[str, Any]:
+    """The mapping written in `text`, read within core.yaml_input's limits (no aliases, bounded
+    size and depth): what an administrator pastes is never allowed to cost the server more."""
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        if mark is not None:
+        value = load_yaml(text)
+    except YamlRefused as refused:
+        if refused.problem is None:  # a limit: aliases, depth, size
+            where = f" ({gettext('line %(line)s') % {'line': refused.line}})" if refused.line else ""
+            raise forms.ValidationError(refused.message + where) from None
+        if refused.line is not None:
             raise forms.ValidationError(
                 gettext("This is not valid YAML or JSON (line %(line)s): %(problem)s")
-                % {"line": mark.line + 1, "problem": problem}) from error
+                % {"line": refused.line, "problem": refused.problem}) from None
         raise forms.ValidationError(gettext("This is not valid YAML or JSON: %(problem)s")
-                                    % {"problem": problem}) from error
+                                    % {"problem": refused.problem}) from None
     if not isinstance(value, dict):
         raise forms.ValidationError(gettext("Write the %(what)s as a mapping of fields.") % {"what": what})
     return value

@@ -11,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import format_number, western_digits
+from khedmat.core.formatting import format_number
+from khedmat.core.parsing import parse_date_or_none
 
 from .models import Counter, Device
 
@@ -84,15 +85,13 @@ class TransferForm(forms.Form):
 
 
 class DayForm(forms.Form):
-    """?day=YYYY-MM-DD (Western or Eastern digits); today when absent, malformed or to come."""
+    """?day=YYYY-MM-DD (Western or Eastern digits); today when absent, malformed, outside the
+    platform's dates (core.parsing.parse_date) or to come."""
 
-    day = forms.DateField(label=_("Day"), required=False, input_formats=["%Y-%m-%d"])
+    day = forms.CharField(label=_("Day"), required=False)
 
-    def __init__(self, data: Any = None, **kwargs: Any) -> None:
-        if data is not None and data.get("day"):
-            data = data.copy()
-            data["day"] = western_digits(str(data["day"])).strip()
-        super().__init__(data, **kwargs)
+    def clean_day(self) -> datetime.date | None:
+        return parse_date_or_none(self.cleaned_data.get("day"))
 
     def chosen_day(self) -> datetime.date:
         today = timezone.localdate()

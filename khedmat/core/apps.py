@@ -7,7 +7,10 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from . import jobs
+        from . import (
+            checks,  # noqa: F401 (registers the deployment checks)
+            jobs,
+        )
         from .services import events_prune
 
         jobs.register("events_prune", every_seconds=24 * 60 * 60, run=events_prune,

@@ -1,14 +1,17 @@
-"""Request plumbing: a request id for logs and audit records."""
+"""Request plumbing: a request id for logs and audit records; addresses no page can read refused."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 class RequestIdMiddleware:
@@ -24,3 +27,37 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class RefuseNulMiddleware:
+    """Answer 400, with a page in the reader's language, when the address holds a NUL character.
+
+    No page uses one, and PostgreSQL refuses NUL in any text it stores or compares, so a `?q=`,
+    `?center=` or slug carrying one (%00) was a server error wherever it reached a query.
+    Checked once here, for every view, before it runs. A view that decodes the raw query
+    string itself (an SMS gateway sends UCS-2 texts as bytes, zeros included) is marked with
+    `reads_raw_query`. (Form fields refuse NUL themselves; application answers and inbound
+    texts drop it.)
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func: Callable[..., HttpResponse], view_args: Any,
+                     view_kwargs: Any) -> HttpResponse | None:
+        if getattr(view_func, "reads_raw_query", False):
+            return None
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in value for value in values)
+                                          for key, values in request.GET.lists()):
+            return render(request, "core/refused_address.html", status=400)
+        return None
+
+
+def reads_raw_query(view: _View) -> _View:
+    """Mark a view that reads request.META["QUERY_STRING"] as bytes: RefuseNulMiddleware lets
+    NUL through to it, and the view answers for what it decodes."""
+    view.reads_raw_query = True  # type: ignore[attr-defined]
+    return view

@@ -9,9 +9,11 @@ here; everything else is refused, never guessed at.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
+from .calendar import EARLIEST_DATE, LATEST_DATE
 from .formatting import western_digits
 
 _PLAIN_DIGITS = re.compile(r"[0-9]+")
@@ -21,6 +23,10 @@ MAX_DIGITS = 18
 
 class NotANumber(ValueError):
     """The text is not a whole number within the bounds asked for."""
+
+
+class NotADate(ValueError):
+    """The text is not a day (YYYY-MM-DD) within the bounds asked for."""
 
 
 def parse_int(raw: Any, *, minimum: int = 0, maximum: int = 10**MAX_DIGITS - 1, strip: str = "") -> int:
@@ -63,3 +69,35 @@ def digit_string(raw: Any, *, strip: str = " -", lengths: tuple[int, ...] = ()) 
     if not _PLAIN_DIGITS.fullmatch(text) or len(text) > MAX_DIGITS or (lengths and len(text) not in lengths):
         raise NotANumber(text[:40])
     return text
+
+
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def parse_date(raw: Any, *, earliest: datetime.date = EARLIEST_DATE,
+               latest: datetime.date = LATEST_DATE) -> datetime.date:
+    """The Gregorian day written in `raw` as YYYY-MM-DD (digits of any of our scripts), or
+    NotADate for anything else, a day that does not exist, or one outside [earliest, latest].
+
+    The bounds never reach beyond core.calendar's range, so the day before and the day after
+    an accepted date, and its Solar Hijri form, always exist."""
+    text = western_digits(str(raw if raw is not None else "")).strip()
+    match = _ISO_DAY.fullmatch(text)
+    if match is None:
+        raise NotADate(text[:40])
+    try:
+        value = datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        raise NotADate(text) from None
+    if not max(earliest, EARLIEST_DATE) <= value <= min(latest, LATEST_DATE):
+        raise NotADate(text)
+    return value
+
+
+def parse_date_or_none(raw: Any, *, earliest: datetime.date = EARLIEST_DATE,
+                       latest: datetime.date = LATEST_DATE) -> datetime.date | None:
+    """parse_date, or None when the text is not such a day (for optional query parameters)."""
+    try:
+        return parse_date(raw, earliest=earliest, latest=latest)
+    except NotADate:
+        return None

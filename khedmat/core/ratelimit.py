@@ -13,6 +13,7 @@ another; per-number and per-account limits stay the main defence.
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
 import math
 from collections.abc import Iterable
@@ -43,7 +44,11 @@ class Throttle:
         return self if factor == 1 else Throttle(self.scope, self.limit * factor, self.window_seconds)
 
     def _key(self, identity: str) -> str:
-        return f"throttle:{self.scope}:{identity}"
+        # The identity is what someone typed (a username, a number, any text): hashed, a key
+        # is short and plain whatever they typed (memcached refuses spaces, control characters
+        # and keys over 250 bytes), and the cache holds no phone number or name in clear.
+        digest = hashlib.sha256(str(identity).encode("utf-8", "surrogatepass")).hexdigest()[:40]
+        return f"throttle:{self.scope}:{digest}"
 
     def count_of(self, identity: str) -> int:
         return int(cache.get(self._key(identity), 0))

@@ -7,6 +7,7 @@ answer is the same as for a reference that does not exist.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,9 @@ def inbound_receive(*, gateway: str, sms: InboundSms) -> InboundMessage | None:
         sender = normalize_mobile_number(sms.sender)
     except ValidationError:  # not an Afghan mobile number: nothing to answer
         return None
+    # A NUL is no letter of any text, and PostgreSQL cannot store one.
+    sms = dataclasses.replace(sms, text=sms.text.replace("\x00", ""),
+                              gateway_reference=sms.gateway_reference.replace("\x00", ""))
     keyword, argument = parse(sms.text)
     throttle = _throttle()
     answer = not throttle.is_exceeded(sender)

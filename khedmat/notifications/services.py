@@ -195,7 +195,7 @@ def receipt_apply(*, gateway: str, receipt: Receipt) -> bool | None:
     message.status_detail = f"receipt: {status}"[:300]
     message.save()
     MessageStatusChange.objects.create(message=message, status=message.status, at=now, gateway=gateway,
-                                       detail=f"receipt: {status} {receipt.detail}".strip()[:300])
+                                       detail=f"receipt: {status} {receipt.detail}".replace("\x00", "").strip()[:300])
     return True
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from khedmat.accounts.gates import staff_page
 from khedmat.accounts.permissions import can_read_sent_messages
 from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.core.middleware import reads_raw_query
 
 from . import selectors
 from .inbound import inbound_receive
@@ -51,6 +52,7 @@ def receipt(request: HttpRequest, gateway: str) -> HttpResponse:
     return HttpResponse("ok\n" if applied else "no change\n", content_type=_TEXT)
 
 
+@reads_raw_query  # Kannel sends UCS-2 texts as raw bytes, zeros included
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def inbound(request: HttpRequest, gateway: str) -> HttpResponse:
@@ -75,13 +77,18 @@ def ussd(request: HttpRequest) -> HttpResponse:
         raise Http404
     if not _key_matches(request.GET.get("key", ""), settings.USSD_SHARED_SECRET):
         return HttpResponse("END Not allowed.", status=403, content_type=_TEXT)
-    session_id = request.POST.get("sessionId", "").strip()
-    phone = request.POST.get("phoneNumber", "").strip()
+    session_id, phone = _ussd_field(request, "sessionId"), _ussd_field(request, "phoneNumber")
     if not session_id or not phone:
         return HttpResponse("END Bad request.", status=400, content_type=_TEXT)
-    reply = ussd_reply(session_id=session_id, service_code=request.POST.get("serviceCode", ""),
-                       phone_number=phone, text=request.POST.get("text", ""))
+    reply = ussd_reply(session_id=session_id, service_code=_ussd_field(request, "serviceCode"),
+                       phone_number=phone, text=_ussd_field(request, "text"))
     return HttpResponse(reply.wire(), content_type=_TEXT)
+
+
+def _ussd_field(request: HttpRequest, name: str) -> str:
+    """A field of the aggregator's form, without NUL characters (no key of a phone types one,
+    and PostgreSQL refuses them in a session id or an answer it stores)."""
+    return str(request.POST.get(name, "")).replace("\x00", "").strip()
 
 
 # --- the simulator ----------------------------------------------------------------------------

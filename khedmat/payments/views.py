@@ -22,8 +22,8 @@ from khedmat.accounts.gates import signed_in_user, staff_page
 from khedmat.accounts.permissions import is_agency_admin
 from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
-from khedmat.core.formatting import western_digits
 from khedmat.core.i18n import pick
+from khedmat.core.parsing import parse_date_or_none
 
 from . import selectors, services
 
@@ -105,14 +105,11 @@ def _agency(request: HttpRequest) -> Agency:
 def _day(request: HttpRequest) -> datetime.date:
     """The day asked for (YYYY-MM-DD, in any of our digits), or today with a word when it
     cannot be read."""
-    raw = western_digits(request.GET.get("day", "")).strip()
+    raw = str(request.GET.get("day", "")).strip()
     if not raw:
         return timezone.localdate()
-    try:
-        day = datetime.date.fromisoformat(raw)
-    except ValueError:
-        day = None
-    if day is None or not FIRST_DAY <= day <= LAST_DAY:
+    day = parse_date_or_none(raw, earliest=FIRST_DAY, latest=LAST_DAY)
+    if day is None:
         messages.warning(request, _("That day could not be read (write it as 2026-11-28): here is today."))
         return timezone.localdate()
     return day

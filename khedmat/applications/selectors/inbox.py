@@ -16,6 +16,7 @@ from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.core.parsing import parse_int
 from khedmat.core.workdays import add_working_days
 
 from ..models import Application
@@ -53,7 +54,8 @@ def decode_cursor(cursor: str) -> tuple[datetime.date, int] | None:
     """The (due_date, id) a cursor names, or None for a malformed one (then the first page)."""
     try:
         due_text, id_text = cursor.split(".", 1)
-        return datetime.date.fromisoformat(due_text), int(id_text)
+        # The id is bounded as the database's: a longer number made the query overflow (a 500).
+        return datetime.date.fromisoformat(due_text), parse_int(id_text, minimum=1, maximum=2**63 - 1)
     except ValueError:
         return None
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from khedmat.applications.formschema import (
@@ -24,6 +24,8 @@ from khedmat.applications.formschema import (
 from khedmat.applications.services.drafts import application_draft_store
 from khedmat.applications.uploads import megabytes, upload_check
 from khedmat.catalog.models import Agency
+from khedmat.core.calendar import DateBound, to_solar_hijri
+from khedmat.core.formatting import format_date
 
 from .citizen_helpers import RICH_ANSWERS, RICH_FORM, RICH_POST, pdf, rich_service
 
@@ -186,7 +188,11 @@ def _valid_raw(schema: dict[str, Any], name: str, post: dict[str, str]) -> None:
     elif kind == "boolean":
         post[name] = "yes"
     elif kind == "date":
-        post.update({f"{name}-day": "1", f"{name}-month": "1", f"{name}-year": "1390"})
+        # Halfway between the field's limits (a driving licence wants 18 years or more).
+        today = timezone.localdate()
+        earliest, latest = (DateBound.parse(schema.get(key, "today")).on(today) for key in ("x-minimum", "x-maximum"))
+        solar = to_solar_hijri(earliest + (latest - earliest) / 2)
+        post.update({f"{name}-day": str(solar.day), f"{name}-month": str(solar.month), f"{name}-year": str(solar.year)})
     elif kind in ("integer", "number"):
         post[name] = str(schema.get("minimum", 1))
     elif kind == "phone":
@@ -247,3 +253,52 @@ def test_answers_problems_names_what_stops_a_draft(moi: Agency, citizen: Any) ->
                                     uploads=[("tazkira_copy", upload_check(pdf(), max_bytes=megabytes(1)))])
     assert answers_problems(application=draft) == []
     assert datetime.date.fromisoformat(draft.data["date_of_birth"]) == datetime.date(1991, 4, 4)
+
+
+# --- limits on dates (x-minimum, x-maximum in the definition) ------------------------------------
+
+BOUNDED_FORM = {**RICH_FORM, "properties": {**RICH_FORM["properties"], "date_of_birth": {
+    **RICH_FORM["properties"]["date_of_birth"], "x-minimum": "today-120y", "x-maximum": "today"}}}
+
+
+def _date_post(day: datetime.date) -> dict[str, str]:
+    solar = to_solar_hijri(day)
+    return {**RICH_POST, "f-date_of_birth-day": str(solar.day), "f-date_of_birth-month": str(solar.month),
+            "f-date_of_birth-year": str(solar.year)}
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_a_date_of_birth_in_the_future_is_refused_naming_today_in_solar_hijri(language: str) -> None:
+    today = timezone.localdate()
+    form = _form(_date_post(today + datetime.timedelta(days=1)), language, schema=BOUNDED_FORM)
+    with translation.override(language):
+        expected = gettext("Enter a date on or before %(date)s.") % {"date": format_date(today, language=language)}
+    assert _errors(form) == {"f-date_of_birth": [expected]}
+    assert "date_of_birth" not in form.cleaned_data
+
+
+def test_a_date_before_the_earliest_is_refused_and_the_limits_themselves_are_accepted() -> None:
+    today = timezone.localdate()
+    earliest = DateBound.parse("today-120y").on(today)
+    assert _errors(_form(_date_post(earliest - datetime.timedelta(days=1)), schema=BOUNDED_FORM)) == {
+        "f-date_of_birth": [f"Enter a date on or after {format_date(earliest, language='en')}."]}
+    for day in (earliest, today):
+        form = _form(_date_post(day), schema=BOUNDED_FORM)
+        assert _errors(form) == {}
+        assert form.cleaned_data["date_of_birth"] == day.isoformat()
+
+
+def test_a_draft_keeps_a_date_out_of_bounds_as_typed_to_be_corrected() -> None:
+    post = _date_post(timezone.localdate() + datetime.timedelta(days=400))
+    form = SchemaForm(BOUNDED_FORM, language="en", post=post)
+    assert form.draft_data["date_of_birth"] == {key: post[f"f-date_of_birth-{key}"] for key in ("day", "month", "year")}
+
+
+@pytest.mark.parametrize(("day", "month", "year"), [
+    ("²", "1", "1370"), ("1", "1", "①③⑦⓪"), ("1", "²", "1370"), ("1", "1", "0001"), ("29", "12", "9999"),
+    ("1", "1", "9" * 5000), ("\x00", "1", "1370"), ("31", "7", "1403"), ("-1", "1", "1370"), ("1", "13", "1370"),
+])
+def test_nonsense_in_a_date_is_refused_with_a_message_never_an_error(day: str, month: str, year: str) -> None:
+    form = _form({**RICH_POST, "f-date_of_birth-day": day, "f-date_of_birth-month": month,
+                  "f-date_of_birth-year": year}, schema=BOUNDED_FORM)
+    assert list(_errors(form)) == ["f-date_of_birth"]

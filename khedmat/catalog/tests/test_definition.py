@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,6 +201,55 @@ def test_a_yaml_date_is_refused_rather_than_stored_changed() -> None:
     error = _refused(passport_definition(**{"form.properties.date_of_birth.default": datetime.date(2000, 1, 1)}))
     assert error.path == "form.properties.date_of_birth.default"
     assert "date" in error.message
+
+
+# --- Limits on date answers (x-minimum, x-maximum) ------------------------------------------------
+
+DOB = "form.properties.date_of_birth"
+
+
+@pytest.mark.parametrize(("minimum", "maximum"), [
+    ("today-120y", "today"), ("1300-01-01", "today"), ("today-35y", "today-18y"), ("1300-01-01", "1400-12-29"),
+    ("today", "today+30d"), ("TODAY - 6m", "today"),
+])
+def test_date_limits_are_accepted_as_written(minimum: str, maximum: str) -> None:
+    definition = validate_definition(passport_definition(**{f"{DOB}.x-minimum": minimum, f"{DOB}.x-maximum": maximum}))
+    field = definition["form"]["properties"]["date_of_birth"]
+    assert (field["x-minimum"], field["x-maximum"]) == (minimum, maximum)
+
+
+@pytest.mark.parametrize("written", ["tomorrow", "today-120 years", "today-500y", "2000-01-01", "1300-13-01",
+                                     "1100-01-01", "today-٢y", 1300, True, None, ["today"]])
+def test_a_date_limit_that_cannot_be_read_is_refused_with_the_syntax(written: Any) -> None:
+    error = _refused(passport_definition(**{f"{DOB}.x-maximum": written}))
+    assert error.path == f"{DOB}.x-maximum"
+    assert "today-120y" in error.message and "1300-01-01" in error.message
+
+
+def test_a_yaml_date_as_a_limit_must_be_quoted() -> None:
+    error = _refused(passport_definition(**{f"{DOB}.x-minimum": datetime.date(1921, 3, 21)}))
+    assert error.path == f"{DOB}.x-minimum" and "put a date in quotes" in error.message
+
+
+def test_limits_the_wrong_way_round_are_refused() -> None:
+    error = _refused(passport_definition(**{f"{DOB}.x-minimum": "today", f"{DOB}.x-maximum": "today-18y"}))
+    assert error.path == f"{DOB}.x-minimum"
+    assert "after the latest" in error.message
+
+
+def test_date_limits_on_a_field_that_is_not_a_date_are_refused() -> None:
+    error = _refused(passport_definition(**{"form.properties.full_name.x-maximum": "today"}))
+    assert error.path == "form.properties.full_name.x-maximum"
+    assert "format: date" in error.message
+
+
+def test_every_date_of_birth_in_the_demonstration_is_limited_to_the_past() -> None:
+    for path in sorted(Path(django_settings.BASE_DIR, "demo", "services").glob("*.yaml")):
+        form = definition_from_yaml(path.read_text(encoding="utf-8"))["form"]["properties"]
+        for name, field in form.items():
+            if field.get("format") == "date":
+                assert "x-minimum" in field, (path.name, name)
+                assert field.get("x-maximum", "").startswith("today"), (path.name, name)
 
 
 def test_final_must_be_true_or_false() -> None:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from khedmat.core.parsing import NotANumber, digit_string, digits_only, parse_int, parse_int_or_none
+from khedmat.core.calendar import EARLIEST_DATE, LATEST_DATE, to_solar_hijri
+from khedmat.core.parsing import (
+    NotADate,
+    NotANumber,
+    digit_string,
+    digits_only,
+    parse_date,
+    parse_date_or_none,
+    parse_int,
+    parse_int_or_none,
+)
 
 
 @pytest.mark.parametrize("raw, value", [("42", 42), ("۴۲", 42), ("٤٢", 42), (" 7 ", 7), ("0", 0), ("۰۰۹", 9)])
@@ -51,3 +63,51 @@ def test_never_raises_anything_but_not_a_number(raw: str) -> None:
     except NotANumber:
         return
     assert 0 <= value <= 10**9
+
+
+# --- days ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, value", [
+    ("2026-03-21", datetime.date(2026, 3, 21)), ("۲۰۲۶-۰۳-۲۱", datetime.date(2026, 3, 21)),
+    ("٢٠٢٦-٠٣-٢١", datetime.date(2026, 3, 21)), (" 2026-03-21 ", datetime.date(2026, 3, 21)),
+    (EARLIEST_DATE.isoformat(), EARLIEST_DATE), (LATEST_DATE.isoformat(), LATEST_DATE),
+])
+def test_a_day_is_read_in_any_of_our_scripts(raw: str, value: datetime.date) -> None:
+    assert parse_date(raw) == value
+
+
+@pytest.mark.parametrize("raw", [
+    "0001-01-01", "9999-12-31", "1820-12-31", "2300-01-01",  # real days the platform does not read
+    "1403-01-01",  # a Solar Hijri day written as if Gregorian: year 1403 is outside the range
+    "2026-02-30", "2026-13-01", "2026-3-21", "²⁰²⁶-03-21", "2026-03-2①", "20260321", "", None, "\x00",
+    "2026-03-21\x00", "9" * 5000, "2026-03-21T10:00",
+])
+def test_any_other_day_is_refused(raw: str | None) -> None:
+    with pytest.raises(NotADate):
+        parse_date(raw)
+    assert parse_date_or_none(raw) is None
+
+
+def test_the_day_before_and_after_any_accepted_day_exist_and_convert() -> None:
+    """What overflowed: a dashboard's "previous day" link and the Solar Hijri heading."""
+    for day in (parse_date(EARLIEST_DATE.isoformat()), parse_date(LATEST_DATE.isoformat())):
+        for other in (day - datetime.timedelta(days=1), day + datetime.timedelta(days=1)):
+            to_solar_hijri(other)
+
+
+def test_a_caller_narrows_the_bounds_but_never_widens_them() -> None:
+    today = datetime.date(2026, 3, 21)
+    assert parse_date("2026-03-21", latest=today) == today
+    with pytest.raises(NotADate):
+        parse_date("2026-03-22", latest=today)
+    with pytest.raises(NotADate):
+        parse_date("0001-01-01", earliest=datetime.date.min)
+
+
+@given(st.text(max_size=30))
+def test_no_text_makes_the_day_reader_fail_otherwise(raw: str) -> None:
+    try:
+        value = parse_date(raw)
+    except NotADate:
+        return
+    assert EARLIEST_DATE <= value <= LATEST_DATE

@@ -3,8 +3,11 @@ helper checks every limit, counts and words the wait; trusted networks get more.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.test import RequestFactory, override_settings
 from django.utils import translation
 
@@ -86,3 +89,17 @@ def test_a_trusted_network_gets_a_larger_limit_per_address() -> None:
         guard((per_ip.for_address("192.0.2.1"), "192.0.2.1"))
     with pytest.raises(Throttled):
         guard((per_ip.for_address("192.0.2.1"), "192.0.2.1"))
+
+
+@pytest.mark.parametrize("identity", ["\x00\x1b õ", "x" * 5_000, "+93 700 000 001", "ali baba", "\ud800", "²"])
+def test_a_throttle_key_is_plain_and_short_whatever_was_typed(identity: str) -> None:
+    """Memcached refuses keys with spaces, control characters or over 250 bytes (a server error
+    there); the cache also holds no typed name or number in clear."""
+    throttle = Throttle("login-account", 5, 60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        assert throttle.hit(identity) == 1
+        assert throttle.hit(identity) == 2
+    key = throttle._key(identity)
+    assert len(key) < 100 and key.isascii() and " " not in key
+    assert identity not in key

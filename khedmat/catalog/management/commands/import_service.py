@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.catalog.definition import DefinitionError
 from khedmat.catalog.models import Agency, Service
 from khedmat.catalog.services import service_import_yaml
+from khedmat.core.yaml_input import YamlRefused, load_yaml
 
 
 class Command(BaseCommand):
@@ -59,8 +59,8 @@ class Command(BaseCommand):
 def _agency_in(text: str) -> str | None:
     """The `agency` of the file, if it names one (the full check happens when publishing)."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None
+        data = load_yaml(text)
+    except YamlRefused:
+        return None  # publishing reads the text again and says what is wrong with it
     agency = data.get("agency") if isinstance(data, dict) else None
     return agency if isinstance(agency, str) else None

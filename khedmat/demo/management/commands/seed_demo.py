@@ -58,6 +58,11 @@ class Command(BaseCommand):
                             help="where categories.yaml, agencies.yaml, services/ … are (default: demo/)")
 
     def handle(self, *args: Any, quiet: bool, directory: Path, **options: Any) -> None:
+        if not settings.DEMO_DATA_ALLOWED:
+            # Accounts with passwords printed in the repository would be a way into a real service.
+            raise CommandError(
+                "Refused: these are production settings, and the demonstration accounts' passwords are published "
+                "(demo/users.yaml). On a server that is itself a demonstration, set DEMO_SERVER=true.")
         before = _counts()
         try:
             with transaction.atomic():

@@ -27,6 +27,8 @@ TIMESTAMP_HEADER = "X-Khedmat-Timestamp"
 SIGNATURE_HEADER = "X-Khedmat-Signature"
 _OPERATOR = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 Outcome = PaymentCallbackLog.Outcome
+# More afghani than any order (a fee is at most 10,000,000) and less than a database integer holds.
+MAX_AMOUNT = 10**12
 
 
 @dataclass
@@ -78,10 +80,13 @@ class BankCallbackProvider(PaymentProvider):
             raise CallbackRefused(Outcome.MALFORMED, 400)
         reference, transaction_id = data.get("reference"), data.get("transaction_id")
         amount, status, currency = data.get("amount"), data.get("status"), data.get("currency", "AFN")
+        # Bounded as the database stores them: a NUL in a text or an amount beyond a bigint
+        # was a server error (PostgreSQL), signed or not.
         if not (isinstance(reference, str) and 0 < len(reference) <= 40
                 and isinstance(transaction_id, str) and 0 < len(transaction_id) <= 100
-                and isinstance(amount, int) and not isinstance(amount, bool) and amount >= 0
-                and status in ("paid", "failed") and isinstance(currency, str)):
+                and isinstance(amount, int) and not isinstance(amount, bool) and 0 <= amount <= MAX_AMOUNT
+                and status in ("paid", "failed") and isinstance(currency, str) and len(currency) <= 3
+                and "\x00" not in reference + transaction_id + currency):
             raise CallbackRefused(Outcome.MALFORMED, 400)
         return PaymentNotice(plugin=self.name, provider=operator, reference=reference.strip().upper(),
                              transaction_id=transaction_id, amount=amount, status=status, currency=currency)

@@ -8,6 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from khedmat.core.parsing import parse_int_or_none
 from khedmat.payments.services import PaymentError, payment_callback_log, payment_notice_receive
 
 from .provider import SIGNATURE_HEADER, TIMESTAMP_HEADER, CallbackRefused, provider
@@ -20,10 +21,11 @@ MAX_BODY_BYTES = 16 * 1024
 def callback(request: HttpRequest, operator: str) -> JsonResponse:
     if not provider.is_enabled():
         return JsonResponse({"error": "not_found"}, status=404)
-    if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
+    if (parse_int_or_none(request.headers.get("Content-Length")) or 0) > MAX_BODY_BYTES:
         return JsonResponse({"error": "too_large"}, status=413)
     body = request.body
-    text = body.decode("utf-8", errors="replace")
+    # Kept in the log as text PostgreSQL can store: a NUL byte shows as the replacement character.
+    text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     try:
         provider.verify(operator=operator, timestamp=request.headers.get(TIMESTAMP_HEADER, ""),
                         signature_header=request.headers.get(SIGNATURE_HEADER, ""), body=body, now=time.time())

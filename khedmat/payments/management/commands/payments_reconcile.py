@@ -10,6 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.core.calendar import EARLIEST_DATE, LATEST_DATE
+from khedmat.core.parsing import NotADate, parse_date
 from khedmat.payments.selectors import reconciliation
 
 
@@ -22,10 +24,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            day = (datetime.date.fromisoformat(options["day"]) if options["day"]
+            day = (parse_date(options["day"]) if options["day"]
                    else timezone.localdate() - datetime.timedelta(days=1))
-        except ValueError as error:
-            raise CommandError("Give the day as YYYY-MM-DD.") from error
+        except NotADate as error:
+            raise CommandError(f"Give the day as YYYY-MM-DD, between {EARLIEST_DATE} and {LATEST_DATE}.") from error
         agencies = catalog_selectors.agency_list_all()
         if options["agency"]:
             agencies = agencies.filter(code=options["agency"].upper())

@@ -518,3 +518,18 @@ def test_a_center_manager_administers_the_queue_groups_of_their_center_only(hall
     elderly = PriorityGroup.objects.get(code="elderly")
     page = client.get(f"/admin/centers/prioritygroup/{elderly.pk}/change/")
     assert page.status_code == 200 and 'name="advance_minutes"' not in page.content.decode()  # view only
+
+
+def test_a_queue_group_form_with_a_service_number_beyond_64_bits_is_refused_not_a_server_error(
+        hall: Hall, manager: object) -> None:
+    from khedmat.catalog.tests.factories import verified_client
+    from khedmat.centers.models import QueueGroup
+
+    client = verified_client(manager)  # type: ignore[arg-type]
+    before = QueueGroup.objects.count()
+    for services in (["9" * 30], ["²"], [str(hall.passport.pk), "-1"]):
+        page = client.post("/admin/centers/queuegroup/add/", {
+            "letter": "Z", "name_en": "Z", "name_fa": "-", "name_ps": "-", "services": services, "position": "0"})
+        assert page.status_code == 200, services
+        assert "Select a valid choice" in page.content.decode()
+    assert QueueGroup.objects.count() == before

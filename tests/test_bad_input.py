@@ -33,6 +33,8 @@ from khedmat.applications.models import Application
 from khedmat.core.calendar import to_solar_hijri
 from khedmat.core.formatting import format_date
 from khedmat.notifications.models import InboundMessage
+from khedmat.notifications.services import receipt_signature
+from khedmat.notifications.sms.contrib.http_json import signature as http_json_signature
 from khedmat.payments.models import PaymentCallbackLog, PaymentOrder
 
 LOOK_ALIKES = ["²", "①", "Ⅻ", "𝟗", "1²", "٣²", "9" * 40]
@@ -98,6 +100,20 @@ def test_an_sms_receipt_for_a_look_alike_message_number_is_refused(demo: None, c
     for message_id in LOOK_ALIKES:
         response = client.get("/sms/receipts/console/", {"m": message_id, "sig": "0" * 32, "type": "1"})
         assert response.status_code == 403, message_id
+
+
+def test_a_signed_sms_receipt_with_a_look_alike_timestamp_is_not_a_receipt(demo: None, client: Client,
+                                                                           settings: Any) -> None:
+    """The HTTP JSON gateway signs its receipts with a timestamp, as the banks do."""
+    settings.SMS_GATEWAYS = [{"name": "json", "plugin": "http_json", "priority": 1, "url": "http://127.0.0.1:9/",
+                              "token": "t", "secret": "gateway-secret"}]
+    body = json.dumps({"status": "delivered"}).encode()
+    url = f"/sms/receipts/json/?m=1&sig={receipt_signature(gateway='json', message_id=1)}"
+    for stamp in LOOK_ALIKES:
+        response = client.post(url, data=body, content_type="application/json", headers={
+            "X-Khedmat-Timestamp": stamp, "X-Khedmat-Signature": http_json_signature("gateway-secret", stamp, body)})
+        assert response.status_code == 400, stamp
+        assert response.content == b"not a receipt\n", stamp
 
 
 # --- days out of every range ----------------------------------------------------------------------

@@ -46,7 +46,8 @@ def _check_deploy(database_url: str, tmp_path: Path) -> subprocess.CompletedProc
     """`manage.py check --deploy` under production settings, as README's deployment runs it."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path), "LANG": "C.UTF-8",
            "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": secrets.token_urlsafe(60),
-           "ALLOWED_HOSTS": "example.gov.af", "DATABASE_URL": database_url}
+           "ALLOWED_HOSTS": "example.gov.af", "DATABASE_URL": database_url,
+           "CACHE_URL": "redis://127.0.0.1:6379/15"}  # production requires a shared cache; never reached here
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env,
                           capture_output=True, text=True, timeout=120, check=False)
 

@@ -89,6 +89,7 @@ def test_good_settings_have_no_problem_and_the_secret_is_never_repeated() -> Non
     assert not any(weak in problem for problem in problems)
 
 
+@pytest.mark.django_db  # the audit's deployment check reads the database roles on PostgreSQL
 def test_the_deployment_check_reports_the_test_settings_own_weaknesses() -> None:
     """The test settings run on the development key and a process's memory: exactly what the
     deployment check exists to catch."""

@@ -30,8 +30,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.accounts.models import User
 from khedmat.applications.models import Application
+from khedmat.applications.services import application_transition
 from khedmat.core.calendar import to_solar_hijri
 from khedmat.core.formatting import format_date
+from khedmat.documents.models import IssuedDocument
 from khedmat.notifications.models import InboundMessage
 from khedmat.notifications.services import receipt_signature
 from khedmat.notifications.sms.contrib.http_json import signature as http_json_signature
@@ -304,3 +306,15 @@ def test_a_ussd_dialogue_with_nul_characters_is_answered(demo: None, client: Cli
         response = client.post("/ussd/?key=aggregator-key", form)
         assert response.status_code == 200, form
         assert response.content.decode().startswith(("CON ", "END ")), form
+
+
+def test_a_revocation_reason_with_a_nul_is_stored_without_it(demo: None) -> None:
+    recommended = Application.objects.get(state="awaiting_approval", service__slug="passport")
+    application_transition(application=recommended, actor=User.objects.get(username="approver.moi"),
+                           transition="approve", expected_state="awaiting_approval")
+    document = IssuedDocument.objects.get(application=recommended)
+    response = signed_in("admin.moi").post(f"/en/office/documents/{document.public_id}/revoke/",
+                                           {"reason": "Issued\x00 by mistake.\r\n"})
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.revocation.reason == "Issued by mistake."

@@ -19,6 +19,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -31,10 +32,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.accounts.models import User
 from khedmat.applications.models import Application
+from khedmat.applications.services import application_transition
 from khedmat.centers.devices import device_add
 from khedmat.centers.models import Center, Device
 from khedmat.core.calendar import to_solar_hijri
 from khedmat.core.formatting import format_date
+from khedmat.documents.models import IssuedDocument
 from khedmat.notifications.models import InboundMessage
 from khedmat.notifications.services import receipt_signature
 from khedmat.notifications.sms.contrib.http_json import signature as http_json_signature
@@ -318,3 +321,34 @@ def test_a_ussd_dialogue_with_nul_characters_is_answered(demo: None, client: Cli
         response = client.post("/ussd/?key=aggregator-key", form)
         assert response.status_code == 200, form
         assert response.content.decode().startswith(("CON ", "END ")), form
+
+
+def test_a_revocation_reason_with_a_nul_is_stored_without_it(demo: None) -> None:
+    recommended = Application.objects.get(state="awaiting_approval", service__slug="passport")
+    application_transition(application=recommended, actor=User.objects.get(username="approver.moi"),
+                           transition="approve", expected_state="awaiting_approval")
+    document = IssuedDocument.objects.get(application=recommended)
+    response = signed_in("admin.moi").post(f"/en/office/documents/{document.public_id}/revoke/",
+                                           {"reason": "Issued\x00 by mistake.\r\n"})
+    assert response.status_code == 302
+    document.refresh_from_db()
+    assert document.revocation.reason == "Issued by mistake."
+
+
+# --- an admin action naming rows that cannot exist ---------------------------------------------------
+
+def test_an_admin_action_naming_rows_that_cannot_exist_changes_nothing(demo: None) -> None:
+    """Django filters `pk__in=` the values as posted: "" or "²" raised ValueError, a number past
+    a bigint a database error. Every model admin's changelist now drops them first (the list
+    is shown again, nothing deleted)."""
+    manager, platform = signed_in("manager.kbl"), signed_in("platform.admin")
+    for client, url, model in ((manager, "/admin/centers/queuegroup/", "centers.QueueGroup"),
+                               (platform, "/admin/core/holiday/", "core.Holiday"),
+                               (platform, "/admin/otp_totp/totpdevice/", "otp_totp.TOTPDevice"),
+                               (platform, "/admin/catalog/agency/", "catalog.Agency")):
+        rows = apps.get_model(model).objects.count()
+        for selected in ("", "²", "9" * 30, "-" + "9" * 30, "\x00", "1e3"):
+            response = client.post(url, {"action": "delete_selected", "_selected_action": selected,
+                                         "post": "yes"}, follow=True)
+            assert response.status_code == 200, (url, selected)
+        assert apps.get_model(model).objects.count() == rows, url

@@ -62,8 +62,14 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from khedmat.accounts.models import User
-from khedmat.applications.services.assisted import assisted_application_start
+from khedmat.applications.models import Application
+from khedmat.applications.services import application_transition
+from khedmat.applications.services.assisted import assisted_answers_save, assisted_application_start
+from khedmat.applications.uploads import megabytes, upload_check
 from khedmat.catalog.models import Service
+from khedmat.centers import queue
+from khedmat.centers import selectors as center_selectors
+from khedmat.centers.appointments import appointment_book
 from khedmat.centers.models import Center
 from khedmat.centers.queue import ticket_issue
 
@@ -373,15 +379,38 @@ def _send(client: Client, request: Request) -> Any:
 # --- the world ---------------------------------------------------------------------------------------
 
 def _world() -> World:
-    """The demonstration data, two tickets, an assisted draft, and a client per role."""
+    """The demonstration data, and what it lacks for every page to have something to show: a
+    ticket waiting and one served (to rate), an appointment, an assisted draft, an approved
+    file with its signed document; and a client per role."""
     call_command("seed_demo", quiet=True)
     kabul = Center.objects.get(code="KBL")
     passport = Service.objects.get(slug="passport")
     operator = User.objects.get(username=ROLES["operator"])
     citizen = User.objects.get(username=ROLES["citizen"])
     tickets = [ticket_issue(center=kabul, service=passport) for _ in range(2)]
+    counter = next(counter for counter in kabul.counters.order_by("number")
+                   if queue.next_ticket_for(counter) is not None)
+    queue.counter_open(counter=counter, operator=operator)
+    served = queue.ticket_call_next(counter=counter)
+    assert served is not None
+    queue.ticket_finish(counter=counter, ticket=queue.ticket_start(counter=counter, ticket=served))
     assisted = assisted_application_start(operator=operator, phone_number=citizen.phone_number or "",
                                           service=passport)
+    scan = upload_check(SimpleUploadedFile("tazkira.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+                        max_bytes=megabytes(1))
+    assisted = assisted_answers_save(operator=operator, application=assisted, data={"full_name": "Zarghuna"},
+                                     uploads=[("tazkira_copy", scan)])
+    recommended = Application.objects.filter(service=passport, state="awaiting_approval").first()
+    if recommended is not None:  # approved: the passport's document is issued and signed
+        application_transition(application=recommended, actor=User.objects.get(username=ROLES["approver"]),
+                               transition="approve", expected_state="awaiting_approval")
+    schedule = apps.get_model("centers.AppointmentSchedule").objects.filter(center=kabul).first()
+    if schedule is not None:
+        times = [time for day in center_selectors.appointment_days(schedule=schedule)[:3]
+                 for time in center_selectors.appointment_slot_times(schedule=schedule, day=day)]
+        if times:
+            appointment_book(center=kabul, service=schedule.service, starts_at=times[0], phone="+93700000009",
+                             idempotency_key="walker")
 
     def uuids(label: str, **where: Any) -> list[str]:
         model = apps.get_model(label)
@@ -397,7 +426,7 @@ def _world() -> World:
         + uuids("applications.Application"),
         "uuid:assisted": [str(assisted.public_id)],
         "uuid:attachment": uuids("applications.Document"),
-        "uuid:ticket": [str(ticket.public_id) for ticket in tickets],
+        "uuid:ticket": list(dict.fromkeys(str(ticket.public_id) for ticket in (served, *tickets))),
         "uuid:appointment": uuids("centers.Appointment"),
         "uuid:order": uuids("payments.PaymentOrder"),
         "uuid:document": uuids("documents.IssuedDocument"),
@@ -504,7 +533,6 @@ def _walk_as(pattern: Pattern, world: World, role: str) -> tuple[int, Failure | 
     real = _real_path(pattern, world)
     if real is None:  # a regex pattern: generated paths only
         return EXAMPLES, _generated(pattern, world, role, [], ["GET", "POST"])
-    fields: list[tuple[str, str]] = []
     methods = {"GET", "POST"}
     probe = _answer_to(world, role, Request("GET", real, [], "form", None, {}))
     if isinstance(probe, Failure):
@@ -518,12 +546,14 @@ def _walk_as(pattern: Pattern, world: World, role: str) -> tuple[int, Failure | 
             if isinstance(outcome, Failure):
                 return 2, outcome
         return 1 + len(hostile), None
+    fields = _fields_of(html) if html else []
+    broadside = _broadside(real, fields)
     if status == 405:
         methods.discard("GET")
-    elif html:
-        fields = _fields_of(html)
+    elif not html:  # a PDF, a CSV, JSON: no form to fill, and each costs its rendering
+        broadside = broadside[:1]
     sent = 1
-    for request in _broadside(real, fields):
+    for request in broadside:
         if request.method not in methods:
             continue
         sent += 1

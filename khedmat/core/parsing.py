@@ -101,3 +101,13 @@ def parse_date_or_none(raw: Any, *, earliest: datetime.date = EARLIEST_DATE,
         return parse_date(raw, earliest=earliest, latest=latest)
     except NotADate:
         return None
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def plain_text(raw: Any) -> str:
+    """A line of text a person typed (a reason, a note's first line), as it can be stored and
+    shown: control characters removed (NUL among them, which PostgreSQL refuses in any text),
+    runs of white space made one space, the ends trimmed."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", str(raw if raw is not None else "")).split())

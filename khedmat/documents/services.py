@@ -19,6 +19,7 @@ from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_date, format_number
+from khedmat.core.parsing import plain_text
 from khedmat.core.sequences import sequence_next
 
 from . import codec, keystore
@@ -190,7 +191,7 @@ def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
     the issuing agency's officers, approvers and administrators may."""
     if actor.role not in AGENCY_ROLES or actor.agency_id != document.agency_id:
         raise DocumentError(_("You may not revoke this document."), code="forbidden")
-    reason = " ".join(reason.split())
+    reason = plain_text(reason)
     if not reason:
         raise DocumentError(_("Give the reason for revoking: whoever checks the document will read it."),
                             code="reason_needed")

@@ -18,6 +18,7 @@ from khedmat.core.parsing import (
     parse_date_or_none,
     parse_int,
     parse_int_or_none,
+    plain_text,
 )
 
 
@@ -111,3 +112,11 @@ def test_no_text_makes_the_day_reader_fail_otherwise(raw: str) -> None:
     except NotADate:
         return
     assert EARLIEST_DATE <= value <= LATEST_DATE
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    ("  The holder\x00 died.\r\n", "The holder died."), ("a\tb\x1b[2Jc", "a b [2Jc"), (None, ""), ("\x00", ""),
+    ("وفات کرده است", "وفات کرده است"),
+])
+def test_plain_text_is_what_can_be_stored_and_shown(raw: str | None, text: str) -> None:
+    assert plain_text(raw) == text

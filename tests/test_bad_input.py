@@ -202,8 +202,8 @@ def test_a_date_of_birth_of_today_is_accepted(demo: None) -> None:
 
 def test_sign_in_pages_go_on_only_to_a_page_of_this_site(demo: None) -> None:
     citizen, officer = signed_in("+93700000001"), signed_in("officer.moi")
-    # (A NUL anywhere in an address is refused before any view: see the NUL tests below.)
-    for next_page in ("²", "home", "accounts:profile", "//evil.example/", "https://evil.example/", "/\\evil.example"):
+    for next_page in ("²", "home", "accounts:profile", "//evil.example/", "https://evil.example/", "/\\evil.example",
+                      "javascript:alert(1)", " /en/applications/"):
         response = citizen.get("/en/account/sign-in/", {"next": next_page})
         assert response.status_code == 302, next_page
         assert response["Location"] == "/en/account/", next_page
@@ -211,6 +211,7 @@ def test_sign_in_pages_go_on_only_to_a_page_of_this_site(demo: None) -> None:
         assert response.status_code in (200, 302), next_page
         assert "evil" not in response.get("Location", ""), next_page
     assert citizen.get("/en/account/sign-in/", {"next": "/en/applications/"})["Location"] == "/en/applications/"
+    assert citizen.get("/en/account/sign-in/", {"next": "/en/\x00"}).status_code == 400  # no address holds a NUL
 
 
 def test_an_office_form_sent_back_to_a_bare_word_goes_to_the_file(demo: None) -> None:

@@ -510,8 +510,14 @@ def _broadside(path: str, fields: list[tuple[str, str]]) -> list[Request]:
     def turn(offset: int, nul: str = "") -> list[tuple[str, Any]]:
         return [(name, BROADSIDE[(index + offset) % len(BROADSIDE)] + nul) for index, name in enumerate(names)]
 
-    return [Request("GET", path, turn(0), "form", None, {}), Request("GET", path, turn(1), "form", None, {}),
-            Request("POST", path, [], "form", turn(2, nul="\x00"), {})]
+    requests = [Request("GET", path, turn(0), "form", None, {}), Request("GET", path, turn(1), "form", None, {}),
+                Request("POST", path, [], "form", turn(2, nul="\x00"), {})]
+    # A list with actions (the admin's changelists): a real action on rows that cannot exist.
+    actions = [value for name, value in fields if name == "action" and value]
+    if actions:
+        requests.append(Request("POST", path, [], "form", [("action", actions[0]), ("index", "0"), ("post", "yes")]
+                                + [("_selected_action", value) for value in ("", *BROADSIDE)], {}))
+    return requests
 
 
 def _walk_pattern(pattern: Pattern, world: World, failures: dict[tuple[str, str], Failure]) -> int:

@@ -5,21 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from khedmat.catalog import selectors as catalog_selectors
 
-from ..models import Center, Counter, PriorityGroup
+from ..models import AppointmentSchedule, Center, Counter, PriorityGroup
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
 
 def center_list(*, service: Service | None = None) -> QuerySet[Center]:
-    """Active centers (those offering `service`, if given), with their number of counters."""
+    """Active centers (those offering `service`, if given), with their number of counters.
+
+    Given a service, each center also carries `appointment_schedule_id`: the schedule that
+    books that service there, or None when the center takes no appointments for it (its
+    "Book an appointment" link leads straight to that booking page, and only where it can).
+    """
     centers = Center.objects.filter(is_active=True)
     if service is not None:
-        centers = centers.filter(services=service)
+        schedules = AppointmentSchedule.objects.filter(center=OuterRef("pk"), service=service, is_active=True)
+        centers = centers.filter(services=service).annotate(
+            appointment_schedule_id=Subquery(schedules.values("pk")[:1]))
     return centers.annotate(counter_count=Count("counters", distinct=True)).order_by("name_en")
 
 

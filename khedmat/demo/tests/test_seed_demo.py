@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from io import StringIO
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.accounts.models import SECOND_FACTOR_ROLES, Role, User
@@ -183,3 +185,23 @@ def test_seed_fills_the_ministrys_inbox_with_files_in_several_states(seeded: str
     states = set(Application.objects.filter(agency__code="MOI").values_list("state", flat=True))
     assert {"submitted", "in_review", "needs_information", "awaiting_approval"} <= states
     assert Application.objects.filter(applicant__phone_number="+93700000001").exclude(state="draft").exists()
+
+
+def test_every_book_link_of_a_service_leads_to_booking_it_at_that_center(seeded: str, client: Client) -> None:
+    """Issue 10: Mazar-i-Sharif's "Book an appointment" led to a list without Mazar (the demo
+    gave it no appointment hours, and every center linked to the list whatever it took)."""
+    booked_at: dict[str, set[str]] = {}
+    for slug in ("passport", "e-tazkira", "driving-licence", "birth-certificate"):
+        page = client.get(f"/en/services/{slug}/").content.decode()
+        links = re.findall(r'href="(/en/appointments/book/\d+/)"', page)
+        for link in links:
+            booking = client.get(link)
+            assert booking.status_code == 200, link
+            center = booking.context["schedule"].center
+            assert center.name_en in booking.content.decode()
+            booked_at.setdefault(slug, set()).add(center.code)
+        assert len(links) == len(booked_at.get(slug, ())), slug  # one link per center that books it
+    assert booked_at["passport"] == {"KBL", "HRT", "MZR"}
+    assert "birth-certificate" not in booked_at  # booked nowhere: no link that leads nowhere
+    listing = client.get("/en/appointments/").content.decode()
+    assert "Mazar-i-Sharif Service Center" in listing

@@ -11,11 +11,12 @@ import datetime
 from decimal import Decimal
 
 from babel.numbers import format_decimal
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .calendar import to_solar_hijri
+from .workdays import WEEKDAY_NAMES
 
 _EASTERN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 # What people type: Persian (۰–۹) and Arabic (٠–٩) digits, read as Western ones.
@@ -68,9 +69,16 @@ def format_amount(afghani: int, language: str | None = None) -> str:
     return _("%(amount)s AFN") % {"amount": format_number(afghani, language)}
 
 
+def weekday_name(value: datetime.date, language: str | None = None) -> str:
+    """The day of the week in the reader's language ("Saturday", "شنبه", "شنبه")."""
+    with translation.override(language or current_language()):
+        return str(WEEKDAY_NAMES[value.weekday()])
+
+
 def format_date(value: datetime.date | datetime.datetime | None, *, with_gregorian: bool = False,
-                language: str | None = None) -> str:
-    """A date in the Solar Hijri calendar ("7 Qaws 1405"), optionally with the Gregorian beside."""
+                with_weekday: bool = False, language: str | None = None) -> str:
+    """A date in the Solar Hijri calendar ("7 Qaws 1405"), optionally with the Gregorian beside
+    and the weekday before it ("Saturday 7 Qaws 1405": days people choose among)."""
     if value is None:
         return ""
     language = language or current_language()
@@ -78,6 +86,8 @@ def format_date(value: datetime.date | datetime.datetime | None, *, with_gregori
         value = timezone.localtime(value) if timezone.is_aware(value) else value
     solar = to_solar_hijri(value)
     text = localize_digits(f"{solar.day} {solar.month_name(language)} {solar.year}", language)
+    if with_weekday:
+        text = f"{weekday_name(value, language)} {text}"
     if with_gregorian:
         gregorian = value.date() if isinstance(value, datetime.datetime) else value
         # In right-to-left text "2026-11-28" would be reordered by the bidi algorithm
@@ -93,9 +103,11 @@ def format_time(value: datetime.datetime | datetime.time, language: str | None =
     return localize_digits(value.strftime("%H:%M"), language)
 
 
-def format_datetime(value: datetime.datetime | None, language: str | None = None) -> str:
+def format_datetime(value: datetime.datetime | None, language: str | None = None, *,
+                    with_weekday: bool = False) -> str:
     if value is None:
         return ""
     language = language or current_language()
     separator = "، " if uses_eastern_digits(language) else ", "
-    return f"{format_date(value, language=language)}{separator}{format_time(value, language)}"
+    day = format_date(value, language=language, with_weekday=with_weekday)
+    return f"{day}{separator}{format_time(value, language)}"

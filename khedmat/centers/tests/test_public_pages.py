@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from khedmat.centers.models import Appointment, PriorityGroup, Ticket
-from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue
+from khedmat.centers.selectors import appointment_slot_times
+from khedmat.centers.services import appointment_book, ticket_call_next, ticket_finish, ticket_issue
 from khedmat.centers.tests.conftest import CITIZEN_PHONE, Hall
+from khedmat.core.formatting import format_date
 from khedmat.notifications.models import Message
 
 TOKEN = "t" * 32
@@ -171,6 +173,30 @@ def test_appointments_start_lists_only_services_taking_appointments(client: Clie
     assert url("appointment_new", schedule_id=schedule.pk) in page
     assert hall.passport.name in page and "Find my appointment" in page
     assert page.count("/en/appointments/book/") == 1  # not the licence: it has no schedule
+
+
+# What a Dari and a Pashto reader call the days of the week (Python numbers, Monday = 0).
+WEEKDAYS = {
+    "fa": {5: "شنبه", 6: "یکشنبه", 0: "دوشنبه", 1: "سه‌شنبه", 2: "چهارشنبه", 3: "پنجشنبه", 4: "جمعه"},
+    "ps": {5: "شنبه", 6: "یکشنبه", 0: "دوشنبه", 1: "سه شنبه", 2: "چهارشنبه", 3: "پنجشنبه", 4: "جمعه"},
+}
+
+
+@pytest.mark.parametrize("language", ["fa", "ps"])
+def test_booking_days_and_the_booked_time_carry_their_weekday(client: Client, hall: Hall, language: str) -> None:
+    schedule = hall.schedule(days_ahead=7)
+    page = text(client.get(url("appointment_new", language, schedule_id=schedule.pk)))
+    days = [datetime.date.fromisoformat(day) for day in re.findall(r'\?day=([0-9-]+)"', page)]
+    assert len(days) >= 5  # a week ahead: every day the center opens
+    for day in days:
+        assert f">{WEEKDAYS[language][day.weekday()]} {format_date(day, language=language)}<" in page, day
+    chosen = days[0]
+    assert f"{WEEKDAYS[language][chosen.weekday()]} {format_date(chosen, language=language)}" in \
+        page.split("<legend>")[1].split("</legend>")[0]
+    booked = appointment_book(center=hall.center, service=hall.passport, starts_at=appointment_slot_times(
+        schedule=schedule, day=chosen)[-1], phone=CITIZEN_PHONE, idempotency_key="weekday", language=language)
+    mine = text(client.get(url("appointment", language, public_id=booked.public_id)))
+    assert f"{WEEKDAYS[language][chosen.weekday()]} {format_date(chosen, language=language)}" in mine
 
 
 def test_booking_twice_with_one_form_books_once_and_shows_the_code(client: Client, hall: Hall) -> None:

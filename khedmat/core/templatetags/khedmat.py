@@ -1,4 +1,4 @@
-"""Template access to the formatting helpers: {{ value|sh_date }}, {{ n|number }}, {{ fee|afn }}."""
+"""Template access to the formatting helpers: {{ value|sh_date }}, {{ day|sh_day }}, {{ n|number }}, {{ fee|afn }}."""
 
 from __future__ import annotations
 
@@ -21,6 +21,18 @@ def sh_date(value: datetime.date | None) -> str:
 @register.filter
 def sh_date_both(value: datetime.date | None) -> str:
     return formatting.format_date(value, with_gregorian=True)
+
+
+@register.filter
+def sh_day(value: datetime.date | None) -> str:
+    """A day to choose or keep: its weekday and Solar Hijri date ("Saturday 7 Qaws 1405")."""
+    return formatting.format_date(value, with_weekday=True)
+
+
+@register.filter
+def sh_day_time(value: datetime.datetime | None) -> str:
+    """An appointment's time: weekday, Solar Hijri date and time."""
+    return formatting.format_datetime(value, with_weekday=True)
 
 
 @register.filter

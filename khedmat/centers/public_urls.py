@@ -1,8 +1,9 @@
 """The hall's public pages: kiosk, tickets, joining the queue, appointments, the display board, and
-the page where a screen of the hall is paired."""
+the page where a screen of the hall is paired; a signed-in citizen's own appointments."""
 
 from django.urls import path
 
+from . import views_citizen
 from . import views_public as views
 
 urlpatterns = [
@@ -15,6 +16,9 @@ urlpatterns = [
     path("tickets/<uuid:public_id>/", views.ticket, name="ticket"),
     path("appointments/", views.appointment_start, name="appointment_start"),
     path("appointments/find/", views.appointment_find, name="appointment_find"),
+    path("appointments/mine/", views_citizen.my_appointments, name="my_appointments"),
+    path("appointments/mine/<uuid:public_id>/cancel/", views_citizen.my_appointment_cancel,
+         name="my_appointment_cancel"),
     path("appointments/book/<int:schedule_id>/", views.appointment_new, name="appointment_new"),
     path("appointments/<uuid:public_id>/", views.appointment, name="appointment"),
     path("appointments/<uuid:public_id>/move/", views.appointment_move_view, name="appointment_move"),

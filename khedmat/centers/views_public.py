@@ -422,7 +422,10 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     if schedule is None:
         raise Http404
     picker = _day_and_slots(request, schedule)
-    form = BookForm(request.POST if request.method == "POST" else None, slots=picker["choices"])
+    # A signed-in citizen books with their own number, so the booking is under "My appointments".
+    own_number = getattr(request.user, "phone_number", None) if request.user.is_authenticated else None
+    form = BookForm(request.POST if request.method == "POST" else None, slots=picker["choices"],
+                    initial={"phone": own_number} if own_number else None)
     context: dict[str, Any] = {"schedule": schedule, "form": form, "token": new_form_token(), **picker}
     if request.method == "POST":
         context["token"] = form_token(request.POST) or context["token"]

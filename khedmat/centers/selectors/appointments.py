@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from khedmat.accounts.phone import normalize_mobile_number
@@ -136,3 +137,35 @@ def appointment_next_for_phone(*, phone: str) -> Appointment | None:
             .filter(phone=phone, status=Appointment.Status.BOOKED, slot__starts_at__gte=timezone.now()
                     - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
             .order_by("slot__starts_at", "id").first())
+
+
+# --- a signed-in citizen's own ("My appointments") ---------------------------------------------
+
+@dataclass(frozen=True)
+class PhoneAppointments:
+    """A mobile number's bookings: those still to come (booked, check-in not over yet), soonest
+    first, and the others (past, cancelled, lapsed, checked in), latest first."""
+
+    upcoming: list[Appointment]
+    past: list[Appointment]
+
+
+def appointments_of_phone(*, phone: str, past_limit: int = 30) -> PhoneAppointments:
+    """Every booking of this mobile number, split as a citizen reads them (two queries)."""
+    if not phone:
+        return PhoneAppointments(upcoming=[], past=[])
+    cutoff = timezone.now() - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES)
+    mine = Appointment.objects.filter(phone=phone).select_related("slot", "center", "service__current_version")
+    still = Q(status=Appointment.Status.BOOKED, slot__starts_at__gte=cutoff)
+    return PhoneAppointments(
+        upcoming=list(mine.filter(still).order_by("slot__starts_at", "id")),
+        past=list(mine.exclude(still).order_by("-slot__starts_at", "-id")[:past_limit]),
+    )
+
+
+def appointment_of_phone(*, phone: str, public_id: uuid.UUID) -> Appointment | None:
+    """The booking with this id if it was made with this mobile number (else None: a 404)."""
+    if not phone:
+        return None
+    return (Appointment.objects.select_related("slot", "center", "service__current_version")
+            .filter(public_id=public_id, phone=phone).first())

@@ -37,12 +37,14 @@ class CenterForm(forms.ModelForm):
     open_weekdays = forms.TypedMultipleChoiceField(
         label=_("open on"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple,
         choices=[(day, WEEKDAY_NAMES[day]) for day in AFGHAN_WEEK],
-        help_text=_("Tickets are given only on these days, within the hours, and never on a public holiday."))
+        help_text=_("Tickets are given only on these days, within the hours, and not on a public holiday unless "
+                    "the center opens on holidays too."))
 
     class Meta:
         model = Center
         fields = ("code", "slug", "is_active", "name_en", "name_fa", "name_ps", "city_en", "city_fa", "city_ps",
-                  "address_en", "address_fa", "address_ps", "open_weekdays", "opens_at", "closes_at", "services")
+                  "address_en", "address_fa", "address_ps", "open_weekdays", "open_on_holidays", "opens_at",
+                  "closes_at", "services")
 
     def clean_open_weekdays(self) -> list[int]:
         return sorted(set(self.cleaned_data.get("open_weekdays") or []))
@@ -95,7 +97,7 @@ class CenterAdmin(ScopedModelAdmin):
         (_("Name"), {"fields": (("name_en", "name_fa", "name_ps"),)}),
         (_("City"), {"fields": (("city_en", "city_fa", "city_ps"),)}),
         (_("Address"), {"fields": ("address_en", "address_fa", "address_ps")}),
-        (_("Opening hours"), {"fields": ("open_weekdays", ("opens_at", "closes_at"))}),
+        (_("Opening hours"), {"fields": ("open_weekdays", "open_on_holidays", ("opens_at", "closes_at"))}),
         (_("Waiting-time standard"), {"fields": (("wait_standard_minutes", "appointment_wait_standard_minutes"),)}),
         (_("Services offered"), {"fields": ("services",)}),
     )

@@ -8,14 +8,17 @@ from typing import TYPE_CHECKING, Any
 from khedmat.catalog import sections
 
 from . import selectors
+from .hours import center_hours_text
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
 
 
 def home_centers() -> dict[str, Any]:
-    """The home page's "Service centers": every open center."""
-    return {"centers": selectors.center_list()}
+    """The home page's "Service centers": every open center, with its own days and hours
+    (Kabul opens every day around the clock, Herat Saturday to Wednesday)."""
+    return {"centers": [{"name": center.name, "address": center.address, "hours_text": center_hours_text(center)}
+                        for center in selectors.center_list()]}
 
 
 def service_centers(*, service: Service) -> dict[str, Any]:

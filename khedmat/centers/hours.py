@@ -43,7 +43,8 @@ def _hours_on(center: Center, day: datetime.date) -> tuple[datetime.datetime, da
 
 
 def is_open_day(center: Center, day: datetime.date, holidays: Iterable[datetime.date]) -> bool:
-    return day.weekday() in center_weekdays(center) and day not in holidays
+    """One of the center's weekdays, and not a public holiday unless it opens on those too."""
+    return day.weekday() in center_weekdays(center) and (center.open_on_holidays or day not in holidays)
 
 
 def open_days(center: Center, start: datetime.date, end: datetime.date) -> list[datetime.date]:
@@ -115,6 +116,8 @@ def weekdays_text(days: Iterable[int]) -> str:
 def center_hours_text(center: Center) -> str:
     """"Saturday to Wednesday, 08:00 to 16:00", or "Every day, around the clock"."""
     days = weekdays_text(center_weekdays(center))
+    if days and center.open_on_holidays and len(center_weekdays(center)) == len(AFGHAN_WEEK):
+        days = _("Every day, holidays too")
     if center.opens_at == MIDNIGHT and center.closes_at == MIDNIGHT:
         hours = _("around the clock")
     else:

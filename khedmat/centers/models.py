@@ -34,6 +34,8 @@ class Center(TrilingualNameMixin):
     closes_at = models.TimeField(_("closes at"), help_text=_("00:00 means midnight, at the end of the day."))
     # Python weekday numbers (Monday = 0) on which the center opens; holidays are closed too.
     open_weekdays = models.JSONField(_("open on"), default=default_open_weekdays, blank=True)
+    # A hall that never closes (the demonstration's Kabul, an airport's) opens on holidays too.
+    open_on_holidays = models.BooleanField(_("open on public holidays"), default=False)
     services = models.ManyToManyField(Service, related_name="centers", blank=True,
                                       verbose_name=_("services offered"))
     is_active = models.BooleanField(_("active"), default=True)

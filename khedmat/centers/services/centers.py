@@ -38,16 +38,17 @@ def check_hours(opens_at: time, closes_at: time, open_weekdays: Iterable[int] | 
 @transaction.atomic
 def center_upsert(*, code: str, slug: str, name: dict[str, str], city: dict[str, str],
                   address: dict[str, str], opens_at: time, closes_at: time, is_active: bool = True,
-                  open_weekdays: Iterable[int] | None = None) -> Center:
+                  open_weekdays: Iterable[int] | None = None, open_on_holidays: bool | None = None) -> Center:
     """Create the center with this code, or bring an existing one up to date. `open_weekdays`
     (Python numbers, Monday = 0) defaults to the platform's working week for a new center and
-    is left as it is for an existing one."""
+    is left as it is for an existing one, as is `open_on_holidays` when not given."""
     days = check_hours(opens_at, closes_at, open_weekdays)
     center, _created = Center.objects.update_or_create(
         code=code,
         defaults={
             "slug": slug, "opens_at": opens_at, "closes_at": closes_at, "is_active": is_active,
             **({"open_weekdays": days} if days is not None else {}),
+            **({"open_on_holidays": open_on_holidays} if open_on_holidays is not None else {}),
             **{f"name_{lang}": name[lang] for lang in LANGUAGES},
             **{f"city_{lang}": city[lang] for lang in LANGUAGES},
             **{f"address_{lang}": address[lang] for lang in LANGUAGES},

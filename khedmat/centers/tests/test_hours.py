@@ -96,6 +96,23 @@ def test_a_center_open_until_midnight_and_one_open_around_the_clock(hall: Hall, 
     assert center_hours_text(hall.center) == "Every day, around the clock"
 
 
+def test_a_center_open_on_holidays_gives_tickets_and_appointments_on_one(hall: Hall, frozen_at: Freeze) -> None:
+    """The demonstration's Kabul: every day, holidays too, so check-in can be tried any day."""
+    center_set_hours(center=hall.center, opens_at=datetime.time(0), closes_at=datetime.time(0),
+                     open_weekdays=ALL_WEEK)
+    holiday_upsert(date=SATURDAY, name={"en": "A holiday", "fa": "-", "ps": "-"})
+    schedule = hall.schedule(days_ahead=7)
+    frozen_at(at(THURSDAY, 6))
+    assert SATURDAY not in appointment_days(schedule=schedule)  # an ordinary center keeps holidays
+    hall.center.open_on_holidays = True
+    hall.center.save(update_fields=["open_on_holidays"])
+    assert SATURDAY in appointment_days(schedule=schedule)
+    assert center_hours_text(hall.center) == "Every day, holidays too, around the clock"
+    frozen_at(at(SATURDAY, 10))
+    assert center_closed(center=hall.center) is None
+    assert ticket_issue(center=hall.center, service=hall.passport).day == SATURDAY
+
+
 def test_hours_that_close_before_they_open_are_refused(hall: Hall) -> None:
     from django.core.exceptions import ValidationError
 

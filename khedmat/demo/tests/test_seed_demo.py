@@ -205,3 +205,13 @@ def test_every_book_link_of_a_service_leads_to_booking_it_at_that_center(seeded:
     assert "birth-certificate" not in booked_at  # booked nowhere: no link that leads nowhere
     listing = client.get("/en/appointments/").content.decode()
     assert "Mazar-i-Sharif Service Center" in listing
+
+
+def test_kabul_is_open_every_day_and_holiday_and_the_others_keep_real_hours(seeded: str, client: Client) -> None:
+    kabul, herat, mazar = (Center.objects.get(code=code) for code in ("KBL", "HRT", "MZR"))
+    assert kabul.open_on_holidays and sorted(kabul.open_weekdays) == list(range(7))
+    for center in (herat, mazar):
+        assert not center.open_on_holidays and sorted(center.open_weekdays) == [0, 1, 2, 5, 6]
+    home = client.get("/en/").content.decode()
+    assert "Every day, holidays too, around the clock" in home
+    assert home.count("Saturday to Wednesday, 08:00 to 16:00") == 2

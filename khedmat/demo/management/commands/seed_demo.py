@@ -143,6 +143,7 @@ def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -
             address=entry["address"], opens_at=time.fromisoformat(entry["opens_at"]),
             closes_at=time.fromisoformat(entry["closes_at"]),
             open_weekdays=[WEEKDAYS[day] for day in entry["open_days"]] if "open_days" in entry else None,
+            open_on_holidays=bool(entry.get("open_on_holidays", False)),
         )
         offered = _services_named(entry["services"], services, where=entry["code"])
         center_services.center_offer_services(center=center, services=offered)

@@ -1,8 +1,10 @@
 """Who may open a staff page: one gate, given who the page is for.
 
-Someone not signed in goes to the staff sign-in (and comes back after it); a signed-in
-person the page is not for gets a 404, never a hint that it exists; staff who still owe
-their second factor are sent to give it.
+Someone not signed in goes to the staff sign-in (and comes back after it); a member of staff
+the page is not for gets a plain "not allowed" page (403) saying who it is for and where
+their own work is; a citizen gets a 404, never a hint that a staff page exists; staff who
+still owe their second factor are sent to give it. Refusals on an object (another center's
+counter, another agency's file) stay 404s: the gate only knows the role.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 
 from .models import User
-from .roles import CENTER_ROLES
+from .roles import CENTER_ROLES, STAFF_ROLES, Role
 
 View = Callable[..., HttpResponse]
 
@@ -46,8 +49,32 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def staff_page(is_for: Callable[[Any], bool]) -> Callable[[View], View]:
-    """A view decorator letting in the signed-in, active people `is_for` accepts."""
+# Where each role's own work starts: the "not allowed" page sends them there.
+HOME_PAGES: dict[str, str] = {
+    Role.OFFICER: "applications:office_inbox", Role.APPROVER: "applications:office_inbox",
+    Role.AGENCY_ADMIN: "applications:office_inbox", Role.OPERATOR: "centers:counter",
+    Role.CENTER_MANAGER: "centers:dashboard", Role.PLATFORM_ADMIN: "admin:index",
+}
+
+
+def home_page_of(user: Any) -> str:
+    """The address where `user`'s own work starts (the home page if their role has none)."""
+    try:
+        return reverse(HOME_PAGES.get(getattr(user, "role", ""), "catalog:home"))
+    except NoReverseMatch:
+        return "/"
+
+
+def not_allowed(request: HttpRequest, user: Any, audience: str | Promise = "") -> HttpResponse:
+    """The 403 a member of staff gets on a staff page that is not for their role."""
+    return render(request, "accounts/not_allowed.html", {
+        "audience": audience, "role": user.get_role_display(), "home": home_page_of(user)}, status=403)
+
+
+def staff_page(is_for: Callable[[Any], bool], *, audience: str | Promise = "") -> Callable[[View], View]:
+    """A view decorator letting in the signed-in, active people `is_for` accepts.
+
+    `audience` names them for the "not allowed" page ("operators and managers of a center")."""
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -56,6 +83,8 @@ def staff_page(is_for: Callable[[Any], bool]) -> Callable[[View], View]:
                 url = reverse("accounts:staff_login")
                 return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
             if not is_for(user):
+                if getattr(user, "role", None) in STAFF_ROLES:
+                    return not_allowed(request, user, audience)
                 raise Http404
             if not second_factor_given(user):
                 return redirect("accounts:staff_second_factor")

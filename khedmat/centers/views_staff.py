@@ -5,7 +5,8 @@ the feedback app's, run by a paired device and no staff session.
 
 Every action is a POST that redirects back to the screen (post/redirect/get); a refused
 action changes nothing and comes back as a message in the reader's language. People of one
-center never reach another center's counters or tickets: those are 404s.
+center never reach another center's counters or tickets: those are 404s. Staff of another
+role get the gate's "not allowed" page (403), with a link to their own work.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language_bidi, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -50,10 +51,12 @@ def _runs_a_dashboard(user: Any) -> bool:
     return is_center_manager(user) or is_platform_admin(user)
 
 
-counter_staff_required = staff_page(works_at_a_center)
-dashboard_staff_required = staff_page(_runs_a_dashboard)
+counter_staff_required = staff_page(
+    works_at_a_center, audience=gettext_lazy("the operators and managers of a service center"))
+dashboard_staff_required = staff_page(
+    _runs_a_dashboard, audience=gettext_lazy("center managers and platform administrators"))
 # A center's screens are paired by its own manager (a platform administrator has no center).
-devices_staff_required = staff_page(is_center_manager)
+devices_staff_required = staff_page(is_center_manager, audience=gettext_lazy("the center's manager"))
 
 
 def _user(request: HttpRequest) -> User:

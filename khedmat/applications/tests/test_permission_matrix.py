@@ -350,7 +350,7 @@ def _judge(role: str, method: str, allowed: bool, served: bool, response: HttpRe
     status = response.status_code
     if not served:
         # A method the endpoint does not take: nothing may come back but a refusal.
-        return Outcome(status in (404, 405) or _to_sign_in(response), seen)
+        return Outcome(status in (404, 405) or _to_sign_in(response) or _not_allowed(role, response), seen)
     if allowed:
         if status == 200:
             return Outcome(True, seen)
@@ -361,8 +361,15 @@ def _judge(role: str, method: str, allowed: bool, served: bool, response: HttpRe
     if role == ANONYMOUS:
         return Outcome(_to_sign_in(response), seen)
     if role == OFFICER_WITHOUT_OTP:
-        return Outcome(status == 404 or _to_sign_in(response), seen)
-    return Outcome(status == 404, seen)
+        return Outcome(status == 404 or _to_sign_in(response) or _not_allowed(role, response), seen)
+    return Outcome(status == 404 or _not_allowed(role, response), seen)
+
+
+def _not_allowed(role: str, response: HttpResponse) -> bool:
+    """Staff on a page not for their role get the gate's "not allowed" page (403, with the way
+    to their own work); a citizen never learns that a staff page exists."""
+    return (response.status_code == 403 and role not in (ANONYMOUS, OWNER, OTHER_CITIZEN)
+            and b"Go to my own page" in response.content)
 
 
 def _request(client: Client, method: str, url: str) -> HttpResponse:

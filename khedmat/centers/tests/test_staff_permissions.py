@@ -8,14 +8,17 @@ rolled back, so every role meets the same hall. The outcome must match exactly:
 
 - allowed: 200, or a redirect within the site that is not a sign-in page;
 - refused: anonymous visitors go to the staff sign-in; a manager who has not given their
-  second factor goes to that step (or gets a 404); anyone else signed in gets a 404, never
-  a hint that the counter, ticket or center exists. A method the URL does not serve: 405.
+  second factor goes to that step (or gets a 404); a citizen gets a 404; staff of a role the
+  page is not for get the "not allowed" page (403, issue 10); staff refused another center's
+  counter, ticket or center get a 404, never a hint that it exists. A method the URL does
+  not serve: 405.
 A refused request changes nothing.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +28,7 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, reverse
+from django.utils import translation
 
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import citizen_get_or_create, staff_user_create
@@ -213,7 +217,8 @@ def _to(response: HttpResponse, *names: str) -> bool:
 def _judge(role: str, allowed: bool, served: bool, response: HttpResponse) -> bool:
     status = response.status_code
     if not served:
-        return status in (404, 405) or _to(response, "accounts:staff_login", "accounts:staff_second_factor")
+        return (status in (404, 405) or _to(response, "accounts:staff_login", "accounts:staff_second_factor")
+                or _not_allowed(role, response))
     if allowed:
         return status == 200 or (status == 302 and response["Location"].startswith("/")
                                  and not _to(response, "accounts:staff_login", "accounts:login",
@@ -221,8 +226,15 @@ def _judge(role: str, allowed: bool, served: bool, response: HttpResponse) -> bo
     if role == ANONYMOUS:
         return _to(response, "accounts:staff_login")
     if role == MANAGER_WITHOUT_OTP:
-        return status == 404 or _to(response, "accounts:staff_second_factor")
-    return status == 404
+        return status == 404 or _to(response, "accounts:staff_second_factor") or _not_allowed(role, response)
+    return status == 404 or _not_allowed(role, response)
+
+
+def _not_allowed(role: str, response: HttpResponse) -> bool:
+    """Staff on a page not for their role get the gate's "not allowed" page (403, with the way
+    to their own work); a citizen never learns that a staff page exists."""
+    return (response.status_code == 403 and role not in (ANONYMOUS, CITIZEN)
+            and b"Go to my own page" in response.content)
 
 
 def test_the_judge_refuses_what_it_should() -> None:
@@ -235,6 +247,36 @@ def test_the_judge_refuses_what_it_should() -> None:
     to_sign_in["Location"] = reverse("accounts:staff_login") + "?next=/en/center/counter/"
     assert not _judge(OPERATOR, allowed=True, served=True, response=to_sign_in)
     assert _judge(ANONYMOUS, allowed=False, served=True, response=to_sign_in)
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_an_officer_on_the_counter_screen_is_told_it_is_not_theirs_and_where_to_go(
+        hall: Hall, language: str) -> None:
+    officer = staff_user_create(username="officer.moi", password=PASSWORD, role=Role.OFFICER,
+                                agency=hall.passport.agency, full_name="Officer")
+    client = verified_client(officer)
+    for name in ("centers:counter", "centers:dashboard", "centers:devices"):
+        with translation.override(language):
+            address = reverse(name)
+        answer = client.get(address)
+        page = answer.content.decode()
+        assert answer.status_code == 403, name
+        assert f'href="/{language}/office/"' in page  # their own work: the back office inbox
+        if language == "en":
+            assert "This page is not part of your work" in page and "Agency officer" in page
+        else:
+            assert 'dir="rtl"' in page
+            assert not re.search(r"not part of your work|signed in as|It is for|Go to my own page", page)
+    if language == "en":
+        assert "It is for the operators and managers of a service center." in \
+            client.get("/en/center/counter/").content.decode()
+
+
+def test_a_citizen_still_learns_nothing_of_staff_pages(hall: Hall, client: Client) -> None:
+    citizen, _created = citizen_get_or_create(phone_number="+93700555666")
+    client.force_login(citizen)
+    for name in ("centers:counter", "centers:dashboard", "centers:devices"):
+        assert client.get(reverse(name)).status_code == 404, name
 
 
 @pytest.mark.parametrize("name", URL_NAMES)

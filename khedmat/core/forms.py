@@ -50,6 +50,8 @@ class SolarHijriDateInput(forms.TextInput):
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         attrs = dict(attrs or {})
         attrs.setdefault("placeholder", format_date_input(timezone.localdate()))
+        if attrs.get("id"):  # the hint ("12 Qaws 1405 (2026-12-03)") and the refusal, where the page has them
+            attrs.setdefault("aria-describedby", f"{attrs['id']}_hint {attrs['id']}_error")
         return super().get_context(name, value, attrs)
 
 

@@ -93,8 +93,8 @@ def test_the_csv_lists_the_day_per_service_counter_and_hour(hall: Hall, manager:
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="asan-khedmat-KBL-{day.isoformat()}.csv"' in response["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(csv_text(response))))
-    assert list(rows[0]) == ["day", "day_solar_hijri", "scope", "key", "name", "issued", "served", "transferred", "no_shows",
-                             "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes",
+    assert list(rows[0]) == ["day", "day_solar_hijri", "scope", "key", "name", "issued", "served", "transferred",
+                             "no_shows", "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes",
                              "service_p90_minutes", "waiting_standard_breaches", "rating_average", "ratings"]
     by_scope = {(row["scope"], row["key"]): row for row in rows}
     assert by_scope[("day", day.isoformat())]["issued"] == "10"

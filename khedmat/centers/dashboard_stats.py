@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count
 
-from .models import Center, TicketVisit
+from .models import Center, Ticket, TicketVisit
 from .stats import Durations, Row
 
 
@@ -75,3 +75,16 @@ def operator_rows(*, center: Center, start: datetime.date, end: datetime.date) -
             service_time=Durations.of(tally.service_times), breaches=tally.breaches,
             rating_average=None if average is None else round(average, 2), ratings=count))
     return sorted(rows, key=lambda row: (row.label.casefold(), row.key))
+
+
+# Ratings at or below this score are listed for the manager's follow-up (feedback's
+# Rating.REASON_REQUIRED_AT_OR_BELOW: feedback depends on centers, so the number is repeated
+# here and a test holds the two together).
+LOW_RATING_AT_OR_BELOW = 2
+
+
+def low_ratings_not_followed_up(*, center: Center) -> int:
+    """How many low ratings of the center's tickets nobody has followed up yet (the dashboard
+    links to feedback's list of them)."""
+    return Ticket.objects.filter(center=center, rating__score__lte=LOW_RATING_AT_OR_BELOW,
+                                 rating__follow_ups__isnull=True).count()

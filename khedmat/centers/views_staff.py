@@ -34,12 +34,12 @@ from khedmat.core.formatting import format_code, format_date_input, format_numbe
 from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.spreadsheets import csv_lines, spreadsheet_text
 
-from . import dashboard_stats, queue, selectors, stats
+from . import selectors, services
 from .dashboard_forms import DayForm, RangeForm
 from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
-from .models import Center, Counter, Device, Ticket
+from .models import Center, Counter, Device
 from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm
 
 if TYPE_CHECKING:
@@ -77,19 +77,19 @@ def counter(request: HttpRequest) -> HttpResponse:
     own = selectors.counter_of(user=user)
     context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
     if own is None:
-        counters = stats.counters_to_open(center=user.center)
+        counters = selectors.counters_to_open(center=user.center)
         context.update(counters=counters, open_form=CounterOpenForm(counters=counters))
         return render(request, "centers/staff/counter_open.html", context)
-    ticket = stats.counter_current_ticket(counter=own)
-    context.update(ticket=ticket, waiting=stats.counter_waiting_count(counter=own))
+    ticket = selectors.counter_current_ticket(counter=own)
+    context.update(ticket=ticket, waiting=selectors.counter_waiting_count(counter=own))
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
-            no_show_allowed=ticket.status == Ticket.Status.CALLED and ticket.recalls >= settings.QUEUE_MAX_RECALLS,
-            transfer_form=TransferForm(services=stats.transfer_services(center=user.center),
-                                       counters=stats.transfer_counters(counter=own)),
+            no_show_allowed=ticket.no_show_allowed,
+            transfer_form=TransferForm(services=selectors.transfer_services(center=user.center),
+                                       counters=selectors.transfer_counters(counter=own)),
         )
     return render(request, "centers/staff/counter.html", context)
 
@@ -104,13 +104,13 @@ def _back_to_counter() -> HttpResponse:
 def counter_open(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     assert user.center is not None
-    form = CounterOpenForm(request.POST, counters=stats.counters_to_open(center=user.center))
+    form = CounterOpenForm(request.POST, counters=selectors.counters_to_open(center=user.center))
     chosen = parse_int_or_none(request.POST.get("counter"), minimum=1, maximum=2**31 - 1)
     if chosen is None:
         messages.error(request, _("Choose the counter you sit at."))
         return _back_to_counter()
     # Another center's counter (or one that does not exist) is not found, whatever its state.
-    target = stats.counter_get(center=user.center, pk=chosen)
+    target = selectors.counter_get(center=user.center, pk=chosen)
     if target is None:
         raise Http404
     if not form.is_valid():
@@ -118,8 +118,8 @@ def counter_open(request: HttpRequest) -> HttpResponse:
             "number": _counter_number(target)})
         return _back_to_counter()
     try:
-        opened = queue.counter_open(counter=target, operator=user)
-    except queue.QueueError as error:
+        opened = services.counter_open(counter=target, operator=user)
+    except services.QueueError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("You are signed in at counter %(number)s.") % {
@@ -140,7 +140,7 @@ def _own_counter_or_message(request: HttpRequest) -> Counter | None:
 def counter_state(request: HttpRequest) -> HttpResponse:
     """Pause, resume or close (sign out of) the counter."""
     action = request.POST.get("action", "")
-    changes = {"pause": queue.counter_pause, "resume": queue.counter_resume, "close": queue.counter_close}
+    changes = {"pause": services.counter_pause, "resume": services.counter_resume, "close": services.counter_close}
     if action not in changes:
         messages.error(request, _("Choose what to do with the counter."))
         return _back_to_counter()
@@ -149,7 +149,7 @@ def counter_state(request: HttpRequest) -> HttpResponse:
         return _back_to_counter()
     try:
         changed = changes[action](counter=own, operator=_user(request))
-    except queue.QueueError as error:
+    except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()
     if action == "pause":
@@ -170,8 +170,8 @@ def counter_call(request: HttpRequest) -> HttpResponse:
     if own is None:
         return _back_to_counter()
     try:
-        ticket = queue.ticket_call_next(counter=own)
-    except queue.QueueError as error:
+        ticket = services.ticket_call_next(counter=own)
+    except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()
     if ticket is None:
@@ -205,33 +205,33 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         if action == "transfer":
             assert user.center is not None
-            form = TransferForm(request.POST, services=stats.transfer_services(center=user.center),
-                                counters=stats.transfer_counters(counter=own))
+            form = TransferForm(request.POST, services=selectors.transfer_services(center=user.center),
+                                counters=selectors.transfer_counters(counter=own))
             if not form.is_valid():
                 for error in itertools.chain.from_iterable(form.errors.values()):
                     messages.error(request, str(error))
                 return _back_to_counter()
-            queue.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
+            services.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
                                   to_counter=form.cleaned_data["to_counter"])
             messages.success(request, _("Ticket %(number)s is sent on: it keeps its number and its place in "
                                         "the queue.") % {"number": number})
         elif action == "recall":
-            recalled = queue.ticket_recall(counter=own, ticket=ticket)
+            recalled = services.ticket_recall(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s is called again (%(count)s of %(max)s).") % {
                 "number": number, "count": format_number(recalled.recalls),
                 "max": format_number(settings.QUEUE_MAX_RECALLS)})
         elif action == "no_show":
-            queue.ticket_no_show(counter=own, ticket=ticket)
+            services.ticket_no_show(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s: marked as not come (its holder did not come).") % {
                 "number": number})
         elif action == "start":
-            queue.ticket_start(counter=own, ticket=ticket)
+            services.ticket_start(counter=own, ticket=ticket)
             messages.success(request, _("Service of ticket %(number)s has started.") % {"number": number})
         else:
-            queue.ticket_finish(counter=own, ticket=ticket)
+            services.ticket_finish(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s is served. The citizen can rate the service on the "
                                         "tablet now.") % {"number": number})
-    except queue.QueueError as error:
+    except services.QueueError as error:
         messages.error(request, error.message)
     return _back_to_counter()
 
@@ -244,9 +244,9 @@ def _dashboard_center(request: HttpRequest) -> tuple[Center, list[Center]]:
     user = _user(request)
     asked = request.GET.get("center", "")
     if is_platform_admin(user):
-        centers = stats.centers_for_dashboard()
+        centers = selectors.centers_for_dashboard()
         if asked:
-            chosen = stats.center_by_slug(slug=asked)
+            chosen = selectors.center_by_slug(slug=asked)
             if chosen is None:
                 raise Http404
             return chosen, centers
@@ -275,7 +275,7 @@ def _dashboard_page(request: HttpRequest, center: Center, centers: list[Center],
     asked = DayForm(request.GET if "day" in request.GET else None, today=today)
     day = asked.chosen_day()
     day_form = asked if asked.is_bound and asked.errors else DayForm(initial={"day": day}, today=today)
-    report = stats.day_report(center=center, day=day, rtl=get_language_bidi())
+    report = selectors.day_report(center=center, day=day, rtl=get_language_bidi())
     at_center = {"center": center.slug} if centers else {}
 
     def day_link(other: datetime.date) -> str:
@@ -287,10 +287,10 @@ def _dashboard_page(request: HttpRequest, center: Center, centers: list[Center],
         "day_form": day_form,
         "range_form": range_form or RangeForm(initial={"start": day - datetime.timedelta(days=6), "end": day},
                                               today=today),
-        "report": report, "live_services": stats.live_services(center=center),
-        "live_counters": stats.live_counters(center=center),
-        "operators": dashboard_stats.operator_rows(center=center, start=day, end=day),
-        "low_ratings_open": dashboard_stats.low_ratings_not_followed_up(center=center) if not centers else 0,
+        "report": report, "live_services": selectors.live_services(center=center),
+        "live_counters": selectors.live_counters(center=center),
+        "operators": selectors.operator_rows(center=center, start=day, end=day),
+        "low_ratings_open": selectors.low_ratings_not_followed_up(center=center) if not centers else 0,
         "previous_day": day_link(day - datetime.timedelta(days=1)),
         "next_day": day_link(day + datetime.timedelta(days=1)) if day < today else "",
         "csv_url": f"{reverse('centers:dashboard_csv')}?{urlencode(csv_query)}",
@@ -314,8 +314,8 @@ def _csv_rows(center: Center, days: list[datetime.date]) -> Iterator[list[Any]]:
     yield list(CSV_HEADER)
     for day in days:
         with translation.override("en"):  # names in English, like the headers
-            report = stats.day_report(center=center, day=day)
-            operators = dashboard_stats.operator_rows(center=center, start=day, end=day)
+            report = selectors.day_report(center=center, day=day)
+            operators = selectors.operator_rows(center=center, start=day, end=day)
         solar = format_date_input(day, "en").replace("/", "-")
         for row in itertools.chain(report.rows(), operators):
             yield [

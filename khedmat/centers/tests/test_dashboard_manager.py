@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from khedmat.accounts.models import User
 from khedmat.catalog.tests.factories import verified_client
-from khedmat.centers.dashboard_stats import operator_rows
-from khedmat.centers.queue import ticket_call_next, ticket_issue, ticket_no_show, ticket_recall
+from khedmat.centers.selectors import operator_rows
+from khedmat.centers.services import ticket_call_next, ticket_issue, ticket_no_show, ticket_recall
 from khedmat.core.formatting import format_date, format_date_input
 from khedmat.feedback.services import rating_submit
 

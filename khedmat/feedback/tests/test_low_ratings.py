@@ -14,8 +14,8 @@ from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import staff_user_create
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.tests.factories import verified_client
-from khedmat.centers.dashboard_stats import LOW_RATING_AT_OR_BELOW, low_ratings_not_followed_up
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
+from khedmat.centers.selectors import LOW_RATING_AT_OR_BELOW, low_ratings_not_followed_up
+from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue, ticket_start
 from khedmat.centers.tests.conftest import PASSWORD, Hall, make_center
 from khedmat.feedback.models import Rating, RatingFollowUp
 from khedmat.feedback.services import FollowUpError, rating_follow_up_record, rating_submit

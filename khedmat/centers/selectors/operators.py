@@ -1,6 +1,6 @@
 """The manager dashboard's figures per operator (the counter staff), over a day or a range.
 
-Like the day's figures (centers.stats), they are read from `TicketVisit` rows, each
+Like the day's figures (selectors.dashboard), they are read from `TicketVisit` rows, each
 finished stop of a ticket, with the operator who ended it, and computed in Python.
 An operator's figures: tickets served, the median time of their service, the median wait
 of the tickets they called, the tickets they marked as not come, and the average rating of
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.db.models import Avg, Count
 
-from .models import Center, Ticket, TicketVisit
-from .stats import Durations, Row
+from ..models import Center, Ticket, TicketVisit
+from .dashboard import Durations, Row
 
 
 @dataclass

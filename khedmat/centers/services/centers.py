@@ -1,4 +1,4 @@
-"""Changing centers: opening a center, its counters, and the services it offers.
+"""Setting centers up: opening a center, its counters, and the services it offers.
 
 Upserts are keyed on codes and numbers so that reference data (the demonstration
 centers, a ministry's own list) can be loaded again without creating duplicates.
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .hours import MIDNIGHT
-from .models import AppointmentSchedule, Center, Counter, QueueGroup
+from ..hours import MIDNIGHT
+from ..models import AppointmentSchedule, Center, Counter, QueueGroup
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service

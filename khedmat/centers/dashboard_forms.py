@@ -11,7 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import format_number
@@ -45,8 +45,10 @@ class DayForm(forms.Form):
 class RangeForm(forms.Form):
     """The CSV export's days: from `start` to `end`, both included, at most MAX_EXPORT_DAYS."""
 
-    start = SolarHijriDateField(label=_("From"), error_messages={"required": _("Enter the first day.")})
-    end = SolarHijriDateField(label=_("To"), error_messages={"required": _("Enter the last day.")})
+    start = SolarHijriDateField(label=pgettext_lazy("date range", "From"),
+                                error_messages={"required": _("Enter the first day.")})
+    end = SolarHijriDateField(label=pgettext_lazy("date range", "To"),
+                              error_messages={"required": _("Enter the last day.")})
 
     def __init__(self, *args: Any, today: datetime.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

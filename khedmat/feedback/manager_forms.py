@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import format_number
@@ -24,8 +24,8 @@ MAX_DAYS = 366
 class LowRatingsFilter(forms.Form):
     """?start=&end= (Solar Hijri, as typed) and ?open=1 (only those nobody followed up yet)."""
 
-    start = SolarHijriDateField(label=_("From"), required=False)
-    end = SolarHijriDateField(label=_("To"), required=False)
+    start = SolarHijriDateField(label=pgettext_lazy("date range", "From"), required=False)
+    end = SolarHijriDateField(label=pgettext_lazy("date range", "To"), required=False)
     open = forms.BooleanField(label=_("Only those not followed up yet"), required=False)
 
     def __init__(self, *args: Any, today: datetime.date | None = None, **kwargs: Any) -> None:

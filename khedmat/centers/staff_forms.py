@@ -1,18 +1,15 @@
-"""Forms of the staff's pages at a center: opening a counter, transferring a ticket, and the
-dashboard's choice of day."""
+"""Forms of the staff's pages at a center: opening a counter, transferring a ticket, pairing a
+screen (the dashboard's are in dashboard_forms)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.formatting import format_number
-from khedmat.core.parsing import parse_date_or_none
 
 from .models import Counter, Device
 
@@ -82,22 +79,6 @@ class TransferForm(forms.Form):
             raise forms.ValidationError(gettext("Choose the service or the counter to send the ticket to."),
                                         code="no_target")
         return cleaned
-
-
-class DayForm(forms.Form):
-    """?day=YYYY-MM-DD (Western or Eastern digits); today when absent, malformed, outside the
-    platform's dates (core.parsing.parse_date) or to come."""
-
-    day = forms.CharField(label=_("Day"), required=False)
-
-    def clean_day(self) -> datetime.date | None:
-        return parse_date_or_none(self.cleaned_data.get("day"))
-
-    def chosen_day(self) -> datetime.date:
-        today = timezone.localdate()
-        if self.is_bound and self.is_valid() and self.cleaned_data.get("day"):
-            return min(self.cleaned_data["day"], today)
-        return today
 
 
 class DeviceAddForm(forms.Form):

@@ -11,16 +11,16 @@ role get the gate's "not allowed" page (403), with a link to their own work.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import itertools
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,15 +31,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
-from khedmat.core.formatting import format_code, format_number
+from khedmat.core.formatting import format_code, format_date_input, format_number
 from khedmat.core.parsing import parse_int_or_none
+from khedmat.core.spreadsheets import csv_lines, spreadsheet_text
 
 from . import selectors, services
+from .dashboard_forms import DayForm, RangeForm
 from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
 from .models import Center, Counter, Device
-from .staff_forms import CounterOpenForm, DayForm, DeviceAddForm, TransferForm
+from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -265,27 +267,41 @@ def _dashboard_center(request: HttpRequest) -> tuple[Center, list[Center]]:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     center, centers = _dashboard_center(request)
-    day = DayForm(request.GET or None).chosen_day()
+    return _dashboard_page(request, center, centers)
+
+
+def _dashboard_page(request: HttpRequest, center: Center, centers: list[Center], *,
+                    range_form: RangeForm | None = None, status: int = 200) -> HttpResponse:
+    """The dashboard of the day asked for (today if none; a day refused is said beside the
+    input, with today's figures), and the CSV export's form (with its refusal, if any)."""
     today = timezone.localdate()
+    asked = DayForm(request.GET if "day" in request.GET else None, today=today)
+    day = asked.chosen_day()
+    day_form = asked if asked.is_bound and asked.errors else DayForm(initial={"day": day}, today=today)
     report = selectors.day_report(center=center, day=day, rtl=get_language_bidi())
+    at_center = {"center": center.slug} if centers else {}
 
     def day_link(other: datetime.date) -> str:
-        query = {"day": other.isoformat(), **({"center": center.slug} if centers else {})}
-        return f"{reverse('centers:dashboard')}?{urlencode(query)}"
+        return f"{reverse('centers:dashboard')}?{urlencode({'day': other.isoformat(), **at_center})}"
 
-    csv_query = {"day": day.isoformat(), **({"center": center.slug} if centers else {})}
+    csv_query = {"day": day.isoformat(), **at_center}
     context = {
         "center": center, "centers": centers, "day": day, "today": today, "is_today": day == today,
+        "day_form": day_form,
+        "range_form": range_form or RangeForm(initial={"start": day - datetime.timedelta(days=6), "end": day},
+                                              today=today),
         "report": report, "live_services": selectors.live_services(center=center),
         "live_counters": selectors.live_counters(center=center),
+        "operators": selectors.operator_rows(center=center, start=day, end=day),
+        "low_ratings_open": selectors.low_ratings_not_followed_up(center=center) if not centers else 0,
         "previous_day": day_link(day - datetime.timedelta(days=1)),
         "next_day": day_link(day + datetime.timedelta(days=1)) if day < today else "",
         "csv_url": f"{reverse('centers:dashboard_csv')}?{urlencode(csv_query)}",
     }
-    return render(request, "centers/staff/dashboard.html", context)
+    return render(request, "centers/staff/dashboard.html", context, status=status)
 
 
-CSV_HEADER = ("scope", "key", "name", "issued", "served", "transferred", "no_shows",
+CSV_HEADER = ("day", "day_solar_hijri", "scope", "key", "name", "issued", "served", "transferred", "no_shows",
               "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes", "service_p90_minutes",
               "waiting_standard_breaches", "rating_average", "ratings")
 
@@ -295,31 +311,46 @@ def _plain(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not take for a formula."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+def _csv_rows(center: Center, days: list[datetime.date]) -> Iterator[list[Any]]:
+    """The header, then per day: the day, its services, counters, hours and operators. Produced
+    a day at a time, as the response is sent (a year is a few hundred small reports)."""
+    yield list(CSV_HEADER)
+    for day in days:
+        with translation.override("en"):  # names in English, like the headers
+            report = selectors.day_report(center=center, day=day)
+            operators = selectors.operator_rows(center=center, start=day, end=day)
+        solar = format_date_input(day, "en").replace("/", "-")
+        for row in itertools.chain(report.rows(), operators):
+            yield [
+                day.isoformat(), solar, row.scope, spreadsheet_text(row.key), spreadsheet_text(row.label),
+                _plain(row.issued), row.served, row.transferred, row.no_shows,
+                _plain(row.waiting.median_minutes), _plain(row.waiting.p90_minutes),
+                _plain(row.service_time.median_minutes), _plain(row.service_time.p90_minutes),
+                row.breaches, _plain(row.rating_average), row.ratings,
+            ]
 
 
 @never_cache
 @dashboard_staff_required
 @require_GET
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
-    center, _centers = _dashboard_center(request)
-    day = DayForm(request.GET or None).chosen_day()
-    with translation.override("en"):  # names in English, like the headers
-        report = selectors.day_report(center=center, day=day)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="asan-khedmat-{center.code}-{day.isoformat()}.csv"'
-    writer = csv.writer(response, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
-    for row in report.rows():
-        writer.writerow([
-            row.scope, _cell(row.key), _cell(row.label), _plain(row.issued), row.served, row.transferred, row.no_shows,
-            _plain(row.waiting.median_minutes), _plain(row.waiting.p90_minutes),
-            _plain(row.service_time.median_minutes), _plain(row.service_time.p90_minutes),
-            row.breaches, _plain(row.rating_average), row.ratings,
-        ])
-    return response
+    """The figures of a day (?day=) or of a range of days (?start=&end=, Solar Hijri as typed,
+    at most a year) as a CSV file, streamed. A refused range comes back as the dashboard
+    saying why (422), never as an empty or cut-short file."""
+    center, centers = _dashboard_center(request)
+    today = timezone.localdate()
+    if "start" in request.GET or "end" in request.GET:
+        form = RangeForm(request.GET, today=today)
+        if not form.is_valid():
+            return _dashboard_page(request, center, centers, range_form=form, status=422)
+        days = form.days()
+    else:
+        days = [DayForm(request.GET if "day" in request.GET else None, today=today).chosen_day()]
+    span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()}-to-{days[-1].isoformat()}"
+    response = StreamingHttpResponse(csv_lines(_csv_rows(center, days)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="asan-khedmat-{center.code}-{span}.csv"'
+    # The staff gates are typed for HttpResponse; a streamed response passes through them the same.
+    return cast(HttpResponse, response)
 
 
 # --- the hall's paired screens ------------------------------------------------------------------

@@ -97,6 +97,18 @@ def format_date(value: datetime.date | datetime.datetime | None, *, with_gregori
     return text
 
 
+def format_date_input(value: datetime.date | None, language: str | None = None) -> str:
+    """A day as a date input shows it and reads it back (core.parsing.parse_typed_day):
+    Solar Hijri year/month/day, "۱۴۰۵/۰۹/۱۲" in Dari and Pashto, "1405/09/12" in English.
+    Slashes keep the digits in one left-to-right run inside right-to-left text."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    solar = to_solar_hijri(value)
+    return localize_digits(f"{solar.year:04d}/{solar.month:02d}/{solar.day:02d}", language)
+
+
 def format_time(value: datetime.datetime | datetime.time, language: str | None = None) -> str:
     if isinstance(value, datetime.datetime) and timezone.is_aware(value):
         value = timezone.localtime(value)

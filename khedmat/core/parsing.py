@@ -13,7 +13,7 @@ import datetime
 import re
 from typing import Any
 
-from .calendar import EARLIEST_DATE, LATEST_DATE
+from .calendar import EARLIEST_DATE, LATEST_DATE, SOLAR_HIJRI_YEARS, solar_hijri_date
 from .formatting import western_digits
 
 _PLAIN_DIGITS = re.compile(r"[0-9]+")
@@ -111,3 +111,46 @@ def plain_text(raw: Any) -> str:
     shown: control characters removed (NUL among them, which PostgreSQL refuses in any text),
     runs of white space made one space, the ends trimmed."""
     return " ".join(_CONTROL_CHARACTERS.sub(" ", str(raw if raw is not None else "")).split())
+
+
+# --- a day as people type it: Solar Hijri ---------------------------------------------------------
+
+# Year, month and day, separated by "/" or "-" (spaces around them forgiven); the year first.
+_TYPED_DAY = re.compile(r"([0-9]{4})\s*[/-]\s*([0-9]{1,2})\s*[/-]\s*([0-9]{1,2})")
+# A year from here on cannot be Solar Hijri (those stop at calendar.SOLAR_HIJRI_YEARS[1]):
+# it is a Gregorian day, as links, bookmarks and machines write one (2026-12-03).
+GREGORIAN_FROM_YEAR = 1700
+
+
+class NotADay(NotADate):
+    """A typed day refused, with why: `code` is "format" (not year/month/day), "calendar" (a
+    year neither calendar reads), "no_such_day" (31 Mizan, 30 Hut of a common year) or
+    "range" (outside [earliest, latest])."""
+
+    def __init__(self, text: str, code: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+def parse_typed_day(raw: Any, *, earliest: datetime.date = EARLIEST_DATE,
+                    latest: datetime.date = LATEST_DATE) -> datetime.date:
+    """The day written in `raw` as a Solar Hijri year/month/day ("۱۴۰۵/۰۹/۱۲", "1405-9-12":
+    digits of any of our scripts, "/" or "-"), or NotADay saying why not.
+
+    A year of GREGORIAN_FROM_YEAR or later is read as a Gregorian day (the two calendars'
+    years of the platform's range do not overlap, so this guesses nothing)."""
+    text = western_digits(str(raw if raw is not None else "")).strip()
+    match = _TYPED_DAY.fullmatch(text) if len(text) <= 40 else None
+    if match is None:
+        raise NotADay(text[:40], "format")
+    year, month, day = (int(part) for part in match.groups())
+    gregorian = year >= GREGORIAN_FROM_YEAR
+    if not gregorian and not SOLAR_HIJRI_YEARS[0] <= year <= SOLAR_HIJRI_YEARS[1]:
+        raise NotADay(text, "calendar")
+    try:
+        value = datetime.date(year, month, day) if gregorian else solar_hijri_date(year, month, day)
+    except ValueError:
+        raise NotADay(text, "no_such_day") from None
+    if not max(earliest, EARLIEST_DATE) <= value <= min(latest, LATEST_DATE):
+        raise NotADay(text, "range")
+    return value

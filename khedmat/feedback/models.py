@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.catalog.models import Agency, Service
@@ -45,3 +47,29 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.score}"
+
+
+class RatingFollowUp(models.Model):
+    """What a center manager did about a low rating: who, how, a note, when.
+
+    A rating may be followed up more than once (a call, then a word with the operator).
+    `idempotency_key` comes from the form, so a second click or a retried POST records once.
+    """
+
+    class Method(models.TextChoices):
+        CALLED_CITIZEN = "called_citizen", _("Called the citizen")
+        SPOKE_WITH_OPERATOR = "spoke_with_operator", _("Spoke with the operator")
+        OTHER = "other", _("Something else")
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="follow_ups")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    note = models.TextField(blank=True, default="", max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.rating_id}: {self.method}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
 from khedmat.centers import selectors as center_selectors
 
-from .models import Rating
+from .models import Rating, RatingFollowUp
 
 if TYPE_CHECKING:
     from khedmat.centers.models import Counter, Ticket
@@ -60,3 +61,49 @@ def ticket_rateable_at(*, counter: Counter, public_id: uuid.UUID | str,
     visit = center_selectors.served_visits_at(counter=counter, since=_window_start(now),
                                               ticket_public_id=key).first()
     return visit.ticket if visit is not None else None
+
+
+# --- low ratings, for the center manager's follow-up ----------------------------------------------
+
+# The list shows at most this many ratings (the newest): narrow the days to see older ones.
+LOW_RATINGS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class LowRating:
+    """A rating of 2 or below with what the manager needs to follow it up."""
+
+    rating: Rating
+    operator: Any | None  # who served the ticket (None if unknown)
+    follow_ups: list[RatingFollowUp]
+
+    @property
+    def followed_up(self) -> bool:
+        return bool(self.follow_ups)
+
+
+def low_ratings(*, center_id: int, start: datetime.date, end: datetime.date,
+                open_only: bool = False) -> list[LowRating]:
+    """The center's ratings of 2 or below of tickets of `start`…`end`, newest first, each with
+    the operator who served the ticket and the follow-ups recorded so far."""
+    ratings = (Rating.objects.filter(center_id=center_id, score__lte=Rating.REASON_REQUIRED_AT_OR_BELOW,
+                                     ticket__day__gte=start, ticket__day__lte=end)
+               .select_related("ticket__group", "service__current_version", "counter")
+               .prefetch_related("ticket__visits__operator", "follow_ups__by")
+               .order_by("-created_at", "-id"))
+    if open_only:
+        ratings = ratings.filter(follow_ups__isnull=True)
+    result = []
+    for rating in ratings[:LOW_RATINGS_SHOWN]:
+        served = [visit for visit in rating.ticket.visits.all() if visit.outcome == "served"]
+        operator = served[-1].operator if served else None
+        result.append(LowRating(rating=rating, operator=operator, follow_ups=list(rating.follow_ups.all())))
+    return result
+
+
+def low_rating_of_center(*, center_id: int | None, rating_id: int) -> Rating | None:
+    """Rating `rating_id` if it is a low rating of this center (any other is not found)."""
+    if center_id is None:
+        return None
+    return Rating.objects.filter(pk=rating_id, center_id=center_id,
+                                 score__lte=Rating.REASON_REQUIRED_AT_OR_BELOW).first()

@@ -24,6 +24,7 @@ from khedmat.accounts.roles import Role
 from khedmat.audit.services import audit_record
 from khedmat.core.i18n import pick
 from khedmat.core.parsing import parse_date_or_none
+from khedmat.core.spreadsheets import spreadsheet_text
 
 from . import selectors, services
 
@@ -133,11 +134,7 @@ CSV_HEADER = ["day", "row", "kind", "payment_reference", "application", "provide
               "expected_afn", "paid_afn", "refund_reference", "refund_status"]
 
 
-def _cell(text: object) -> str:
-    """Text a spreadsheet will not read as a formula (a provider's transaction id comes from
-    outside the platform)."""
-    value = str(text if text is not None else "")
-    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+_cell = spreadsheet_text  # core.spreadsheets: the one formula guard
 
 
 @never_cache

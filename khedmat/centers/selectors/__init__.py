@@ -5,6 +5,7 @@ hall: the kiosk's layout, a ticket's place and wait, the display board, a phone'
 appointments: bookable days and times, a booking by code or link, codes as people read them
 counters: the counter screen, what a counter may call, its finished tickets, paired devices
 dashboard: the manager's dashboard: live figures and a day's statistics
+operators: the dashboard's figures per operator, and its count of low ratings to follow up
 """
 
 from .appointments import (
@@ -86,12 +87,14 @@ from .hall import (
     tickets_for_phone_today,
     tickets_served_for_phone,
 )
+from .operators import LOW_RATING_AT_OR_BELOW, low_ratings_not_followed_up, operator_rows
 
 __all__ = [
     "ACTIVE_STATUSES",
     "CODE_DIGITS",
     "CODE_LENGTHS",
     "LEGACY_CODE_DIGITS",
+    "LOW_RATING_AT_OR_BELOW",
     "RECENT_VISITS_LIMIT",
     "RECENT_VISITS_WINDOW",
     "Bar",
@@ -140,8 +143,10 @@ __all__ = [
     "live_counters",
     "live_services",
     "local_day_bounds",
+    "low_ratings_not_followed_up",
     "minutes",
     "normalize_code",
+    "operator_rows",
     "percentile",
     "priority_groups",
     "served_visits_at",

@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -27,6 +28,12 @@ CSV = "/en/center/dashboard/csv/"
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return stopped_clock(monkeypatch)
+
+
+def csv_text(response: Any) -> str:
+    """The CSV export is streamed."""
+    assert response.streaming
+    return b"".join(response.streaming_content).decode()
 
 
 def page_of(client: Client, url: str) -> str:
@@ -85,9 +92,9 @@ def test_the_csv_lists_the_day_per_service_counter_and_hour(hall: Hall, manager:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     assert f'filename="asan-khedmat-KBL-{day.isoformat()}.csv"' in response["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == ["scope", "key", "name", "issued", "served", "transferred", "no_shows",
-                             "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes",
+    rows = list(csv.DictReader(io.StringIO(csv_text(response))))
+    assert list(rows[0]) == ["day", "day_solar_hijri", "scope", "key", "name", "issued", "served", "transferred",
+                             "no_shows", "waiting_median_minutes", "waiting_p90_minutes", "service_median_minutes",
                              "service_p90_minutes", "waiting_standard_breaches", "rating_average", "ratings"]
     by_scope = {(row["scope"], row["key"]): row for row in rows}
     assert by_scope[("day", day.isoformat())]["issued"] == "10"
@@ -104,8 +111,8 @@ def test_the_csv_lists_the_day_per_service_counter_and_hour(hall: Hall, manager:
 def test_the_csv_is_in_english_with_plain_numbers_even_from_dari(hall: Hall, manager: User, clock: Clock) -> None:
     day = yesterday()
     ten_passports(hall, clock, day)
-    text = verified_client(manager).get(f"/fa/center/dashboard/csv/?day={day.isoformat()}").content.decode()
-    assert text.startswith("scope,key,name,issued")
+    text = csv_text(verified_client(manager).get(f"/fa/center/dashboard/csv/?day={day.isoformat()}"))
+    assert text.startswith("day,day_solar_hijri,scope,key,name,issued")
     assert "Passport issuance and renewal" in text and "5.5" in text
     assert not re.search("[۰-۹]", text)
 

@@ -148,7 +148,8 @@ def _synthesise(voice: str, text: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="khedmat-voice-") as folder:
         out = Path(folder, "part.wav")
         try:
-            subprocess.run([binary, "-v", voice, "-s", str(SPEED_WPM), "-w", str(out), "--", text],
+            # An argument list, no shell; the text is the phrasebook's words, a letter or a number.
+            subprocess.run([binary, "-v", voice, "-s", str(SPEED_WPM), "-w", str(out), "--", text],  # noqa: S603
                            check=True, capture_output=True, timeout=ESPEAK_TIMEOUT_SECONDS)
         except (OSError, subprocess.SubprocessError) as error:
             log.warning("hall_voice.synthesis_failed", voice=voice, error=str(error))

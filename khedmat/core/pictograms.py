@@ -65,7 +65,8 @@ PICTOGRAMS: dict[str, Pictogram] = {
         '<path d="M9 3.5h6V9h5.5v6H15v5.5H9V15H3.5V9H9z"/>')),
     "pension": Pictogram(_("Pension"), (
         '<circle cx="14.5" cy="6.5" r="3.5"/><path d="M14.5 5v3"/>'
-        '<path d="M2.5 14h3.5l2.5-1h4a1.5 1.5 0 0 1 0 3H10M13 16l5.2-2.3a1.5 1.5 0 0 1 1.6 2.5L13.5 20.5H7.5l-1.5-1h-3.5"/>')),
+        '<path d="M2.5 14h3.5l2.5-1h4a1.5 1.5 0 0 1 0 3H10"/>'
+        '<path d="M13 16l5.2-2.3a1.5 1.5 0 0 1 1.6 2.5L13.5 20.5H7.5l-1.5-1h-3.5"/>')),
     "payment": Pictogram(_("Payment"), (
         '<rect x="2.5" y="6" width="19" height="12" rx="1.5"/><circle cx="12" cy="12" r="2.8"/>'
         '<path d="M5.5 9.5h1M17.5 14.5h1"/>')),

@@ -179,3 +179,34 @@ def test_the_board_leaves_out_tickets_sent_on_and_no_shows(client: Client, hall:
         ticket_recall(counter=four, ticket=missing)
     ticket_no_show(counter=four, ticket=missing)
     assert _rows(page(client.get(BOARD))) == []
+
+
+# --- weight -------------------------------------------------------------------------------------
+
+def test_the_demo_kiosk_with_its_pictograms_and_the_printed_ticket_stay_within_the_budget(db: None) -> None:
+    """Kabul's kiosk, 25 buttons in five groups, each with its picture: under 30 KB compressed."""
+    from django.core.management import call_command
+
+    from khedmat.accounts.models import User
+    from khedmat.centers.models import Center
+    from khedmat.centers.tests.conftest import paired_client
+    from tests.test_page_weight import page_weight
+
+    call_command("seed_demo", quiet=True)
+    center = Center.objects.get(slug="kabul")
+    manager = User.objects.filter(center=center, role="center_manager").first()
+    assert manager is not None
+    kiosk, _device = paired_client(center, manager)
+    weights = []
+    for language in ("en", "fa", "ps"):
+        weight = page_weight.measure_page(kiosk, f"/{language}/centers/kabul/kiosk/")
+        html = page(kiosk.get(f"/{language}/centers/kabul/kiosk/"))
+        assert html.count('<use href="#pict-s-') == 25 + 5 and "#pict-s-passport" in html
+        weights.append(weight)
+        assert weight.total <= page_weight.BUDGET_BYTES, weight
+    from khedmat.catalog.models import Service
+
+    ticket = ticket_issue(center=center, service=Service.objects.get(slug="passport"))
+    printed = page_weight.measure_page(Client(), _print_url(ticket, "fa"))
+    print(page_weight.format_table([*weights, printed]))
+    assert printed.total <= page_weight.BUDGET_BYTES, printed

@@ -98,7 +98,7 @@ def prepare_hall() -> Any:
 def open_counters(center: Any) -> list[Any]:
     from khedmat.accounts.models import User
     from khedmat.centers.models import Counter
-    from khedmat.centers.queue import counter_open
+    from khedmat.centers.services import counter_open
 
     counters = []
     for counter in Counter.objects.filter(center=center).order_by("number"):
@@ -133,7 +133,7 @@ def _issue_client(args: tuple[int, list[int], float, float]) -> tuple[int, list[
 
     from khedmat.catalog.models import Service
     from khedmat.centers.models import Center
-    from khedmat.centers.queue import ticket_issue
+    from khedmat.centers.services import ticket_issue
 
     connections.close_all()  # never share the parent's connection
     center = Center.objects.get(code=CENTER_CODE)
@@ -156,7 +156,7 @@ def _cycle_client(args: tuple[int, list[int], float, float]) -> tuple[int, list[
     from django.db import connections
 
     from khedmat.centers.models import Counter
-    from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_start
+    from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_start
 
     connections.close_all()
     counter = Counter.objects.get(center__code=CENTER_CODE, number=3 + index)  # a general counter each
@@ -268,7 +268,7 @@ def seed_waiting(center: Any, count: int, *, mix: bool = True) -> None:
 
 def call_next_latency(center: Any, *, waiting: int, samples: int) -> None:
     from khedmat.centers.models import Ticket
-    from khedmat.centers.queue import ticket_call_next, ticket_finish
+    from khedmat.centers.services import ticket_call_next, ticket_finish
 
     empty_queue(center)
     counters = open_counters(center)
@@ -301,7 +301,7 @@ def board_delay(center: Any, *, calls: int) -> None:
     from django.utils import translation
 
     from khedmat.centers.models import Counter
-    from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
+    from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue
 
     empty_queue(center)
     Counter.objects.filter(center=center).update(state=Counter.State.CLOSED, operator=None)

@@ -203,7 +203,7 @@ def _issue(center: Any, service: Any, phone: str, language: str) -> float:
     from django.db import transaction
 
     from khedmat.centers.models import Ticket
-    from khedmat.centers.queue import ticket_issue
+    from khedmat.centers.services import ticket_issue
 
     committed: list[float] = []
     with transaction.atomic():
@@ -357,7 +357,7 @@ def backlog_stage(number: int, count: int, *, groups: dict[str, Any], kannel: An
 
     from khedmat.catalog.models import Service
     from khedmat.centers.models import Center, Ticket
-    from khedmat.centers.queue import ticket_issue
+    from khedmat.centers.services import ticket_issue
     from khedmat.notifications.models import Message
 
     first_id = Message.objects.aggregate(last=Max("id"))["last"] or 0

@@ -176,9 +176,9 @@ def prepare_served_tickets(center: Any, counter: Any, count: int) -> None:
 
 def prepare_appointments(center: Any) -> int:
     """A booking for each appointment number on the next bookable day (idempotent per day)."""
-    from khedmat.centers.appointments import AppointmentError, appointment_book
     from khedmat.centers.models import AppointmentSchedule, Center
     from khedmat.centers.selectors import appointment_days, appointment_slot_times
+    from khedmat.centers.services import AppointmentError, appointment_book
 
     center = Center.objects.get(pk=center.pk)
     service = center.services.order_by("pk").first()

@@ -67,11 +67,10 @@ from khedmat.applications.services import application_transition
 from khedmat.applications.services.assisted import assisted_answers_save, assisted_application_start
 from khedmat.applications.uploads import megabytes, upload_check
 from khedmat.catalog.models import Service
-from khedmat.centers import queue
 from khedmat.centers import selectors as center_selectors
-from khedmat.centers.appointments import appointment_book
+from khedmat.centers import services as center_services
 from khedmat.centers.models import Center
-from khedmat.centers.queue import ticket_issue
+from khedmat.centers.services import appointment_book, ticket_issue
 
 EXAMPLES = int(os.environ.get("KHEDMAT_WALK_EXAMPLES", "2"))
 RANDOM = os.environ.get("KHEDMAT_WALK_RANDOM", "") not in ("", "0", "false")
@@ -389,11 +388,11 @@ def _world() -> World:
     citizen = User.objects.get(username=ROLES["citizen"])
     tickets = [ticket_issue(center=kabul, service=passport) for _ in range(2)]
     counter = next(counter for counter in kabul.counters.order_by("number")
-                   if queue.next_ticket_for(counter) is not None)
-    queue.counter_open(counter=counter, operator=operator)
-    served = queue.ticket_call_next(counter=counter)
+                   if center_services.next_ticket_for(counter) is not None)
+    center_services.counter_open(counter=counter, operator=operator)
+    served = center_services.ticket_call_next(counter=counter)
     assert served is not None
-    queue.ticket_finish(counter=counter, ticket=queue.ticket_start(counter=counter, ticket=served))
+    center_services.ticket_finish(counter=counter, ticket=center_services.ticket_start(counter=counter, ticket=served))
     assisted = assisted_application_start(operator=operator, phone_number=citizen.phone_number or "",
                                           service=passport)
     scan = upload_check(SimpleUploadedFile("tazkira.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -127,7 +128,7 @@ def service_set_active(*, service: Service, is_active: bool) -> Service:
 def service_set_pictogram(*, service: Service, pictogram: str) -> Service:
     """Choose the picture the hall's kiosk shows for the service ("" for its queue group's)."""
     if pictogram and pictogram not in PICTOGRAMS:
-        raise ValueError(f"unknown pictogram {pictogram!r}")
+        raise ValidationError(f"No pictogram {pictogram!r} (khedmat/core/pictograms.py).")
     if service.pictogram != pictogram:
         service.pictogram = pictogram
         service.save(update_fields=["pictogram"])

@@ -11,7 +11,7 @@ class CentersConfig(AppConfig):
         from khedmat.core import jobs
 
         from . import catalog_sections
-        from .appointments import appointments_lapse, appointments_remind
+        from .services import appointments_lapse, appointments_remind
 
         catalog_sections.register()
 

@@ -1,7 +1,7 @@
 """When a center is open: on its weekdays (Center.open_weekdays), between its hours, and never
 on a public holiday (khedmat.core.models.Holiday, the calendar the time standards use).
 
-Tickets are given only while the center is open (queue.ticket_issue), and appointments are
+Tickets are given only while the center is open (services.ticket_issue), and appointments are
 offered only on its open days (selectors.appointment_slot_times): one rule for both. A
 closing time of 00:00 means midnight, so 00:00–00:00 is a center open around the clock.
 """

@@ -234,6 +234,12 @@ class Ticket(models.Model):
         """The service is finished (so the ticket may be rated)."""
         return self.status == self.Status.SERVED
 
+    @property
+    def no_show_allowed(self) -> bool:
+        """The holder may be marked as not come: called, and recalled QUEUE_MAX_RECALLS times
+        (they may not have heard the first calls). The counter screen offers it only then."""
+        return self.status == self.Status.CALLED and self.recalls >= settings.QUEUE_MAX_RECALLS
+
 
 class TicketVisit(models.Model):
     """One finished stop of a ticket at a service: served, transferred on, or not come.
@@ -334,7 +340,7 @@ class Appointment(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Read out over the phone and typed at the kiosk: digits only. Ten digits since issue 9;
-    # bookings made before keep their six-digit code (see appointments.CODE_DIGITS).
+    # bookings made before keep their six-digit code (see selectors.appointments.CODE_DIGITS).
     code = models.CharField(max_length=12, unique=True)
     slot = models.ForeignKey(AppointmentSlot, on_delete=models.PROTECT, related_name="appointments")
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="appointments")
@@ -363,6 +369,19 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def is_changeable(self) -> bool:
+        """Only a booking that still stands can be moved or cancelled."""
+        return self.status == self.Status.BOOKED
+
+    @property
+    def check_in_window(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """When the holder may check in at the kiosk: from APPOINTMENT_CHECKIN_BEFORE_MINUTES
+        before the slot to APPOINTMENT_CHECKIN_AFTER_MINUTES after it (later, it lapses)."""
+        starts_at = self.slot.starts_at
+        return (starts_at - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_BEFORE_MINUTES),
+                starts_at + datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
 
 
 class Device(models.Model):

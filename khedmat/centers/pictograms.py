@@ -33,12 +33,3 @@ def kiosk_pictograms(layout: list[KioskGroup]) -> set[str]:
     codes.update(service_pictogram(service, entry.group) for entry in layout for service in entry.services)
     return codes
 
-
-def queue_group_set_pictogram(*, group: QueueGroup, pictogram: str) -> QueueGroup:
-    """Choose the group's picture on the kiosk ("" for the generic one)."""
-    if pictogram and pictogram not in PICTOGRAMS:
-        raise ValueError(f"unknown pictogram {pictogram!r}")
-    if group.pictogram != pictogram:
-        group.pictogram = pictogram
-        group.save(update_fields=["pictogram"])
-    return group

@@ -17,11 +17,10 @@ import ipaddress
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -34,14 +33,6 @@ from khedmat.core.parsing import digits_only, parse_int_or_none
 from khedmat.core.ratelimit import Check, Throttle, Throttled, client_ip, count, ensure_allowed, guard
 
 from . import selectors
-from .appointments import (
-    AppointmentError,
-    appointment_book,
-    appointment_cancel,
-    appointment_check_in,
-    appointment_code_display,
-    appointment_move,
-)
 from .devices import (
     KIOSK,
     DeviceError,
@@ -63,7 +54,17 @@ from .forms import (
 )
 from .hours import center_closed, center_hours_text
 from .models import Appointment, AppointmentSchedule, Center, Device, Ticket
-from .queue import QueueError, ticket_issue
+from .selectors import appointment_code_display
+from .services import (
+    AppointmentError,
+    QueueError,
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_move,
+    ticket_issue,
+    ticket_join,
+)
 from .views_hall import board_call_audio_url
 
 # How long the kiosk shows a ticket before it goes back to its start for the next person.
@@ -75,7 +76,10 @@ TICKET_REFRESH_SECONDS = 30
 # --- helpers --------------------------------------------------------------------------------
 
 def _center_or_404(slug: str) -> Center:
-    return get_object_or_404(Center, slug=slug, is_active=True)
+    center = selectors.center_open_by_slug(slug=slug)
+    if center is None:
+        raise Http404
+    return center
 
 
 def _network(request: HttpRequest) -> str:
@@ -320,22 +324,15 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
             context["throttle_message"] = message
             return render(request, "centers/public/join.html", context, status=429)
         if form.is_valid():
-            service = services[form.cleaned_data["service"]]
-            phone = form.cleaned_data["phone"]
             try:
-                issued = _join_issue(request, center, service, phone, key=form_token(request.POST))
+                issued = ticket_join(center=center, service=services[form.cleaned_data["service"]],
+                                     phone=form.cleaned_data["phone"], idempotency_key=form_token(request.POST),
+                                     language=get_language())
             except QueueError as error:
                 context["refusal"] = error.message
             else:
                 return redirect(_ticket_url(issued))
     return render(request, "centers/public/join.html", context)
-
-
-def _join_issue(request: HttpRequest, center: Center, service: Any, phone: str, *, key: str | None) -> Ticket:
-    """The ticket; its holder gets an SMS with the link to follow their place (notifications
-    subscribes to ticket.issued)."""
-    return ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
-                        idempotency_key=key, language=get_language())
 
 
 # --- the display board ----------------------------------------------------------------------
@@ -423,7 +420,7 @@ def _chosen_start(form: BookForm) -> datetime.datetime:
 @require_http_methods(["GET", "POST"])
 def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     """Pick a day and a free time, give a phone number: the appointment is booked once."""
-    schedule = next((s for s in selectors.appointment_schedules_open() if s.pk == schedule_id), None)
+    schedule = selectors.appointment_schedule_open(pk=schedule_id)
     if schedule is None:
         raise Http404
     picker = _day_and_slots(request, schedule)
@@ -452,21 +449,15 @@ def appointment_new(request: HttpRequest, schedule_id: int) -> HttpResponse:
     return render(request, "centers/public/appointment_new.html", context)
 
 
-def _check_in_window(appointment: Appointment) -> tuple[datetime.datetime, datetime.datetime]:
-    starts_at = appointment.slot.starts_at
-    return (starts_at - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_BEFORE_MINUTES),
-            starts_at + datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
-
-
 @never_cache
 @require_GET
 def appointment(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """The appointment: its code, where and when, when to check in; move or cancel it."""
     found = _appointment_or_404(public_id)
-    opens, closes = _check_in_window(found)
+    opens, closes = found.check_in_window
     return render(request, "centers/public/appointment.html", {
         "appointment": found, "check_in_opens": opens, "check_in_closes": closes,
-        "changeable": found.status == Appointment.Status.BOOKED,
+        "changeable": found.is_changeable,
         "code_display": appointment_code_display(found.code),
     })
 
@@ -476,7 +467,7 @@ def appointment(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 def appointment_move_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Choose another day and time for a booked appointment."""
     found = _appointment_or_404(public_id)
-    if found.status != Appointment.Status.BOOKED:
+    if not found.is_changeable:
         return redirect("centers:appointment", public_id=found.public_id)
     schedule = found.slot.schedule
     picker = _day_and_slots(request, schedule)
@@ -498,7 +489,7 @@ def appointment_move_view(request: HttpRequest, public_id: uuid.UUID) -> HttpRes
 def appointment_cancel_view(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Ask, then cancel: the slot is freed for someone else."""
     found = _appointment_or_404(public_id)
-    if found.status != Appointment.Status.BOOKED:
+    if not found.is_changeable:
         return redirect("centers:appointment", public_id=found.public_id)
     if request.method == "POST":
         try:

@@ -33,11 +33,11 @@ from khedmat.accounts.permissions import is_center_manager, is_platform_admin
 from khedmat.core.formatting import format_code, format_number
 from khedmat.core.parsing import parse_int_or_none
 
-from . import queue, selectors, stats
+from . import selectors, services
 from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
-from .models import Center, Counter, Device, Ticket
+from .models import Center, Counter, Device
 from .staff_forms import CounterOpenForm, DayForm, DeviceAddForm, TransferForm
 
 if TYPE_CHECKING:
@@ -75,19 +75,19 @@ def counter(request: HttpRequest) -> HttpResponse:
     own = selectors.counter_of(user=user)
     context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
     if own is None:
-        counters = stats.counters_to_open(center=user.center)
+        counters = selectors.counters_to_open(center=user.center)
         context.update(counters=counters, open_form=CounterOpenForm(counters=counters))
         return render(request, "centers/staff/counter_open.html", context)
-    ticket = stats.counter_current_ticket(counter=own)
-    context.update(ticket=ticket, waiting=stats.counter_waiting_count(counter=own))
+    ticket = selectors.counter_current_ticket(counter=own)
+    context.update(ticket=ticket, waiting=selectors.counter_waiting_count(counter=own))
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
-            no_show_allowed=ticket.status == Ticket.Status.CALLED and ticket.recalls >= settings.QUEUE_MAX_RECALLS,
-            transfer_form=TransferForm(services=stats.transfer_services(center=user.center),
-                                       counters=stats.transfer_counters(counter=own)),
+            no_show_allowed=ticket.no_show_allowed,
+            transfer_form=TransferForm(services=selectors.transfer_services(center=user.center),
+                                       counters=selectors.transfer_counters(counter=own)),
         )
     return render(request, "centers/staff/counter.html", context)
 
@@ -102,13 +102,13 @@ def _back_to_counter() -> HttpResponse:
 def counter_open(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     assert user.center is not None
-    form = CounterOpenForm(request.POST, counters=stats.counters_to_open(center=user.center))
+    form = CounterOpenForm(request.POST, counters=selectors.counters_to_open(center=user.center))
     chosen = parse_int_or_none(request.POST.get("counter"), minimum=1, maximum=2**31 - 1)
     if chosen is None:
         messages.error(request, _("Choose the counter you sit at."))
         return _back_to_counter()
     # Another center's counter (or one that does not exist) is not found, whatever its state.
-    target = stats.counter_get(center=user.center, pk=chosen)
+    target = selectors.counter_get(center=user.center, pk=chosen)
     if target is None:
         raise Http404
     if not form.is_valid():
@@ -116,8 +116,8 @@ def counter_open(request: HttpRequest) -> HttpResponse:
             "number": _counter_number(target)})
         return _back_to_counter()
     try:
-        opened = queue.counter_open(counter=target, operator=user)
-    except queue.QueueError as error:
+        opened = services.counter_open(counter=target, operator=user)
+    except services.QueueError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("You are signed in at counter %(number)s.") % {
@@ -138,7 +138,7 @@ def _own_counter_or_message(request: HttpRequest) -> Counter | None:
 def counter_state(request: HttpRequest) -> HttpResponse:
     """Pause, resume or close (sign out of) the counter."""
     action = request.POST.get("action", "")
-    changes = {"pause": queue.counter_pause, "resume": queue.counter_resume, "close": queue.counter_close}
+    changes = {"pause": services.counter_pause, "resume": services.counter_resume, "close": services.counter_close}
     if action not in changes:
         messages.error(request, _("Choose what to do with the counter."))
         return _back_to_counter()
@@ -147,7 +147,7 @@ def counter_state(request: HttpRequest) -> HttpResponse:
         return _back_to_counter()
     try:
         changed = changes[action](counter=own, operator=_user(request))
-    except queue.QueueError as error:
+    except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()
     if action == "pause":
@@ -168,8 +168,8 @@ def counter_call(request: HttpRequest) -> HttpResponse:
     if own is None:
         return _back_to_counter()
     try:
-        ticket = queue.ticket_call_next(counter=own)
-    except queue.QueueError as error:
+        ticket = services.ticket_call_next(counter=own)
+    except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()
     if ticket is None:
@@ -203,33 +203,33 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     try:
         if action == "transfer":
             assert user.center is not None
-            form = TransferForm(request.POST, services=stats.transfer_services(center=user.center),
-                                counters=stats.transfer_counters(counter=own))
+            form = TransferForm(request.POST, services=selectors.transfer_services(center=user.center),
+                                counters=selectors.transfer_counters(counter=own))
             if not form.is_valid():
                 for error in itertools.chain.from_iterable(form.errors.values()):
                     messages.error(request, str(error))
                 return _back_to_counter()
-            queue.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
+            services.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
                                   to_counter=form.cleaned_data["to_counter"])
             messages.success(request, _("Ticket %(number)s is sent on: it keeps its number and its place in "
                                         "the queue.") % {"number": number})
         elif action == "recall":
-            recalled = queue.ticket_recall(counter=own, ticket=ticket)
+            recalled = services.ticket_recall(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s is called again (%(count)s of %(max)s).") % {
                 "number": number, "count": format_number(recalled.recalls),
                 "max": format_number(settings.QUEUE_MAX_RECALLS)})
         elif action == "no_show":
-            queue.ticket_no_show(counter=own, ticket=ticket)
+            services.ticket_no_show(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s: marked as not come (its holder did not come).") % {
                 "number": number})
         elif action == "start":
-            queue.ticket_start(counter=own, ticket=ticket)
+            services.ticket_start(counter=own, ticket=ticket)
             messages.success(request, _("Service of ticket %(number)s has started.") % {"number": number})
         else:
-            queue.ticket_finish(counter=own, ticket=ticket)
+            services.ticket_finish(counter=own, ticket=ticket)
             messages.success(request, _("Ticket %(number)s is served. The citizen can rate the service on the "
                                         "tablet now.") % {"number": number})
-    except queue.QueueError as error:
+    except services.QueueError as error:
         messages.error(request, error.message)
     return _back_to_counter()
 
@@ -242,9 +242,9 @@ def _dashboard_center(request: HttpRequest) -> tuple[Center, list[Center]]:
     user = _user(request)
     asked = request.GET.get("center", "")
     if is_platform_admin(user):
-        centers = stats.centers_for_dashboard()
+        centers = selectors.centers_for_dashboard()
         if asked:
-            chosen = stats.center_by_slug(slug=asked)
+            chosen = selectors.center_by_slug(slug=asked)
             if chosen is None:
                 raise Http404
             return chosen, centers
@@ -264,7 +264,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     center, centers = _dashboard_center(request)
     day = DayForm(request.GET or None).chosen_day()
     today = timezone.localdate()
-    report = stats.day_report(center=center, day=day, rtl=get_language_bidi())
+    report = selectors.day_report(center=center, day=day, rtl=get_language_bidi())
 
     def day_link(other: datetime.date) -> str:
         query = {"day": other.isoformat(), **({"center": center.slug} if centers else {})}
@@ -273,8 +273,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     csv_query = {"day": day.isoformat(), **({"center": center.slug} if centers else {})}
     context = {
         "center": center, "centers": centers, "day": day, "today": today, "is_today": day == today,
-        "report": report, "live_services": stats.live_services(center=center),
-        "live_counters": stats.live_counters(center=center),
+        "report": report, "live_services": selectors.live_services(center=center),
+        "live_counters": selectors.live_counters(center=center),
         "previous_day": day_link(day - datetime.timedelta(days=1)),
         "next_day": day_link(day + datetime.timedelta(days=1)) if day < today else "",
         "csv_url": f"{reverse('centers:dashboard_csv')}?{urlencode(csv_query)}",
@@ -304,7 +304,7 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     center, _centers = _dashboard_center(request)
     day = DayForm(request.GET or None).chosen_day()
     with translation.override("en"):  # names in English, like the headers
-        report = stats.day_report(center=center, day=day)
+        report = selectors.day_report(center=center, day=day)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="asan-khedmat-{center.code}-{day.isoformat()}.csv"'
     writer = csv.writer(response, lineterminator="\n")

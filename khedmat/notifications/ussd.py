@@ -30,7 +30,7 @@ from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.applications.selectors import citizen as application_selectors
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers.hours import center_closed
-from khedmat.centers.queue import CenterClosed, QueueError, ticket_issue
+from khedmat.centers.services import CenterClosed, QueueError, ticket_issue
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
 from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.ratelimit import Throttle, Throttled, guard

@@ -106,7 +106,7 @@ def test_center_public_pages_have_no_serious_accessibility_violation(browser: Br
 
     from khedmat.catalog.models import Service
     from khedmat.centers.models import AppointmentSchedule, Center
-    from khedmat.centers.queue import ticket_issue
+    from khedmat.centers.services import ticket_issue
 
     from .test_center_day import open_around_the_clock, pair_screen, pairing_code
 
@@ -142,7 +142,7 @@ def test_center_staff_pages_have_no_serious_accessibility_violation(browser: Bro
     from axe_playwright_python.sync_playwright import Axe
 
     from khedmat.centers.models import Center
-    from khedmat.centers.queue import ticket_issue
+    from khedmat.centers.services import ticket_issue
 
     from .test_applications_journey import STAFF_PASSWORD, totp_code
 

@@ -37,8 +37,7 @@ from khedmat.catalog import services as catalog_services
 from khedmat.catalog.models import Service
 from khedmat.centers.devices import device_add
 from khedmat.centers.models import AppointmentSchedule, Center, Counter, Device, PriorityGroup, QueueGroup
-from khedmat.centers.queue import counter_open
-from khedmat.centers.services import center_offer_services, center_upsert, counter_upsert
+from khedmat.centers.services import center_offer_services, center_upsert, counter_open, counter_upsert
 
 PASSWORD = "pass-for-tests-1"
 CITIZEN_PHONE = "+93700111222"

@@ -15,9 +15,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
-from khedmat.centers.appointments import appointment_book, appointment_cancel
 from khedmat.centers.models import Appointment, Ticket
-from khedmat.centers.services import center_offer_services, center_set_hours, queue_group_upsert
+from khedmat.centers.services import (
+    appointment_book,
+    appointment_cancel,
+    center_offer_services,
+    center_set_hours,
+    queue_group_upsert,
+)
 
 from .conftest import SATURDAY_TO_WEDNESDAY, Hall, make_center, paired_client
 

@@ -14,18 +14,20 @@ from django.utils import timezone
 
 from khedmat.applications.tests.test_concurrency import SQLiteFile, in_parallel, needs_postgresql
 from khedmat.catalog.models import Service
-from khedmat.centers.appointments import (
+from khedmat.centers.models import Appointment, AppointmentSchedule, AppointmentSlot, Ticket
+from khedmat.centers.selectors import appointment_days, appointment_find, appointment_slots
+from khedmat.centers.services import (
     AppointmentError,
     appointment_book,
     appointment_cancel,
     appointment_check_in,
     appointment_move,
     appointments_lapse,
+    center_set_hours,
+    ticket_call_next,
+    ticket_finish,
+    ticket_issue,
 )
-from khedmat.centers.models import Appointment, AppointmentSchedule, AppointmentSlot, Ticket
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
-from khedmat.centers.selectors import appointment_days, appointment_find, appointment_slots
-from khedmat.centers.services import center_set_hours
 from khedmat.core.services import holiday_upsert
 from khedmat.notifications.models import Message
 

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from khedmat.centers.queue import ticket_call_next, ticket_issue, ticket_recall
+from khedmat.centers.services import ticket_call_next, ticket_issue, ticket_recall
 from khedmat.centers.tests.conftest import Hall
 
 BOARD = "/en/centers/kabul/board/"

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from khedmat.accounts.models import User
 from khedmat.centers.models import Counter, Ticket, TicketVisit
-from khedmat.centers.queue import ticket_call_next, ticket_issue
+from khedmat.centers.services import ticket_call_next, ticket_issue
 
 from .conftest import CITIZEN_PHONE, PASSWORD, Hall, make_center
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from khedmat.accounts.models import Role, User
 from khedmat.accounts.services import staff_user_create
 from khedmat.catalog.tests.factories import verified_client
-from khedmat.centers.queue import ticket_issue
+from khedmat.centers.services import ticket_issue
 from khedmat.core.formatting import format_date
 
 from .conftest import PASSWORD, Hall, make_center

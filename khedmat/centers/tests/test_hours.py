@@ -15,9 +15,8 @@ from django.test import Client
 
 from khedmat.centers.hours import center_closed, center_hours_text
 from khedmat.centers.models import Ticket
-from khedmat.centers.queue import CenterClosed, ticket_issue
 from khedmat.centers.selectors import appointment_days
-from khedmat.centers.services import center_set_hours, center_upsert
+from khedmat.centers.services import CenterClosed, center_set_hours, center_upsert, ticket_issue
 from khedmat.core.services import holiday_upsert
 
 from .conftest import ALL_WEEK, SATURDAY_TO_WEDNESDAY, Hall

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from khedmat.centers.models import Appointment, PriorityGroup, Ticket
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue
+from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue
 from khedmat.centers.tests.conftest import CITIZEN_PHONE, Hall
 from khedmat.notifications.models import Message
 

@@ -13,21 +13,22 @@ from django.utils import timezone
 
 from khedmat.applications.tests.test_concurrency import SQLiteFile, in_parallel, needs_postgresql
 from khedmat.centers.models import Counter, PriorityGroup, Ticket, TicketVisit
-from khedmat.centers.queue import (
+from khedmat.centers.services import (
     QueueError,
     counter_close,
     counter_open,
     counter_pause,
     counter_resume,
+    counter_upsert,
     ticket_call_next,
     ticket_finish,
     ticket_issue,
+    ticket_join,
     ticket_no_show,
     ticket_recall,
     ticket_start,
     ticket_transfer,
 )
-from khedmat.centers.services import counter_upsert
 from khedmat.notifications.models import Message
 
 from .conftest import Hall, make_service
@@ -54,6 +55,16 @@ def _state(hall: Hall) -> list[tuple]:
 
 
 # --- issuing ---------------------------------------------------------------------------------
+
+def test_a_ticket_joined_from_a_phone_always_has_the_number_its_link_goes_to(hall: Hall) -> None:
+    with pytest.raises(QueueError) as refused:
+        ticket_join(center=hall.center, service=hall.passport, phone="  ")
+    assert refused.value.code == "bad_phone"
+    assert not Ticket.objects.exists()
+    joined = ticket_join(center=hall.center, service=hall.passport, phone="۰۷۹۹۱۲۳۴۵۶", idempotency_key="k1")
+    assert (joined.channel, joined.phone) == (Ticket.Channel.ONLINE, "+93799123456")
+    assert ticket_join(center=hall.center, service=hall.passport, phone="0799123456", idempotency_key="k1") == joined
+
 
 def test_numbers_run_per_group_and_day_and_read_aloud_easily(hall: Hall) -> None:
     first = ticket_issue(center=hall.center, service=hall.passport)

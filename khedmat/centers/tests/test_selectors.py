@@ -10,7 +10,6 @@ from django.test import override_settings
 from django.utils import timezone
 
 from khedmat.centers.models import Counter, PriorityGroup, QueueGroup
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_recall, ticket_start
 from khedmat.centers.selectors import (
     board_calls,
     board_version,
@@ -19,7 +18,14 @@ from khedmat.centers.selectors import (
     service_minutes,
     ticket_position,
 )
-from khedmat.centers.services import counter_upsert
+from khedmat.centers.services import (
+    counter_upsert,
+    ticket_call_next,
+    ticket_finish,
+    ticket_issue,
+    ticket_recall,
+    ticket_start,
+)
 
 from .conftest import Hall
 

@@ -33,8 +33,7 @@ from khedmat.catalog.tests.factories import verified_client
 from khedmat.centers import staff_urls
 from khedmat.centers.devices import device_add
 from khedmat.centers.models import Counter, Device, Ticket, TicketVisit
-from khedmat.centers.queue import counter_open, ticket_call_next, ticket_issue
-from khedmat.centers.services import counter_upsert
+from khedmat.centers.services import counter_open, counter_upsert, ticket_call_next, ticket_issue
 from khedmat.feedback.models import Rating
 
 from .conftest import PASSWORD, Hall, make_center

@@ -1,4 +1,4 @@
-"""The dashboard's figures (khedmat.centers.stats) on hand-made days: known waits and service
+"""The dashboard's figures (khedmat.centers.selectors.dashboard) on hand-made days: known waits and service
 times give known medians and 90th percentiles; breaches of the waiting-time standard counted."""
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import pytest
 from django.utils import timezone
 
 from khedmat.centers.models import Counter, Ticket
-from khedmat.centers.queue import (
+from khedmat.centers.selectors import day_report, live_counters, live_services, percentile
+from khedmat.centers.services import (
+    center_set_hours,
     ticket_call_next,
     ticket_finish,
     ticket_issue,
@@ -20,8 +22,6 @@ from khedmat.centers.queue import (
     ticket_start,
     ticket_transfer,
 )
-from khedmat.centers.services import center_set_hours
-from khedmat.centers.stats import day_report, live_counters, live_services, percentile
 from khedmat.feedback.services import rating_submit
 
 from .conftest import ALL_WEEK, Hall
@@ -218,7 +218,7 @@ def test_live_waiting_longest_wait_and_counter_states(hall: Hall, clock: Clock) 
     ticket_issue(center=hall.center, service=hall.passport, channel=Ticket.Channel.APPOINTMENT)
     three = hall.open(3)
     hall.open(4)
-    from khedmat.centers.queue import counter_pause
+    from khedmat.centers.services import counter_pause
 
     counter_pause(counter=hall.counter(4), operator=hall.operator(4))
     clock.at(local(today, 9, 20))

@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from khedmat.centers import voice
-from khedmat.centers.queue import ticket_call_next, ticket_issue
+from khedmat.centers.services import ticket_call_next, ticket_issue
 from khedmat.centers.tests.conftest import Hall
 from tests.availability import unavailable
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from khedmat.accounts.models import User
 from khedmat.centers.devices import device_revoke
 from khedmat.centers.models import Counter, Device, Ticket, TicketVisit
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
+from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue, ticket_start
 from khedmat.centers.tests.conftest import Hall
 from khedmat.feedback.models import Rating
 

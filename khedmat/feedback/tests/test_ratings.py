@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from khedmat.centers.models import Ticket
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start, ticket_transfer
+from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue, ticket_start, ticket_transfer
 from khedmat.centers.tests.conftest import Hall
 from khedmat.feedback.models import Rating
 from khedmat.feedback.services import RatingError, rating_submit

@@ -34,8 +34,15 @@ from khedmat.applications.services import application_transition
 from khedmat.applications.tests.conftest import approver, moi, officer, passport  # noqa: F401 (fixtures)
 from khedmat.catalog.models import Service
 from khedmat.centers.models import Ticket
-from khedmat.centers.queue import counter_open, ticket_call_next, ticket_issue
-from khedmat.centers.services import center_offer_services, center_upsert, counter_upsert, queue_group_upsert
+from khedmat.centers.services import (
+    center_offer_services,
+    center_upsert,
+    counter_open,
+    counter_upsert,
+    queue_group_upsert,
+    ticket_call_next,
+    ticket_issue,
+)
 from khedmat.core.formatting import format_amount
 from khedmat.documents.models import IssuedDocument
 from khedmat.documents.services import document_revoke

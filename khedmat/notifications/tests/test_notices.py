@@ -22,14 +22,15 @@ from khedmat.applications.services import (
     message_to_applicant,
 )
 from khedmat.catalog.models import Agency, Service
-from khedmat.centers.appointments import (
+from khedmat.centers.selectors import appointment_slot_times
+from khedmat.centers.services import (
     appointment_book,
     appointment_cancel,
     appointment_move,
     appointments_remind,
+    ticket_call_next,
+    ticket_issue,
 )
-from khedmat.centers.queue import ticket_call_next, ticket_issue
-from khedmat.centers.selectors import appointment_slot_times
 from khedmat.centers.tests.conftest import Hall
 from khedmat.core.models import EventRecord
 from khedmat.documents.services import document_revoke
@@ -218,7 +219,7 @@ def test_those_three_or_fewer_places_from_the_counter_hear_once_that_their_turn_
     near = {message.to: message for message in Message.objects.filter(template="ticket.turn_near")}
     assert set(near) == set(phones[1:5])
     assert "0 people before you" in near[phones[1]].body and "3 people before you" in near[phones[4]].body
-    from khedmat.centers.queue import ticket_finish
+    from khedmat.centers.services import ticket_finish
 
     ticket_finish(counter=counter, ticket=counter.tickets.get(status="called"))
     ticket_call_next(counter=counter)  # phones[5] is now 3 ahead; the others were told already

@@ -14,11 +14,19 @@ from django.utils import timezone
 from khedmat.accounts.models import User
 from khedmat.applications.services import application_draft_save, application_submit
 from khedmat.catalog.models import Service
-from khedmat.centers.appointments import appointment_book
 from khedmat.centers.models import Ticket
-from khedmat.centers.queue import ticket_call_next, ticket_finish, ticket_issue, ticket_start
 from khedmat.centers.selectors import appointment_days, appointment_slot_times
-from khedmat.centers.services import center_offer_services, center_set_hours, center_upsert, queue_group_upsert
+from khedmat.centers.services import (
+    appointment_book,
+    center_offer_services,
+    center_set_hours,
+    center_upsert,
+    queue_group_upsert,
+    ticket_call_next,
+    ticket_finish,
+    ticket_issue,
+    ticket_start,
+)
 from khedmat.centers.tests.conftest import Hall, make_service
 from khedmat.feedback.models import Rating
 from khedmat.notifications.models import Message, UssdSession

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from khedmat.centers.appointments import appointments_lapse
+from khedmat.centers.services import appointments_lapse
 
 
 class Command(BaseCommand):

@@ -32,7 +32,6 @@ from khedmat.catalog.definition import DefinitionError
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers import services as center_services
 from khedmat.centers.devices import device_add
-from khedmat.centers.pictograms import queue_group_set_pictogram
 from khedmat.core import services as core_services
 from khedmat.core.errors import Refusal
 from khedmat.payments import services as payment_services
@@ -184,7 +183,7 @@ def _load_queue_groups(center: Center, groups: list[dict[str, Any]], services: d
         if kept:
             made = center_services.queue_group_upsert(center=center, letter=group["letter"], name=group["name"],
                                                       services=kept)
-            queue_group_set_pictogram(group=made, pictogram=group.get("pictogram", ""))
+            center_services.queue_group_set_pictogram(group=made, pictogram=group.get("pictogram", ""))
         grouped.update(service.slug for service in kept)
     if groups and (ungrouped := sorted({service.slug for service in offered} - grouped)):
         raise CommandError(f"{center.code}: services in no queue group: {', '.join(ungrouped)}.")

@@ -22,25 +22,21 @@ from django.utils.translation import gettext as _
 
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
-from khedmat.core.formatting import format_date, format_time, localize_digits
-from khedmat.core.parsing import digits_only
+from khedmat.core.formatting import format_date, format_time
 
-from .events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
-from .models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
+from ..events import AppointmentBooked, AppointmentCancelled, AppointmentMoved, AppointmentReminderDue
+from ..models import Appointment, AppointmentSchedule, AppointmentSlot, Center, Ticket
+from ..selectors.appointments import (
+    CODE_DIGITS,
+    CODE_LENGTHS,
+    appointment_slot_times,
+    local_day_bounds,
+    normalize_code,
+)
 from .queue import QueueError, ticket_issue
-from .selectors import appointment_slot_times, local_day_bounds
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
-
-# A booking's code: ten digits, the first never 0 (9 × 10⁹ codes). With the kiosk's and the
-# find page's throttles, guessing one that is booked takes longer than any booking lasts.
-# Bookings made before issue 9 keep their six-digit code until they pass (at most
-# `days_ahead` days): both lengths are accepted, never any other.
-CODE_DIGITS = 10
-LEGACY_CODE_DIGITS = 6
-CODE_LENGTHS = (CODE_DIGITS, LEGACY_CODE_DIGITS)
-
 
 class AppointmentError(Refusal):
     """An appointment operation refused (see core.errors.Refusal)."""
@@ -57,11 +53,6 @@ def _normalize_phone(phone: str) -> str:
         return normalize_mobile_number(phone)
     except ValidationError as error:
         raise AppointmentError(" ".join(error.messages), code="bad_phone") from error
-
-
-def normalize_code(code: str) -> str:
-    """What a person typed as their booking code: digits only, Western."""
-    return digits_only(code)
 
 
 def appointment_manage_path(appointment: Appointment) -> str:
@@ -114,13 +105,6 @@ def _release_place(slot_id: int) -> None:
 def _new_code() -> str:
     first = 10 ** (CODE_DIGITS - 1)
     return str(first + secrets.randbelow(9 * first))
-
-
-def appointment_code_display(code: str) -> str:
-    """The code as people read it: in groups ("48213 90577", "123 456"), digits as the
-    language writes them. Typed back with or without the spaces, in any digits."""
-    middle = len(code) // 2
-    return localize_digits(f"{code[:middle]} {code[middle:]}" if len(code) in CODE_LENGTHS else code)
 
 
 def unusable_code_message() -> str:
@@ -187,7 +171,7 @@ def _lock(appointment: Appointment) -> Appointment:
 def appointment_move(*, appointment: Appointment, starts_at: datetime.datetime) -> Appointment:
     """Take a place at another time of the same schedule and give back the old one."""
     locked = _lock(appointment)
-    if locked.status != Appointment.Status.BOOKED:
+    if not locked.is_changeable:
         raise AppointmentError(_("This appointment can no longer be changed."), code="not_booked")
     if locked.slot.starts_at == starts_at:
         return locked
@@ -216,18 +200,13 @@ def appointment_cancel(*, appointment: Appointment) -> Appointment:
     locked = _lock(appointment)
     if locked.status == Appointment.Status.CANCELLED:
         return locked
-    if locked.status != Appointment.Status.BOOKED:
+    if not locked.is_changeable:
         raise AppointmentError(_("This appointment can no longer be changed."), code="not_booked")
     locked.status = Appointment.Status.CANCELLED
     locked.save(update_fields=["status", "changed_at"])
     _release_place(locked.slot_id)
     publish(AppointmentCancelled(appointment=locked))
     return locked
-
-
-def _checkin_window(starts_at: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    return (starts_at - datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_BEFORE_MINUTES),
-            starts_at + datetime.timedelta(minutes=settings.APPOINTMENT_CHECKIN_AFTER_MINUTES))
 
 
 def appointment_check_in(*, center: Center, code: str) -> Ticket:
@@ -266,7 +245,7 @@ def _check_in(*, center: Center, code: str) -> Ticket | None:
         raise AppointmentError(unusable_code_message(), code="unknown_code")
     now = timezone.now()
     starts_at = appointment.slot.starts_at
-    opens, closes = _checkin_window(starts_at)
+    opens, closes = appointment.check_in_window
     if now < opens:
         local = timezone.localtime(opens)
         raise AppointmentError(_("Too early: you can check in from %(time)s on %(date)s.") % {

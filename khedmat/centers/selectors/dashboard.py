@@ -1,5 +1,4 @@
-"""Reads for the staff's pages at a center: the counter screen and the
-manager's dashboard (live figures and the statistics of a day).
+"""Reads for the center manager's dashboard: live figures and the statistics of a day.
 
 A day's statistics are read from `TicketVisit` rows (one per finished stop of a ticket) and
 computed in Python: a center's day is a few thousand rows at most, and percentiles computed
@@ -21,13 +20,12 @@ from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
 
-from .hours import MIDNIGHT
-from .models import Center, Counter, QueueGroup, Ticket, TicketVisit
+from ..hours import MIDNIGHT
+from ..models import Center, Counter, Ticket, TicketVisit
+from .counters import ACTIVE_STATUSES
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
-
-ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
 
 
 # --- arithmetic ------------------------------------------------------------------------------------
@@ -68,53 +66,7 @@ class Durations:
         return minutes(self.p90)
 
 
-# --- the counter screen -----------------------------------------------------------------------------
-
-def counters_to_open(*, center: Center) -> list[Counter]:
-    """The center's counters in use that nobody is signed in at, with the services they serve."""
-    return list(Counter.objects.filter(center=center, is_active=True).select_related("center")
-                .filter(Q(operator__isnull=True) | Q(state=Counter.State.CLOSED))
-                .prefetch_related("services__current_version").order_by("number"))
-
-
-def counter_get(*, center: Center, pk: int) -> Counter | None:
-    """Counter `pk` if it is one of `center`'s (any other center's counter is not found)."""
-    return Counter.objects.filter(center=center, pk=pk).first()
-
-
-def counter_current_ticket(*, counter: Counter) -> Ticket | None:
-    """The ticket called to (or being served at) the counter, with what the screen shows."""
-    return (Ticket.objects.select_related("group", "service__current_version", "priority_group")
-            .filter(counter=counter, status__in=ACTIVE_STATUSES).order_by("-called_at").first())
-
-
-def counter_waiting_count(*, counter: Counter) -> int:
-    """How many people wait today for what this counter may call: its services, tickets for
-    its designated desk (a women's desk) and tickets transferred to it."""
-    desks = [""]
-    if counter.designation == Counter.Designation.WOMEN:
-        desks.append(Counter.Designation.WOMEN)
-    return Ticket.objects.filter(
-        Q(counter__isnull=True, desk__in=desks) | Q(counter=counter),
-        center_id=counter.center_id, status=Ticket.Status.WAITING, day=timezone.localdate(),
-        service_id__in=counter.services.values("pk"),
-    ).count()
-
-
-def transfer_services(*, center: Center) -> list[Service]:
-    """The services a ticket may be sent on to: those the center queues."""
-    ids = QueueGroup.objects.filter(center=center).values("services")
-    return list(catalog_selectors.services_with_a_version(active_only=True).filter(pk__in=ids)
-                .order_by("current_version__name_en", "slug"))
-
-
-def transfer_counters(*, counter: Counter) -> list[Counter]:
-    """The other counters of the center in use, a ticket may be sent to one of them."""
-    return list(Counter.objects.filter(center_id=counter.center_id, is_active=True).exclude(pk=counter.pk)
-                .select_related("operator").order_by("number"))
-
-
-# --- the dashboard: live figures --------------------------------------------------------------------
+# --- live figures ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ServiceNow:
@@ -174,7 +126,7 @@ def live_counters(*, center: Center) -> list[CounterNow]:
             for counter in counters]
 
 
-# --- the dashboard: a day ---------------------------------------------------------------------------
+# --- a day ---------------------------------------------------------------------------------------------
 
 @dataclass
 class _Tally:
@@ -396,14 +348,3 @@ def day_report(*, center: Center, day: datetime.date, rtl: bool = False) -> DayR
         wait_standard_minutes=center.wait_standard_minutes,
         appointment_wait_standard_minutes=center.appointment_wait_standard_minutes,
     )
-
-
-# --- who sees which dashboard ------------------------------------------------------------------------
-
-def centers_for_dashboard() -> list[Center]:
-    """Every active center, for a platform administrator's choice."""
-    return list(Center.objects.filter(is_active=True).order_by("name_en"))
-
-
-def center_by_slug(*, slug: str) -> Center | None:
-    return Center.objects.filter(slug=slug).first()

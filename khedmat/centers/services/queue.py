@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,15 +33,14 @@ from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
 from khedmat.core.sequences import sequence_next
 
-from .events import TicketCalled, TicketIssued, TicketTurnNear
-from .hours import Closed, center_closed
-from .models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
+from ..events import TicketCalled, TicketIssued, TicketTurnNear
+from ..hours import Closed, center_closed
+from ..models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
+from ..selectors.centers import women_desk_service_ids
+from ..selectors.counters import ACTIVE_STATUSES, counter_current_ticket, tickets_callable_by
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
-
-ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
-
 
 class QueueError(Refusal):
     """A queue operation refused (see core.errors.Refusal)."""
@@ -69,15 +68,6 @@ def normalize_ticket_phone(phone: str) -> str:
         return normalize_mobile_number(phone)
     except ValidationError as error:
         raise QueueError(" ".join(error.messages), code="bad_phone") from error
-
-
-def women_desk_service_ids(*, center: Center) -> set[int]:
-    """Services for which the center has an active women's-desk counter."""
-    return set(
-        Counter.services.through.objects.filter(
-            counter__center=center, counter__is_active=True, counter__designation=Counter.Designation.WOMEN,
-        ).values_list("service_id", flat=True)
-    )
 
 
 def _queue_group(center: Center, service: Service) -> QueueGroup:
@@ -147,6 +137,16 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         return issued
 
 
+def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key: str | None = None,
+                language: str = "") -> Ticket:
+    """A ticket taken from a phone (the join page): channel online, always with the mobile
+    number its link is sent to by SMS (notifications subscribes to ticket.issued)."""
+    if not normalize_ticket_phone(phone):
+        raise QueueError(_("Enter your mobile number: the ticket's link is sent to it."), code="bad_phone")
+    return ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
+                        idempotency_key=idempotency_key, language=language)
+
+
 # --- counters --------------------------------------------------------------------------------
 
 def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
@@ -157,11 +157,6 @@ def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
         counters = counters.annotate(busy_ticket_id=Subquery(
             Ticket.objects.filter(counter=OuterRef("pk"), status__in=ACTIVE_STATUSES).values("pk")[:1]))
     return counters.get(pk=counter.pk)
-
-
-def _current_ticket(counter: Counter) -> Ticket | None:
-    return (Ticket.objects.select_related("group").filter(counter=counter, status__in=ACTIVE_STATUSES)
-            .order_by("-called_at").first())
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -196,7 +191,7 @@ def counter_open(*, counter: Counter, operator: Any) -> Counter:
                          code="counter_taken")
     previous = Counter.objects.select_for_update().filter(operator=operator).exclude(pk=locked.pk).first()
     if previous is not None:
-        busy = _current_ticket(previous)
+        busy = counter_current_ticket(counter=previous)
         if busy is not None:
             raise QueueError(_("Finish ticket %(number)s at counter %(counter)s first.") % {
                 "number": format_code(busy.display_number), "counter": format_number(previous.number)}, code="busy")
@@ -235,7 +230,7 @@ def counter_resume(*, counter: Counter, operator: Any) -> Counter:
 def counter_close(*, counter: Counter, operator: Any) -> Counter:
     """Sign the operator out; refused while a ticket is called or served there."""
     locked = _own_counter(counter, operator)
-    busy = _current_ticket(locked)
+    busy = counter_current_ticket(counter=locked)
     if busy is not None:
         raise QueueError(_("Finish or transfer ticket %(number)s first.") % {
             "number": format_code(busy.display_number)}, code="busy")
@@ -244,19 +239,6 @@ def counter_close(*, counter: Counter, operator: Any) -> Counter:
 
 
 # --- calling ---------------------------------------------------------------------------------
-
-def _callable(counter: Counter) -> QuerySet[Ticket]:
-    """Today's waiting tickets this counter may call, in no particular order yet."""
-    desks = [""]
-    if counter.designation == Counter.Designation.WOMEN:
-        desks.append(Counter.Designation.WOMEN)
-    served = Counter.services.through.objects.filter(counter_id=counter.pk).values("service_id")
-    return Ticket.objects.filter(
-        Q(counter__isnull=True, desk__in=desks) | Q(counter=counter),
-        center_id=counter.center_id, status=Ticket.Status.WAITING, day=timezone.localdate(),
-        service_id__in=served,
-    )
-
 
 def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
     tickets = tickets.order_by("queue_position_at", "id")
@@ -267,7 +249,7 @@ def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
 
 def next_ticket_for(counter: Counter) -> Ticket | None:
     """The ticket the counter would call now (locked when called inside a transaction)."""
-    tickets = _callable(counter)
+    tickets = tickets_callable_by(counter=counter)
     # A designated desk first looks among the people it is for; each look is one index scan.
     if counter.designation == Counter.Designation.WOMEN:
         ticket = _first(tickets.filter(desk=Counter.Designation.WOMEN))
@@ -354,7 +336,7 @@ def ticket_recall(*, counter: Counter, ticket: Ticket) -> Ticket:
 def ticket_no_show(*, counter: Counter, ticket: Ticket) -> Ticket:
     """Close a called ticket whose holder did not come, once it was recalled enough times."""
     locked = _ticket_at(counter, ticket, statuses=(Ticket.Status.CALLED,))
-    if locked.recalls < settings.QUEUE_MAX_RECALLS:
+    if not locked.no_show_allowed:
         raise QueueError(_("Recall the ticket first: its holder may not have heard."), code="recall_first")
     locked.status = Ticket.Status.NO_SHOW
     locked.save(update_fields=["status"])

@@ -1,0 +1,68 @@
+"""Reading centers: which are open, what they offer, their priority groups and desks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, QuerySet
+
+from khedmat.catalog import selectors as catalog_selectors
+
+from ..models import Center, Counter, PriorityGroup
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
+
+def center_list(*, service: Service | None = None) -> QuerySet[Center]:
+    """Active centers (those offering `service`, if given), with their number of counters."""
+    centers = Center.objects.filter(is_active=True)
+    if service is not None:
+        centers = centers.filter(services=service)
+    return centers.annotate(counter_count=Count("counters", distinct=True)).order_by("name_en")
+
+
+def center_names(*, codes: Iterable[str]) -> dict[str, str]:
+    """The names of the centers with these codes, in the reader's language (one query)."""
+    codes = set(codes)
+    return {center.code: center.name for center in Center.objects.filter(code__in=codes)} if codes else {}
+
+
+def center_services_offered(*, center_id: int) -> QuerySet[Service]:
+    """The active, published services an active center offers, with their agency and current version."""
+    return (catalog_selectors.services_with_a_version(active_only=True)
+            .filter(centers=center_id, centers__is_active=True).distinct())
+
+
+def priority_groups() -> QuerySet[PriorityGroup]:
+    """The priority groups a ticket may be issued for, in kiosk order."""
+    return PriorityGroup.objects.filter(is_active=True).order_by("position", "code")
+
+
+def center_by_id(*, pk: int) -> Center | None:
+    return Center.objects.filter(pk=pk, is_active=True).first()
+
+
+def center_open_by_slug(*, slug: str) -> Center | None:
+    """The active center at this address (a closed-down one is not found)."""
+    return Center.objects.filter(slug=slug, is_active=True).first()
+
+
+def center_by_slug(*, slug: str) -> Center | None:
+    return Center.objects.filter(slug=slug).first()
+
+
+def centers_for_dashboard() -> list[Center]:
+    """Every active center, for a platform administrator's choice."""
+    return list(Center.objects.filter(is_active=True).order_by("name_en"))
+
+
+def women_desk_service_ids(*, center: Center) -> set[int]:
+    """Services for which the center has an active women's-desk counter (the kiosk offers the
+    desk for those only, and a ticket for it is refused for any other)."""
+    return set(
+        Counter.services.through.objects.filter(
+            counter__center=center, counter__is_active=True, counter__designation=Counter.Designation.WOMEN,
+        ).values_list("service_id", flat=True)
+    )

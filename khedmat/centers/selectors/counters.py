@@ -1,0 +1,142 @@
+"""Reading a counter and what it may call: the counter screen, the tickets a counter finished
+(for the rating tablet), and the center's paired screens (the manager's devices page)."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from khedmat.catalog import selectors as catalog_selectors
+
+from ..models import Center, Counter, Device, QueueGroup, Ticket, TicketVisit
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
+# A ticket called to a counter or being served there: the counter is busy with it.
+ACTIVE_STATUSES = (Ticket.Status.CALLED, Ticket.Status.SERVING)
+
+
+def tickets_callable_by(*, counter: Counter) -> QuerySet[Ticket]:
+    """Today's waiting tickets this counter may call, in no particular order: those of its
+    services for no desk or for its own designated desk (a women's desk), and those
+    transferred to it."""
+    desks = [""]
+    if counter.designation == Counter.Designation.WOMEN:
+        desks.append(Counter.Designation.WOMEN)
+    served = Counter.services.through.objects.filter(counter_id=counter.pk).values("service_id")
+    return Ticket.objects.filter(
+        Q(counter__isnull=True, desk__in=desks) | Q(counter=counter),
+        center_id=counter.center_id, status=Ticket.Status.WAITING, day=timezone.localdate(),
+        service_id__in=served,
+    )
+
+
+# --- the counter screen -----------------------------------------------------------------------------
+
+def counter_of(*, user: Any) -> Counter | None:
+    """The counter `user` is signed in at, if any."""
+    if not getattr(user, "pk", None):
+        return None
+    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
+
+
+def counters_to_open(*, center: Center) -> list[Counter]:
+    """The center's counters in use that nobody is signed in at, with the services they serve."""
+    return list(Counter.objects.filter(center=center, is_active=True).select_related("center")
+                .filter(Q(operator__isnull=True) | Q(state=Counter.State.CLOSED))
+                .prefetch_related("services__current_version").order_by("number"))
+
+
+def counter_get(*, center: Center, pk: int) -> Counter | None:
+    """Counter `pk` if it is one of `center`'s (any other center's counter is not found)."""
+    return Counter.objects.filter(center=center, pk=pk).first()
+
+
+def counter_current_ticket(*, counter: Counter) -> Ticket | None:
+    """The ticket called to (or being served at) the counter, with what the screen shows."""
+    return (Ticket.objects.select_related("group", "service__current_version", "priority_group")
+            .filter(counter=counter, status__in=ACTIVE_STATUSES).order_by("-called_at").first())
+
+
+def counter_waiting_count(*, counter: Counter) -> int:
+    """How many people wait today for what this counter may call."""
+    return tickets_callable_by(counter=counter).count()
+
+
+def transfer_services(*, center: Center) -> list[Service]:
+    """The services a ticket may be sent on to: those the center queues."""
+    ids = QueueGroup.objects.filter(center=center).values("services")
+    return list(catalog_selectors.services_with_a_version(active_only=True).filter(pk__in=ids)
+                .order_by("current_version__name_en", "slug"))
+
+
+def transfer_counters(*, counter: Counter) -> list[Counter]:
+    """The other counters of the center in use, a ticket may be sent to one of them."""
+    return list(Counter.objects.filter(center_id=counter.center_id, is_active=True).exclude(pk=counter.pk)
+                .select_related("operator").order_by("number"))
+
+
+def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ticket | None:
+    """The ticket with this public id if it is one of the center's (else None: a 404)."""
+    if center_id is None:
+        return None
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return (Ticket.objects.select_related("group", "service__current_version")
+            .filter(center_id=center_id, public_id=key).first())
+
+
+# --- a counter's finished tickets (the rating tablet) ---------------------------------------------
+
+def served_visits_at(*, counter: Counter, since: datetime.datetime,
+                     ticket_public_id: uuid.UUID | None = None) -> QuerySet[TicketVisit]:
+    """The counter's visits that ended in service since `since`, of tickets still served, the
+    latest first, with the ticket's group and service (optionally of one ticket only)."""
+    visits = (TicketVisit.objects.filter(counter=counter, outcome=TicketVisit.Outcome.SERVED,
+                                         ended_at__gte=since, ticket__status=Ticket.Status.SERVED)
+              .select_related("ticket__group", "ticket__service__current_version").order_by("-ended_at", "-id"))
+    return visits if ticket_public_id is None else visits.filter(ticket__public_id=ticket_public_id)
+
+
+def ticket_served_now(*, ticket_id: int) -> bool:
+    """Whether the ticket is served as stored now (a caller's copy may be older than the
+    counter's last action)."""
+    return Ticket.objects.filter(pk=ticket_id, status=Ticket.Status.SERVED).exists()
+
+
+def ticket_last_counter_id(*, ticket: Ticket) -> int | None:
+    """The counter of the ticket's last finished visit, else the counter it is at."""
+    last_visit = (TicketVisit.objects.filter(ticket_id=ticket.pk, counter__isnull=False)
+                  .order_by("-ended_at", "-id").values_list("counter_id", flat=True).first())
+    return last_visit if last_visit is not None else ticket.counter_id
+
+
+# --- paired devices (the manager's devices page) ------------------------------------------------
+
+def devices_of_center(*, center: Center) -> list[Device]:
+    """The center's screens, in use first, then revoked ones (kept for the record); one query."""
+    return list(Device.objects.filter(center=center).select_related("counter")
+                .order_by(F("revoked_at").asc(nulls_first=True), "kind", "name", "id"))
+
+
+def device_of_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Device | None:
+    """The device with this public id if it is one of the center's (else None: a 404)."""
+    if center_id is None:
+        return None
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return Device.objects.select_related("center", "counter").filter(center_id=center_id, public_id=key).first()
+
+
+def counters_for_tablets(*, center: Center) -> list[Counter]:
+    """The counters a rating tablet may be paired to: the center's active ones, by number."""
+    return list(Counter.objects.filter(center=center, is_active=True).order_by("number"))

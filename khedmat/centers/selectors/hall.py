@@ -1,0 +1,173 @@
+"""Reading the hall: the kiosk's layout, a ticket and its place in the queue, the display board,
+and a mobile number's tickets (SMS and USSD)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import math
+import statistics
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from khedmat.catalog import selectors as catalog_selectors
+
+from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
+from .centers import women_desk_service_ids
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
+
+# The recent service times a wait estimate is based on.
+RECENT_VISITS_WINDOW = datetime.timedelta(hours=2)
+RECENT_VISITS_LIMIT = 50
+
+
+# --- the kiosk -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KioskGroup:
+    """A queue group as the kiosk shows it: its letter and name, and its services."""
+
+    group: QueueGroup
+    services: list[Service]
+    women_desk_services: frozenset[int]  # ids of the services with a women's desk
+
+
+def kiosk_layout(*, center: Center) -> list[KioskGroup]:
+    """The center's queue groups with the services it offers in each (three queries)."""
+    offered = set(center.services.values_list("pk", flat=True))
+    women = frozenset(women_desk_service_ids(center=center))
+    groups = (QueueGroup.objects.filter(center=center).order_by("letter")
+              .prefetch_related(_services_prefetch()))
+    layout = []
+    for group in groups:
+        services = [service for service in group.services.all() if service.pk in offered]
+        if services:
+            layout.append(KioskGroup(group=group, services=services,
+                                     women_desk_services=frozenset(s.pk for s in services if s.pk in women)))
+    return layout
+
+
+def kiosk_service(*, center: Center, service_id: int) -> Service | None:
+    """The service a kiosk's form names, if the center offers it in one of its queue groups
+    (one query: issuing a ticket need not rebuild the whole kiosk screen)."""
+    return (catalog_selectors.services_with_a_version(active_only=True)
+            .filter(pk=service_id, centers=center, queue_groups__center=center).first())
+
+
+def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]
+    return Prefetch("services", queryset=catalog_selectors.services_with_a_version(active_only=True).order_by("code"))
+
+
+# --- a ticket's place ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketPosition:
+    people_ahead: int
+    estimated_wait_minutes: int
+
+
+def ticket_position(*, ticket: Ticket) -> TicketPosition:
+    """People the counters would call before this ticket, and the wait that makes at the
+    center's recent pace (median service time ÷ open counters serving the service)."""
+    if ticket.status != Ticket.Status.WAITING:
+        return TicketPosition(people_ahead=0, estimated_wait_minutes=0)
+    group_services = QueueGroup.services.through.objects.filter(
+        queuegroup__center_id=ticket.center_id, queuegroup__services=ticket.service_id,
+    ).values("service_id")
+    ahead = Ticket.objects.filter(
+        Q(queue_position_at__lt=ticket.queue_position_at) | Q(queue_position_at=ticket.queue_position_at,
+                                                              id__lt=ticket.pk),
+        center_id=ticket.center_id, day=ticket.day, status=Ticket.Status.WAITING, service_id__in=group_services,
+        desk=ticket.desk,
+    )
+    ahead = ahead.filter(Q(counter__isnull=True) | Q(counter_id=ticket.counter_id)) if ticket.counter_id \
+        else ahead.filter(counter__isnull=True)
+    people_ahead = ahead.count()
+    if not people_ahead:
+        return TicketPosition(people_ahead=0, estimated_wait_minutes=0)
+    minutes = service_minutes(center_id=ticket.center_id, service_ids=group_services)
+    counters = Counter.objects.filter(center_id=ticket.center_id, is_active=True, state=Counter.State.OPEN,
+                                      services=ticket.service_id)
+    if ticket.desk:
+        counters = counters.filter(designation=ticket.desk)
+    open_counters = max(1, counters.count())
+    return TicketPosition(people_ahead=people_ahead,
+                          estimated_wait_minutes=math.ceil(people_ahead * minutes / open_counters))
+
+
+def service_minutes(*, center_id: int, service_ids: object, now: datetime.datetime | None = None) -> float:
+    """Median minutes of service at the center over the last two hours (at most the last 50
+    visits), or QUEUE_DEFAULT_SERVICE_MINUTES when nobody was served lately."""
+    now = now or timezone.now()
+    recent = (TicketVisit.objects.filter(center_id=center_id, service_id__in=service_ids,
+                                         outcome=TicketVisit.Outcome.SERVED, started_at__isnull=False,
+                                         ended_at__gte=now - RECENT_VISITS_WINDOW)
+              .order_by("-ended_at").values_list("started_at", "ended_at")[:RECENT_VISITS_LIMIT])
+    durations = [(ended - started).total_seconds() / 60 for started, ended in recent if started]
+    if not durations:
+        return float(settings.QUEUE_DEFAULT_SERVICE_MINUTES)
+    return max(1.0, statistics.median(durations))
+
+
+def ticket_by_public_id(*, public_id: uuid.UUID) -> Ticket | None:
+    """A ticket by its unguessable id (the only key to a ticket's page), with what it shows."""
+    return (Ticket.objects.select_related("center", "group", "service__current_version", "counter",
+                                          "priority_group")
+            .filter(public_id=public_id).first())
+
+
+# --- the display board -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BoardCall:
+    number: str
+    counter: int
+    called_at: datetime.datetime
+    service: str
+
+
+def board_calls(*, center: Center, limit: int = 8) -> list[BoardCall]:
+    """The tickets called most recently at the center (a recall counts as a new call), and
+    the counters they go to, newest first. One query.
+
+    A call stays on the board once its holder is served: a board that emptied itself when
+    the counters finished said "no ticket called today" after a day of calls. A ticket sent
+    on (transferred) waits again, uncalled, and a no-show's call is over: neither is shown."""
+    tickets = (Ticket.objects.filter(center=center, day=timezone.localdate(),
+                                     status__in=(Ticket.Status.CALLED, Ticket.Status.SERVING, Ticket.Status.SERVED),
+                                     counter__isnull=False, called_at__isnull=False)
+               .select_related("group", "counter", "service__current_version")
+               .order_by("-called_at", "-id")[:limit])
+    return [BoardCall(number=ticket.display_number, counter=ticket.counter.number,  # type: ignore[union-attr]
+                      called_at=ticket.called_at, service=ticket.service.name)  # type: ignore[arg-type]
+            for ticket in tickets]
+
+
+def board_version(calls: list[BoardCall]) -> str:
+    """An opaque string that changes whenever the board's calls change (for the feed's ETag)."""
+    text = "|".join(f"{call.number}@{call.counter}@{call.called_at.isoformat()}" for call in calls)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- by phone (SMS and USSD) -------------------------------------------------------------------
+
+def tickets_for_phone_today(*, phone: str) -> list[Ticket]:
+    """Today's tickets of this mobile number still in the queue or at a counter."""
+    return list(Ticket.objects.select_related("group", "center", "service", "counter")
+                .filter(phone=phone, day=timezone.localdate(),
+                        status__in=[Ticket.Status.WAITING, Ticket.Status.CALLED, Ticket.Status.SERVING])
+                .order_by("issued_at", "id"))
+
+
+def tickets_served_for_phone(*, phone: str, since: datetime.date) -> QuerySet[Ticket]:
+    """The tickets of this mobile number served since `since`, the latest first."""
+    return (Ticket.objects.select_related("group", "center", "service")
+            .filter(phone=phone, status=Ticket.Status.SERVED, day__gte=since)
+            .order_by("-day", "-issued_at", "-id"))

@@ -16,6 +16,7 @@ by concatenation; a whole announcement is about 60 KB.
 from __future__ import annotations
 
 import array
+import functools
 import hashlib
 import io
 import os
@@ -102,8 +103,14 @@ def announcement_parts(language: str, number: str, counter: int) -> list[Part | 
 
 # --- where a part's sound comes from ------------------------------------------------------------
 
-def espeak_binary() -> str | None:
+@functools.cache
+def _installed_espeak() -> str | None:
     return shutil.which("espeak-ng")
+
+
+def espeak_binary() -> str | None:
+    """espeak-ng's path (looked up once a process: the feed asks on every poll)."""
+    return _installed_espeak()
 
 
 def synthesis_voice(language: str) -> str | None:

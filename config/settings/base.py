@@ -388,3 +388,11 @@ AUDIT_CHECKPOINT_ORIGIN = env("AUDIT_CHECKPOINT_ORIGIN", default="")
 # A file out of the database's reach (another disk, an append-only mount) to which each
 # checkpoint is also appended; audit_verify checks the trail against its newest. Empty: off.
 AUDIT_CHECKPOINT_COPY_FILE = env("AUDIT_CHECKPOINT_COPY_FILE", default="")
+
+# --- the hall's voice (issue 10): calls announced on the board (docs/centers.md) ---
+# espeak-ng's voice per language; a language without one is voiced only from recorded clips.
+HALL_VOICES = {"en": "en", "fa": "fa"}
+# Parts of announcements synthesised on first use, one small WAV per text and voice.
+HALL_VOICE_CACHE_DIR = env.path("HALL_VOICE_CACHE_DIR", default=str(VAR_DIR / "hall-voice"))
+# Recorded clips, <language>/<part>.wav (deploy/voice-clips/README.md): a clip wins over synthesis.
+HALL_VOICE_CLIPS_DIR = env.path("HALL_VOICE_CLIPS_DIR", default=str(BASE_DIR / "deploy" / "voice-clips"))

@@ -28,3 +28,7 @@ STORAGES = {
     "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": PRIVATE_STORAGE_ROOT, "base_url": None}},
 }
+
+# The board's spoken parts (khedmat.centers.voice) go to a throwaway folder, never var/hall-voice.
+HALL_VOICE_CACHE_DIR = tempfile.mkdtemp(prefix="khedmat-test-voice-")
+atexit.register(shutil.rmtree, HALL_VOICE_CACHE_DIR, ignore_errors=True)

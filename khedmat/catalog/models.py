@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from khedmat.core.fields import OrderedJSONField
 from khedmat.core.i18n import pick
 from khedmat.core.models import TrilingualNameMixin
+from khedmat.core.pictograms import PICTOGRAM_CHOICES
 
 
 class Agency(TrilingualNameMixin):
@@ -70,6 +71,11 @@ class Service(models.Model):
         verbose_name=_("current version"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # What the hall's kiosk shows beside the service's name (khedmat.core.pictograms); empty:
+    # its queue group's.
+    pictogram = models.CharField(_("kiosk pictogram"), max_length=30, blank=True, default="",
+                                 choices=PICTOGRAM_CHOICES,
+                                 help_text=_("Shown on the kiosk's button, for people who choose by picture."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

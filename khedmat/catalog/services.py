@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from khedmat.audit.services import audit_record
+from khedmat.core.pictograms import PICTOGRAMS
 
 from .definition import (
     DefinitionError,
@@ -120,4 +122,14 @@ def service_set_active(*, service: Service, is_active: bool) -> Service:
     if service.is_active != is_active:
         service.is_active = is_active
         service.save(update_fields=["is_active"])
+    return service
+
+
+def service_set_pictogram(*, service: Service, pictogram: str) -> Service:
+    """Choose the picture the hall's kiosk shows for the service ("" for its queue group's)."""
+    if pictogram and pictogram not in PICTOGRAMS:
+        raise ValidationError(f"No pictogram {pictogram!r} (khedmat/core/pictograms.py).")
+    if service.pictogram != pictogram:
+        service.pictogram = pictogram
+        service.save(update_fields=["pictogram"])
     return service

@@ -21,7 +21,7 @@ from khedmat.core.admin import ScopedModelAdmin
 from khedmat.core.workdays import WEEKDAY_NAMES
 
 from .hours import AFGHAN_WEEK, MIDNIGHT
-from .models import AppointmentSchedule, Center, Counter, PriorityGroup, QueueGroup
+from .models import AppointmentSchedule, Center, Counter, KioskService, PriorityGroup, QueueGroup
 from .services import center_offer_services
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class CounterAdmin(_CenterScopedAdmin):
 class QueueGroupForm(forms.ModelForm):
     class Meta:
         model = QueueGroup
-        fields = ("center", "letter", "name_en", "name_fa", "name_ps", "services")
+        fields = ("center", "letter", "name_en", "name_fa", "name_ps", "pictogram", "services")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -239,7 +239,7 @@ class QueueGroupForm(forms.ModelForm):
 @admin.register(QueueGroup)
 class QueueGroupAdmin(_CenterScopedAdmin):
     form = QueueGroupForm
-    list_display = ("__str__", "center", "letter", "name_en")
+    list_display = ("__str__", "center", "letter", "name_en", "pictogram")
     list_filter = ("center",)
     filter_horizontal = ("services",)
 
@@ -291,3 +291,32 @@ class PriorityGroupAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False  # tickets refer to them: deactivate instead
+
+
+@admin.register(KioskService)
+class KioskServiceAdmin(admin.ModelAdmin):
+    """Each service's picture on the kiosks, the same in every center, chosen in one list:
+    center managers see it, platform administrators change it."""
+
+    list_display = ("__str__", "pictogram")
+    list_editable = ("pictogram",)
+    list_select_related = ("agency", "current_version")
+    search_fields = ("code", "slug", "current_version__name_en", "current_version__name_fa",
+                     "current_version__name_ps")
+    fields = ("pictogram",)
+    actions = None
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return permissions.can_manage_centers(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return permissions.can_manage_reference_data(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # services are published in the catalog
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from khedmat.catalog.models import Service
 from khedmat.core.i18n import pick
 from khedmat.core.models import TrilingualNameMixin
+from khedmat.core.pictograms import PICTOGRAM_CHOICES
 
 
 def default_open_weekdays() -> list[int]:
@@ -109,6 +110,11 @@ class QueueGroup(TrilingualNameMixin):
     letter = models.CharField(_("letter"), max_length=2, help_text=_("Shown before the number, e.g. P"))
     services = models.ManyToManyField(Service, related_name="queue_groups", blank=True,
                                       verbose_name=_("services"))
+    # The kiosk's picture for the group, and for its services that have none of their own.
+    pictogram = models.CharField(_("kiosk pictogram"), max_length=30, blank=True, default="",
+                                 choices=PICTOGRAM_CHOICES,
+                                 help_text=_("Shown on the kiosk beside the group's name and on the buttons "
+                                             "of its services that have no pictogram of their own."))
 
     class Meta:
         ordering = ["center", "letter"]
@@ -439,3 +445,13 @@ class Device(models.Model):
         return (self.revoked_at is None and self.pairing_code_digest is not None
                 and self.pairing_code_expires_at is not None
                 and self.pairing_code_expires_at > (now or timezone.now()))
+
+
+class KioskService(Service):
+    """A catalog service as the hall's kiosk shows it: the admin's page for choosing each
+    service's pictogram (the field is catalog.Service.pictogram)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("kiosk pictogram of a service")
+        verbose_name_plural = _("kiosk pictograms of services")

@@ -3,7 +3,7 @@ the page where a screen of the hall is paired; a signed-in citizen's own appoint
 
 from django.urls import path
 
-from . import views_citizen
+from . import views_citizen, views_hall
 from . import views_public as views
 
 urlpatterns = [
@@ -13,7 +13,10 @@ urlpatterns = [
     path("devices/pair/", views.device_pair_view, name="device_pair"),
     path("centers/<slug:slug>/board/", views.board, name="board"),
     path("centers/<slug:slug>/board/feed/", views.board_feed, name="board_feed"),
+    path("centers/<slug:slug>/board/calls/<str:number>/<int:counter>.wav", views_hall.board_call_audio,
+         name="board_call_audio"),
     path("tickets/<uuid:public_id>/", views.ticket, name="ticket"),
+    path("tickets/<uuid:public_id>/print/", views_hall.ticket_print, name="ticket_print"),
     path("appointments/", views.appointment_start, name="appointment_start"),
     path("appointments/find/", views.appointment_find, name="appointment_find"),
     path("appointments/mine/", views_citizen.my_appointments, name="my_appointments"),

@@ -65,6 +65,7 @@ from .services import (
     ticket_issue,
     ticket_join,
 )
+from .views_hall import board_call_audio_url
 
 # How long the kiosk shows a ticket before it goes back to its start for the next person.
 KIOSK_TICKET_SECONDS = 20
@@ -344,6 +345,7 @@ def _board_state(center: Center) -> tuple[str, list[dict[str, Any]]]:
         "number": call.number, "counter": call.counter, "service": call.service,
         "called_at": call.called_at.isoformat(),
         "number_display": localize_digits(call.number), "counter_display": format_number(call.counter),
+        "audio": board_call_audio_url(center, call.number, call.counter),
     } for call in board_calls]
     return selectors.board_version(board_calls), calls
 

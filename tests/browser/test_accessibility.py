@@ -118,7 +118,7 @@ def test_center_public_pages_have_no_serious_accessibility_violation(browser: Br
     paths = ["devices/pair/", "centers/kabul/kiosk/", f"centers/kabul/kiosk/?service={passport.pk}",
              "centers/kabul/kiosk/check-in/",
              f"tickets/{ticket.public_id}/", f"tickets/{ticket.public_id}/?kiosk=1",
-             f"tickets/{ticket.public_id}/rate/",
+             f"tickets/{ticket.public_id}/print/?paper=58", f"tickets/{ticket.public_id}/rate/",
              "centers/kabul/board/", "centers/kabul/join/", "appointments/", f"appointments/book/{schedule.pk}/"]
     axe = Axe()
     context = browser.new_context(bypass_csp=True, viewport={"width": 1024, "height": 768})

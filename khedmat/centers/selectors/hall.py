@@ -135,9 +135,13 @@ class BoardCall:
 
 def board_calls(*, center: Center, limit: int = 8) -> list[BoardCall]:
     """The tickets called most recently at the center (a recall counts as a new call), and
-    the counters they go to, newest first. One query."""
+    the counters they go to, newest first. One query.
+
+    A call stays on the board once its holder is served: a board that emptied itself when
+    the counters finished said "no ticket called today" after a day of calls. A ticket sent
+    on (transferred) waits again, uncalled, and a no-show's call is over: neither is shown."""
     tickets = (Ticket.objects.filter(center=center, day=timezone.localdate(),
-                                     status__in=(Ticket.Status.CALLED, Ticket.Status.SERVING),
+                                     status__in=(Ticket.Status.CALLED, Ticket.Status.SERVING, Ticket.Status.SERVED),
                                      counter__isnull=False, called_at__isnull=False)
                .select_related("group", "counter", "service__current_version")
                .order_by("-called_at", "-id")[:limit])

@@ -25,6 +25,7 @@ from .centers import (
     center_upsert,
     check_hours,
     counter_upsert,
+    queue_group_set_pictogram,
     queue_group_upsert,
 )
 from .queue import (
@@ -69,6 +70,7 @@ __all__ = [
     "counter_upsert",
     "next_ticket_for",
     "normalize_ticket_phone",
+    "queue_group_set_pictogram",
     "queue_group_upsert",
     "ticket_call_next",
     "ticket_finish",

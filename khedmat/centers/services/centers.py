@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from khedmat.core.pictograms import PICTOGRAMS
+
 from ..hours import MIDNIGHT
 from ..models import AppointmentSchedule, Center, Counter, QueueGroup
 
@@ -123,6 +125,16 @@ def queue_group_upsert(*, center: Center, letter: str, name: dict[str, str],
     group, _created = QueueGroup.objects.update_or_create(
         center=center, letter=letter, defaults={f"name_{lang}": name[lang] for lang in LANGUAGES})
     group.services.set(kept)
+    return group
+
+
+def queue_group_set_pictogram(*, group: QueueGroup, pictogram: str) -> QueueGroup:
+    """Choose the group's picture on the kiosk ("" for the generic one)."""
+    if pictogram and pictogram not in PICTOGRAMS:
+        raise ValidationError(f"No pictogram {pictogram!r} (khedmat/core/pictograms.py).")
+    if group.pictogram != pictogram:
+        group.pictogram = pictogram
+        group.save(update_fields=["pictogram"])
     return group
 
 

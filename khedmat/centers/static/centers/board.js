@@ -1,7 +1,9 @@
 /* The hall's display board: polls the feed every 500 ms (If-None-Match, 304 when nothing
-   changed), redraws the calls when their version changes and plays a two-tone chime; shows
-   a stale marker when the feed cannot be reached, and keeps retrying (backoff up to 5 s).
-   Without JavaScript the page refreshes itself every 5 seconds instead. */
+   changed), redraws the calls when their version changes, plays a two-tone chime and then
+   speaks each new call (its `audio` URL, a WAV made on the server, offline) through the
+   page's <audio> element; shows a stale marker when the feed cannot be reached, and keeps
+   retrying (backoff up to 5 s). Without sound the board still shows every call; without
+   JavaScript the page refreshes itself every 5 seconds instead. */
 (function () {
   "use strict";
   var board = document.getElementById("board");
@@ -15,7 +17,12 @@
   var empty = document.getElementById("board-empty");
   var stale = document.getElementById("board-stale");
   var soundButton = document.getElementById("board-sound");
+  var voice = document.getElementById("board-voice");
   var lastOk = Date.now(), failures = 0, audio = null;
+  var announced = {}, spoken = [], speaking = false;
+  /* The calls the page came with are not new: only later ones are spoken. */
+  var shown = rows.querySelectorAll("[data-call]");
+  for (var r = 0; r < shown.length; r++) { announced[shown[r].getAttribute("data-call")] = true; }
 
   /* HH:MM of this screen's clock, in the page's digits (Eastern Arabic-Indic in Dari and Pashto). */
   function clock(date) {
@@ -79,6 +86,38 @@
     });
   }
 
+  function callKey(call) { return call.number + "@" + call.counter + "@" + call.called_at; }
+
+  /* Remember the calls already on the board, so that only new ones are spoken. */
+  function remember(calls) {
+    var seen = {};
+    for (var i = 0; i < calls.length; i++) { seen[callKey(calls[i])] = true; }
+    announced = seen;
+  }
+
+  function speakNext() {
+    if (speaking || !spoken.length || !voice) { return; }
+    speaking = true;
+    voice.src = spoken.shift();
+    var done = function () { speaking = false; window.setTimeout(speakNext, 400); };
+    voice.onended = done;
+    voice.onerror = done;
+    var playing = voice.play();
+    if (playing && playing.catch) { playing.catch(done); }
+  }
+
+  /* The calls that were not on the board before, oldest first, after the chime. */
+  function announce(calls) {
+    var fresh = [];
+    for (var i = calls.length - 1; i >= 0; i--) {
+      if (!announced[callKey(calls[i])] && calls[i].audio) { fresh.push(calls[i].audio); }
+    }
+    remember(calls);
+    if (!audio || audio.state !== "running" || !voice) { return; }
+    spoken = spoken.concat(fresh).slice(-4);  /* a burst of calls: the latest four */
+    window.setTimeout(speakNext, 1300);
+  }
+
   var AudioContextClass = window.AudioContext || window.webkitAudioContext;
   if (AudioContextClass && soundButton) {
     /* Browsers start audio only after a gesture: one tap on the board's button. */
@@ -124,7 +163,7 @@
             var first = !version;
             version = data.version;
             render(data.calls || []);
-            if (!first) { chime(); }
+            if (first) { remember(data.calls || []); } else { chime(); announce(data.calls || []); }
           }
         } else {
           failed();

@@ -69,6 +69,8 @@ class Command(BaseCommand):
                 categories = _load_categories(_read(directory / "categories.yaml"))
                 agencies = _load_agencies(_read(directory / "agencies.yaml"))
                 services = _load_services(directory / "services", agencies)
+                if (directory / "pictograms.yaml").exists():
+                    _load_pictograms(_read(directory / "pictograms.yaml"), services)
                 centers = _load_centers(_read(directory / "centers.yaml"), services)
                 users = _load_users(_read(directory / "users.yaml"), agencies, centers)
                 _load_devices(_read(directory / "centers.yaml"), centers, users)
@@ -135,6 +137,13 @@ def _load_services(directory: Path, agencies: dict[str, Agency]) -> dict[str, Se
     return services
 
 
+def _load_pictograms(entries: dict[str, str], services: dict[str, Service]) -> None:
+    """The kiosk's picture of each service, by slug (pictograms.yaml)."""
+    for slug, pictogram in entries.items():
+        catalog_services.service_set_pictogram(service=_services_named([slug], services, where="pictograms.yaml")[0],
+                                               pictogram=pictogram)
+
+
 def _load_centers(entries: list[dict[str, Any]], services: dict[str, Service]) -> dict[str, Center]:
     centers: dict[str, Center] = {}
     for entry in entries:
@@ -173,8 +182,9 @@ def _load_queue_groups(center: Center, groups: list[dict[str, Any]], services: d
         named = _services_named(group["services"], services, where=f"{center.code} group {group['letter']}")
         kept = [service for service in named if service in offered]
         if kept:
-            center_services.queue_group_upsert(center=center, letter=group["letter"], name=group["name"],
-                                               services=kept)
+            made = center_services.queue_group_upsert(center=center, letter=group["letter"], name=group["name"],
+                                                      services=kept)
+            center_services.queue_group_set_pictogram(group=made, pictogram=group.get("pictogram", ""))
         grouped.update(service.slug for service in kept)
     if groups and (ungrouped := sorted({service.slug for service in offered} - grouped)):
         raise CommandError(f"{center.code}: services in no queue group: {', '.join(ungrouped)}.")

@@ -73,7 +73,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     after = request.GET.get("after", "")
     page = inbox_page(officer=user, filters=filters, after=after, limit=PAGE_SIZE)
     query = {key: value for key, value in form.data.items() if key != "after"}
-    colleagues = agency_colleagues(agency_id=user.agency_id)  # type: ignore[arg-type]
     context = {
         "form": form,
         "rows": inbox_rows(page.rows),
@@ -82,7 +81,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "first_url": _with_query(request.path, query),
         "next_url": _with_query(request.path, {**query, "after": page.next_cursor}) if page.next_cursor else "",
         "here": request.get_full_path(),
-        "bulk_form": BulkAssignForm(colleagues=colleagues),
+        "bulk_form": BulkAssignForm(colleagues=choices.colleagues),
         "is_supervisor": user.role == Role.AGENCY_ADMIN,
     }
     return render(request, "applications/office/inbox.html", context)

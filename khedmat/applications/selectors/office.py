@@ -158,7 +158,7 @@ def inbox_rows(applications: list[Application], *, today: datetime.date | None =
 class FilterChoices:
     services: list[tuple[int, str]]
     states: list[tuple[str, str]]
-    colleagues: list[tuple[int, str]] = field(default_factory=list)
+    colleagues: list[User] = field(default_factory=list)
 
 
 def inbox_filter_choices(*, agency_id: int, service_id: int | None = None) -> FilterChoices:
@@ -173,8 +173,7 @@ def inbox_filter_choices(*, agency_id: int, service_id: int | None = None) -> Fi
         for name, state in workflow.states.items():
             states.setdefault(name, state.display_label)
     service_choices = sorted(((s.pk, s.name) for s in services), key=lambda choice: choice[1])
-    colleagues = sorted(((user.pk, person_name(user)) for user in agency_colleagues(agency_id=agency_id)),
-                        key=lambda choice: choice[1])
+    colleagues = agency_colleagues(agency_id=agency_id)
     return FilterChoices(services=service_choices, states=list(states.items()), colleagues=colleagues)
 
 

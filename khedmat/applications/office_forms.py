@@ -45,8 +45,9 @@ class InboxFilterForm(forms.Form):
             *ASSIGNMENT_CHOICES, *((str(user.pk), person_name(user)) for user in choices.colleagues)]
         if self.is_bound and self.data.get("state") and self.data.get("state") not in dict(choices.states):
             # A state of the service chosen before: the new service's list does not have it.
-            self.data = self.data.copy()
-            self.data["state"] = ""
+            data = self.data.copy()  # type: ignore[attr-defined]
+            data["state"] = ""
+            self.data = data
 
     def clean_q(self) -> str:
         text = self.cleaned_data.get("q") or ""
@@ -79,7 +80,7 @@ class BulkAssignForm(forms.Form):
     whom the officer saw it assigned to, so a file a colleague has just given to someone else
     is reported, not taken from them."""
 
-    files = forms.Field(label=_("Files"), required=False, widget=forms.MultipleHiddenInput)
+    ticked = forms.Field(label=_("Files"), required=False, widget=forms.MultipleHiddenInput)
     assignee = forms.TypedChoiceField(label=_("Assign the ticked files to"), coerce=int, empty_value=None)
 
     def __init__(self, *args: Any, colleagues: list[User], **kwargs: Any) -> None:
@@ -92,8 +93,8 @@ class BulkAssignForm(forms.Form):
     def clean_assignee(self) -> User:
         return self._colleagues[self.cleaned_data["assignee"]]
 
-    def clean_files(self) -> list[BulkItem]:
-        raw = [str(value) for value in self.cleaned_data.get("files") or []]
+    def clean_ticked(self) -> list[BulkItem]:
+        raw = [str(value) for value in self.cleaned_data.get("ticked") or []]
         if not raw:
             raise forms.ValidationError(_("Tick the files to assign."))
         if len(raw) > BULK_ASSIGN_MAX:

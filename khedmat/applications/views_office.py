@@ -29,7 +29,6 @@ from .access import agency_staff_required, agency_supervisor_required
 from .models import Application
 from .office_forms import ActionForm, AssignForm, BulkAssignForm, InboxFilterForm, MessageForm, NoteForm
 from .selectors.inbox import PAGE_SIZE, inbox_page
-from .selectors.workload import agency_workload
 from .selectors.office import (
     agency_colleagues,
     inbox_filter_choices,
@@ -38,6 +37,7 @@ from .selectors.office import (
     office_file,
     state_label,
 )
+from .selectors.workload import agency_workload
 from .services import (
     ApplicationError,
     application_act,
@@ -98,11 +98,11 @@ def assign_bulk(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(back)
     assignee = form.cleaned_data["assignee"]
     try:
-        result = applications_assign_bulk(actor=user, assignee=assignee, items=form.cleaned_data["files"],
+        result = applications_assign_bulk(actor=user, assignee=assignee, items=form.cleaned_data["ticked"],
                                           request=request)
     except ApplicationError as error:
         messages.error(request, error.message)

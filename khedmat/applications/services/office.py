@@ -22,6 +22,7 @@ from khedmat.core.events import publish
 
 from ..events import ApplicationMessageSent, ApplicationsEscalated
 from ..models import Application, DecisionReason, Message, Note
+from ..search import search_text_for
 from ..workflow import Workflow
 from .core import ApplicationError, application_transition
 
@@ -261,6 +262,22 @@ def application_act(*, application: Application, actor: User, transition: str, e
         # The applicant is told of the request itself (the state's milestone): one SMS, not two.
         _message_create(application=moved, author=actor, text=text, request=request, notify=False)
     return moved
+
+
+# --- search -------------------------------------------------------------------------------
+
+def applications_search_text_refresh(*, applicant_id: int) -> int:
+    """Write again what the applicant's submitted files are found by (after their name or
+    Tazkira number changed); returns how many changed. Runs in the caller's transaction."""
+    changed = []
+    for application in (Application.objects.filter(applicant_id=applicant_id).exclude(state=Application.DRAFT)
+                        .select_related("applicant").only("id", "reference", "search_text", "applicant")):
+        text = search_text_for(application)
+        if text != application.search_text:
+            application.search_text = text
+            changed.append(application)
+    Application.objects.bulk_update(changed, ["search_text"])
+    return len(changed)
 
 
 # --- escalation ---------------------------------------------------------------------------

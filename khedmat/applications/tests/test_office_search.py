@@ -218,3 +218,14 @@ def test_a_state_left_from_the_previous_service_is_dropped_not_an_error(passport
     # Another agency's service or nonsense: shown as not understood, the page still works.
     for bad in ("999999", "99999999999999999999999", "۱", "x"):
         assert client.get(INBOX, {"service": bad}).status_code == 200
+
+
+def test_a_name_or_tazkira_changed_later_finds_the_file_by_the_new_one(passport: Service, officer: User) -> None:
+    person = _person("+93700777888", "Old Name")
+    application = submitted(passport, person)
+    client = verified_client(officer)
+    assert _found(client, "old name") == [application.reference]
+    citizen_update_profile(user=person, full_name="شبنم یوسفی", tazkira_number="1401-0202-54321")
+    assert _found(client, "old name") == []
+    assert _found(client, "يوسفي") == [application.reference]
+    assert _found(client, "۱۴۰۱۰۲۰۲۵۴۳۲۱") == [application.reference]

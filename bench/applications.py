@@ -262,7 +262,7 @@ def application_rows(catalog: Catalog, count: int, *, today: datetime.date, draf
 def _search_text(reference: str, phone: str) -> str:
     """What a file is found by (applications/search.py), for a bench citizen with no name."""
     digits = phone.lstrip("+")
-    return f"{reference.lower()} 0{digits[2:]} {digits}"
+    return f"{reference.lower()} {''.join(c for c in reference if c.isdigit())} 0{digits[2:]} {digits}"
 
 
 CONSTANT_APPLICATION = ""
@@ -498,7 +498,7 @@ def inbox_latency(catalog: Catalog, *, samples: int, depth: int) -> list[tuple[s
              # The search box: a mobile number as typed (Eastern digits), a reference, part of one.
              ("search: mobile", InboxFilters(search=search_terms("۰" + western_to_eastern(phone[3:])))),
              ("search: reference", InboxFilters(search=search_terms(some.reference))),
-             ("search: number", InboxFilters(search=search_terms((some.reference or "")[-9:])))]
+             ("search: number", InboxFilters(search=search_terms((some.reference or "")[-11:])))]
     print(f"(b) Inbox of {agency.code} ({agency.applications.exclude(state='draft').count():,} files), "
           f"{samples} samples each, p50 / p95 in ms (the real inbox_page, ORM included):")
     explained = []

@@ -46,6 +46,7 @@ def search_text_for(application: Application) -> str:
     holder = application.applicant
     parts = [
         application.reference or "",
+        digits_only(application.reference),  # its number as typed without letters: 1405-000123
         holder.full_name,
         *_phone_forms(holder.phone_number or ""),
         digits_only(holder.tazkira_number),

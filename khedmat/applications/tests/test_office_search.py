@@ -95,6 +95,9 @@ def test_a_reference_is_found_however_it_is_typed(people: dict[str, Application]
     number = reference.rsplit("-", 1)[1]
     eastern = number.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert _found(client, eastern) == [reference]
+    year_and_number = reference.split("-", 2)[2]  # 1405-000003, as read off a receipt
+    assert _found(client, year_and_number) == [reference]
+    assert _found(client, year_and_number.replace("-", " ")) == [reference]
 
 
 def test_search_never_shows_another_agencys_file(people: dict[str, Application], officer: User,

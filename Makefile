@@ -43,6 +43,7 @@ translations: $(STAMP)
 run: setup migrate seed logins ## Set up everything, load demonstration data and serve on http://127.0.0.1:$PORT
 	@echo
 	@echo "Asan Khedmat is at http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@echo "Staff sign in at http://127.0.0.1:$(PORT)/en/account/staff/sign-in/ (citizens at /en/account/sign-in/)"
 	@echo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 

@@ -18,3 +18,13 @@ class PhoneCodeRequested(DomainEvent):
     language: str
     minutes: int  # how long the code lives
     code: str = secret_field()
+
+
+@declare
+@dataclass(frozen=True, kw_only=True)
+class ProfileUpdated(DomainEvent):
+    """A citizen changed their name or Tazkira number: what their files are found by changes."""
+
+    name = "account.profile_updated"
+    user_id: int
+    fields: list[str]

@@ -42,7 +42,7 @@ from khedmat.core.ratelimit import client_ip, wait_minutes
 
 from . import permissions, selectors
 from .codes import ENROLMENT_CODE_LENGTH, RECOVERY_CODE_LENGTH, code_hash, code_hashes, grouped, new_code
-from .events import PhoneCodeRequested
+from .events import PhoneCodeRequested, ProfileUpdated
 from .models import AGENCY_ROLES, CENTER_ROLES, EnrolmentCode, KnownNetwork, PhoneCode, Role, User
 from .networks import network_of
 from .permissions import grants_admin_site
@@ -235,6 +235,7 @@ def citizen_update_profile(*, user: User, full_name: str, tazkira_number: str = 
         user.save(update_fields=changed)
         audit_record(action="accounts.profile_updated", target_type="accounts.user", target_id=user.pk,
                      actor=user, subject=user, data={"fields": changed}, request=request)
+        publish(ProfileUpdated(user_id=user.pk, fields=changed), request=request)
     return user
 
 

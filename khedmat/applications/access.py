@@ -46,7 +46,13 @@ def _is_agency_staff(user: Any) -> bool:
     return user.role in AGENCY_ROLES and user.agency_id is not None
 
 
+def _is_agency_supervisor(user: Any) -> bool:
+    return user.role == Role.AGENCY_ADMIN and user.agency_id is not None
+
+
 # Any staff role, second factor given when the role demands it.
 staff_required = staff_page(_is_staff)
 # Officers, approvers and agency administrators of an agency: the back office.
 agency_staff_required = staff_page(_is_agency_staff)
+# The agency's supervisors (agency administrators): the workload of their own agency.
+agency_supervisor_required = staff_page(_is_agency_supervisor)

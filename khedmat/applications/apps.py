@@ -10,7 +10,10 @@ class ApplicationsConfig(AppConfig):
     def ready(self) -> None:
         from khedmat.core import jobs
 
+        from . import subscribers
         from .services import applications_escalate_overdue
+
+        subscribers.register()
 
         jobs.register("escalate_overdue", every_seconds=60 * 60, run=lambda: len(applications_escalate_overdue()),
                       description="Flag files past their time standard; tell their agency's administrators.")

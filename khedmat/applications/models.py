@@ -58,6 +58,8 @@ class Application(models.Model):
     due_date = models.DateField(null=True, blank=True)
     clock_paused_on = models.DateField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # What the inbox's search box finds the file by, folded (applications/search.py).
+    search_text = models.TextField(blank=True, default="", editable=False)
 
     class Meta:
         verbose_name = _("application")

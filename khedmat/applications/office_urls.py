@@ -6,6 +6,8 @@ from . import views_office
 
 urlpatterns: list = [
     path("office/", views_office.inbox, name="office_inbox"),
+    path("office/assign/", views_office.assign_bulk, name="office_assign_bulk"),
+    path("office/workload/", views_office.workload, name="office_workload"),
     path("office/applications/<uuid:public_id>/", views_office.file, name="office_file"),
     path("office/applications/<uuid:public_id>/act/", views_office.act, name="office_act"),
     path("office/applications/<uuid:public_id>/claim/", views_office.claim, name="office_claim"),

@@ -16,14 +16,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from khedmat.accounts.roles import Role
+from khedmat.core.formatting import format_number
+from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.redirects import safe_next_url
 
-from .access import agency_staff_required
+from .access import agency_staff_required, agency_supervisor_required
 from .models import Application
-from .office_forms import ActionForm, AssignForm, InboxFilterForm, MessageForm, NoteForm
+from .office_forms import ActionForm, AssignForm, BulkAssignForm, InboxFilterForm, MessageForm, NoteForm
 from .selectors.inbox import PAGE_SIZE, inbox_page
 from .selectors.office import (
     agency_colleagues,
@@ -33,6 +37,7 @@ from .selectors.office import (
     office_file,
     state_label,
 )
+from .selectors.workload import agency_workload
 from .services import (
     ApplicationError,
     application_act,
@@ -40,6 +45,7 @@ from .services import (
     application_claim,
     application_file_open,
     application_release,
+    applications_assign_bulk,
     message_to_applicant,
     note_add,
     workflow_role,
@@ -51,26 +57,80 @@ if TYPE_CHECKING:
 # --- the inbox -------------------------------------------------------------------------------
 
 
+def _chosen_service(request: HttpRequest) -> int | None:
+    """The service the inbox's filter names (any number: the form checks it is the agency's)."""
+    return parse_int_or_none(request.GET.get("service", ""), minimum=1, maximum=2**63 - 1)
+
+
 @never_cache
 @agency_staff_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
-    choices = inbox_filter_choices(agency_id=user.agency_id)  # type: ignore[arg-type]
+    choices = inbox_filter_choices(agency_id=user.agency_id, service_id=_chosen_service(request))  # type: ignore[arg-type]
     form = InboxFilterForm(request.GET or None, choices=choices)
     filters = form.filters()
     after = request.GET.get("after", "")
     page = inbox_page(officer=user, filters=filters, after=after, limit=PAGE_SIZE)
-    query = {key: value for key, value in request.GET.items() if key != "after"}
+    query = {key: value for key, value in form.data.items() if key != "after"}
     context = {
         "form": form,
         "rows": inbox_rows(page.rows),
         "is_first_page": not after,
+        "is_search": bool(filters.search),
         "first_url": _with_query(request.path, query),
         "next_url": _with_query(request.path, {**query, "after": page.next_cursor}) if page.next_cursor else "",
         "here": request.get_full_path(),
+        "bulk_form": BulkAssignForm(colleagues=choices.colleagues),
+        "is_supervisor": user.role == Role.AGENCY_ADMIN,
     }
     return render(request, "applications/office/inbox.html", context)
+
+
+@never_cache
+@agency_staff_required
+@require_POST
+def assign_bulk(request: HttpRequest) -> HttpResponse:
+    """Assign the files ticked in the inbox to one colleague; back to the inbox with a report."""
+    user: User = request.user  # type: ignore[assignment]
+    form = BulkAssignForm(request.POST, colleagues=agency_colleagues(agency_id=user.agency_id))  # type: ignore[arg-type]
+    back = safe_next_url(request, request.POST.get("next")) or reverse("applications:office_inbox")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect(back)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        result = applications_assign_bulk(actor=user, assignee=assignee, items=form.cleaned_data["ticked"],
+                                          request=request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect(back)
+    name = assignee.full_name or assignee.username
+    done = len(result.assigned) + len(result.unchanged)
+    if done:
+        messages.success(request, ngettext(
+            "%(count)s file is assigned to %(name)s.", "%(count)s files are assigned to %(name)s.", done)
+            % {"count": format_number(done), "name": name})
+    for refusal in result.refused:
+        messages.warning(request, refusal)
+    if result.missing:
+        messages.error(request, ngettext(
+            "%(count)s ticked file is not an open file of your agency: it was left alone.",
+            "%(count)s ticked files are not open files of your agency: they were left alone.", result.missing)
+            % {"count": format_number(result.missing)})
+    return redirect(back)
+
+
+@never_cache
+@agency_supervisor_required
+@require_GET
+def workload(request: HttpRequest) -> HttpResponse:
+    """Open files per officer against the time standard: for the agency's supervisors only."""
+    user: User = request.user  # type: ignore[assignment]
+    view = agency_workload(agency_id=user.agency_id)  # type: ignore[arg-type]
+    return render(request, "applications/office/workload.html", {"workload": view})
 
 
 def _with_query(path: str, query: dict[str, Any]) -> str:

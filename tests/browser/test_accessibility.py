@@ -81,8 +81,17 @@ def test_citizen_application_pages_have_no_serious_accessibility_violation(brows
     assert code is not None
     page.get_by_label("Code from the SMS").fill(code.group(1))
     page.get_by_role("button", name="Sign in", exact=True).click()
+    from khedmat.accounts.models import User
+    from khedmat.applications.services import application_draft_save, application_submit
+    from khedmat.catalog.models import Service
     from khedmat.payments.models import PaymentOrder
 
+    # The demonstration citizen starts with no file (demo/applications.yaml): they file one.
+    citizen = User.objects.get(phone_number="+93700000001")
+    draft = application_draft_save(applicant=citizen, service=Service.objects.get(slug="passport"), data={
+        "full_name": "Zarghuna Ahmadzai", "father_name": "Mohammad Nabi", "date_of_birth": "1990-03-21",
+        "validity_years": "5"})
+    application_submit(application=draft, idempotency_key="accessibility-1", actor=citizen)
     order = PaymentOrder.objects.filter(application__applicant__phone_number="+93700000001",
                                         status=PaymentOrder.Status.PENDING).first()
     assert order is not None, "the demonstration citizen has no fee to pay"

@@ -8,7 +8,7 @@ that pair, written "YYYY-MM-DD.id".
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import F, QuerySet
@@ -20,6 +20,7 @@ from khedmat.core.parsing import parse_int
 from khedmat.core.workdays import add_working_days
 
 from ..models import Application
+from ..search import SearchTerms
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -37,6 +38,8 @@ class InboxFilters:
     overdue: bool = False
     due_soon: bool = False
     include_closed: bool = False
+    assigned_to_id: int | None = None  # one colleague's files (the workload page links here)
+    search: SearchTerms = field(default_factory=SearchTerms)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ def inbox_queryset(*, officer: User, filters: InboxFilters) -> QuerySet[Applicat
         files = files.filter(state=filters.state)
     if filters.assigned_to_me:
         files = files.filter(assigned_to=officer)
+    elif filters.assigned_to_id:
+        files = files.filter(assigned_to_id=filters.assigned_to_id)
     elif filters.unassigned:
         files = files.filter(assigned_to__isnull=True)
     today = timezone.localdate()
@@ -81,7 +86,20 @@ def inbox_queryset(*, officer: User, filters: InboxFilters) -> QuerySet[Applicat
     elif filters.due_soon:
         files = files.filter(due_date__gte=today, due_date__lte=add_working_days(today, DUE_SOON_WORKING_DAYS),
                              clock_paused_on__isnull=True)
+    files = inbox_search(files, filters.search)
     return files.order_by("due_date", "id")
+
+
+def inbox_search(files: QuerySet[Application], terms: SearchTerms) -> QuerySet[Application]:
+    """The files among `files` whose search text holds every word searched for.
+
+    The one place the inbox's search is decided: what a file is found by is written by
+    `search.search_text_for`, and read here as "contains", which PostgreSQL answers from the
+    trigram index on `search_text` and which keeps the keyset order and the agency filter.
+    """
+    for word in terms.words:
+        files = files.filter(search_text__contains=word)
+    return files
 
 
 def inbox_page_queryset(*, officer: User, filters: InboxFilters, after: str = "",

@@ -158,18 +158,23 @@ def inbox_rows(applications: list[Application], *, today: datetime.date | None =
 class FilterChoices:
     services: list[tuple[int, str]]
     states: list[tuple[str, str]]
+    colleagues: list[User] = field(default_factory=list)
 
 
-def inbox_filter_choices(*, agency_id: int) -> FilterChoices:
-    """The agency's services and the states their workflows name, for the inbox filters (one query)."""
+def inbox_filter_choices(*, agency_id: int, service_id: int | None = None) -> FilterChoices:
+    """The agency's services, the states their workflows name and the colleagues files are
+    assigned to, for the inbox filters. With a service chosen, only that service's states:
+    another service's states would find nothing (two queries)."""
     services = list(catalog_selectors.services_with_a_version(agency_id=agency_id).order_by("code"))
+    chosen = [service for service in services if service.pk == service_id] or services
     states: dict[str, str] = {}
-    for service in services:
+    for service in chosen:
         workflow = Workflow.of(service.current_version.definition)  # type: ignore[union-attr]
         for name, state in workflow.states.items():
             states.setdefault(name, state.display_label)
     service_choices = sorted(((s.pk, s.name) for s in services), key=lambda choice: choice[1])
-    return FilterChoices(services=service_choices, states=list(states.items()))
+    colleagues = agency_colleagues(agency_id=agency_id)
+    return FilterChoices(services=service_choices, states=list(states.items()), colleagues=colleagues)
 
 
 # --- the file page --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from khedmat.core.workdays import add_working_days, working_days_between
 from ..events import MILESTONE_EVENTS, ApplicationSubmitted, ApplicationTransitioned
 from ..models import Application, ApplicationEvent, Channel, DecisionReason
 from ..references import reference_next
+from ..search import search_text_for
 from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     application.clock_paused_on = today if workflow.state(workflow.initial).pauses_clock else None
     # The counter row is locked last, for as short a time as possible.
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
+    application.search_text = search_text_for(application)
     application.save()
     ApplicationEvent.objects.create(
         application=application, actor=actor, actor_role=actor.role, transition="submit",

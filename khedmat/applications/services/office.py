@@ -4,7 +4,9 @@ the applicant, taking a workflow step from the file page, and escalating overdue
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -20,6 +22,7 @@ from khedmat.core.events import publish
 
 from ..events import ApplicationMessageSent, ApplicationsEscalated
 from ..models import Application, DecisionReason, Message, Note
+from ..search import search_text_for
 from ..workflow import Workflow
 from .core import ApplicationError, application_transition
 
@@ -85,8 +88,14 @@ def application_claim(*, application: Application, officer: User, request: HttpR
 
 @transaction.atomic
 def application_assign(*, application: Application, actor: User, assignee: User,
-                       request: HttpRequest | None = None) -> Application:
-    """Give the file to a colleague of the same agency (or take it over)."""
+                       request: HttpRequest | None = None, check_seen: bool = False,
+                       seen_assignee_id: int | None = None) -> Application:
+    """Give the file to a colleague of the same agency (or take it over).
+
+    With `check_seen`, the file must still be assigned as the actor saw it (`seen_assignee_id`,
+    None for nobody): a file a colleague has just given to someone else is refused ("taken"),
+    not silently taken from them.
+    """
     locked = _locked(application)
     _require_staff(actor, locked)
     _require_open(locked)
@@ -94,7 +103,66 @@ def application_assign(*, application: Application, actor: User, assignee: User,
         raise ApplicationError(_("Choose a colleague of this agency."), code="bad_assignee")
     if locked.assigned_to_id == assignee.pk:
         return locked
+    if check_seen and locked.assigned_to_id != seen_assignee_id:
+        if locked.assigned_to_id is None:
+            raise ApplicationError(_("%(reference)s was released a moment ago: look at it again.")
+                                   % {"reference": locked.reference}, code="taken")
+        raise ApplicationError(
+            _("%(reference)s was assigned to %(name)s a moment ago: it stays with them.")
+            % {"reference": locked.reference, "name": _staff_name(locked.assigned_to)}, code="taken")
     return _assign(locked, assignee=assignee, actor=actor, action="applications.assigned", request=request)
+
+
+BULK_ASSIGN_MAX = 100
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    """A ticked file and whom the officer saw it assigned to (None: nobody)."""
+
+    public_id: uuid.UUID
+    seen_assignee_id: int | None
+
+
+@dataclass
+class BulkAssignResult:
+    assigned: list[str] = field(default_factory=list)  # references given to the assignee now
+    unchanged: list[str] = field(default_factory=list)  # already theirs (a second click)
+    refused: list[str] = field(default_factory=list)  # why each of the others was not assigned
+    missing: int = 0  # ticked files that are not the actor's agency's open files
+
+
+def applications_assign_bulk(*, actor: User, assignee: User, items: list[BulkItem],
+                             request: HttpRequest | None = None) -> BulkAssignResult:
+    """Give several files to one colleague, each by `application_assign`'s rules.
+
+    Each file is its own transaction, so one refused file (closed, taken by a colleague a
+    moment ago) leaves the others assigned; each is audited. Files of another agency, or that
+    do not exist, are only counted: nothing says whether they exist.
+    """
+    result = BulkAssignResult()
+    if len(items) > BULK_ASSIGN_MAX:
+        raise ApplicationError(_("Assign at most %(count)s files at once.") % {"count": BULK_ASSIGN_MAX},
+                               code="too_many")
+    files: dict[uuid.UUID, Application] = {}
+    if actor.agency_id is not None:
+        files = {application.public_id: application for application in
+                 Application.objects.filter(public_id__in=[item.public_id for item in items],
+                                            agency_id=actor.agency_id).exclude(state=Application.DRAFT)}
+    for item in items:
+        application = files.get(item.public_id)
+        if application is None:
+            result.missing += 1
+            continue
+        was_theirs = application.assigned_to_id == assignee.pk
+        try:
+            application_assign(application=application, actor=actor, assignee=assignee, request=request,
+                               check_seen=True, seen_assignee_id=item.seen_assignee_id)
+        except ApplicationError as error:
+            result.refused.append(error.message)
+        else:
+            (result.unchanged if was_theirs else result.assigned).append(application.reference or "")
+    return result
 
 
 @transaction.atomic
@@ -194,6 +262,22 @@ def application_act(*, application: Application, actor: User, transition: str, e
         # The applicant is told of the request itself (the state's milestone): one SMS, not two.
         _message_create(application=moved, author=actor, text=text, request=request, notify=False)
     return moved
+
+
+# --- search -------------------------------------------------------------------------------
+
+def applications_search_text_refresh(*, applicant_id: int) -> int:
+    """Write again what the applicant's submitted files are found by (after their name or
+    Tazkira number changed); returns how many changed. Runs in the caller's transaction."""
+    changed = []
+    for application in (Application.objects.filter(applicant_id=applicant_id).exclude(state=Application.DRAFT)
+                        .select_related("applicant").only("id", "reference", "search_text", "applicant")):
+        text = search_text_for(application)
+        if text != application.search_text:
+            application.search_text = text
+            changed.append(application)
+    Application.objects.bulk_update(changed, ["search_text"])
+    return len(changed)
 
 
 # --- escalation ---------------------------------------------------------------------------

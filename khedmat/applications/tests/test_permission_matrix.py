@@ -133,6 +133,8 @@ MATRIX: dict[str, Case] = {
     "status": Case((NO_FILE,), EVERYONE, post=INVALID),
     # --- the back office (office_urls.py)
     "office_inbox": Case((NO_FILE,), ANY_AGENCY),  # each sees their own agency's inbox
+    "office_assign_bulk": Case((NO_FILE,), ANY_AGENCY, get=False, post=INVALID),  # files of their own agency
+    "office_workload": Case((NO_FILE,), frozenset({AGENCY_ADMIN, FOREIGN_ADMIN})),  # their own agency's supervisors
     "office_file": Case((ONLINE, ASSISTED), THE_AGENCY),
     "office_act": Case((ONLINE,), THE_AGENCY, get=False, post=INVALID),
     "office_claim": Case((ONLINE,), THE_AGENCY, get=False, post=EFFECT),

@@ -184,7 +184,8 @@ def test_seed_fills_the_ministrys_inbox_with_files_in_several_states(seeded: str
 
     states = set(Application.objects.filter(agency__code="MOI").values_list("state", flat=True))
     assert {"submitted", "in_review", "needs_information", "awaiting_approval"} <= states
-    assert Application.objects.filter(applicant__phone_number="+93700000001").exclude(state="draft").exists()
+    # None is the demonstration citizen's: they start with an empty "My applications".
+    assert not Application.objects.filter(applicant__phone_number="+93700000001").exists()
 
 
 def test_every_book_link_of_a_service_leads_to_booking_it_at_that_center(seeded: str, client: Client) -> None:
@@ -215,3 +216,42 @@ def test_kabul_is_open_every_day_and_holiday_and_the_others_keep_real_hours(seed
     home = client.get("/en/").content.decode()
     assert "Every day, holidays too, around the clock" in home
     assert home.count("Saturday to Wednesday, 08:00 to 16:00") == 2
+
+
+def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> None:
+    """On an empty database the seed creates all it describes: each number printed is counted."""
+    from khedmat.applications.models import Application
+    from khedmat.centers.models import AppointmentSchedule, Device, QueueGroup
+    from khedmat.core.models import Holiday
+
+    summary, created = seeded.strip().splitlines()[-2:]
+    numbers = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", summary)}
+    assert numbers == {
+        "categories": Category.objects.count(), "agencies": Agency.objects.count(),
+        "services": Service.objects.count(), "new versions": ServiceVersion.objects.count(),
+        "centers with": Center.objects.count(), "counters": Counter.objects.count(),
+        "users": User.objects.count(),
+        "demonstration logins": len(yaml.safe_load((DEMO / "users.yaml").read_text(encoding="utf-8"))["users"]),
+        "other applicants": User.objects.filter(role=Role.CITIZEN).exclude(phone_number="+93700000001").count(),
+        "applications": Application.objects.exclude(state="draft").count(),
+        "public holidays": Holiday.objects.count(),
+    }, summary
+    made = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", created)}
+    assert made == {
+        "categories": Category.objects.count(), "agencies": Agency.objects.count(),
+        "services": Service.objects.count(), "service versions": ServiceVersion.objects.count(),
+        "service centers": Center.objects.count(), "counters": Counter.objects.count(),
+        "queue groups": QueueGroup.objects.count(), "appointment schedules": AppointmentSchedule.objects.count(),
+        "paired devices": Device.objects.count(), "users": User.objects.count(),
+        "applications": Application.objects.count(), "public holidays": Holiday.objects.count(),
+    }, created
+
+
+def test_the_demonstration_citizen_starts_with_no_applications_and_the_inbox_has_files(seeded: str) -> None:
+    from khedmat.applications.models import Application
+
+    citizen = User.objects.get(phone_number="+93700000001")
+    assert not Application.objects.filter(applicant=citizen).exists()
+    moi_files = Application.objects.filter(agency__code="MOI").exclude(state="draft")
+    assert moi_files.count() >= 5 and moi_files.filter(is_final=False).count() >= 5
+    assert moi_files.values("applicant").distinct().count() == moi_files.count()  # each someone else's

@@ -63,8 +63,11 @@ class Command(BaseCommand):
         user_model = get_user_model()
         found = {user.get_username(): user for user in user_model.objects.filter(
             username__in=[entry["username"] for entry in demo_users(file)])}
-        sign_in_url = f"{base_url.rstrip('/')}/en/account/sign-in/"
-        rows = []
+        base = base_url.rstrip("/")
+        with translation.override("en"):
+            citizen_sign_in = f"{base}{reverse('accounts:login')}"
+            staff_sign_in = f"{base}{reverse('accounts:staff_login')}"
+        citizens, staff = [], []
         for entry in demo_users(file):
             user = found.get(entry["username"])
             if user is None:
@@ -72,22 +75,28 @@ class Command(BaseCommand):
             role = user.get_role_display() if hasattr(user, "get_role_display") else entry.get("role", "")
             phone = getattr(user, "phone_number", None) or entry.get("phone_number") or entry.get("phone")
             if getattr(user, "role", "") == "citizen" and phone:
-                rows.append((str(role), str(phone), "(SMS code)", "the code is printed in this console"))
+                citizens.append((str(role), str(phone), "(SMS code)", "the code is printed in this console"))
                 continue
             second_factor = ""
             if any(True for _device in devices_for_user(user, confirmed=True)):
                 second_factor = "then TOTP: " + TOTP_COMMAND.format(username=user.get_username())
             elif getattr(user, "needs_second_factor", False):
                 second_factor = self._set_up_link(user, base_url)
-            rows.append((str(role), user.get_username(), str(entry.get("password", "")), second_factor))
-        if not rows:
+            staff.append((str(role), user.get_username(), str(entry.get("password", "")), second_factor))
+        if not citizens and not staff:
             self.stdout.write("No demonstration users yet: run `make seed`.")
             return
-        widths = [max(len(row[column]) for row in rows) for column in range(3)]
-        self.stdout.write(f"Demonstration logins (sign in at {sign_in_url}):")
-        for row in rows:
-            line = "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True))
-            self.stdout.write(f"  {line}  {row[3]}".rstrip())
+        # Citizens and staff sign in on different pages: a staff password typed into the
+        # citizens' page (which asks for a mobile number) gets nowhere.
+        for title, rows in ((f"Citizens sign in with their mobile number at {citizen_sign_in}", citizens),
+                            (f"Staff sign in with username and password at {staff_sign_in}", staff)):
+            if not rows:
+                continue
+            widths = [max(len(row[column]) for row in rows) for column in range(3)]
+            self.stdout.write(f"{title}:")
+            for row in rows:
+                line = "  ".join(value.ljust(width) for value, width in zip(row[:3], widths, strict=True))
+                self.stdout.write(f"  {line}  {row[3]}".rstrip())
         self._pairing_links(base_url, centers_file)
 
     def _pairing_links(self, base_url: str, centers_file: Path) -> None:

@@ -45,7 +45,8 @@ DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
 # The tables the summary counts, by label: a census read from the app registry, so the seed
 # reads no model of the apps it loads (it loads them through their services).
 COUNTED = ("catalog.Category", "catalog.Agency", "catalog.Service", "catalog.ServiceVersion", "centers.Center",
-           "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "centers.Device", "accounts.User")
+           "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "centers.Device", "accounts.User",
+           "applications.Application", "core.Holiday")
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
 
@@ -74,20 +75,28 @@ class Command(BaseCommand):
                 centers = _load_centers(_read(directory / "centers.yaml"), services)
                 users = _load_users(_read(directory / "users.yaml"), agencies, centers)
                 _load_devices(_read(directory / "centers.yaml"), centers, users)
-                for holiday in _read(directory / "holidays.yaml") if (directory / "holidays.yaml").exists() else []:
+                holidays = _read(directory / "holidays.yaml") if (directory / "holidays.yaml").exists() else []
+                for holiday in holidays:
                     core_services.holiday_upsert(date=holiday["date"], name=holiday["name"])
+                applicants: set[int] = set()
+                files = 0
                 if (directory / "applications.yaml").exists():
-                    _load_applications(_read(directory / "applications.yaml"))
+                    applicants, files = _load_applications(_read(directory / "applications.yaml"))
         except (DefinitionError, ValidationError, Refusal, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
         if quiet:
             return
         after = _counts()
         new = {label: after[label] - before[label] for label in COUNTED}
+        # Each number is of what the demonstration holds, counted as the "Created" line counts
+        # it: the applicants of the demonstration files are users too.
+        accounts = {user.pk for user in users} | applicants
         self.stdout.write(
             f"Demonstration data: {len(categories)} categories, {len(agencies)} agencies, "
             f"{len(services)} services ({new['catalog.ServiceVersion']} new versions), {len(centers)} centers "
-            f"with {sum(center.counters.count() for center in centers.values())} counters, {len(users)} users."
+            f"with {sum(center.counters.count() for center in centers.values())} counters, {len(accounts)} users "
+            f"({len(users)} demonstration logins, {len(accounts) - len(users)} other applicants), "
+            f"{files} applications, {len(holidays)} public holidays."
         )
         created = ", ".join(f"{count} {apps.get_model(label)._meta.verbose_name_plural}"
                             for label, count in new.items() if count)
@@ -249,12 +258,15 @@ def _load_users(data: dict[str, Any], agencies: dict[str, Agency], centers: dict
     return users
 
 
-def _load_applications(data: list[dict[str, Any]]) -> None:
+def _load_applications(data: list[dict[str, Any]]) -> tuple[set[int], int]:
     """A few files in the Ministry of Interior's inbox, in various states, so that the back
-    office has something to show. Each is keyed by its idempotency key: filed once."""
+    office has something to show. Each is keyed by its idempotency key: filed once.
+    Returns the ids of their applicants and how many files there are."""
+    applicants: set[int] = set()
     for entry in data:
         applicant, _created = account_services.citizen_get_or_create(
             phone_number=normalize_mobile_number(entry["phone_number"]))
+        applicants.add(applicant.pk)
         if not applicant.full_name:
             account_services.citizen_update_profile(user=applicant, full_name=entry["full_name"])
         key = f"demo-{entry['key']}"
@@ -278,3 +290,4 @@ def _load_applications(data: list[dict[str, Any]]) -> None:
             application = application_services.application_transition(
                 application=application, actor=actor, transition=step["step"], expected_state=application.state,
                 reason_text=step.get("reason", ""))
+    return applicants, len(data)

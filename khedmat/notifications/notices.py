@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -44,6 +43,7 @@ from khedmat.centers.events import (
     TicketTurnNear,
 )
 from khedmat.core import events
+from khedmat.core.public import public_url
 from khedmat.core.formatting import format_amount, format_date, format_number, format_time, localize_digits
 from khedmat.core.i18n import pick
 from khedmat.documents import selectors as document_selectors
@@ -74,8 +74,7 @@ def ltr(value: str, language: str) -> str:
 def site_link(path: str) -> str:
     """A page of the site as an SMS writes it: without "https://", which costs eight
     characters and which phones do not need to recognise a link."""
-    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
-    return base.split("://", 1)[-1] + path
+    return public_url(path).split("://", 1)[-1]
 
 
 def _my_applications(language: str) -> str:

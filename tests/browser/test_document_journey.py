@@ -46,7 +46,7 @@ def test_apply_pay_get_the_document_and_verify_its_qr_code(
     import zxingcpp
     from PIL import Image
 
-    settings.DOCUMENTS_VERIFY_BASE_URL = demo_site  # the QR code points at this test's server
+    settings.PUBLIC_BASE_URL = demo_site  # the QR code points at this test's server
     settings.PAYMENT_DEMO_ENABLED = True  # the demonstration provider's page, as `make run` has it
     tazkira = tmp_path / "tazkira.pdf"
     tazkira.write_bytes(PDF)

@@ -304,6 +304,23 @@ def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     return render(request, "applications/assisted/done.html", context)
 
 
+@never_cache
+@operator_required
+@require_GET
+def slip(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The receipt slip to print and hand over: reference, fee, payment reference, where to
+    pay. A page of its own, laid out for an 80 mm receipt printer or A6 (print CSS): the
+    browser's Print works on it without JavaScript."""
+    application = _draft_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:assisted_form", public_id=application.public_id)
+    application_file_open(application=application, actor=_operator(request), request=request,
+                          reason=REASON_GIVING_THE_REFERENCE)
+    context = {"application": application,
+               "phone_display": display_mobile_number(application.applicant.phone_number or "")}
+    return render(request, "applications/assisted/slip.html", context)
+
+
 # --- the citizen: who opened my file --------------------------------------------------------------
 
 @never_cache

@@ -74,6 +74,12 @@ _KINDS: list[MessageKind] = [
         {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": _PAYMENT,
          "pay_by": "12 Qaws 1405"}),
     MessageKind(
+        "application.assisted_receipt", _("Application filed at a center, fee to pay"),
+        gettext_noop("Asan Khedmat: {center} filed application {reference} for you. Fee {fee}: pay with "
+                     "reference {payment_reference} by {pay_by} at a bank or mobile money."),
+        {"center": "Kabul Asan Khedmat center", "reference": _REFERENCE, "fee": "5,000 AFN",
+         "payment_reference": _PAYMENT, "pay_by": "12 Qaws 1405"}),
+    MessageKind(
         "payment.order_due", _("Fee now due"),
         gettext_noop("Asan Khedmat: application {reference}: pay the fee of {fee} with reference "
                      "{payment_reference} by {pay_by}."),

@@ -137,6 +137,12 @@ def submitted(event: ApplicationSubmitted, request: HttpRequest | None) -> None:
     order = payment_selectors.order_of(application)
     with translation.override(language):
         if order is not None and order.status == order.Status.PENDING and order.expires_at is not None:
+            # Filed for a walk-in at a center: the same fee, reference and where to pay as the
+            # operator's done page and printed slip, naming the center that filed it.
+            if application.channel == "center" and application.center is not None:
+                values = {**_payment_values(order, language), "center": application.center.name}
+                _queue_for_applicant(application, "application.assisted_receipt", values, language, phone)
+                return
             _queue_for_applicant(application, "application.submitted_pay", _payment_values(order, language),
                                  language, phone)
             return

@@ -30,6 +30,7 @@ from khedmat.core.formatting import current_language
 
 from .assisted_forms import AssistedStartForm, ConsentCodeForm, ConsentFormUploadForm
 from .forms import ApplicationForm, document_slots, upload_field_limits
+from .handover import form_definition
 from .models import Application
 from .selectors.access_log import access_events
 from .selectors.assisted import assisted_draft_get, assisted_recent, assisted_services, consent_of
@@ -135,7 +136,8 @@ def fill(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @csrf_protect
 def _fill(request: HttpRequest, application: Application) -> HttpResponse:
     operator = _operator(request)
-    definition = application.service_version.definition
+    definition = form_definition(application.service_version.definition,
+                                 service_id=application.service_version.service_id)
     language = current_language()
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=application)

@@ -30,6 +30,7 @@ from khedmat.accounts.roles import Role
 from khedmat.core.formatting import current_language
 from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
+from .handover import form_definition
 from .forms import (
     ANSWER_DOCUMENT_PREFIX,
     AnswerForm,
@@ -115,7 +116,7 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     user = request.user
     version = draft.service_version if draft is not None else service.current_version
     assert version is not None
-    definition = version.definition
+    definition = form_definition(version.definition, service_id=version.service_id)
     language = current_language()
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)

@@ -380,3 +380,17 @@ def device_of_center(*, center_id: int | None, public_id: uuid.UUID | str) -> De
 def counters_for_tablets(*, center: Center) -> list[Counter]:
     """The counters a rating tablet may be paired to: the center's active ones, by number."""
     return list(Counter.objects.filter(center=center, is_active=True).order_by("number"))
+
+
+def centers_for_handover(*, service_id: int, codes: Iterable[str] = ()) -> list[Center]:
+    """Where a service hands things over: the active centers offering it (only those with
+    `codes`, when its definition narrows the choice), by name."""
+    centers = Center.objects.filter(is_active=True, services__id=service_id)
+    codes = list(codes)
+    if codes:
+        centers = centers.filter(code__in=codes)
+    return list(centers.distinct().order_by("name_en"))
+
+
+def center_by_code(*, code: str) -> Center | None:
+    return Center.objects.filter(code=code).first() if code else None

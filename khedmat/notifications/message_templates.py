@@ -123,6 +123,12 @@ _KINDS: list[MessageKind] = [
         {"reference": _REFERENCE, "service": "Passport",
          "where": "Collect it at the Kabul Asan Khedmat center with this SMS."}),
     MessageKind(
+        "application.ready_for_collection", _("Ready to collect at a center"),
+        gettext_noop("Asan Khedmat: your {what} ({reference}) is ready. Collect it at {center}, {address}. "
+                     "Open {hours}. Bring your Tazkira."),
+        {"what": "passport", "reference": _REFERENCE, "center": "Kabul Asan Khedmat center",
+         "address": "Darulaman Road, Kabul", "hours": "Saturday to Wednesday, 08:00 to 16:00"}),
+    MessageKind(
         "application.approved_document", _("Approved, document ready"),
         gettext_noop("Asan Khedmat: application {reference} was approved. Your {document} is ready: "
                      "download it under My applications: {link}"),

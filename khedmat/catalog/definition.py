@@ -699,11 +699,12 @@ def _check_handover(definition: dict[str, Any]) -> None:
             raise DefinitionError(f"form.properties.{other}.x-widget", _("The form has only one center field."))
     _require_trilingual(handover, "what", "handover")
     states = {state["name"]: state for state in definition["workflow"]["states"]}
-    ready = states.get(handover.get("ready_state"))  # type: ignore[arg-type]
+    ready_name, collected_name = handover.get("ready_state"), handover.get("collected_state")
+    ready = states.get(ready_name) if isinstance(ready_name, str) else None
     if ready is None or ready.get("milestone") != "ready_for_collection" or ready.get("final"):
         raise DefinitionError("handover.ready_state", _(
             "Name the state in which it waits at the center: not final, with milestone ready_for_collection."))
-    collected = states.get(handover.get("collected_state"))  # type: ignore[arg-type]
+    collected = states.get(collected_name) if isinstance(collected_name, str) else None
     if collected is None or not collected.get("final"):
         raise DefinitionError("handover.collected_state", _("Name the final state in which it was collected."))
     if not any(handover["ready_state"] in t["from"] and t["to"] == collected["name"]

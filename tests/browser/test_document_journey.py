@@ -67,6 +67,8 @@ def test_apply_pay_get_the_document_and_verify_its_qr_code(
     birth.get_by_label("Month", exact=True).select_option(index=1)
     birth.get_by_label("Year", exact=True).fill("1369")
     citizen.get_by_role("group", name="Validity").get_by_label("10 years").check()
+    citizen.get_by_role("group", name="Center where you will collect the passport").get_by_label(
+        "Kabul Service Center").check()
     citizen.get_by_label("Copy of the Tazkira").set_input_files(tazkira)
     citizen.get_by_role("button", name="Submit the application").click()
     expect(citizen.get_by_role("heading", level=1)).to_have_text("Your application is sent")

@@ -30,7 +30,6 @@ from khedmat.accounts.roles import Role
 from khedmat.core.formatting import current_language
 from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
-from .handover import form_definition
 from .forms import (
     ANSWER_DOCUMENT_PREFIX,
     AnswerForm,
@@ -44,6 +43,7 @@ from .forms import (
     submission_token,
     upload_field_limits,
 )
+from .handover import form_definition
 from .models import Application
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit

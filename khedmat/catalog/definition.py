@@ -682,7 +682,8 @@ def _check_handover(definition: dict[str, Any]) -> None:
                 "A center field is for a service that hands something over: describe it under handover."))
         return
     if not isinstance(handover, dict):
-        raise DefinitionError("handover", _("Describe the handover with its field, what is handed over and its states."))
+        raise DefinitionError("handover", _(
+            "Describe the handover with its field, what is handed over and its states."))
     _check_unknown_keys(handover, "handover", {"field", "what", "ready_state", "collected_state", "centers"})
     name = handover.get("field")
     field = form["properties"].get(name) if isinstance(name, str) else None

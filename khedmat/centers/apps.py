@@ -12,8 +12,8 @@ class CentersConfig(AppConfig):
         from khedmat.core import jobs
 
         from . import catalog_sections
-        from .definition_checks import handover_centers_exist
         from .appointments import appointments_lapse, appointments_remind
+        from .definition_checks import handover_centers_exist
 
         catalog_sections.register()
         register_publish_check(handover_centers_exist)

@@ -46,9 +46,9 @@ from khedmat.centers.events import (
 )
 from khedmat.centers.hours import center_hours_text
 from khedmat.core import events
-from khedmat.core.public import public_url
 from khedmat.core.formatting import format_amount, format_date, format_number, format_time, localize_digits
 from khedmat.core.i18n import pick
+from khedmat.core.public import public_url
 from khedmat.documents import selectors as document_selectors
 from khedmat.documents.events import DocumentRevoked
 from khedmat.payments import selectors as payment_selectors

@@ -97,7 +97,7 @@ def test_ready_then_collected_with_an_sms_saying_where_and_when(
     [sms] = Message.objects.filter(to=citizen.phone_number, template="application.ready_for_collection")
     # In the citizen's language (Dari): the center's Dari name and address, hours in Dari digits.
     assert "Herat Center (fa)" in sms.body and "سرک ۱" in sms.body and "۰۸:۰۰" in sms.body
-    assert "پاسپورت" in sms.body and application.reference in sms.body
+    assert "پاسپورت" in sms.body and str(application.reference) in sms.body
     page = client.get(application.get_absolute_url()).content.decode()
     assert "Your passport is ready to collect" in page
 
@@ -138,7 +138,7 @@ def test_an_unknown_center_code_is_refused_when_the_definition_is_published(moi:
 def test_a_narrowed_list_of_centers_is_what_the_form_offers(client: Client, citizen: User, moi: Agency,
                                                             centers: dict[str, Center]) -> None:
     publish(moi, passport_definition(**{"handover.centers": ["HRT"]}))
-    page, response = _apply(client, citizen, "KBL")
+    page, _response = _apply(client, citizen, "KBL")
     assert 'value="HRT"' in page.content.decode() and 'value="KBL"' not in page.content.decode()
     assert not Application.objects.filter(applicant=citizen).exclude(state=Application.DRAFT).exists()
 

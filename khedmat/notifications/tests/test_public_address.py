@@ -74,6 +74,6 @@ def test_an_appointments_sms_links_to_the_same_server(site: str, hall: Hall) -> 
     host = site.split("://", 1)[1]
     link = f"{host}/en/appointments/{appointment.public_id}/"
     assert link in booked.body
-    with urllib.request.urlopen(f"http://{link}", timeout=30) as response:  # noqa: S310
+    with urllib.request.urlopen(f"http://{link}", timeout=30) as response:
         assert response.status == 200
         assert "Appointment code" in response.read().decode()

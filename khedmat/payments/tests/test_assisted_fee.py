@@ -52,14 +52,14 @@ def test_the_done_page_the_slip_and_one_sms_tell_the_fee_and_where_to_pay(passpo
         assert page.status_code == 200
         with translation.override(language):
             assert format_amount(5000, language) in body  # "5,000 AFN" / "۵٬۰۰۰ افغانی", the one helper's way
-        assert order.reference in body and application.reference in body
+        assert order.reference in body and str(application.reference) in body
         assert reverse("applications:assisted_slip", kwargs={"public_id": application.public_id})[3:] in body
     assert "mobile-money" in client.get(done_url).content.decode()
 
     slip = client.get(reverse("applications:assisted_slip", kwargs={"public_id": application.public_id}))
     text = slip.content.decode()
     assert slip.status_code == 200
-    assert order.reference in text and application.reference in text and "5,000" in text
+    assert order.reference in text and str(application.reference) in text and "5,000" in text
     assert "@media print" not in text and "slip-page" in text  # laid out by site.css's print rules
 
     # One SMS in Dari with the fee and the payment reference, not the generic "received".

@@ -64,7 +64,8 @@ class Command(BaseCommand):
         user_model = get_user_model()
         found = {user.get_username(): user for user in user_model.objects.filter(
             username__in=[entry["username"] for entry in demo_users(file)])}
-        sign_in_url = f"{(base_url or public_base_url()).rstrip('/')}/en/account/sign-in/"
+        base_url = (base_url or public_base_url()).rstrip("/")  # the one public address (decision 0018)
+        sign_in_url = f"{base_url}/en/account/sign-in/"
         rows = []
         for entry in demo_users(file):
             user = found.get(entry["username"])

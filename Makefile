@@ -4,11 +4,14 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8000
+# The one public address of the site: links in SMS, the QR code on documents, enrolment links
+# and demo_logins are built on it (docs/decisions/0018). Follows PORT unless set.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Development commands run with the local settings; pytest picks config.settings.test itself.
-MANAGE := DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py
+MANAGE = PUBLIC_BASE_URL='$(PUBLIC_BASE_URL)' DJANGO_SETTINGS_MODULE=config.settings.local $(PY) manage.py
 # The first of these that is Python 3.11 or newer creates the virtual environment.
 PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
@@ -48,7 +51,7 @@ run: setup migrate seed logins ## Set up everything, load demonstration data and
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 logins: $(STAMP)
-	@$(MANAGE) demo_logins --base-url http://127.0.0.1:$(PORT)
+	@$(MANAGE) demo_logins
 
 migrate: setup ## Apply database migrations (SQLite under var/ unless DATABASE_URL is set)
 	$(MANAGE) migrate --no-input --verbosity 1

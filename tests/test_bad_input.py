@@ -169,6 +169,7 @@ def test_the_office_inbox_with_a_cursor_beyond_the_database_shows_the_first_page
 def _passport_post(born: datetime.date) -> dict[str, str]:
     solar = to_solar_hijri(born)
     return {"f-full_name": "Zarghuna Ahmadzai", "f-father_name": "Mohammad Nabi", "f-validity_years": "5",
+            "f-collection_center": "KBL",
             "f-date_of_birth-day": str(solar.day), "f-date_of_birth-month": str(solar.month),
             "f-date_of_birth-year": str(solar.year), "action": "submit", "submission_token": "t" * 32}
 

@@ -27,6 +27,19 @@ def test_demo_logins_lists_every_demonstration_account() -> None:
 
 
 @pytest.mark.django_db
+def test_demo_logins_links_to_the_one_public_address_by_default(settings: object) -> None:
+    """`make run PORT=8101` sets PUBLIC_BASE_URL; the sign-in and pairing links follow it."""
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8101"  # type: ignore[attr-defined]
+    call_command("seed_demo", quiet=True)
+    output = io.StringIO()
+    call_command("demo_logins", stdout=output)
+    text = output.getvalue()
+    assert "http://127.0.0.1:8101/en/account/sign-in/" in text
+    assert "http://127.0.0.1:8101/en/devices/pair/?code=" in text
+    assert ":8000" not in text
+
+
+@pytest.mark.django_db
 def test_demo_logins_gives_each_demonstration_screen_a_pairing_link_that_pairs_it() -> None:
     """Someone trying the demonstration pairs the kiosk and the rating tablet from the links."""
     import re

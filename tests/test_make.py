@@ -41,3 +41,6 @@ def test_make_run_migrates_seeds_lists_logins_and_serves_on_the_port(port: str) 
     assert positions == sorted(positions), commands
     assert "config.settings.local" in commands
     assert f"http://127.0.0.1:{port}" in commands
+    # One public address, from the port: every manage.py command (demo_logins, the server) gets it.
+    assert f"PUBLIC_BASE_URL='http://127.0.0.1:{port}'" in commands.split("demo_logins")[0].rsplit("\n", 1)[-1]
+    assert f"PUBLIC_BASE_URL='http://127.0.0.1:{port}'" in commands.split("runserver")[0].rsplit("\n", 1)[-1]

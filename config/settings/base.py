@@ -251,8 +251,11 @@ APPOINTMENT_CHECKIN_AFTER_MINUTES = env.int("APPOINTMENT_CHECKIN_AFTER_MINUTES",
 QUEUE_DEFAULT_SERVICE_MINUTES = env.int("QUEUE_DEFAULT_SERVICE_MINUTES", default=8)
 # A holder who left a phone number is told by SMS when this many people (or fewer) stand before them.
 QUEUE_NEAR_AHEAD = env.int("QUEUE_NEAR_AHEAD", default=3)
-# Where the public site is reached from outside, for links in SMS (an appointment's page).
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# The one public address of the site (docs/decisions/0018-one-public-address.md): every link
+# that leaves it (SMS, the QR code and verify address on documents, enrolment and pairing links,
+# demo_logins) is built on it, through khedmat.core.public. `make run` sets it from PORT; in
+# development it follows PORT too.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
@@ -329,8 +332,9 @@ PAYMENT_CALLBACK_MAX_AGE_SECONDS = env.int("PAYMENT_CALLBACK_MAX_AGE_SECONDS", d
 
 # --- documents (issue 5) ---
 # Issued documents (khedmat/documents, docs/documents.md). The address printed in every QR
-# code: the verify page at <this>/verify/. Set it to the public origin of the site.
-DOCUMENTS_VERIFY_BASE_URL = env("DOCUMENTS_VERIFY_BASE_URL", default="http://127.0.0.1:8000")
+# code: the verify page at <this>/verify/. Empty (the default): PUBLIC_BASE_URL. Set it only
+# when verification is served from another origin than the site (a separate verify host).
+DOCUMENTS_VERIFY_BASE_URL = env("DOCUMENTS_VERIFY_BASE_URL", default="")
 # Production: the active Ed25519 private key as a PEM file kept outside the database
 # (`manage.py documents_keygen --pem-out FILE` makes one). Empty: keys live in the database,
 # encrypted with DOCUMENTS_KEY_ENCRYPTION_KEY (derived from SECRET_KEY when empty).

@@ -33,6 +33,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from khedmat.core.admin import ScopedModelAdmin
+from khedmat.core.public import public_url
 
 from . import permissions, selectors, services
 from .models import AGENCY_ROLES, CENTER_ROLES, Role, User
@@ -289,8 +290,7 @@ class UserAdmin(ScopedModelAdmin, BaseUserAdmin):
         link = ""
         if issued is not None:
             with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-                link = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("accounts:staff_enrol_link",
-                                                                      args=[issued.code])
+                link = public_url(reverse("accounts:staff_enrol_link", args=[issued.code]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,

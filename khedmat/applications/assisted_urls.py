@@ -17,5 +17,6 @@ assisted_urlpatterns: list = [
     path("center/assist/<uuid:public_id>/consent/print/", views_assisted.consent_form_print,
          name="assisted_consent_print"),
     path("center/assist/<uuid:public_id>/done/", views_assisted.done, name="assisted_done"),
+    path("center/assist/<uuid:public_id>/slip/", views_assisted.slip, name="assisted_slip"),
     path("applications/<uuid:public_id>/who-opened/", views_assisted.access_log, name="access_log"),
 ]

@@ -84,12 +84,21 @@ class ApplicationClosed(Milestone):
     name = "application.closed"
 
 
+@declare
+@dataclass(frozen=True, kw_only=True)
+class ApplicationReadyForCollection(Milestone):
+    """What the service hands over (a passport) waits at the center the applicant picked."""
+
+    name = "application.ready_for_collection"
+
+
 MILESTONE_EVENTS: dict[str, type[Milestone]] = {
     "information_requested": ApplicationInformationRequested,
     "sent_back": ApplicationSentBack,
     "approved": ApplicationApproved,
     "rejected": ApplicationRejected,
     "closed": ApplicationClosed,
+    "ready_for_collection": ApplicationReadyForCollection,
 }
 
 

@@ -881,7 +881,10 @@ def answers_problems(*, application: Any, documents: bool = True) -> list[str]:
     """What stops a draft from being submitted, as "question: message" lines in the active
     language: answers that fail the form's checks and (unless `documents` is False)
     required documents not attached. Empty when the draft is complete."""
-    definition = application.service_version.definition
+    from .handover import form_definition  # the center field's choices come from the centers
+
+    definition = form_definition(application.service_version.definition,
+                                 service_id=application.service_version.service_id)
     form = SchemaForm(definition["form"], language=current_language(), data=application.data)
     problems: list[str] = []
     if not form.is_valid():

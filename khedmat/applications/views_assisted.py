@@ -30,6 +30,7 @@ from khedmat.core.formatting import current_language
 
 from .assisted_forms import AssistedStartForm, ConsentCodeForm, ConsentFormUploadForm
 from .forms import ApplicationForm, document_slots, upload_field_limits
+from .handover import form_definition
 from .models import Application
 from .selectors.access_log import access_events
 from .selectors.assisted import assisted_draft_get, assisted_recent, assisted_services, consent_of
@@ -135,7 +136,8 @@ def fill(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @csrf_protect
 def _fill(request: HttpRequest, application: Application) -> HttpResponse:
     operator = _operator(request)
-    definition = application.service_version.definition
+    definition = form_definition(application.service_version.definition,
+                                 service_id=application.service_version.service_id)
     language = current_language()
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=application)
@@ -302,6 +304,23 @@ def done(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     context = {"application": application, "consent": consent_of(application),
                "phone_display": display_mobile_number(application.applicant.phone_number or "")}
     return render(request, "applications/assisted/done.html", context)
+
+
+@never_cache
+@operator_required
+@require_GET
+def slip(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The receipt slip to print and hand over: reference, fee, payment reference, where to
+    pay. A page of its own, laid out for an 80 mm receipt printer or A6 (print CSS): the
+    browser's Print works on it without JavaScript."""
+    application = _draft_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:assisted_form", public_id=application.public_id)
+    application_file_open(application=application, actor=_operator(request), request=request,
+                          reason=REASON_GIVING_THE_REFERENCE)
+    context = {"application": application,
+               "phone_display": display_mobile_number(application.applicant.phone_number or "")}
+    return render(request, "applications/assisted/slip.html", context)
 
 
 # --- the citizen: who opened my file --------------------------------------------------------------

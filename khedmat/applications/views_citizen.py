@@ -43,6 +43,7 @@ from .forms import (
     submission_token,
     upload_field_limits,
 )
+from .handover import form_definition
 from .models import Application
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
@@ -115,7 +116,7 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     user = request.user
     version = draft.service_version if draft is not None else service.current_version
     assert version is not None
-    definition = version.definition
+    definition = form_definition(version.definition, service_id=version.service_id)
     language = current_language()
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)

@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -72,7 +73,7 @@ def validate_definition(data: Any) -> dict[str, Any]:
     _check_unknown_keys(definition, "", {
         "agency", "code", "slug", "category", "name", "summary", "description", "eligibility",
         "channels", "time_standard_days", "fee", "required_documents", "form", "workflow",
-        "document",
+        "document", "handover",
     })
     _require_text(definition, "code", _CODE, _("an upper-case code of 2 to 10 letters or digits, e.g. PSP"))
     if "agency" in definition:
@@ -92,6 +93,7 @@ def validate_definition(data: Any) -> dict[str, Any]:
     _check_workflow(definition)
     _check_payment(definition)
     _check_issued_document(definition)
+    _check_handover(definition)
     return _as_stored(definition)
 
 
@@ -398,9 +400,12 @@ def _is_amount(value: Any) -> bool:
 
 
 # What entering a state means to the applicant, who is told by SMS (docs/notifications.md).
-# The first two wait for the applicant; the last three end the file.
-MILESTONES = ("information_requested", "sent_back", "approved", "rejected", "closed")
+# The first two wait for the applicant; "rejected" and "closed" end the file; "approved" ends
+# it too unless something is then handed over at a center, where "ready_for_collection" tells
+# the applicant where and when to collect it (a state that does not end the file).
+MILESTONES = ("information_requested", "sent_back", "approved", "rejected", "closed", "ready_for_collection")
 _OPEN_MILESTONES = ("information_requested", "sent_back")
+_ENDING_MILESTONES = ("rejected", "closed")
 
 
 def _check_milestone(state: dict[str, Any], path: str) -> None:
@@ -409,7 +414,14 @@ def _check_milestone(state: dict[str, Any], path: str) -> None:
         return
     if milestone not in MILESTONES:
         raise DefinitionError(f"{path}.milestone", _("Use one of: %(choices)s.") % {"choices": ", ".join(MILESTONES)})
-    if (milestone in _OPEN_MILESTONES) == bool(state.get("final")):
+    if milestone == "approved":
+        return  # final, or followed by the handover's steps (_check_handover)
+    if milestone == "ready_for_collection" and state.get("final"):
+        raise DefinitionError(f"{path}.milestone", _(
+            "“ready_for_collection” is for a state that waits for the applicant to collect, not one that "
+            "ends the file."))
+    if milestone in _OPEN_MILESTONES + _ENDING_MILESTONES \
+            and (milestone in _OPEN_MILESTONES) == bool(state.get("final")):
         raise DefinitionError(f"{path}.milestone", _(
             "“%(milestone)s” is for a state that %(kind)s.") % {
                 "milestone": milestone,
@@ -641,3 +653,85 @@ def _check_document_validity(document: dict[str, Any], definition: dict[str, Any
     if value not in definition["form"].get("required", []):
         raise DefinitionError("document.validity.years_field", _(
             "The validity depends on the field %(field)s, so the form must require it.") % {"field": value})
+
+
+# --- handover at a center ---------------------------------------------------------------------
+
+# The form field that lets the applicant pick a center (`x-widget: center`): its choices are
+# the active centers that offer the service, filled in when the form is shown and checked on
+# the server (khedmat/applications/handover.py).
+CENTER_WIDGET = "center"
+_HANDOVER_STATES = ("ready_state", "collected_state")
+
+
+def _check_handover(definition: dict[str, Any]) -> None:
+    """`handover` (optional): the service hands something over (a passport, a card) at a center
+    the applicant picks in the form. It names the form field (`x-widget: center`, required),
+    what is handed over, the state in which it waits at the center (milestone
+    `ready_for_collection`, which tells the applicant where and when) and the final state in
+    which it was collected; `centers` may narrow the choice to some center codes (checked
+    against the centers when the definition is published)."""
+    handover = definition.get("handover")
+    form = definition["form"]
+    centre_fields = [name for name, field in form["properties"].items()
+                     if isinstance(field, dict) and field.get("x-widget") == CENTER_WIDGET]
+    if handover is None:
+        definition.pop("handover", None)
+        if centre_fields:
+            raise DefinitionError(f"form.properties.{centre_fields[0]}.x-widget", _(
+                "A center field is for a service that hands something over: describe it under handover."))
+        return
+    if not isinstance(handover, dict):
+        raise DefinitionError("handover", _(
+            "Describe the handover with its field, what is handed over and its states."))
+    _check_unknown_keys(handover, "handover", {"field", "what", "ready_state", "collected_state", "centers"})
+    name = handover.get("field")
+    field = form["properties"].get(name) if isinstance(name, str) else None
+    if not isinstance(field, dict) or field.get("type") != "string" or field.get("x-widget") != CENTER_WIDGET \
+            or "enum" in field:
+        raise DefinitionError("handover.field", _(
+            "Name the form field where the applicant picks the center: type string, x-widget: center, "
+            "without enum (the centers are listed by the platform)."))
+    if name not in form.get("required", []):
+        raise DefinitionError("handover.field", _(
+            "The applicant must pick where to collect: the form must require the field %(field)s.") % {"field": name})
+    for other in centre_fields:
+        if other != name:
+            raise DefinitionError(f"form.properties.{other}.x-widget", _("The form has only one center field."))
+    _require_trilingual(handover, "what", "handover")
+    states = {state["name"]: state for state in definition["workflow"]["states"]}
+    ready_name, collected_name = handover.get("ready_state"), handover.get("collected_state")
+    ready = states.get(ready_name) if isinstance(ready_name, str) else None
+    if ready is None or ready.get("milestone") != "ready_for_collection" or ready.get("final"):
+        raise DefinitionError("handover.ready_state", _(
+            "Name the state in which it waits at the center: not final, with milestone ready_for_collection."))
+    collected = states.get(collected_name) if isinstance(collected_name, str) else None
+    if collected is None or not collected.get("final"):
+        raise DefinitionError("handover.collected_state", _("Name the final state in which it was collected."))
+    if not any(handover["ready_state"] in t["from"] and t["to"] == collected["name"]
+               for t in definition["workflow"]["transitions"]):
+        raise DefinitionError("handover.collected_state", _(
+            "The workflow needs a step from %(ready)s to %(collected)s.") % {
+                "ready": handover["ready_state"], "collected": collected["name"]})
+    codes = handover.setdefault("centers", [])
+    if not isinstance(codes, list) or not all(isinstance(code, str) and _CODE.match(code) for code in codes):
+        raise DefinitionError("handover.centers", _(
+            "List center codes such as KBL, or leave centers out for every center offering the service."))
+    if len(set(codes)) != len(codes):
+        raise DefinitionError("handover.centers", _("A center is listed twice."))
+
+
+# What a pure check cannot know (which centers exist) is checked when a definition is
+# published, by the apps that know it; they register here in their AppConfig.ready().
+_PUBLISH_CHECKS: list[Callable[[dict[str, Any]], None]] = []
+
+
+def register_publish_check(check: Callable[[dict[str, Any]], None]) -> None:
+    """`check(definition)` raises DefinitionError for what refers to data it does not find."""
+    if check not in _PUBLISH_CHECKS:
+        _PUBLISH_CHECKS.append(check)
+
+
+def check_references(definition: dict[str, Any]) -> None:
+    for check in _PUBLISH_CHECKS:
+        check(definition)

@@ -13,6 +13,7 @@ from khedmat.core.pictograms import PICTOGRAMS
 
 from .definition import (
     DefinitionError,
+    check_references,
     definition_from_yaml,
     definition_to_yaml,
     fee_range,
@@ -56,6 +57,7 @@ def service_publish(*, agency: Agency, definition: dict[str, Any], published_by:
     second click on "publish" is harmless. Published versions are never altered.
     """
     definition = validate_definition(definition)
+    check_references(definition)
     agency_code = definition.setdefault("agency", agency.code)
     if agency_code != agency.code:
         raise DefinitionError("agency", _("This definition belongs to %(other)s, not %(agency)s.") % {

@@ -8,12 +8,15 @@ class CentersConfig(AppConfig):
     verbose_name = _("Service centers")
 
     def ready(self) -> None:
+        from khedmat.catalog.definition import register_publish_check
         from khedmat.core import jobs
 
         from . import catalog_sections
+        from .definition_checks import handover_centers_exist
         from .services import appointments_lapse, appointments_remind
 
         catalog_sections.register()
+        register_publish_check(handover_centers_exist)
 
         jobs.register("lapse_appointments", every_seconds=5 * 60, run=appointments_lapse,
                       description="Lapse bookings whose check-in window has closed.")

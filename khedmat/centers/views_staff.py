@@ -33,6 +33,7 @@ from khedmat.accounts.gates import signed_in_user, staff_page, works_at_a_center
 from khedmat.accounts.permissions import is_center_manager, is_platform_admin
 from khedmat.core.formatting import format_code, format_date_input, format_number
 from khedmat.core.parsing import parse_int_or_none
+from khedmat.core.public import public_url
 from khedmat.core.spreadsheets import csv_lines, spreadsheet_text
 
 from . import selectors, services
@@ -371,7 +372,8 @@ def _devices_page(request: HttpRequest, *, form: DeviceAddForm | None = None, st
 
 
 def _code_page(request: HttpRequest, issued: PairingCode) -> HttpResponse:
-    pair_url = request.build_absolute_uri(reverse("centers:device_pair"))
+    # Typed on a device in the hall: the site's public address, not this request's Host.
+    pair_url = public_url(reverse("centers:device_pair"))
     return render(request, "centers/staff/device_code.html", {
         "center": issued.device.center, "device": issued.device, "code": issued.display,
         "expires_at": issued.expires_at, "pair_url": pair_url,

@@ -20,6 +20,7 @@ from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_date, format_number
 from khedmat.core.parsing import plain_text
+from khedmat.core.public import public_base_url
 from khedmat.core.sequences import sequence_next
 
 from . import codec, keystore
@@ -265,4 +266,6 @@ def signing_key_mark_compromised(*, kid: str, since: datetime.datetime, reason: 
 
 
 def verification_base_url() -> str:
-    return str(settings.DOCUMENTS_VERIFY_BASE_URL)
+    """Where the QR code sends a phone: the site's public address unless verification is
+    deliberately served elsewhere (DOCUMENTS_VERIFY_BASE_URL)."""
+    return str(settings.DOCUMENTS_VERIFY_BASE_URL or "").rstrip("/") or public_base_url()

@@ -74,6 +74,12 @@ _KINDS: list[MessageKind] = [
         {"reference": _REFERENCE, "fee": "5,000 AFN", "payment_reference": _PAYMENT,
          "pay_by": "12 Qaws 1405"}),
     MessageKind(
+        "application.assisted_receipt", _("Application filed at a center, fee to pay"),
+        gettext_noop("Asan Khedmat: {center} filed application {reference} for you. Fee {fee}: pay with "
+                     "reference {payment_reference} by {pay_by} at a bank or mobile money."),
+        {"center": "Kabul Asan Khedmat center", "reference": _REFERENCE, "fee": "5,000 AFN",
+         "payment_reference": _PAYMENT, "pay_by": "12 Qaws 1405"}),
+    MessageKind(
         "payment.order_due", _("Fee now due"),
         gettext_noop("Asan Khedmat: application {reference}: pay the fee of {fee} with reference "
                      "{payment_reference} by {pay_by}."),
@@ -116,6 +122,12 @@ _KINDS: list[MessageKind] = [
         gettext_noop("Asan Khedmat: application {reference} for {service} was approved. {where}"),
         {"reference": _REFERENCE, "service": "Passport",
          "where": "Collect it at the Kabul Asan Khedmat center with this SMS."}),
+    MessageKind(
+        "application.ready_for_collection", _("Ready to collect at a center"),
+        gettext_noop("Asan Khedmat: your {what} ({reference}) is ready. Collect it at {center}, {address}. "
+                     "Open {hours}. Bring your Tazkira."),
+        {"what": "passport", "reference": _REFERENCE, "center": "Kabul Asan Khedmat center",
+         "address": "Darulaman Road, Kabul", "hours": "Saturday to Wednesday, 08:00 to 16:00"}),
     MessageKind(
         "application.approved_document", _("Approved, document ready"),
         gettext_noop("Asan Khedmat: application {reference} was approved. Your {document} is ready: "

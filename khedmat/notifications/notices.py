@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,6 +25,7 @@ from khedmat.applications.events import (
     ApplicationClosed,
     ApplicationInformationRequested,
     ApplicationMessageSent,
+    ApplicationReadyForCollection,
     ApplicationRejected,
     ApplicationSentBack,
     ApplicationsEscalated,
@@ -33,6 +33,7 @@ from khedmat.applications.events import (
     ConsentCodeRequested,
     Milestone,
 )
+from khedmat.applications.handover import collection_center
 from khedmat.applications.selectors import citizen as application_selectors
 from khedmat.centers.events import (
     AppointmentBooked,
@@ -43,9 +44,11 @@ from khedmat.centers.events import (
     TicketIssued,
     TicketTurnNear,
 )
+from khedmat.centers.hours import center_hours_text
 from khedmat.core import events
 from khedmat.core.formatting import format_amount, format_date, format_number, format_time, localize_digits
 from khedmat.core.i18n import pick
+from khedmat.core.public import public_url
 from khedmat.documents import selectors as document_selectors
 from khedmat.documents.events import DocumentRevoked
 from khedmat.payments import selectors as payment_selectors
@@ -74,8 +77,7 @@ def ltr(value: str, language: str) -> str:
 def site_link(path: str) -> str:
     """A page of the site as an SMS writes it: without "https://", which costs eight
     characters and which phones do not need to recognise a link."""
-    base = str(settings.PUBLIC_BASE_URL).rstrip("/")
-    return base.split("://", 1)[-1] + path
+    return public_url(path).split("://", 1)[-1]
 
 
 def _my_applications(language: str) -> str:
@@ -138,6 +140,12 @@ def submitted(event: ApplicationSubmitted, request: HttpRequest | None) -> None:
     order = payment_selectors.order_of(application)
     with translation.override(language):
         if order is not None and order.status == order.Status.PENDING and order.expires_at is not None:
+            # Filed for a walk-in at a center: the same fee, reference and where to pay as the
+            # operator's done page and printed slip, naming the center that filed it.
+            if application.channel == "center" and application.center is not None:
+                values = {**_payment_values(order, language), "center": application.center.name}
+                _queue_for_applicant(application, "application.assisted_receipt", values, language, phone)
+                return
             _queue_for_applicant(application, "application.submitted_pay", _payment_values(order, language),
                                  language, phone)
             return
@@ -223,13 +231,31 @@ def approved(event: ApplicationApproved, request: HttpRequest | None) -> None:
                       "link": _my_applications(language)}
             _queue_for_applicant(application, "application.approved_document", values, language, phone)
             return
-        if application.center is not None:
+        handover_at = collection_center(application)
+        if handover_at is not None:
+            where = _("We will tell you by SMS when it is ready to collect at %(center)s.") % {
+                "center": handover_at.name}
+        elif application.center is not None:
             where = _("Collect it at %(center)s: bring this SMS and your Tazkira.") % {
                 "center": application.center.name}
         else:
             where = _("The agency will tell you where to collect it.")
         values = {"reference": reference, "service": application.service_version.name, "where": where}
     _queue_for_applicant(application, "application.approved", values, language, phone)
+
+
+def ready_for_collection(event: ApplicationReadyForCollection, request: HttpRequest | None) -> None:
+    """Where and when to collect: the center the applicant picked, its address and hours."""
+    application = event.application
+    center = collection_center(application)
+    if center is None:
+        return
+    phone, language = _applicant(application)
+    handover = application.service_version.definition["handover"]
+    with translation.override(language):
+        values = {"what": pick(handover["what"], None), "reference": ltr(application.reference or "", language),
+                  "center": center.name, "address": center.address, "hours": center_hours_text(center)}
+    _queue_for_applicant(application, "application.ready_for_collection", values, language, phone)
 
 
 def rejected(event: ApplicationRejected, request: HttpRequest | None) -> None:
@@ -359,6 +385,7 @@ def register() -> None:
     events.subscribe(ApplicationSentBack, information_requested, phase=notify)
     events.subscribe(ApplicationApproved, approved, phase=notify)
     events.subscribe(ApplicationRejected, rejected, phase=notify)
+    events.subscribe(ApplicationReadyForCollection, ready_for_collection, phase=notify)
     events.subscribe(ApplicationClosed, closed, phase=notify)
     events.subscribe(ApplicationMessageSent, message_sent, phase=notify)
     events.subscribe(ApplicationsEscalated, escalated, phase=notify)

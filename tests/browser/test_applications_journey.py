@@ -118,6 +118,8 @@ def test_apply_in_dari_answer_a_request_and_get_a_two_person_approval(
     birth.get_by_label(fa("Month"), exact=True).select_option(label="حمل (۱)")
     birth.get_by_label(fa("Year"), exact=True).fill("۱۳۶۹")
     citizen.get_by_role("group", name="مدت اعتبار").get_by_label("۵ سال").check()
+    citizen.get_by_role("group", name="مرکزی که پاسپورت را از آن تحویل می‌گیرید").get_by_label(
+        "مرکز خدمات کابل").check()
     citizen.get_by_label("کاپی تذکره").set_input_files(tazkira)
     citizen.screenshot(path=SCREENSHOTS / "apply-form-fa-360.png", full_page=True)
     citizen.get_by_role("button", name=fa("Submit the application")).click()

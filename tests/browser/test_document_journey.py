@@ -46,7 +46,7 @@ def test_apply_pay_get_the_document_and_verify_its_qr_code(
     import zxingcpp
     from PIL import Image
 
-    settings.DOCUMENTS_VERIFY_BASE_URL = demo_site  # the QR code points at this test's server
+    settings.PUBLIC_BASE_URL = demo_site  # the QR code points at this test's server
     settings.PAYMENT_DEMO_ENABLED = True  # the demonstration provider's page, as `make run` has it
     tazkira = tmp_path / "tazkira.pdf"
     tazkira.write_bytes(PDF)
@@ -67,6 +67,8 @@ def test_apply_pay_get_the_document_and_verify_its_qr_code(
     birth.get_by_label("Month", exact=True).select_option(index=1)
     birth.get_by_label("Year", exact=True).fill("1369")
     citizen.get_by_role("group", name="Validity").get_by_label("10 years").check()
+    citizen.get_by_role("group", name="Center where you will collect the passport").get_by_label(
+        "Kabul Service Center").check()
     citizen.get_by_label("Copy of the Tazkira").set_input_files(tazkira)
     citizen.get_by_role("button", name="Submit the application").click()
     expect(citizen.get_by_role("heading", level=1)).to_have_text("Your application is sent")

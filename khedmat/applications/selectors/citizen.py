@@ -21,6 +21,7 @@ from khedmat.core.i18n import pick
 
 from ..access import can_view_application
 from ..formschema import Answer, answers_for_display
+from ..handover import form_definition
 from ..models import Application, ApplicationEvent, DecisionReason, Document, Message
 from ..workflow import Transition, Workflow
 
@@ -256,7 +257,9 @@ def citizen_file(*, application: Application) -> CitizenFile:
         agency_name=application.agency.name, state_label=state_label(application, workflow),
         timeline=timeline, messages=messages,
         documents=list(application.documents.filter(message__isnull=True).order_by("uploaded_at", "id")),
-        answers=answers_for_display(definition["form"], application.data or {}, current_language()),
+        answers=answers_for_display(
+            form_definition(definition, service_id=application.service_version.service_id)["form"],
+            application.data or {}, current_language()),
         answering_actions=[step for step in actions if not workflow.is_final(step.target)],
         closing_actions=[step for step in actions if workflow.is_final(step.target)],
         asked=asked, clock_paused=application.clock_paused_on is not None,

@@ -25,6 +25,7 @@ from khedmat.core.formatting import format_date, format_number
 from khedmat.core.i18n import pick
 from khedmat.core.workdays import holidays_between, is_working_day
 
+from ..handover import form_definition
 from ..models import Application, ApplicationEvent, Consent, DecisionReason, Document, Message, Note
 from ..workflow import Transition, Workflow
 
@@ -364,7 +365,8 @@ def office_file(*, application: Application, viewer: User, workflow_role: str | 
         service_name=version.name,
         state_label=workflows.state_label(application, application.state),
         sla=sla,
-        answers=answers_for(definition.get("form") or {}, application.data or {}),
+        answers=answers_for(form_definition(definition, service_id=version.service_id).get("form") or {},
+                            application.data or {}),
         documents=documents,
         history=history,
         notes=list(application.notes.select_related("author")),

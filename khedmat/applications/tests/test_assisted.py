@@ -77,6 +77,7 @@ def _start(client: Client, service: Service, phone: str = "0700 555 666", name: 
 PASSPORT_POST = {
     "f-full_name": "Ahmad Zia", "f-father_name": "Mohammad Nabi", "f-date_of_birth-day": "1",
     "f-date_of_birth-month": "1", "f-date_of_birth-year": "1369", "f-validity_years": "5",
+    "f-collection_center": "KBL",  # the passport is collected at a center (the operator's own here)
 }
 
 

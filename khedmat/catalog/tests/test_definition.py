@@ -178,10 +178,10 @@ def test_a_transition_for_an_unknown_role_is_refused() -> None:
 
 def test_a_transition_leaving_a_final_state_is_refused() -> None:
     definition = passport_definition()
-    definition["workflow"]["transitions"].append(_transition("reopen", "approved", "in_review"))
+    definition["workflow"]["transitions"].append(_transition("reopen", "rejected", "in_review"))
     error = _refused(definition)
-    assert error.path == "workflow.transitions[8].from"
-    assert "final state approved cannot be left" in error.message
+    assert error.path == f"workflow.transitions[{len(definition['workflow']['transitions']) - 1}].from"
+    assert "final state rejected cannot be left" in error.message
 
 
 def test_an_initial_state_that_is_not_a_state_is_refused() -> None:

@@ -29,6 +29,7 @@ from .appointments import (
     normalize_code,
 )
 from .centers import (
+    center_by_code,
     center_by_id,
     center_by_slug,
     center_list,
@@ -36,6 +37,7 @@ from .centers import (
     center_open_by_slug,
     center_services_offered,
     centers_for_dashboard,
+    centers_for_handover,
     priority_groups,
     women_desk_service_ids,
 )
@@ -122,6 +124,7 @@ __all__ = [
     "appointments_of_phone",
     "board_calls",
     "board_version",
+    "center_by_code",
     "center_by_id",
     "center_by_slug",
     "center_list",
@@ -129,6 +132,7 @@ __all__ = [
     "center_open_by_slug",
     "center_services_offered",
     "centers_for_dashboard",
+    "centers_for_handover",
     "counter_current_ticket",
     "counter_get",
     "counter_of",

@@ -73,3 +73,17 @@ def women_desk_service_ids(*, center: Center) -> set[int]:
             counter__center=center, counter__is_active=True, counter__designation=Counter.Designation.WOMEN,
         ).values_list("service_id", flat=True)
     )
+
+
+def centers_for_handover(*, service_id: int, codes: Iterable[str] = ()) -> list[Center]:
+    """Where a service hands things over: the active centers offering it (only those with
+    `codes`, when its definition narrows the choice), by name."""
+    centers = Center.objects.filter(is_active=True, services__id=service_id)
+    codes = list(codes)
+    if codes:
+        centers = centers.filter(code__in=codes)
+    return list(centers.distinct().order_by("name_en"))
+
+
+def center_by_code(*, code: str) -> Center | None:
+    return Center.objects.filter(code=code).first() if code else None

@@ -11,6 +11,7 @@ from khedmat.catalog.definition import EXEMPTION_CATEGORIES
 from khedmat.catalog.fees import fee_schedule
 
 from .. import selectors
+from ..base import enabled_providers
 
 register = template.Library()
 
@@ -41,3 +42,18 @@ def fee_schedule_box(definition: dict[str, Any]) -> dict[str, Any]:
         # Translators: separator between items of a list, e.g. "a, b, c".
         "exemptions": _(", ").join(str(EXEMPTION_CATEGORIES[e]) for e in fee.get("exemptions", [])),
     }
+
+
+@register.inclusion_tag("payments/_fee_slip.html")
+def fee_slip(application: Any) -> dict[str, Any]:
+    """What a citizen filed for at a counter must hear before leaving: the fee, the payment
+    reference, the date to pay by and the ways to pay (the assisted channel's done page and
+    its printed slip). Nothing for a service without a fee."""
+    if application is None or getattr(application, "is_draft", True):
+        return {"order": None}
+    order = selectors.order_for_application(application=application)
+    ways = []
+    if order is not None and order.status == order.Status.PENDING:
+        # How to pay, as each provider in use words it; the demonstration page is online only.
+        ways = [(way.label, way.instructions(order)) for way in enabled_providers() if not way.pay_url(order)]
+    return {"order": order, "ways": ways}

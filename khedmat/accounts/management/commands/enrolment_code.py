@@ -18,6 +18,7 @@ from django.utils import translation
 
 from khedmat.accounts import selectors, services
 from khedmat.core.formatting import format_datetime
+from khedmat.core.public import public_base_url
 
 
 class Command(BaseCommand):
@@ -44,7 +45,7 @@ class Command(BaseCommand):
             raise CommandError(" ".join(error.messages)) from None
         with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
             path = reverse("accounts:staff_enrol_link", args=[issued.code])
-        base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
+        base = (base_url or public_base_url()).rstrip("/")
         self.stdout.write(f"Set-up code for {username}: {issued.display}")
         self.stdout.write(f"Link: {base}{path}")
         with translation.override("en"):

@@ -28,6 +28,7 @@ from khedmat.accounts import services as account_services
 from khedmat.accounts.roles import Role
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers.devices import device_pairing_code_issue
+from khedmat.core.public import public_base_url
 
 TOTP_COMMAND = ".venv/bin/python manage.py totp_code {username}"
 DEMO_CODE_HOURS = 12
@@ -52,7 +53,7 @@ class Command(BaseCommand):
     help = "List the demonstration accounts with their passwords and how to get a second-factor code."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the site is served")
+        parser.add_argument("--base-url", default="", help="where the site is served (PUBLIC_BASE_URL by default)")
         parser.add_argument("--file", type=Path, default=Path(settings.BASE_DIR, "demo", "users.yaml"))
         parser.add_argument("--centers-file", type=Path, default=Path(settings.BASE_DIR, "demo", "centers.yaml"))
 
@@ -63,7 +64,7 @@ class Command(BaseCommand):
         user_model = get_user_model()
         found = {user.get_username(): user for user in user_model.objects.filter(
             username__in=[entry["username"] for entry in demo_users(file)])}
-        base = base_url.rstrip("/")
+        base_url = base = (base_url or public_base_url()).rstrip("/")  # the one public address (decision 0018)
         with translation.override("en"):
             citizen_sign_in = f"{base}{reverse('accounts:login')}"
             staff_sign_in = f"{base}{reverse('accounts:staff_login')}"

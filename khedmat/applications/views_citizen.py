@@ -402,7 +402,7 @@ def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if application.is_draft:
         return redirect("applications:draft_edit", public_id=application.public_id)
     file = selectors.citizen_file(application=application)
-    if not file.can_withdraw:
+    if Workflow.of(application.service_version.definition).withdraw_step(application.state) is None:
         if request.method == "POST" and application.state != WITHDRAWN_STATE:
             messages.error(request, _("This application can no longer be withdrawn."))
         return redirect(application.get_absolute_url())

@@ -22,7 +22,7 @@ from khedmat.core.i18n import pick
 from ..access import can_view_application
 from ..formschema import Answer, answers_for_display, field_title
 from ..models import Application, ApplicationEvent, CorrectionRequest, DecisionReason, Document, Message
-from ..workflow import CORRECTION_STATE, WITHDRAWN_STATE, Transition, Workflow
+from ..workflow import CORRECTION_STATE, Transition, Workflow
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -244,7 +244,7 @@ def citizen_file(*, application: Application) -> CitizenFile:
     ]
     every = workflow.available(application.state, "applicant") if not application.is_draft else []
     # The engine's own steps (correcting, withdrawing) have their own pages.
-    actions = [step for step in every if not step.engine and step.target != WITHDRAWN_STATE]
+    actions = [step for step in every if not step.engine]
     asked = ""
     if actions and events:
         # What the agency asked, as it was written when the file came to the applicant.
@@ -259,6 +259,7 @@ def citizen_file(*, application: Application) -> CitizenFile:
     correction = (application.correction_requests.filter(corrected_at__isnull=True).order_by("-requested_at", "-id")
                   .first() if application.state == CORRECTION_STATE else None)
     properties = definition["form"].get("properties") or {}
+    withdraw = workflow.withdraw_step(application.state)
     return CitizenFile(
         application=application, service_name=application.service_version.name,
         agency_name=application.agency.name, state_label=state_label(application, workflow),
@@ -272,7 +273,8 @@ def citizen_file(*, application: Application) -> CitizenFile:
         time_standard=time_standard_text(application.service_version.time_standard_days), document_names=names,
         correction=correction, correction_titles=[field_title(properties.get(name) or {}, current_language(), name)
                                                   for name in (correction.fields if correction else [])],
-        can_withdraw=workflow.withdraw_step(application.state) is not None and not application.is_draft,
+        # A withdrawal the definition writes itself is among the closing steps; the engine's has its page.
+        can_withdraw=bool(withdraw and withdraw.engine and not application.is_draft),
     )
 
 

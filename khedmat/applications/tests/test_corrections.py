@@ -193,7 +193,8 @@ def test_withdrawal_asks_first_closes_the_file_and_is_idempotent(passport: Servi
     assert application.events.filter(transition="withdraw").count() == 1
     assert AuditEvent.objects.filter(action="applications.withdraw", target_id=application.reference).count() == 1
     [sms] = Sms.objects.filter(to=citizen.phone_number, template="application.closed")
-    assert "Withdrawn" in sms.body
+    with translation.override(citizen.preferred_language):  # told in their language
+        assert translation.gettext("Withdrawn by the applicant") in sms.body
 
 
 def test_no_withdrawal_after_a_decision_nor_by_someone_else(passport: Service, citizen: User, other_citizen: User,

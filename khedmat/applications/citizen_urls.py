@@ -13,6 +13,8 @@ urlpatterns = [
     path("applications/<uuid:public_id>/delete/", views_citizen.draft_delete, name="draft_delete"),
     path("applications/<uuid:public_id>/submitted/", views_citizen.submitted, name="submitted"),
     path("applications/<uuid:public_id>/receipt/", views_citizen.receipt, name="receipt"),
+    path("applications/<uuid:public_id>/correct/", views_citizen.correct, name="correct"),
+    path("applications/<uuid:public_id>/withdraw/", views_citizen.withdraw, name="withdraw"),
     path("applications/<uuid:public_id>/answer/", views_citizen.answer, name="answer"),
     path("applications/<uuid:public_id>/documents/<uuid:document_id>/", views_citizen.document_download,
          name="document_download"),

@@ -8,6 +8,7 @@ The assisted channel at a center uses it too, with the operator as uploader.
 
 from __future__ import annotations
 
+import datetime
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -20,11 +21,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from khedmat.accounts.phone import normalize_mobile_number
+from khedmat.accounts.tazkira import normalize_tazkira_number
+from khedmat.core.calendar import solar_hijri_date, to_solar_hijri
 from khedmat.core.formatting import format_number, western_digits
 from khedmat.core.i18n import pick
 
 from .formschema import BoundField, SchemaForm, parse_row_path
-from .models import Application, Document
+from .models import Application, Document, Relationship
 from .services.documents import OTHER_DOCUMENT
 from .uploads import (
     ACCEPT_ATTRIBUTE,
@@ -168,6 +171,7 @@ class ApplicationForm:
         self.remove_document_id = str(post_data.get("remove_document", "")) if self.action == "remove_document" \
             else ""
         self.uploads = check_uploads(self.slots, files or {}, refused or {}) if post is not None else []
+        self.applicant_form: RelationshipForm | None = None  # who it is for (views_citizen sets it)
         if draft is not None:
             self.attach_stored(draft)
 
@@ -226,6 +230,98 @@ class ApplicationForm:
                       for bound, message in self.schema_form.error_list()]
         pairs += [(slot.focus_id, f"{slot.label}: {message}") for slot in self.slots for message in slot.errors]
         return pairs
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+def partial_form(definition: Mapping[str, Any], names: Iterable[str], *, language: str,
+                 post: Mapping[str, Any] | None = None, data: Mapping[str, Any] | None = None) -> SchemaForm:
+    """The service's form cut down to the fields `names` (a correction, a document's facts):
+    a post is read for those fields only, so nothing else can be changed through it."""
+    schema = definition["form"]
+    wanted = [name for name in schema.get("properties", {}) if name in set(names)]
+    partial = {"type": "object", "properties": {name: schema["properties"][name] for name in wanted},
+               "required": [name for name in schema.get("required", []) if name in wanted]}
+    if post is not None:
+        return SchemaForm(partial, language=language, post=post)
+    return SchemaForm(partial, language=language, data={k: v for k, v in (data or {}).items() if k in wanted})
+
+
+_SOLAR_WRITTEN = re.compile(r"^([0-9]{4})\s*[/.\-]\s*([0-9]{1,2})\s*[/.\-]\s*([0-9]{1,2})$")
+
+
+def parse_solar_hijri_date(text: str) -> datetime.date | None:
+    """A Solar Hijri day written year/month/day (any digits, / - or . between), or None."""
+    match = _SOLAR_WRITTEN.match(western_digits(text).strip())
+    if match is None:
+        return None
+    try:
+        return solar_hijri_date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def format_solar_hijri_input(value: datetime.date) -> str:
+    """A date as the applicant's date-of-birth input shows it: year/month/day, Solar Hijri."""
+    day = to_solar_hijri(value)
+    return f"{day.year:04d}/{day.month:02d}/{day.day:02d}"
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Why are you withdrawing? (optional)"), required=False,
+                             max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text=gettext_lazy("The agency reads it. You may leave it empty."))
+    confirm = forms.BooleanField(label=gettext_lazy("I am sure: withdraw this application. This cannot be undone."),
+                                 error_messages={"required": gettext_lazy("Tick the box to confirm.")})
+
+
+class RelationshipForm(forms.Form):
+    """Who the application is for: the account holder, or someone else (a child, a parent…)."""
+
+    FOR_ME, FOR_SOMEONE = "me", "someone_else"
+    applicant_for = forms.ChoiceField(
+        label=gettext_lazy("Who is this application for?"), widget=forms.RadioSelect,
+        choices=[(FOR_ME, gettext_lazy("Me")), (FOR_SOMEONE, gettext_lazy("Someone else"))], initial=FOR_ME,
+        required=False)
+    applicant_name = forms.CharField(label=gettext_lazy("Their full name"), required=False, max_length=200,
+                                     help_text=gettext_lazy("As written on their Tazkira, in Dari or Pashto script."))
+    applicant_tazkira = forms.CharField(label=gettext_lazy("Their Tazkira number"), required=False, max_length=40,
+                                        help_text=gettext_lazy("For example 1400-0101-12345."),
+                                        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}))
+    applicant_date_of_birth = forms.CharField(
+        label=gettext_lazy("Their date of birth"), required=False, max_length=20,
+        help_text=gettext_lazy("Solar Hijri, as year/month/day, for example 1395/04/12."),
+        widget=forms.TextInput(attrs={"dir": "ltr", "inputmode": "numeric"}))
+    applicant_relationship = forms.ChoiceField(
+        label=gettext_lazy("They are"), required=False,
+        choices=[("", gettext_lazy("Choose")), *[(value, label) for value, label in Relationship.choices
+                                                  if value != Relationship.SELF]])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("applicant_for") != self.FOR_SOMEONE:
+            return {"applicant_relationship": Relationship.SELF, "applicant_name": "", "applicant_tazkira": "",
+                    "applicant_date_of_birth": None, "applicant_for": self.FOR_ME}
+        if not (data.get("applicant_name") or "").strip():
+            self.add_error("applicant_name", _("Write the name of the person this application is for."))
+        if not data.get("applicant_relationship"):
+            self.add_error("applicant_relationship", _("Say who they are to you."))
+        try:
+            data["applicant_tazkira"] = normalize_tazkira_number(data.get("applicant_tazkira") or "")
+        except ValidationError as error:
+            self.add_error("applicant_tazkira", error)
+        written = (data.get("applicant_date_of_birth") or "").strip()
+        data["applicant_date_of_birth"] = None
+        if written:
+            parsed = parse_solar_hijri_date(written)
+            if parsed is None or parsed > datetime.date.today():
+                self.add_error("applicant_date_of_birth",
+                               _("Write the date as year/month/day in the Solar Hijri calendar, for example "
+                                 "1395/04/12."))
+            else:
+                data["applicant_date_of_birth"] = parsed
+        data["applicant_name"] = " ".join((data.get("applicant_name") or "").split())
+        return data
 
 
 # --- answering the agency, and the public status check ------------------------------------

@@ -29,6 +29,17 @@ class DecisionReason(models.TextChoices):
     OTHER = "other", _("Another reason (explained below)")
 
 
+class Relationship(models.TextChoices):
+    """Who the applicant is to the account holder who files (or to the person who brought them)."""
+
+    SELF = "self", _("Myself")
+    CHILD = "child", _("My son or daughter")
+    PARENT = "parent", _("My father or mother")
+    SPOUSE = "spouse", _("My husband or wife")
+    SIBLING = "sibling", _("My brother or sister")
+    OTHER = "other", _("Someone else in my care")
+
+
 class Application(models.Model):
     DRAFT = "draft"
 
@@ -42,6 +53,13 @@ class Application(models.Model):
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", help_text=_("The operator who filed it on the applicant's behalf."))
     center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The person the application is for, who may not be the account holder (a mother filing
+    # for her son): plain, indexed fields, so that the inbox can search them.
+    applicant_name = models.CharField(_("applicant's name"), max_length=200, blank=True, db_index=True)
+    applicant_tazkira = models.CharField(_("applicant's Tazkira number"), max_length=32, blank=True, db_index=True)
+    applicant_date_of_birth = models.DateField(_("applicant's date of birth"), null=True, blank=True)
+    applicant_relationship = models.CharField(_("applicant's relationship to the account holder"), max_length=10,
+                                              choices=Relationship.choices, default=Relationship.SELF)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
     state = models.CharField(_("state"), max_length=40, default=DRAFT)
     is_final = models.BooleanField(default=False)
@@ -86,6 +104,10 @@ class Application(models.Model):
     def is_draft(self) -> bool:
         return self.state == self.DRAFT
 
+    @property
+    def for_someone_else(self) -> bool:
+        return self.applicant_relationship != Relationship.SELF
+
 
 class ReferenceCounter(models.Model):
     """The last reference number given per service and Solar Hijri year (gap-free).
@@ -123,6 +145,45 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_state} → {self.to_state}"
+
+
+class CorrectionRequest(models.Model):
+    """An officer sent the file back for the applicant to correct named form fields."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="correction_requests")
+    fields = models.JSONField(default=list)  # names of top-level form fields the applicant may change
+    message = models.TextField()
+    from_state = models.CharField(max_length=40)  # where the file returns once corrected
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+
+    def __str__(self) -> str:
+        return f"correction of {self.application_id}"
+
+
+class FieldCorrection(models.Model):
+    """One corrected answer: both values kept, with who changed it and when (the applicant
+    answering a correction request, or an officer correcting an issued document's facts)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="field_corrections")
+    request = models.ForeignKey(CorrectionRequest, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="changes")
+    reason = models.TextField(blank=True)
+    field = models.CharField(max_length=40)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    corrected_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["corrected_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} corrected"
 
 
 class Note(models.Model):

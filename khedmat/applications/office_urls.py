@@ -10,6 +10,8 @@ urlpatterns: list = [
     path("office/workload/", views_office.workload, name="office_workload"),
     path("office/applications/<uuid:public_id>/", views_office.file, name="office_file"),
     path("office/applications/<uuid:public_id>/act/", views_office.act, name="office_act"),
+    path("office/applications/<uuid:public_id>/correction/", views_office.send_for_correction,
+         name="office_correction"),
     path("office/applications/<uuid:public_id>/claim/", views_office.claim, name="office_claim"),
     path("office/applications/<uuid:public_id>/release/", views_office.release, name="office_release"),
     path("office/applications/<uuid:public_id>/assign/", views_office.assign, name="office_assign"),

@@ -35,23 +35,29 @@ from .forms import (
     AnswerForm,
     ApplicationForm,
     DocumentSlot,
+    RelationshipForm,
     StatusCheckForm,
+    WithdrawForm,
     check_uploads,
     document_slots,
+    format_solar_hijri_input,
     new_submission_token,
     normalize_reference,
+    partial_form,
     submission_token,
     upload_field_limits,
 )
+from .formschema import answers_for_display
 from .handover import form_definition
 from .models import Application
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
+from .services.corrections import application_withdraw, correction_submit, open_correction
 from .services.documents import document_download_record
 from .services.drafts import application_draft_discard, application_draft_store
 from .services.messages import application_applicant_answer
 from .uploads import download_name, refused_uploads, upload_limits_install
-from .workflow import Workflow
+from .workflow import WITHDRAWN_STATE, Workflow
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -120,6 +126,7 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     language = current_language()
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)
+        form.applicant_form = RelationshipForm(initial=_applicant_initial(draft))
         earlier = selectors.draft_in_progress(applicant=user, service=service) if draft is None else None  # type: ignore[arg-type]
         return _render_application_page(request, service, version, draft, form, new_submission_token(),
                                         earlier_draft=earlier)
@@ -131,12 +138,16 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
         return redirect("applications:submitted", public_id=done.public_id)
     form = ApplicationForm(definition=definition, language=language, draft=draft, post=request.POST,
                            files=request.FILES, refused=refused_uploads(request))
+    form.applicant_form = RelationshipForm(request.POST)
+    applicant_ok = form.applicant_form.is_valid()
+    applicant_info = dict(form.applicant_form.cleaned_data) if applicant_ok else None
     created_now = False
     if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
         try:
             stored = application_draft_store(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
                                              application=draft, uploads=form.uploads,
-                                             remove_documents=form.documents_to_remove(draft))
+                                             remove_documents=form.documents_to_remove(draft),
+                                             applicant_info=applicant_info)
         except ApplicationError as error:
             messages.error(request, error.message)
             if draft is not None:
@@ -146,7 +157,7 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
         form.attach_stored(draft)
 
     if form.action == "submit" and draft is not None:
-        if form.is_valid():
+        if form.is_valid() and applicant_ok:
             submitted = application_submit(application=draft, idempotency_key=token, actor=user,  # type: ignore[arg-type]
                                            request=request)
             if submitted.pk != draft.pk and created_now:
@@ -159,6 +170,22 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     return _render_application_page(request, service, version, draft, form, token)
 
 
+def _applicant_initial(draft: Application | None) -> dict[str, Any]:
+    if draft is None or not draft.for_someone_else:
+        return {"applicant_for": RelationshipForm.FOR_ME}
+    born = draft.applicant_date_of_birth
+    return {"applicant_for": RelationshipForm.FOR_SOMEONE, "applicant_name": draft.applicant_name,
+            "applicant_tazkira": draft.applicant_tazkira, "applicant_relationship": draft.applicant_relationship,
+            "applicant_date_of_birth": format_solar_hijri_input(born) if born else ""}
+
+
+def _applicant_errors(applicant_form: RelationshipForm | None) -> list[tuple[str, str]]:
+    if applicant_form is None or not applicant_form.is_bound:
+        return []
+    return [(f"id_{name}", f"{applicant_form.fields[name].label}: {message}")
+            for name, errors in applicant_form.errors.items() if name in applicant_form.fields for message in errors]
+
+
 def _render_application_page(request: HttpRequest, service: Service, version: Any, draft: Application | None,
                              form: ApplicationForm, token: str,
                              earlier_draft: Application | None = None) -> HttpResponse:
@@ -166,7 +193,8 @@ def _render_application_page(request: HttpRequest, service: Service, version: An
               else reverse("applications:apply", kwargs={"slug": service.slug}))
     return render(request, "applications/citizen/apply.html", {
         "service": service, "version": version, "draft": draft, "form": form, "token": token,
-        "action": action, "errors": form.error_list(), "earlier_draft": earlier_draft,
+        "action": action, "earlier_draft": earlier_draft, "applicant_form": form.applicant_form,
+        "errors": form.error_list() + _applicant_errors(form.applicant_form),
         "time_standard": selectors.time_standard_text(version.time_standard_days),
     })
 
@@ -293,7 +321,7 @@ def _answer(request: HttpRequest, *, application: Application, slots: list[Docum
     form = AnswerForm(request.POST)
     uploads = check_uploads(slots, request.FILES, refused_uploads(request))
     workflow = Workflow.of(application.service_version.definition)
-    steps = workflow.available(application.state, "applicant")
+    steps = [step for step in workflow.available(application.state, "applicant") if not step.engine]
     if not steps:
         messages.error(request, _("The agency is not waiting for anything from you on this file now."))
         return redirect(application.get_absolute_url())
@@ -321,6 +349,77 @@ def _answer(request: HttpRequest, *, application: Application, slots: list[Docum
     if uploads:
         form.add_error(None, _("Choose your files again: files are not kept when the page comes back."))
     return _detail_page(request, application, answer_form=form, answer_slots=slots)
+
+
+# --- correcting and withdrawing ---------------------------------------------------------------
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def correct(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The fields the agency sent back for correction, and only those, to change and send."""
+    application = _own_or_404(request, public_id)
+    correction = open_correction(application)
+    if correction is None:
+        if request.method == "POST":
+            messages.error(request, _("The agency is not waiting for a correction on this file now."))
+        return redirect(application.get_absolute_url())
+    definition = application.service_version.definition
+    language = current_language()
+    if request.method == "POST":
+        form = partial_form(definition, correction.fields, language=language, post=request.POST)
+        if form.is_valid():
+            try:
+                correction_submit(application=application, applicant=request.user,  # type: ignore[arg-type]
+                                  expected_state=str(request.POST.get("expected_state", "")),
+                                  answers=form.cleaned_data, request=request)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Your corrections are sent to the agency."))
+            return redirect(application.get_absolute_url())
+        status = 400
+    else:
+        form = partial_form(definition, correction.fields, language=language, data=application.data)
+        status = 200
+    schema = definition["form"]
+    others = {**schema, "properties": {name: field for name, field in (schema.get("properties") or {}).items()
+                                       if name not in correction.fields}}
+    return render(request, "applications/citizen/correct.html", {
+        "application": application, "file": selectors.citizen_file(application=application),
+        "correction": correction, "form": form,
+        "errors": [(bound.focus_id, f"{bound.label}: {message}") if bound is not None else ("", message)
+                   for bound, message in form.error_list()] if form.show_errors else [],
+        "others": answers_for_display(others, application.data or {}, language),
+    }, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@citizen_required
+def withdraw(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Withdraw the application before a decision: asks first; the reason is optional."""
+    application = _own_or_404(request, public_id)
+    if application.is_draft:
+        return redirect("applications:draft_edit", public_id=application.public_id)
+    file = selectors.citizen_file(application=application)
+    if Workflow.of(application.service_version.definition).withdraw_step(application.state) is None:
+        if request.method == "POST" and application.state != WITHDRAWN_STATE:
+            messages.error(request, _("This application can no longer be withdrawn."))
+        return redirect(application.get_absolute_url())
+    form = WithdrawForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            application_withdraw(application=application, applicant=request.user,  # type: ignore[arg-type]
+                                 reason=form.cleaned_data["reason"], request=request)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Your application is withdrawn."))
+        return redirect(application.get_absolute_url())
+    return render(request, "applications/citizen/withdraw.html", {
+        "application": application, "file": file, "form": form,
+    }, status=400 if form.is_bound else 200)
 
 
 # --- documents -------------------------------------------------------------------------------

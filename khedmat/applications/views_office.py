@@ -46,6 +46,7 @@ from .services import (
     application_file_open,
     application_release,
     applications_assign_bulk,
+    correction_request,
     message_to_applicant,
     note_add,
     workflow_role,
@@ -152,7 +153,8 @@ def _file_url(application: Application) -> str:
 
 def _render_file(request: HttpRequest, application: Application, *, status: int = 200,
                  action_error: str = "", bound_action: tuple[str, ActionForm] | None = None,
-                 note_form: NoteForm | None = None, message_form: MessageForm | None = None) -> HttpResponse:
+                 note_form: NoteForm | None = None, message_form: MessageForm | None = None,
+                 correction: tuple[list[str], str] = ([], "")) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     # Every display of a file is on the applicant's record, the first and each after it.
     application_file_open(application=application, actor=user, request=request)
@@ -174,6 +176,8 @@ def _render_file(request: HttpRequest, application: Application, *, status: int 
         "assign_form": AssignForm(colleagues=view.colleagues, initial={"assignee": application.assigned_to_id}),
         "note_form": note_form or NoteForm(),
         "message_form": message_form or MessageForm(),
+        "correction_fields": correction[0],
+        "correction_message": correction[1],
     }
     return render(request, "applications/office/file.html", context, status=status)
 
@@ -210,6 +214,26 @@ def act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                             bound_action=(transition, form))
     messages.success(request, _("Done. The file is now “%(state)s”.")
                      % {"state": state_label(application)})
+    return redirect(_file_url(application))
+
+
+@never_cache
+@agency_staff_required
+@require_POST
+def send_for_correction(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Send the file back to the applicant to correct the questions ticked (and only those)."""
+    application = _file_or_404(request, public_id)
+    fields = [str(name)[:40] for name in request.POST.getlist("fields")[:100]]
+    message = str(request.POST.get("message", ""))
+    try:
+        correction_request(application=application, actor=request.user,  # type: ignore[arg-type]
+                           fields=fields, message=message,
+                           expected_state=str(request.POST.get("expected_state", ""))[:40], request=request)
+    except ApplicationError as error:
+        application.refresh_from_db()
+        return _render_file(request, application, status=409 if error.code == "stale" else 400,
+                            action_error=error.message, correction=(fields, message[:2000]))
+    messages.success(request, _("The application is sent back to the applicant for correction."))
     return redirect(_file_url(application))
 
 

@@ -46,6 +46,13 @@ WORKFLOW_ROLES = frozenset({
     "applicant", "operator", "officer", "approver", "agency_admin", "system",
 })
 FEE_KINDS = ("free", "fixed", "by_option")
+# Given by the workflow engine to every service (khedmat/applications/workflow.py): a
+# definition may not name these itself; a state named `withdrawn` it defines must be final.
+CORRECTION_STATE = "correction_requested"
+WITHDRAWN_STATE = "withdrawn"
+RESERVED_STATES = frozenset({CORRECTION_STATE})
+RESERVED_TRANSITIONS = frozenset({"request_correction", "submit_correction", "approver_reject",
+                                  "approver_send_back"})
 _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -444,6 +451,12 @@ def _check_workflow(definition: dict[str, Any]) -> None:
             raise DefinitionError(path, _("Each state needs a name and a label."))
         _check_unknown_keys(state, path, {"name", "label", "final", "pauses_clock", "milestone"})
         name = _require_text(state, "name", _NAME, _("a lower-case state name"), path)
+        if name in RESERVED_STATES:
+            raise DefinitionError(f"{path}.name", _(
+                "The state %(state)s is the platform's own (corrections): choose another name.") % {"state": name})
+        if name == WITHDRAWN_STATE and state.get("final") is not True:
+            raise DefinitionError(f"{path}.final", _(
+                "The state %(state)s is where a withdrawn file ends: it must be final.") % {"state": name})
         if name in names:
             raise DefinitionError(path, _("The state %(state)s is defined twice.") % {"state": name})
         names.append(name)
@@ -479,6 +492,10 @@ def _check_workflow(definition: dict[str, Any]) -> None:
             raise DefinitionError(path, _("Each transition needs a name, from, to, role and label."))
         _check_unknown_keys(transition, path, {"name", "from", "to", "role", "label", "needs_reason", "four_eyes"})
         name = _require_text(transition, "name", _NAME, _("a lower-case transition name"), path)
+        if name in RESERVED_TRANSITIONS:
+            raise DefinitionError(f"{path}.name", _(
+                "The step %(name)s is given by the platform to every service: choose another name.") % {
+                "name": name})
         sources = transition.get("from")
         sources = [sources] if isinstance(sources, str) else sources
         if not isinstance(sources, list) or not sources:

@@ -81,8 +81,12 @@ class IssuedDocument(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("document number"), max_length=40, unique=True)
-    application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
-                                       related_name="issued_document")
+    application = models.ForeignKey("applications.Application", on_delete=models.PROTECT,
+                                    related_name="issued_documents")
+    # A corrected document issued anew replaces the one before it (revoked, with its reason):
+    # a file's documents form one chain, and its current document is the one not replaced.
+    replaces = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="replaced_by")
     agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+")
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=DocumentKind.choices)
@@ -100,6 +104,12 @@ class IssuedDocument(models.Model):
         verbose_name_plural = _("issued documents")
         ordering = ["-issued_at", "-id"]
         indexes = [models.Index(fields=["agency", "-issued_at"], name="issued_document_by_agency")]
+        constraints = [
+            # The first document of a file is issued once, however often the file enters an
+            # issuing state or two requests race; later ones each replace the one before.
+            models.UniqueConstraint(fields=["application"], condition=Q(replaces__isnull=True),
+                                    name="one_first_document_per_application"),
+        ]
 
     def __str__(self) -> str:
         return self.number

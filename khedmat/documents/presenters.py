@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.i18n import pick
 
+from . import selectors
 from .models import DocumentKind
 from .selectors import OnlineVerification
 from .verifier import Verdict
@@ -33,6 +34,7 @@ class VerificationView:
     expires_on: Any = None
     revoked_on: Any = None
     revocation_reason: str = ""
+    superseded_by: str = ""  # the number of the corrected document issued in its place
 
     @property
     def states_content(self) -> bool:
@@ -83,6 +85,10 @@ def verification_view(outcome: OnlineVerification) -> VerificationView:
     if result.revocation is not None:
         view.revoked_on, view.revocation_reason = result.revocation.revoked_on, result.revocation.reason
     document = outcome.document
+    successor = selectors.successor_of(document) if document is not None else None
+    if successor is not None:
+        view.superseded_by = successor.number
+        view.explanation += " " + _("A corrected document was issued in its place: ask its holder for that one.")
     if document is not None and document.number == view.number:
         # The platform's record labels the facts in the reader's language (the first is the holder).
         view.facts = [(pick(fact["label"], None), pick(fact["value"], None)) for fact in document.content["facts"][1:]]

@@ -21,8 +21,23 @@ if TYPE_CHECKING:
 
 
 def document_for_application(application: Application) -> IssuedDocument | None:
+    """The file's current document: the last issued, which no corrected one replaced."""
     return (IssuedDocument.objects.select_related("revocation", "signing_key")
-            .filter(application=application).first())
+            .filter(application=application, replaced_by__isnull=True).order_by("-issued_at", "-id").first())
+
+
+def documents_for_application(application: Application) -> list[IssuedDocument]:
+    """Every document issued for the file, newest first, with revocations and successors."""
+    return list(IssuedDocument.objects.select_related("revocation", "replaces", "replaced_by")
+                .filter(application=application).order_by("-issued_at", "-id"))
+
+
+def successor_of(document: IssuedDocument) -> IssuedDocument | None:
+    """The corrected document that replaced this one, if any."""
+    try:
+        return document.replaced_by
+    except IssuedDocument.DoesNotExist:
+        return None
 
 
 def document_for_viewer(*, user: Any, public_id: uuid.UUID) -> IssuedDocument | None:

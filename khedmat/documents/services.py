@@ -14,6 +14,9 @@ from django.utils.translation import gettext_noop
 
 from khedmat.accounts.roles import AGENCY_ROLES
 from khedmat.applications import selectors as application_selectors
+from khedmat.applications import services as application_services
+from khedmat.applications.services import workflow_role
+from khedmat.applications.workflow import Workflow
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -62,20 +65,26 @@ def document_issue(*, application: Application, actor: User | None = None,
                    request: HttpRequest | None = None) -> IssuedDocument:
     """Issue the file's document: number it, sign its QR payload, record it. Idempotent: a
     file has one document, and asking again returns it."""
-    existing = IssuedDocument.objects.filter(application=application).first()
+    existing = _current(application)
     if existing is not None:
         return existing
     try:
         with transaction.atomic():
             return _issue(application=application, actor=actor, request=request)
     except IntegrityError:
-        existing = IssuedDocument.objects.filter(application=application).first()
+        existing = _current(application)
         if existing is None:
             raise
         return existing
 
 
-def _issue(*, application: Application, actor: User | None, request: HttpRequest | None) -> IssuedDocument:
+def _current(application: Application) -> IssuedDocument | None:
+    return (IssuedDocument.objects.filter(application=application, replaced_by__isnull=True)
+            .order_by("-issued_at", "-id").first())
+
+
+def _issue(*, application: Application, actor: User | None, request: HttpRequest | None,
+           replaces: IssuedDocument | None = None) -> IssuedDocument:
     application = application_selectors.application_get(pk=application.pk)
     block = document_definition(application)
     if block is None:
@@ -103,10 +112,12 @@ def _issue(*, application: Application, actor: User | None, request: HttpRequest
         kind=block["kind"], language=language, holder_name=holder,
         content=_content(application, block, holder, language), issued_at=now, issued_on=issued_on,
         expires_on=expires_on, signing_key=key, payload=codec.sign(claims, private_key=private_key, kid=key.kid),
+        replaces=replaces,
     )
-    audit_record(action="documents.issued", target_type="application", target_id=application.reference,
-                 actor=actor, subject=application.applicant, request=request,
+    audit_record(action="documents.reissued" if replaces else "documents.issued", target_type="application",
+                 target_id=application.reference, actor=actor, subject=application.applicant, request=request,
                  data={"document": number, "kind": block["kind"], "kid": key.kid,
+                       "replaces": replaces.number if replaces else None,
                        "expires_on": expires_on.isoformat() if expires_on else None})
     publish(DocumentIssued(document=document), request=request)
     return document
@@ -207,6 +218,66 @@ def document_revoke(*, document: IssuedDocument, actor: User, reason: str,
                  data={"document": locked.number})
     publish(DocumentRevoked(document=locked, revocation=revocation), request=request)
     return revocation
+
+
+REISSUE_REASON_MAX = 500
+
+
+def issuing_roles(application: Application) -> set[str]:
+    """The workflow roles that take the file into a state where its document is issued: those
+    may issue it anew (an officer who only reviews may revoke, not reissue)."""
+    block = document_definition(application)
+    if block is None:
+        return set()
+    workflow = Workflow.of(application.service_version.definition)
+    return {t.role for t in workflow.transitions if t.target in block["issue_in"]}
+
+
+def may_reissue(actor: User, application: Application) -> bool:
+    return actor.agency_id == application.agency_id and workflow_role(actor, application) in issuing_roles(
+        application)
+
+
+@transaction.atomic
+def document_reissue(*, document: IssuedDocument, actor: User, reason: str,
+                     corrections: dict[str, Any] | None = None,
+                     request: HttpRequest | None = None) -> IssuedDocument:
+    """Issue a corrected document in place of `document`: correct the file's answers if asked
+    (old and new values kept), revoke the old document with the reason (unless it already is),
+    and sign a new one that replaces it. Only the issuing role of the issuing agency may.
+
+    Idempotent: if `document` was already replaced, its successor is returned unchanged.
+    """
+    locked = IssuedDocument.objects.select_for_update(of=("self",)).select_related(
+        "application__service_version", "application__applicant", "application__agency").get(pk=document.pk)
+    application = locked.application
+    if actor.role not in AGENCY_ROLES or actor.agency_id != locked.agency_id or not may_reissue(actor, application):
+        raise DocumentError(_("Only those who approve this service's files may issue its document anew."),
+                            code="forbidden")
+    successor = IssuedDocument.objects.filter(replaces=locked).first()
+    if successor is not None:
+        return successor
+    reason = plain_text(reason)
+    if not reason:
+        raise DocumentError(_("Say why the document is issued anew: whoever checks the old one will read it."),
+                            code="reason_needed")
+    if len(reason) > REISSUE_REASON_MAX:
+        raise DocumentError(_("Say it in at most %(count)s characters.") % {"count": REISSUE_REASON_MAX},
+                            code="reason_needed")
+    block = document_definition(application)
+    if block is None or application.state not in block["issue_in"]:
+        raise DocumentError(_("This file is not in a state in which its document is issued."), code="not_issuing")
+    if corrections:
+        application_services.application_correct_by_officer(application=application, actor=actor,
+                                                            answers=corrections, reason=reason, request=request)
+    if not Revocation.objects.filter(document=locked).exists():
+        revocation = Revocation.objects.create(document=locked, revoked_at=timezone.now(), revoked_by=actor,
+                                               reason=reason)
+        audit_record(action="documents.revoked", target_type="application", target_id=application.reference,
+                     actor=actor, subject=application.applicant, reason=reason, request=request,
+                     data={"document": locked.number, "reissue": True})
+        publish(DocumentRevoked(document=locked, revocation=revocation), request=request)
+    return _issue(application=application, actor=actor, request=request, replaces=locked)
 
 
 def document_download_record(*, document: IssuedDocument, actor: User, request: HttpRequest | None = None) -> None:

@@ -9,4 +9,5 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("documents/<uuid:public_id>/pdf/", views.document_pdf, name="pdf"),
     path("office/documents/<uuid:public_id>/revoke/", views.revoke, name="revoke"),
+    path("office/documents/<uuid:public_id>/reissue/", views.reissue, name="reissue"),
 ]

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from khedmat.accounts.gates import signed_in_user
 from khedmat.applications.access import agency_staff_required
+from khedmat.applications.forms import partial_form
+from khedmat.core.formatting import current_language
 
 from . import keystore, selectors, services
 from .models import IssuedDocument
@@ -86,6 +88,35 @@ def revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     else:
         messages.success(request, _revoked_message(document))
     return redirect(reverse("applications:office_file", kwargs={"public_id": document.application.public_id})
+                    + "#issued-document")
+
+
+@require_POST
+@agency_staff_required
+def reissue(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """The issuing role issues a corrected document in place of this one (revoked, with a reason)."""
+    user = signed_in_user(request)
+    document = get_object_or_404(IssuedDocument.objects.select_related("application__service_version"),
+                                 public_id=public_id, agency_id=user.agency_id)
+    application = document.application
+    block = services.document_definition(application) or {}
+    printed = [block.get("holder_field", ""), *[entry["field"] for entry in block.get("fields", [])]]
+    form = partial_form(application.service_version.definition, printed, language=current_language(),
+                        post=request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Check the corrected answers: %(problems)s") % {
+            "problems": "; ".join(f"{bound.label}: {message}" if bound is not None else message
+                                  for bound, message in form.error_list())})
+    else:
+        try:
+            new = services.document_reissue(document=document, actor=user, reason=request.POST.get("reason", ""),
+                                            corrections=form.cleaned_data, request=request)
+        except services.DocumentError as refusal:
+            messages.error(request, refusal.message)
+        else:
+            messages.success(request, _("Document %(new)s is issued in place of %(old)s, which is revoked.") % {
+                "new": new.number, "old": document.number})
+    return redirect(reverse("applications:office_file", kwargs={"public_id": application.public_id})
                     + "#issued-document")
 
 

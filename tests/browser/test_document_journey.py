@@ -118,10 +118,10 @@ def test_apply_pay_get_the_document_and_verify_its_qr_code(
     expect(checker.get_by_role("heading", name="Valid", exact=True)).to_be_visible()
     facts = checker.locator(".facts")
     expect(facts).to_contain_text(HOLDER)
-    expect(facts).to_contain_text(application.issued_document.number)  # type: ignore[attr-defined]
+    expect(facts).to_contain_text(application.issued_documents.get().number)
 
     # --- The agency revokes it: the same code says so at once.
-    document_revoke(document=application.issued_document,  # type: ignore[attr-defined]
+    document_revoke(document=application.issued_documents.get(),
                     actor=officer, reason="Issued in error")
     checker.reload()
     expect(checker.get_by_role("heading", name="Revoked", exact=True)).to_be_visible()

@@ -20,10 +20,10 @@ from khedmat.core.formatting import current_language, format_number
 from khedmat.core.i18n import pick
 
 from ..access import can_view_application
-from ..formschema import Answer, answers_for_display
+from ..formschema import Answer, answers_for_display, field_title
 from ..handover import form_definition
-from ..models import Application, ApplicationEvent, DecisionReason, Document, Message
-from ..workflow import Transition, Workflow
+from ..models import Application, ApplicationEvent, CorrectionRequest, DecisionReason, Document, Message
+from ..workflow import CORRECTION_STATE, Transition, Workflow
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -182,6 +182,9 @@ class CitizenFile:
     fee: int | None
     time_standard: str
     document_names: dict[str, str] = field(default_factory=dict)
+    correction: CorrectionRequest | None = None
+    correction_titles: list[str] = field(default_factory=list)
+    can_withdraw: bool = False
 
     @property
     def actions(self) -> list[Transition]:
@@ -240,7 +243,9 @@ def citizen_file(*, application: Application) -> CitizenFile:
         for message in application.messages.prefetch_related(
             Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id")))
     ]
-    actions = workflow.available(application.state, "applicant") if not application.is_draft else []
+    every = workflow.available(application.state, "applicant") if not application.is_draft else []
+    # The engine's own steps (correcting, withdrawing) have their own pages.
+    actions = [step for step in every if not step.engine]
     asked = ""
     if actions and events:
         # What the agency asked, as it was written when the file came to the applicant.
@@ -252,6 +257,10 @@ def citizen_file(*, application: Application) -> CitizenFile:
             if later and not entering.reason_text:
                 asked = later[-1]
     names = {document["code"]: _document_name(document) for document in definition.get("required_documents", [])}
+    correction = (application.correction_requests.filter(corrected_at__isnull=True).order_by("-requested_at", "-id")
+                  .first() if application.state == CORRECTION_STATE else None)
+    properties = definition["form"].get("properties") or {}
+    withdraw = workflow.withdraw_step(application.state)
     return CitizenFile(
         application=application, service_name=application.service_version.name,
         agency_name=application.agency.name, state_label=state_label(application, workflow),
@@ -265,6 +274,10 @@ def citizen_file(*, application: Application) -> CitizenFile:
         asked=asked, clock_paused=application.clock_paused_on is not None,
         fee=official_fee(definition, application.data or {}),
         time_standard=time_standard_text(application.service_version.time_standard_days), document_names=names,
+        correction=correction, correction_titles=[field_title(properties.get(name) or {}, current_language(), name)
+                                                  for name in (correction.fields if correction else [])],
+        # A withdrawal the definition writes itself is among the closing steps; the engine's has its page.
+        can_withdraw=bool(withdraw and withdraw.engine and not application.is_draft),
     )
 
 

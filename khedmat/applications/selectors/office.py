@@ -25,9 +25,10 @@ from khedmat.core.formatting import format_date, format_number
 from khedmat.core.i18n import pick
 from khedmat.core.workdays import holidays_between, is_working_day
 
+from ..formschema import field_kind
 from ..handover import form_definition
 from ..models import Application, ApplicationEvent, Consent, DecisionReason, Document, Message, Note
-from ..workflow import Transition, Workflow
+from ..workflow import REQUEST_CORRECTION, Transition, Workflow
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -127,6 +128,7 @@ class InboxRow:
     service_name: str
     applicant_name: str  # may be empty: many citizens are known by their mobile number only
     applicant_phone: str
+    filed_by_name: str  # the account holder, when the application is for someone else
     state_label: str
     assigned_name: str
     sla: Sla
@@ -145,8 +147,9 @@ def inbox_rows(applications: list[Application], *, today: datetime.date | None =
         InboxRow(
             application=application,
             service_name=application.service_version.name,
-            applicant_name=application.applicant.full_name,
+            applicant_name=application.applicant_name or application.applicant.full_name,
             applicant_phone=application.applicant.phone_number or "",
+            filed_by_name=person_name(application.applicant) if application.for_someone_else else "",
             state_label=workflows.state_label(application, application.state),
             assigned_name=person_name(application.assigned_to),
             sla=sla_for(application, today=today, holidays=holidays),
@@ -232,6 +235,18 @@ class ActionChoice:
     four_eyes: bool
 
 
+@dataclass(frozen=True)
+class CorrectionRow:
+    """One corrected answer in the file's correction history."""
+
+    field: str
+    old: str
+    new: str
+    who: str
+    when: datetime.datetime
+    reason: str
+
+
 @dataclass
 class FileView:
     application: Application
@@ -248,6 +263,9 @@ class FileView:
     consent: Consent | None
     assigned_to_viewer: bool
     reason_choices: list[tuple[str, str]]
+    correction_action: ActionChoice | None = None
+    correctable: list[tuple[str, str]] = field(default_factory=list)
+    corrections: list[CorrectionRow] = field(default_factory=list)
 
 
 def _text(value: Any) -> str:
@@ -353,9 +371,23 @@ def office_file(*, application: Application, viewer: User, workflow_role: str | 
             reason_label=str(DecisionReason(event.reason_code).label) if event.reason_code else "",
         ))
 
+    steps = workflow.available(application.state, workflow_role) if workflow_role else []
     actions = [
         ActionChoice(transition=t, label=t.display_label, needs_reason=t.needs_reason, four_eyes=t.four_eyes)
-        for t in (workflow.available(application.state, workflow_role) if workflow_role else [])
+        for t in steps if t.name != REQUEST_CORRECTION
+    ]
+    correction_step = next((t for t in steps if t.name == REQUEST_CORRECTION), None)
+    properties = (definition.get("form") or {}).get("properties") or {}
+    correctable = [(name, _title(schema, name)) for name, schema in properties.items()
+                   if isinstance(schema, dict) and field_kind(schema) not in ("object", "array")]
+    corrections = [
+        CorrectionRow(field=_title(properties.get(change.field) or {}, change.field),
+                      old=_value(properties.get(change.field) or {}, change.old_value),
+                      new=_value(properties.get(change.field) or {}, change.new_value),
+                      who=person_name(change.corrected_by)
+                      + (f" ({_('Applicant')})" if change.corrected_by_id == application.applicant_id else ""),
+                      when=change.corrected_at, reason=change.request.message if change.request else change.reason)
+        for change in application.field_corrections.select_related("corrected_by", "request")
     ]
     colleagues = agency_colleagues(agency_id=application.agency_id)
     messages = list(application.messages.select_related("author").prefetch_related(
@@ -376,4 +408,9 @@ def office_file(*, application: Application, viewer: User, workflow_role: str | 
         consent=Consent.objects.filter(application=application).first() if application.filed_by_id else None,
         assigned_to_viewer=application.assigned_to_id == viewer.pk,
         reason_choices=[(code, str(label)) for code, label in DecisionReason.choices],
+        correction_action=ActionChoice(transition=correction_step, label=correction_step.display_label,
+                                       needs_reason=True, four_eyes=correction_step.four_eyes)
+        if correction_step else None,
+        correctable=correctable,
+        corrections=corrections,
     )

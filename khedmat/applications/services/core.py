@@ -18,7 +18,7 @@ from khedmat.core.events import publish
 from khedmat.core.workdays import add_working_days, working_days_between
 
 from ..events import MILESTONE_EVENTS, ApplicationSubmitted, ApplicationTransitioned
-from ..models import Application, ApplicationEvent, Channel, DecisionReason
+from ..models import Application, ApplicationEvent, Channel, DecisionReason, Relationship
 from ..references import reference_next
 from ..search import search_text_for
 from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workflow
@@ -26,6 +26,9 @@ from ..workflow import ROLE_IN_WORKFLOW, Transition, TransitionNotAllowed, Workf
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
     from khedmat.catalog.models import Service
+
+
+APPLICANT_FIELDS = ("applicant_name", "applicant_tazkira", "applicant_date_of_birth", "applicant_relationship")
 
 
 class ApplicationError(Refusal):
@@ -46,22 +49,28 @@ def workflow_role(user: User, application: Application) -> str | None:
 @transaction.atomic
 def application_draft_save(*, applicant: User, service: Service, data: dict[str, Any],
                            application: Application | None = None, filed_by: User | None = None,
-                           channel: str = Channel.ONLINE) -> Application:
-    """Create or update a draft with whatever answers were given so far (nothing validated yet)."""
+                           channel: str = Channel.ONLINE, applicant_info: dict[str, Any] | None = None) -> Application:
+    """Create or update a draft with whatever answers were given so far (nothing validated yet).
+
+    `applicant_info`: who the application is for, when not the account holder
+    (`applicant_name`, `applicant_tazkira`, `applicant_date_of_birth`, `applicant_relationship`)."""
+    info = {key: value for key, value in (applicant_info or {}).items() if key in APPLICANT_FIELDS}
     if service.current_version is None:
         raise ApplicationError(_("This service is not open for applications."), code="service_closed")
     if application is None:
         application = Application.objects.create(
             service=service, service_version=service.current_version, agency=service.agency,
             applicant=applicant, filed_by=filed_by, channel=channel, data=data,
-            center=filed_by.center if filed_by is not None else None,
+            center=filed_by.center if filed_by is not None else None, **info,
         )
         return application
     application = Application.objects.select_for_update().get(pk=application.pk)
     if not application.is_draft:
         raise ApplicationError(_("This application was already submitted."), code="not_draft")
     application.data = data
-    application.save(update_fields=["data", "updated_at"])
+    for key, value in info.items():
+        setattr(application, key, value)
+    application.save(update_fields=["data", "updated_at", *info])
     return application
 
 
@@ -103,6 +112,13 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     workflow = Workflow.of(application.service_version.definition)
     now = timezone.now()
     today = timezone.localdate(now)
+    if application.applicant_relationship == Relationship.SELF:
+        # Filed for the account holder: the file names them (what the inbox searches).
+        application.applicant_name = application.applicant.full_name
+        application.applicant_tazkira = application.applicant.tazkira_number
+        application.applicant_date_of_birth = None
+    elif not application.applicant_name.strip():
+        raise ApplicationError(_("Write the name of the person this application is for."), code="applicant_needed")
     application.idempotency_key = idempotency_key
     application.state = workflow.initial
     application.submitted_at = now
@@ -165,32 +181,41 @@ def application_transition(*, application: Application, actor: User | None, tran
 
     today = timezone.localdate()
     from_state = locked.state
+    target = _returning_to(locked, workflow) if step.returns else step.target
     _move_clock(locked, leaving=workflow.state(from_state).pauses_clock,
-                entering=workflow.state(step.target).pauses_clock, today=today)
-    locked.state = step.target
-    locked.is_final = workflow.is_final(step.target)
+                entering=workflow.state(target).pauses_clock, today=today)
+    locked.state = target
+    locked.is_final = workflow.is_final(target)
     if locked.is_final:
         locked.decided_at = timezone.now()
     locked.save()
     ApplicationEvent.objects.create(
         application=locked, actor=actor, actor_role=role if as_system else getattr(actor, "role", ""),
-        transition=step.name, from_state=from_state, to_state=step.target,
+        transition=step.name, from_state=from_state, to_state=target,
         reason_code=reason_code, reason_text=reason_text,
     )
     audit_record(action=f"applications.{step.name}", target_type="application", target_id=locked.reference,
                  actor=actor, subject=locked.applicant, reason=reason_text, request=request,
-                 data={"from": from_state, "to": step.target, "reason_code": reason_code})
+                 data={"from": from_state, "to": target, "reason_code": reason_code})
     # Documents issues the service's document on entering an issuing state; payments moves a
     # file that reaches its payment step with the fee paid straight on (and refreshes `locked`).
     publish(ApplicationTransitioned(
         application=locked, actor=None if as_system else actor, step=step.name, from_state=from_state,
-        to_state=step.target, actor_role=role if as_system else getattr(actor, "role", ""),
+        to_state=target, actor_role=role if as_system else getattr(actor, "role", ""),
         reason_code=reason_code, reason_text=reason_text), request=request)
-    milestone = workflow.state(step.target).milestone
+    milestone = workflow.state(target).milestone
     if milestone:
-        publish(MILESTONE_EVENTS[milestone](application=locked, state=step.target, reason_code=reason_code,
+        publish(MILESTONE_EVENTS[milestone](application=locked, state=target, reason_code=reason_code,
                                             reason_text=reason_text), request=request)
     return locked
+
+
+def _returning_to(application: Application, workflow: Workflow) -> str:
+    """Where a file sent back for correction goes once corrected: the state it was sent from."""
+    sent = application.events.filter(to_state=application.state).order_by("-occurred_at", "-id").first()
+    if sent is None or sent.from_state not in workflow.states or workflow.is_final(sent.from_state):
+        raise ApplicationError(_("This step is not possible now."), code="not_allowed")
+    return sent.from_state
 
 
 def _check_reason(step: Transition, reason_code: str, reason_text: str) -> None:

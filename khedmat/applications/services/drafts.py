@@ -21,13 +21,15 @@ if TYPE_CHECKING:
 def application_draft_store(*, applicant: User, service: Service, data: dict[str, Any],
                             application: Application | None = None,
                             uploads: list[tuple[str, CheckedUpload]] | None = None,
-                            remove_documents: list[Document] | None = None) -> Application:
+                            remove_documents: list[Document] | None = None,
+                            applicant_info: dict[str, Any] | None = None) -> Application:
     """Save the answers given so far and the files just uploaded (each replacing the earlier
     file for the same document); create the draft if there is none yet."""
     if application is not None and application.applicant_id != applicant.pk:
         raise ApplicationError(_("You may not change this file."), code="forbidden")
     with files_removed_on_failure() as written:
-        draft = application_draft_save(applicant=applicant, service=service, data=data, application=application)
+        draft = application_draft_save(applicant=applicant, service=service, data=data, application=application,
+                                       applicant_info=applicant_info)
         for document in remove_documents or []:
             if document.application_id == draft.pk and document.message_id is None:
                 document_delete(document)

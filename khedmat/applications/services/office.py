@@ -23,7 +23,7 @@ from khedmat.core.events import publish
 from ..events import ApplicationMessageSent, ApplicationsEscalated
 from ..models import Application, DecisionReason, Message, Note
 from ..search import search_text_for
-from ..workflow import Workflow
+from ..workflow import REQUEST_CORRECTION, Workflow
 from .core import ApplicationError, application_transition
 
 if TYPE_CHECKING:
@@ -250,6 +250,8 @@ def application_act(*, application: Application, actor: User, transition: str, e
     information) is also a message to them: the reason given is that message, written once.
     """
     reason_text = (reason_text or "").strip()
+    if transition == REQUEST_CORRECTION:  # it names the fields to correct: services.corrections
+        raise ApplicationError(_("Choose the questions the applicant must correct."), code="bad_fields")
     moved = application_transition(application=application, actor=actor, transition=transition,
                                    expected_state=expected_state, reason_code=reason_code,
                                    reason_text=reason_text, request=request)

@@ -126,6 +126,9 @@ MATRIX: dict[str, Case] = {
     "submitted": Case((ONLINE, ASSISTED), OWNER_ONLY),
     "receipt": Case((ONLINE, ASSISTED), OWNER_ONLY),
     "answer": Case((ONLINE,), OWNER_ONLY, get=False, post=INVALID),
+    # Correcting (only when sent back for correction; else back to the file) and withdrawing (asks first).
+    "correct": Case((ONLINE, ASSISTED), OWNER_ONLY, post=INVALID),
+    "withdraw": Case((ONLINE, ASSISTED), OWNER_ONLY, post=INVALID),
     "document_download": Case((ONLINE, ASSISTED), {
         ONLINE: OWNER_ONLY | THE_AGENCY,
         ASSISTED: OWNER_ONLY | THE_AGENCY | FILER_ONLY,
@@ -137,6 +140,7 @@ MATRIX: dict[str, Case] = {
     "office_workload": Case((NO_FILE,), frozenset({AGENCY_ADMIN, FOREIGN_ADMIN})),  # their own agency's supervisors
     "office_file": Case((ONLINE, ASSISTED), THE_AGENCY),
     "office_act": Case((ONLINE,), THE_AGENCY, get=False, post=INVALID),
+    "office_correction": Case((ONLINE,), THE_AGENCY, get=False, post=INVALID),
     "office_claim": Case((ONLINE,), THE_AGENCY, get=False, post=EFFECT),
     "office_release": Case((ONLINE,), THE_AGENCY, get=False, post=EFFECT),
     "office_assign": Case((ONLINE,), THE_AGENCY, get=False, post=INVALID),

@@ -156,7 +156,7 @@ def test_a_revoked_document_is_told_to_its_holder(passport: Service, english_cit
                                                   approver: User) -> None:
     application = _approve(payment_demo_record(application=submit(passport, english_citizen),
                                                transaction_id="t-4"), officer, approver)
-    document = application.issued_document
+    document = application.issued_documents.get()
     document_revoke(document=document, actor=officer, reason="Issued with a wrong date of birth.")
     [sms] = sms_to(english_citizen, "document.revoked")
     assert document.number in sms.body and "wrong date of birth" in sms.body

@@ -25,6 +25,7 @@ from khedmat.centers.services import (
     ticket_issue,
     ticket_recall,
     ticket_start,
+    ticket_transfer,
 )
 
 from .conftest import Hall
@@ -139,5 +140,7 @@ def test_the_board_shows_the_last_calls_newest_first_with_counters(hall: Hall, c
     assert [call.number for call in calls] == ["P-001", "P-002"]
     assert board_version(calls) != version
     ticket_start(counter=counters[0], ticket=first)
-    ticket_finish(counter=counters[0], ticket=first)  # served: off the board
-    assert [call.number for call in board_calls(center=hall.center, limit=1)] == ["P-002"]
+    ticket_finish(counter=counters[0], ticket=first)  # served: still the day's latest call (issue 10)
+    assert [call.number for call in board_calls(center=hall.center, limit=1)] == ["P-001"]
+    ticket_transfer(counter=counters[1], ticket=second, service=hall.licence)  # sent on: waits, uncalled
+    assert [call.number for call in board_calls(center=hall.center)] == ["P-001"]

@@ -41,3 +41,5 @@ def test_make_run_migrates_seeds_lists_logins_and_serves_on_the_port(port: str) 
     assert positions == sorted(positions), commands
     assert "config.settings.local" in commands
     assert f"http://127.0.0.1:{port}" in commands
+    # Staff are pointed to their own sign-in page (the citizens' one asks for a mobile number).
+    assert f"Staff sign in at http://127.0.0.1:{port}/en/account/staff/sign-in/" in commands

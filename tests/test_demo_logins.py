@@ -19,6 +19,16 @@ def test_demo_logins_lists_every_demonstration_account() -> None:
     text = output.getvalue()
     data = yaml.safe_load(Path(settings.BASE_DIR, "demo", "users.yaml").read_text(encoding="utf-8"))
     assert "http://127.0.0.1:8765/en/account/sign-in/" in text
+    # Staff are sent to the staff sign-in page, and every staff login is listed under it.
+    citizens, _sep, staff = text.partition("Staff sign in with username and password at "
+                                           "http://127.0.0.1:8765/en/account/staff/sign-in/:")
+    assert staff, text
+    for entry in data["users"]:
+        assert entry["username"] in (citizens if entry["role"] == "citizen" else staff), entry["username"]
+    from django.test import Client
+
+    client = Client()
+    assert client.get("/en/account/staff/sign-in/").status_code == 200
     for entry in data["users"]:
         assert entry["username"] in text
     assert data["password"] in text
@@ -83,3 +93,18 @@ def test_a_demonstration_account_without_an_authenticator_gets_a_set_up_link(set
     assert "manage.py totp_code officer.moi" not in text
     assert "officer.moi" in text
     assert "then set up an authenticator: http://127.0.0.1:8765/en/account/staff/set-up/" in text
+
+
+def test_the_readme_sends_staff_to_the_staff_sign_in_page() -> None:
+    from django.urls import reverse
+    from django.utils import translation
+
+    with translation.override("en"):
+        staff_sign_in, citizen_sign_in = reverse("accounts:staff_login"), reverse("accounts:login")
+    readme = Path(settings.BASE_DIR, "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Demonstration logins", 1)[1].split("\n\n", 3)[2]
+    rows = [row for row in table.splitlines() if row.startswith("| ") and "`" in row]
+    assert rows
+    for row in rows:
+        expected = citizen_sign_in if row.startswith("| citizen") else staff_sign_in
+        assert f"`{expected}`" in row, row

@@ -44,3 +44,5 @@ def test_make_run_migrates_seeds_lists_logins_and_serves_on_the_port(port: str) 
     # One public address, from the port: every manage.py command (demo_logins, the server) gets it.
     assert f"PUBLIC_BASE_URL='http://127.0.0.1:{port}'" in commands.split("demo_logins")[0].rsplit("\n", 1)[-1]
     assert f"PUBLIC_BASE_URL='http://127.0.0.1:{port}'" in commands.split("runserver")[0].rsplit("\n", 1)[-1]
+    # Staff are pointed to their own sign-in page (the citizens' one asks for a mobile number).
+    assert f"Staff sign in at http://127.0.0.1:{port}/en/account/staff/sign-in/" in commands

@@ -16,7 +16,7 @@ from khedmat.catalog.models import Agency, Service
 
 PASSPORT_ANSWERS = {
     "full_name": "Ahmad Zia", "father_name": "Mohammad Nabi", "date_of_birth": "1990-03-21",
-    "validity_years": "5",
+    "validity_years": "5", "collection_center": "KBL",  # where the passport is collected (a center's code)
 }
 
 

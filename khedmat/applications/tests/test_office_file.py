@@ -87,6 +87,12 @@ def test_actions_are_exactly_the_workflows_steps_for_the_role(passport: Service,
     response = _act(approver_client, application, "approve", "awaiting_approval")
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert Application.objects.get(pk=application.pk).state == "approved"
+    # Approved, the passport is printed: the officer marks it ready at the chosen center, then
+    # handed over, and only then is the file closed.
+    assert _offered(officer_client.get(_url(application)).content.decode()) == {"mark_ready"}
+    assert _act(officer_client, application, "mark_ready", "approved").status_code == 302  # type: ignore[attr-defined]
+    assert _offered(officer_client.get(_url(application)).content.decode()) == {"hand_over"}
+    assert _act(officer_client, application, "hand_over", "ready_for_collection").status_code == 302  # type: ignore[attr-defined]
     page = officer_client.get(_url(application)).content.decode()
     assert _offered(page) == set() and "This file is closed." in page
 

@@ -155,6 +155,7 @@ MATRIX: dict[str, Case] = {
     "assisted_consent_by_form": Case((ASSISTED_DRAFT,), FILER_ONLY, get=False, post=INVALID),
     "assisted_consent_print": Case((ASSISTED_DRAFT, ASSISTED), FILER_ONLY),
     "assisted_done": Case((ASSISTED_DRAFT, ASSISTED), FILER_ONLY),
+    "assisted_slip": Case((ASSISTED_DRAFT, ASSISTED), FILER_ONLY),
     "access_log": Case((ONLINE, ASSISTED), OWNER_ONLY),
 }
 

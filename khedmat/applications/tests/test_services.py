@@ -78,7 +78,12 @@ def test_two_person_approval(passport: Service, citizen: User, officer: User, ap
     application = _walk_to_approval(_submitted(passport, citizen), officer)
     approved = application_transition(application=application, actor=approver, transition="approve",
                                       expected_state="awaiting_approval")
-    assert approved.state == "approved" and approved.is_final and approved.decided_at is not None
+    # The passport is then printed and handed over at a center: approval does not close the file.
+    assert approved.state == "approved" and not approved.is_final
+    collected = application_transition(application=application_transition(
+        application=approved, actor=officer, transition="mark_ready", expected_state="approved"),
+        actor=officer, transition="hand_over", expected_state="ready_for_collection")
+    assert collected.is_final and collected.decided_at is not None
 
 
 def test_the_reviewer_cannot_also_approve(passport: Service, citizen: User, officer: User, approver: User) -> None:

@@ -283,7 +283,7 @@ class RelationshipForm(forms.Form):
         label=gettext_lazy("Who is this application for?"), widget=forms.RadioSelect,
         choices=[(FOR_ME, gettext_lazy("Me")), (FOR_SOMEONE, gettext_lazy("Someone else"))], initial=FOR_ME,
         required=False)
-    applicant_name = forms.CharField(label=gettext_lazy("Their full name"), required=False, max_length=200,
+    applicant_name = forms.CharField(label=gettext_lazy("Name of the person"), required=False, max_length=200,
                                      help_text=gettext_lazy("As written on their Tazkira, in Dari or Pashto script."))
     applicant_tazkira = forms.CharField(label=gettext_lazy("Their Tazkira number"), required=False, max_length=40,
                                         help_text=gettext_lazy("For example 1400-0101-12345."),

@@ -896,3 +896,16 @@ def answers_problems(*, application: Any, documents: bool = True) -> list[str]:
             if document.get("required", True) and document["code"] not in kept:
                 problems.append(f"{pick(document['name'], None)}: {_('Attach this document.')}")
     return problems
+
+
+def correctable_fields(definition: Mapping[str, Any], *, by_applicant: bool = True) -> dict[str, dict[str, Any]]:
+    """The form's top-level fields that may be sent back for correction, in form order.
+
+    Groups and repeated rows are corrected by asking for information instead; a field that
+    sets the fee (its option or exemption field) is not the applicant's to change once the
+    fee is set, so only staff correct it (at a document's reissue)."""
+    properties = (definition.get("form") or {}).get("properties") or {}
+    fee = definition.get("fee") or {}
+    fee_fields = {fee.get("option_field"), fee.get("exemption_field")} if by_applicant else set()
+    return {name: schema for name, schema in properties.items()
+            if isinstance(schema, dict) and field_kind(schema) not in ("object", "array") and name not in fee_fields}

@@ -25,7 +25,7 @@ from khedmat.core.formatting import format_date, format_number
 from khedmat.core.i18n import pick
 from khedmat.core.workdays import holidays_between, is_working_day
 
-from ..formschema import field_kind
+from ..formschema import correctable_fields
 from ..handover import form_definition
 from ..models import Application, ApplicationEvent, Consent, DecisionReason, Document, Message, Note
 from ..workflow import REQUEST_CORRECTION, Transition, Workflow
@@ -378,8 +378,7 @@ def office_file(*, application: Application, viewer: User, workflow_role: str | 
     ]
     correction_step = next((t for t in steps if t.name == REQUEST_CORRECTION), None)
     properties = (definition.get("form") or {}).get("properties") or {}
-    correctable = [(name, _title(schema, name)) for name, schema in properties.items()
-                   if isinstance(schema, dict) and field_kind(schema) not in ("object", "array")]
+    correctable = [(name, _title(schema, name)) for name, schema in correctable_fields(definition).items()]
     corrections = [
         CorrectionRow(field=_title(properties.get(change.field) or {}, change.field),
                       old=_value(properties.get(change.field) or {}, change.old_value),

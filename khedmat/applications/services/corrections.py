@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from khedmat.audit.services import audit_record
 from khedmat.core.formatting import current_language, format_number
 
-from ..formschema import field_kind, field_title
+from ..formschema import correctable_fields, field_title
 from ..models import Application, CorrectionRequest, FieldCorrection, Message
 from ..workflow import CORRECTION_STATE, REQUEST_CORRECTION, SUBMIT_CORRECTION, WITHDRAWN_STATE, Workflow
 from .core import ApplicationError, application_transition
@@ -28,17 +28,6 @@ if TYPE_CHECKING:
     from khedmat.accounts.models import User
 
 WITHDRAW_REASON_MAX = 500
-# Fields shown as groups or repeated rows are corrected by asking for information instead.
-_NOT_CORRECTABLE = ("object", "array")
-
-
-def correctable_fields(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The form's top-level fields an officer may send back for correction, in form order."""
-    properties = (definition.get("form") or {}).get("properties") or {}
-    return {name: schema for name, schema in properties.items()
-            if isinstance(schema, dict) and field_kind(schema) not in _NOT_CORRECTABLE}
-
-
 @transaction.atomic
 def correction_request(*, application: Application, actor: User, fields: list[str], message: str,
                        expected_state: str, request: HttpRequest | None = None) -> CorrectionRequest:
@@ -112,7 +101,7 @@ def correction_submit(*, application: Application, applicant: User, expected_sta
 
 
 def _field_title(application: Application, name: str) -> str:
-    schema = correctable_fields(application.service_version.definition).get(name) or {}
+    schema = correctable_fields(application.service_version.definition, by_applicant=False).get(name) or {}
     return field_title(schema, current_language(), name)
 
 
@@ -155,7 +144,7 @@ def application_correct_by_officer(*, application: Application, actor: User, ans
         pk=application.pk)
     if actor.agency_id is None or actor.agency_id != locked.agency_id:
         raise ApplicationError(_("You may not act on this file."), code="forbidden")
-    allowed = correctable_fields(locked.service_version.definition)
+    allowed = correctable_fields(locked.service_version.definition, by_applicant=False)
     data = dict(locked.data or {})
     changed = []
     for name, new in answers.items():

@@ -124,7 +124,9 @@ def test_a_wrong_date_of_birth_is_corrected_and_both_values_kept(passport: Servi
 def test_a_correction_request_must_name_real_questions_and_say_why(passport: Service, citizen: User,
                                                                    officer: User) -> None:
     application = _in_review(passport, citizen, officer)
+    # validity_years sets the passport's fee: not the applicant's to change once the fee is set.
     for fields, message, code in ((["nonexistent"], "Why", "bad_fields"), ([], "Why", "bad_fields"),
+                                  (["validity_years"], "Why", "bad_fields"),
                                   (["full_name"], "  ", "reason_needed"),
                                   (["full_name"], "x" * 2001, "too_long")):
         with pytest.raises(ApplicationError) as refused:

@@ -1,13 +1,14 @@
 """What an officer can find a file by, and how a typed search becomes a condition.
 
-Each submitted file carries `search_text`: its reference, the name, mobile number and Tazkira
-number of the person it is for, folded by `core.search.search_key` (one form of each Arabic
-letter, Western digits, lower case) and joined by spaces. A search is folded the same way and
-every word of it must appear in that text. One column, so PostgreSQL answers from one trigram
-index (migration 0003) and SQLite from the agency's rows, both keeping the inbox's keyset order.
+Each submitted file carries `search_text`: its reference, the name and Tazkira number of the
+person it is for and of the account holder, and the holder's mobile number, folded by
+`core.search.search_key` (one form of each Arabic letter, Western digits, lower case) and joined
+by spaces. A search is folded the same way and every word of it must appear in that text. One
+column, so PostgreSQL answers from one trigram index (migration 0004) and SQLite from the agency's rows, both keeping the inbox's keyset order.
 
-To add a field (the applicant's own name and Tazkira, when the application records them),
-add it to `search_text_for` and backfill: nothing else changes.
+The person a file is for (`applicant_name`, `applicant_tazkira`) and the account holder who
+filed it (name, mobile number, Tazkira) are both searchable. To add a field, add it to
+`search_text_for` and backfill: nothing else changes.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ def _phone_forms(e164: str) -> list[str]:
 
 def search_text_for(application: Application) -> str:
     """The folded text a file is found by (read at submission; see the module's docstring)."""
-    holder = application.applicant
+    holder = application.applicant  # the account holder: their mobile number is the file's
     parts = [
         application.reference or "",
         digits_only(application.reference),  # its number as typed without letters: 1405-000123
+        application.applicant_name,  # the person the file is for (a son, filed by his mother)
+        digits_only(application.applicant_tazkira),
         holder.full_name,
         *_phone_forms(holder.phone_number or ""),
         digits_only(holder.tazkira_number),

@@ -232,3 +232,17 @@ def test_a_name_or_tazkira_changed_later_finds_the_file_by_the_new_one(passport:
     assert _found(client, "old name") == []
     assert _found(client, "يوسفي") == [application.reference]
     assert _found(client, "۱۴۰۱۰۲۰۲۵۴۳۲۱") == [application.reference]
+
+
+def test_a_file_filed_by_a_mother_for_her_son_is_found_by_the_sons_name_and_tazkira(
+        passport: Service, people: dict[str, Application]) -> None:
+    """The inbox finds a file by the person it is for, not only by the account holder who filed it."""
+    from khedmat.applications.services import application_draft_save, application_submit
+
+    mother = _person("+93702020202", "مریم احمدی")
+    draft = application_draft_save(applicant=mother, service=passport, data=people["ali"].data, applicant_info={
+        "applicant_relationship": "child", "applicant_name": "يوسف احمدي", "applicant_tazkira": "1399-0202-54321"})
+    son_file = application_submit(application=draft, idempotency_key="mother-for-son", actor=mother)
+    client = verified_client()
+    for query in ("یوسف", "يوسف احمدي", "1399-0202-54321", "۱۳۹۹۰۲۰۲۵۴۳۲۱", "مریم", "0702020202"):
+        assert _found(client, query) == [son_file.reference], query

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0003_service_kiosk_pictogram'),
-        ('centers', '0009_paired_devices_open_days_longer_codes'),
+        ('centers', '0010_center_open_on_holidays'),
     ]
 
     operations = [

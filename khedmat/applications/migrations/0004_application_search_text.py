@@ -19,7 +19,7 @@ def _drop_trigram_index(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("applications", "0001_applications"),
+        ("applications", "0003_applicant_is_account_holder"),
     ]
 
     operations = [

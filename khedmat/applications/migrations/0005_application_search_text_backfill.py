@@ -7,7 +7,8 @@ def _backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
 
     Application = apps.get_model("applications", "Application")
     files = Application.objects.exclude(state="draft").select_related("applicant").only(
-        "id", "reference", "applicant__full_name", "applicant__phone_number", "applicant__tazkira_number")
+        "id", "reference", "applicant_name", "applicant_tazkira", "applicant__full_name", "applicant__phone_number",
+        "applicant__tazkira_number")
     batch = []
     for application in files.iterator(chunk_size=2000):
         application.search_text = search_text_for(application)
@@ -22,7 +23,7 @@ def _backfill(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("applications", "0002_application_search_text"),
+        ("applications", "0004_application_search_text"),
     ]
 
     operations = [

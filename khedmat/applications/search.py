@@ -4,7 +4,8 @@ Each submitted file carries `search_text`: its reference, the name and Tazkira n
 person it is for and of the account holder, and the holder's mobile number, folded by
 `core.search.search_key` (one form of each Arabic letter, Western digits, lower case) and joined
 by spaces. A search is folded the same way and every word of it must appear in that text. One
-column, so PostgreSQL answers from one trigram index (migration 0004) and SQLite from the agency's rows, both keeping the inbox's keyset order.
+column, so PostgreSQL answers from one trigram index (migration 0004) and SQLite from the
+agency's rows, both keeping the inbox's keyset order.
 
 The person a file is for (`applicant_name`, `applicant_tazkira`) and the account holder who
 filed it (name, mobile number, Tazkira) are both searchable. To add a field, add it to

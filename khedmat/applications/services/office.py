@@ -21,7 +21,7 @@ from khedmat.audit.services import audit_record
 from khedmat.core.events import publish
 
 from ..events import ApplicationMessageSent, ApplicationsEscalated
-from ..models import Application, DecisionReason, Message, Note
+from ..models import Application, DecisionReason, Message, Note, Relationship
 from ..search import search_text_for
 from ..workflow import REQUEST_CORRECTION, Workflow
 from .core import ApplicationError, application_transition
@@ -269,16 +269,23 @@ def application_act(*, application: Application, actor: User, transition: str, e
 # --- search -------------------------------------------------------------------------------
 
 def applications_search_text_refresh(*, applicant_id: int) -> int:
-    """Write again what the applicant's submitted files are found by (after their name or
-    Tazkira number changed); returns how many changed. Runs in the caller's transaction."""
+    """Write again what the account holder's submitted files are found by (after their name or
+    Tazkira number changed); returns how many changed. Files they filed for themselves name
+    them, so those follow the new name and number; files for someone else keep that person's.
+    Runs in the caller's transaction."""
     changed = []
     for application in (Application.objects.filter(applicant_id=applicant_id).exclude(state=Application.DRAFT)
-                        .select_related("applicant").only("id", "reference", "search_text", "applicant")):
+                        .select_related("applicant")
+                        .only("id", "reference", "search_text", "applicant", "applicant_name",
+                              "applicant_tazkira", "applicant_relationship")):
+        if application.applicant_relationship == Relationship.SELF:
+            application.applicant_name = application.applicant.full_name
+            application.applicant_tazkira = application.applicant.tazkira_number
         text = search_text_for(application)
         if text != application.search_text:
             application.search_text = text
             changed.append(application)
-    Application.objects.bulk_update(changed, ["search_text"])
+    Application.objects.bulk_update(changed, ["search_text", "applicant_name", "applicant_tazkira"])
     return len(changed)
 
 

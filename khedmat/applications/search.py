@@ -50,6 +50,10 @@ def search_text_for(application: Application) -> str:
         holder.full_name,
         *_phone_forms(holder.phone_number or ""),
         digits_only(holder.tazkira_number),
+        # The person the file is for, when not the account holder (branch i10-correct adds
+        # these fields; read only when present, so this works before and after that merge).
+        getattr(application, "applicant_name", "") or "",
+        digits_only(getattr(application, "applicant_tazkira", "") or ""),
     ]
     return search_key(" ".join(part for part in parts if part))
 

@@ -232,3 +232,14 @@ def test_a_name_or_tazkira_changed_later_finds_the_file_by_the_new_one(passport:
     assert _found(client, "old name") == []
     assert _found(client, "يوسفي") == [application.reference]
     assert _found(client, "۱۴۰۱۰۲۰۲۵۴۳۲۱") == [application.reference]
+
+
+def test_the_person_a_file_is_for_is_searched_too(people: dict[str, Application]) -> None:
+    """When applications record whom a file is for (applicant_name, applicant_tazkira), a
+    mother filing for her son finds the file by his name and Tazkira number as well."""
+    application = Application.objects.select_related("applicant").get(pk=people["latin"].pk)
+    setattr(application, "applicant_name", "احمد شاه کریمي")  # noqa: B010 (a field only after i10-correct)
+    setattr(application, "applicant_tazkira", "۱۴۰۳-۰۵۰۵-۷۷۷۷۷")  # noqa: B010
+    text = search_text_for(application)
+    assert "احمد شاه کریمی" in text and "1403050577777" in text
+    assert all(word in text for word in search_terms("كريمي احمد").words)

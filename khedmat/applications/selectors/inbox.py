@@ -116,7 +116,8 @@ def inbox_page_queryset(*, officer: User, filters: InboxFilters, after: str = ""
     # Services and their versions are few on a page and are fetched apart (inbox_page):
     # joined in, they would bring a service definition of several kilobytes on every row
     # and make planning the query cost more than running it.
-    return files.select_related("assigned_to", "applicant")[: limit + 1]
+    # The search text is searched, never shown: left out of the rows read.
+    return files.select_related("assigned_to", "applicant").defer("search_text")[: limit + 1]
 
 
 def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: int = PAGE_SIZE) -> InboxPage:

@@ -187,11 +187,13 @@ def test_apply_in_dari_answer_a_request_and_get_a_two_person_approval(
     expect(approver.locator(".facts")).to_contain_text("Approved")
     approver_context.close()
     application.refresh_from_db()
-    assert application.state == "approved" and application.is_final
+    assert application.state == "approved" and not application.is_final  # then printed, handed over
 
     # --- The citizen sees the decision, and who opened the file: a role and an office, no name.
     citizen.goto(file_url)
     expect(citizen.locator(".facts")).to_contain_text("تأیید شد")
+    # Where she will collect the passport: the center she chose, its address and hours.
+    expect(citizen.locator(".collection-box")).to_contain_text("مرکز خدمات کابل")
     access_log = citizen.locator(".access-log")
     by_the_officer = (access_log.get_by_role("row").filter(has_text=fa("opened your file"))
                       .filter(has_text=fa("Agency officer")))

@@ -77,3 +77,12 @@ def test_an_appointments_sms_links_to_the_same_server(site: str, hall: Hall) -> 
     with urllib.request.urlopen(f"http://{link}", timeout=30) as response:
         assert response.status == 200
         assert "Appointment code" in response.read().decode()
+
+
+def test_the_verify_address_follows_the_public_address_unless_deliberately_set(settings: Any) -> None:
+    from khedmat.documents.services import verification_base_url
+
+    settings.PUBLIC_BASE_URL, settings.DOCUMENTS_VERIFY_BASE_URL = "https://khedmat.example.af/", ""
+    assert verification_base_url() == "https://khedmat.example.af"
+    settings.DOCUMENTS_VERIFY_BASE_URL = "https://verify.example.af"  # a separate verification host
+    assert verification_base_url() == "https://verify.example.af"

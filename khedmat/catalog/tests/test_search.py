@@ -114,7 +114,7 @@ def test_the_search_reads_a_fixed_number_of_queries(catalog: None, django_assert
         assert found("pasport")
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("ي", "ی"), ("ك", "ک"), ("ټ", "ت"), ("ې", "ی"), ("ګ", "گ"),
-                                                ("۱۲", "12"), ("٣", "3"), ("تذكرةٌ", "تذکره"), ("شهادت\u200cنامه", "شهادت نامه")])
+@pytest.mark.parametrize(("typed", "stored"), [("ي", "ی"), ("ك", "ک"), ("ټ", "ت"), ("ې", "ی"), ("ګ", "گ"), ("۱۲", "12"),
+                                                 ("٣", "3"), ("تذكرةٌ", "تذکره"), ("شهادت\u200cنامه", "شهادت نامه")])
 def test_letter_variants_diacritics_zwnj_and_digits_fold_to_one(typed: str, stored: str) -> None:
     assert search.query_words(typed) == search.query_words(stored)

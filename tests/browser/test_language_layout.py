@@ -11,6 +11,7 @@ Latin letters are allowed where they are meant to be: inside `<bdi>`, an element
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -132,8 +133,8 @@ def build_world() -> World:
     applications = Application.objects.filter(applicant=citizen)
     return World(values={
         "services": [service.slug for service in published],
-        "online": [service.slug for service in published if "online" in service.current_version.definition.get(
-            "channels", ["online"])],
+        "online": [service.slug for service in published if service.current_version is not None
+                   and "online" in service.current_version.definition.get("channels", ["online"])],
         "categories": list(Category.objects.values_list("slug", flat=True)),
         "agencies": list(Agency.objects.filter(is_active=True).values_list("slug", flat=True)),
         "centers": [kabul.slug],
@@ -162,14 +163,27 @@ NEEDS = {"centers:kiosk": "kiosk", "centers:kiosk_check_in": "kiosk", "feedback:
 QUERIES = {"payments:demo_pay": "?reference={order_reference}", "catalog:services": "?q=pasport"}
 
 
-def paths_of(page: Page_, world: World) -> list[str]:
-    """The paths that open this pattern: one per value for the catalog (every service has its
-    own page and form), one value elsewhere."""
+# With KHEDMAT_SCREENSHOTS=1 (`make screenshots`), these pages are saved into docs/screenshots/
+# as <file>-<language>-360.png: (language, path or pattern name), file.
+SCREENSHOTS_WANTED = os.environ.get("KHEDMAT_SCREENSHOTS") == "1"
+SCREENSHOTS = {("fa", "verify/"): "verify", ("ps", "verify/"): "verify", ("fa", "status/"): "status",
+               ("ps", "apply/passport/"): "apply-form", ("fa", "services/?q=pasport"): "search-typo",
+               ("ps", "services/?q=pasport"): "search-typo", ("en", "payments:order"): "payment",
+               ("fa", "payments:order"): "payment", ("ps", "payments:order"): "payment"}
+
+
+# Patterns whose pages differ by what an agency wrote (a service's page and form, an agency's
+# description): every value in Dari and Pashto, where English may be left; the first in English.
+EVERY_VALUE = ("services", "online", "agencies")
+
+
+def paths_of(page: Page_, world: World, language: str) -> list[str]:
+    """The paths that open this pattern in `language`."""
     converters = re.findall(r"<(?:\w+:)?(\w+)>", page.route)
     if not converters:
         return [page.route]
     kind = next(kind for marker, kind in ROUTE_VALUES if marker in page.route)
-    values = world.values[kind] if kind in ("services", "online", "categories", "agencies") else world.values[kind][:1]
+    values = world.values[kind] if kind in EVERY_VALUE and language != "en" else world.values[kind][:1]
     if len(converters) > 1:
         pytest.fail(f"{page.name}: {page.route} has two parts to fill; teach this test")
     return [re.sub(r"<[^>]+>", value, page.route) for value in values]
@@ -249,13 +263,15 @@ def test_every_page_fits_a_phone_and_reads_in_its_language(browser: Browser, dem
     world = build_world()
     order = PaymentOrder.objects.filter(public_id=world.values["orders"][0]).first() if world.values["orders"] else None
     pages = [page for page in patterns() if not page.route.startswith(STAFF_PREFIXES)]
-    visits: dict[str, list[tuple[str, str]]] = {"anonymous": [], "kiosk": [], "tablet": [], "citizen": []}
+    visits: dict[tuple[str, str], list[tuple[str, str]]] = {
+        (language, needs): [] for language in LANGUAGES for needs in ("anonymous", "kiosk", "tablet", "citizen")}
     for page in pages:
         if page.name in NOT_VISITED:
             continue
         query = QUERIES.get(page.name, "").format(order_reference=order.reference if order else "")
-        for path in paths_of(page, world):
-            visits[NEEDS.get(page.name, "citizen")].append((page.name, path + query))
+        for language in LANGUAGES:
+            for path in paths_of(page, world, language):
+                visits[language, NEEDS.get(page.name, "citizen")].append((page.name, path + query))
     session = citizen_session()
     problems: list[str] = []
     visited = 0
@@ -268,7 +284,7 @@ def test_every_page_fits_a_phone_and_reads_in_its_language(browser: Browser, dem
                 pair(tab, demo_site, language, needs)
             if needs == "citizen":
                 context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": demo_site}])
-            for name, path in visits[needs]:
+            for name, path in visits[language, needs]:
                 url = f"{demo_site}/{language}/{path}"
                 response = tab.goto(url)
                 visited += 1
@@ -277,6 +293,10 @@ def test_every_page_fits_a_phone_and_reads_in_its_language(browser: Browser, dem
                                     f"{response.status if response else 'nothing'}")
                     continue
                 found = tab.evaluate(CHECK, [language != "en", sorted(ALLOWED_LATIN)])
+                shot = SCREENSHOTS.get((language, path)) or SCREENSHOTS.get((language, name))
+                if SCREENSHOTS_WANTED and shot:
+                    tab.screenshot(path=str(settings.BASE_DIR / "docs" / "screenshots" / f"{shot}-{language}-360.png"),
+                                   full_page=True)
                 problems += [f"{language} /{language}/{path} ({name}): wider than {WIDTH}px: {where}"
                              for where in found["overflow"]]
                 problems += [f"{language} /{language}/{path} ({name}): English left: {text}"

@@ -37,7 +37,7 @@ def found(query: str) -> list[str]:
 
 
 # (what a person types, the service that must come first, or a set that must all be found)
-MISSPELLINGS = [
+MISSPELLINGS: list[tuple[str, str | set[str]]] = [
     # English: slips of the keyboard, British and American spellings.
     ("pasport", "passport"),
     ("paasport", "passport"),

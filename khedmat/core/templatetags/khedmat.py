@@ -9,7 +9,7 @@ from django import template
 from django.urls import translate_url
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeData, SafeString
 
 from khedmat.core import formatting, workdays
 
@@ -59,7 +59,7 @@ def ltr(value: object, css_class: str = "", autoescape: bool = True) -> SafeStri
     Nothing for an empty value."""
     if value is None or value == "":
         return ""
-    text = conditional_escape(value) if autoescape else str(value)
+    text = conditional_escape(value if isinstance(value, SafeData) else str(value)) if autoescape else str(value)
     return format_html('<bdi dir="ltr" class="{}">{}</bdi>', f"ltr {css_class}".strip(), text)
 
 
@@ -69,7 +69,8 @@ def bdi(value: object, autoescape: bool = True) -> SafeString | str:
     its own direction and leaves the sentence around it alone. Nothing for an empty value."""
     if value is None or value == "":
         return ""
-    return format_html("<bdi>{}</bdi>", conditional_escape(value) if autoescape else str(value))
+    text = conditional_escape(value if isinstance(value, SafeData) else str(value)) if autoescape else str(value)
+    return format_html("<bdi>{}</bdi>", text)
 
 
 @register.simple_tag

@@ -39,15 +39,11 @@ NOT_VISITED = {
     # Not pages: files, feeds, and actions that only take a POST (their pages are visited).
     "payments:receipt": "a PDF", "payments:refund_receipt": "a PDF", "documents:pdf": "a PDF",
     "applications:document_download": "a file the citizen uploaded",
-    "applications:receipt": "the printable receipt (a page for the printer, visited by its own test)",
     "centers:board_feed": "JSON for the board's script",
     "accounts:logout": "POST only (signing out)", "accounts:login_code_resend": "POST only",
     "applications:draft_delete": "a confirmation that deletes the draft the other pages need; "
                                  "visited last would do, but its page is the draft's own",
-    "feedback:rate_thanks": "shown after rating, once",
     "accounts:login_code": "needs a code just sent; the sign-in page is visited",
-    "accounts:welcome": "shown once, after the first sign-in",
-    "applications:submitted": "shown once, after sending",
     "applications:answer": "POST only (the applicant's answer, from the file's page)",
     "centers:appointment_find": "POST only (the form is on the appointments page)",
     "audit:proof": "a JSON download",

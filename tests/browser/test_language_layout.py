@@ -5,8 +5,10 @@ The pages come from the URL conf: every pattern under /<lang>/ is either visited
 with the demonstration data, as the citizen, a paired kiosk or tablet where it needs one) or
 named in NOT_VISITED with the reason, so a page added tomorrow fails until someone decides.
 Latin letters are allowed where they are meant to be: inside `<bdi>`, an element with
-`dir="ltr"` (references, codes, phone numbers: `{{ value|ltr }}`), `<code>`, text marked
-`lang="en"` (the language switcher), and the few words of ALLOWED_LATIN.
+`dir="ltr"` (references, codes, phone numbers: `{{ value|ltr }}`) or set left to right by the
+stylesheet (.reference, .ltr), `<code>`, text marked `lang="en"` (the language switcher), text
+between Unicode isolates (help texts' examples, names in flash messages), and the few words of
+ALLOWED_LATIN. One Chromium, one context per language; the failure names each page and text.
 """
 
 from __future__ import annotations
@@ -53,15 +55,15 @@ STAFF_PREFIXES = ("office/", "center/", "staff/", "account/staff/")
 
 
 @dataclass
-class Page_:
+class Route:
     name: str
     route: str
     needs: str = "citizen"  # citizen, anonymous, kiosk or tablet
 
 
-def patterns() -> list[Page_]:
+def patterns() -> list[Route]:
     """Every pattern under the language prefix: its name and its route without the prefix."""
-    found: list[Page_] = []
+    found: list[Route] = []
 
     def walk(entries: list[Any], prefix: str, namespace: str, localized: bool) -> None:
         for entry in entries:
@@ -72,7 +74,7 @@ def patterns() -> list[Page_]:
                     entry.namespace or namespace)
                 walk(entry.url_patterns, prefix + route, space, inner)
             elif isinstance(entry, URLPattern) and localized:
-                found.append(Page_(f"{namespace}:{entry.name}".strip(":"), prefix + str(entry.pattern)))
+                found.append(Route(f"{namespace}:{entry.name}".strip(":"), prefix + str(entry.pattern)))
 
     walk(get_resolver().url_patterns, "", "", False)
     return found
@@ -173,12 +175,14 @@ SCREENSHOTS = {("fa", "verify/"): "verify", ("ps", "verify/"): "verify", ("fa", 
 EVERY_VALUE = ("services", "online", "agencies")
 
 
-def paths_of(page: Page_, world: World, language: str) -> list[str]:
+def paths_of(page: Route, world: World, language: str) -> list[str]:
     """The paths that open this pattern in `language`."""
     converters = re.findall(r"<(?:\w+:)?(\w+)>", page.route)
     if not converters:
         return [page.route]
-    kind = next(kind for marker, kind in ROUTE_VALUES if marker in page.route)
+    kind = next((kind for marker, kind in ROUTE_VALUES if marker in page.route), None)
+    if kind is None:
+        pytest.fail(f"{page.name}: no values for {page.route}; add them to ROUTE_VALUES or the page to NOT_VISITED")
     values = world.values[kind] if kind in EVERY_VALUE and language != "en" else world.values[kind][:1]
     if len(converters) > 1:
         pytest.fail(f"{page.name}: {page.route} has two parts to fill; teach this test")

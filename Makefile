@@ -69,7 +69,7 @@ lint: $(STAMP) ## Run ruff, the import contracts (lint-imports: the apps' layers
 	$(VENV)/bin/mypy .
 
 messages: $(STAMP) ## Extract translatable strings into locale/{fa,ps} (dev only: needs GNU gettext)
-	$(MANAGE) makemessages --no-obsolete --locale fa --locale ps --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=scripts --ignore=demo
+	$(MANAGE) makemessages --no-obsolete --locale fa --locale ps --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=scripts
 
 bench: setup ## Measure the compressed weight of every public page (30 KB budget)
 	$(PY) bench/page_weight.py

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import PHONE_EXAMPLE, TAZKIRA_EXAMPLE, format_number, with_example
 from khedmat.core.parsing import NotANumber, digit_string
 
 from .codes import ENROLMENT_CODE_LENGTH, RECOVERY_CODE_LENGTH
@@ -44,7 +44,8 @@ def _clean_code(raw: str, lengths: tuple[int, ...]) -> str:
 class PhoneForm(forms.Form):
     phone_number = forms.CharField(
         label=_("Mobile number"), max_length=32,
-        help_text=_("We send a one-time code to this number by SMS. Example: 0700 123 456."),
+        help_text=with_example(_("We send a one-time code to this number by SMS. Example: %(example)s."),
+                               PHONE_EXAMPLE),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel",
                                       "dir": "ltr", "class": "input"}),
     )
@@ -68,7 +69,8 @@ class CitizenProfileForm(forms.Form):
     )
     tazkira_number = forms.CharField(
         label=_("Tazkira number (optional)"), max_length=40, required=False,
-        help_text=_("The number on your national identity card, for example 1400-0101-12345."),
+        help_text=with_example(_("The number on your national identity card, for example %(example)s."),
+                               TAZKIRA_EXAMPLE),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr",
                                       "class": "input"}),
     )

@@ -12,7 +12,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.formatting import western_digits
+from khedmat.core.formatting import TAZKIRA_EXAMPLE, isolate_ltr, western_digits
 from khedmat.core.parsing import digits_only
 
 # Dashes people type: hyphen-minus, Arabic/Persian keyboards' hyphen, en and em dash, minus.
@@ -32,7 +32,7 @@ def normalize_tazkira_number(raw: str) -> str:
     if not _PATTERN.match(text) or not MIN_DIGITS <= digit_count <= MAX_DIGITS:
         raise ValidationError(
             _("Enter the Tazkira number as it is printed on the card, digits and dashes only, "
-              "such as 1400-0101-12345."),
-            code="invalid",
+              "such as %(example)s."),
+            code="invalid", params={"example": isolate_ltr(TAZKIRA_EXAMPLE)},
         )
     return text

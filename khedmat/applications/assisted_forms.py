@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.accounts.phone import normalize_mobile_number
-from khedmat.core.formatting import format_number
+from khedmat.core.formatting import PHONE_EXAMPLE, format_number, with_example
 from khedmat.core.parsing import NotANumber, digit_string
 
 from .uploads import ACCEPT_ATTRIBUTE
@@ -26,7 +26,8 @@ LANGUAGE_NAMES = {"fa": _("Dari"), "ps": _("Pashto"), "en": _("English")}
 class AssistedStartForm(forms.Form):
     phone_number = forms.CharField(
         label=_("Citizen's mobile number"), max_length=32,
-        help_text=_("The citizen's own phone: the consent code is sent to it. Example: 0700 123 456."),
+        help_text=with_example(_("The citizen's own phone: the consent code is sent to it. Example: %(example)s."),
+                               PHONE_EXAMPLE),
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off", "dir": "ltr",
                                       "class": "input"}),
     )

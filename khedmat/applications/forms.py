@@ -23,7 +23,14 @@ from django.utils.translation import gettext_lazy
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.accounts.tazkira import normalize_tazkira_number
 from khedmat.core.calendar import solar_hijri_date, to_solar_hijri
-from khedmat.core.formatting import format_number, western_digits
+from khedmat.core.formatting import (
+    PHONE_EXAMPLE,
+    REFERENCE_EXAMPLE,
+    format_number,
+    isolate_ltr,
+    western_digits,
+    with_example,
+)
 from khedmat.core.i18n import pick
 
 from .formschema import BoundField, SchemaForm, parse_row_path
@@ -348,19 +355,21 @@ class StatusCheckForm(forms.Form):
 
     reference = forms.CharField(
         label=gettext_lazy("Reference number"), max_length=40,
-        help_text=gettext_lazy("As on your receipt, for example MOI-PSP-1405-000123."),
+        help_text=with_example(gettext_lazy("As on your receipt, for example %(example)s."), REFERENCE_EXAMPLE),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "dir": "ltr"}),
     )
     phone_number = forms.CharField(
         label=gettext_lazy("Mobile number"), max_length=30,
-        help_text=gettext_lazy("The number the application was filed with, for example 0700 123 456."),
+        help_text=with_example(gettext_lazy("The number the application was filed with, for example %(example)s."),
+                               PHONE_EXAMPLE),
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "dir": "ltr"}),
     )
 
     def clean_reference(self) -> str:
         text = normalize_reference(self.cleaned_data["reference"])
         if not re.match(r"^[A-Z0-9]+(?:-[A-Z0-9]+)+$", text):
-            raise ValidationError(_("Enter the reference as it is printed, for example MOI-PSP-1405-000123."))
+            raise ValidationError(_("Enter the reference as it is printed, for example %(example)s.") % {
+                "example": isolate_ltr(REFERENCE_EXAMPLE)})
         return text
 
     def clean_phone_number(self) -> str:

@@ -56,7 +56,16 @@ from khedmat.core.calendar import (
     solar_hijri_date,
     to_solar_hijri,
 )
-from khedmat.core.formatting import current_language, format_date, format_number, localize_digits, western_digits
+from khedmat.core.formatting import (
+    PHONE_EXAMPLE,
+    TAZKIRA_EXAMPLE,
+    current_language,
+    format_date,
+    format_number,
+    isolate_ltr,
+    localize_digits,
+    western_digits,
+)
 from khedmat.core.i18n import pick
 from khedmat.core.parsing import NotANumber, is_plain_number, parse_int
 
@@ -458,9 +467,9 @@ class _Binder:
             return _("In the Solar Hijri calendar, for example %(example)s.") % {
                 "example": format_date(from_solar_hijri(1370, 1, 15), language=self.language)}
         if kind == "phone":
-            return _("An Afghan mobile number, for example 0700 123 456.")
+            return _("An Afghan mobile number, for example %(example)s.") % {"example": isolate_ltr(PHONE_EXAMPLE)}
         if kind == "tazkira":
-            return _("As printed on the card, for example 1400-0101-12345.")
+            return _("As printed on the card, for example %(example)s.") % {"example": isolate_ltr(TAZKIRA_EXAMPLE)}
         return ""
 
     # Scalars: parse the raw text, or leave an error.

@@ -23,8 +23,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from khedmat.core.calendar import SOLAR_HIJRI_YEARS, DateBound
-from khedmat.core.formatting import western_digits
 from khedmat.core.parsing import is_plain_number
+from khedmat.core.spelling import fold
 from khedmat.core.yaml_input import MAX_DEPTH, YamlRefused, load_yaml
 
 LANGUAGES = ("en", "fa", "ps")
@@ -154,18 +154,10 @@ def search_text(definition: dict[str, Any], agency_names: list[str]) -> str:
     return normalize_for_search(" ".join(parts))
 
 
-_ARABIC_VARIANTS = str.maketrans({
-    "ي": "ی", "ى": "ی", "ئ": "ی", "ك": "ک", "ة": "ه", "ۀ": "ه", "أ": "ا", "إ": "ا", "آ": "ا",
-    "\u200c": " ", "\u200d": "", "ـ": "",
-})
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
-
-
 def normalize_for_search(text: str) -> str:
-    """Fold the spellings people type interchangeably (Arabic and Persian yeh and kaf, ZWNJ,
-    diacritics, Eastern digits, letter case) so that a search finds what it means."""
-    text = _DIACRITICS.sub("", western_digits(text.translate(_ARABIC_VARIANTS)))
-    return " ".join(text.casefold().split())
+    """Fold the spellings people type interchangeably (core.spelling) so that a search finds
+    what it means."""
+    return fold(text)
 
 
 # --- the parts -------------------------------------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 
-from .definition import normalize_for_search
+from . import search
 from .models import Agency, Category, Service, ServiceVersion
 
 
@@ -22,17 +22,25 @@ def service_list(*, category: Category | None = None, agency: Agency | None = No
                  query: str = "") -> QuerySet[Service]:
     """Published services, optionally in one category, of one agency, or matching a search.
 
-    The search matches every word typed against the names in English, Dari and Pashto,
-    the codes and the agency's names, whatever the spelling variants of Arabic letters.
+    The search forgives typos and spellings (catalog.search): every word typed must match a
+    word of the names in English, Dari and Pashto, the codes or the agency's names; the best
+    matches come first. Two queries, whatever the size of the catalog.
     """
     services = _published_services()
     if category is not None:
         services = services.filter(current_version__category=category)
     if agency is not None:
         services = services.filter(agency=agency)
-    for word in normalize_for_search(query).split()[:8]:
-        services = services.filter(current_version__search_text__contains=word)
-    return services.order_by("current_version__category__position", "current_version__name_en")
+    ordered = services.order_by("current_version__category__position", "current_version__name_en")
+    words = search.query_words(query)
+    if not words:
+        return ordered
+    found = search.rank(words, ordered.values_list("pk", "current_version__search_text"))
+    if not found:
+        return services.none()
+    relevance = Case(*(When(pk=pk, then=Value(place)) for place, pk in enumerate(found)),
+                     output_field=IntegerField())
+    return services.filter(pk__in=found).order_by(relevance)
 
 
 def service_get(*, slug: str) -> Service | None:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from khedmat.core.formatting import format_number, format_time, localize_digits
+from khedmat.core.formatting import format_number, format_time, isolate, localize_digits
 from khedmat.core.parsing import digits_only, parse_int_or_none
 from khedmat.core.ratelimit import Check, Throttle, Throttled, client_ip, count, ensure_allowed, guard
 
@@ -258,7 +258,7 @@ def device_pair_view(request: HttpRequest) -> HttpResponse:
                 if request.user.is_authenticated:
                     logout(request)
                 messages.success(request, _("This screen is now paired: %(name)s, %(center)s.") % {
-                    "name": device.name, "center": device.center.name})
+                    "name": isolate(device.name), "center": device.center.name})
                 response = redirect(device_home_url(device))
                 device_set_credential(response, device)
                 return response

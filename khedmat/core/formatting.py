@@ -8,10 +8,13 @@ every message goes through these functions (templates via the `khedmat` template
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import format_decimal
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -52,6 +55,34 @@ def format_code(code: str, language: str | None = None) -> str:
     if not uses_eastern_digits(language):
         return code
     return f"\u2066{localize_digits(code, language)}\u2069"
+
+
+def isolate_ltr(text: str) -> str:
+    """Plain text that must read left to right (a reference, a phone number, an address, a
+    Latin name) inside a sentence of any direction: wrapped in a Unicode left-to-right isolate,
+    so neither it nor the sentence's punctuation changes places. For HTML use the `ltr`
+    template filter, which makes a `<bdi dir="ltr">`."""
+    return f"\u2066{text}\u2069" if text else text
+
+
+def isolate(text: str) -> str:
+    """Plain text typed by someone (a name, a device's name) inside a sentence: wrapped in a
+    first-strong isolate, so a Latin name in a Dari sentence keeps its own direction and the
+    sentence its punctuation."""
+    return f"\u2068{text}\u2069" if text else text
+
+
+def _with_example(message: str, example: str) -> str:
+    return str(message) % {"example": isolate_ltr(example)}
+
+
+# A message with an example that reads left to right (a Tazkira or phone number, a reference):
+# with_example(gettext_lazy("…, for example %(example)s."), "1400-0101-12345"), lazy like the message.
+with_example: Callable[[Any, str], str] = lazy(_with_example, str)
+
+TAZKIRA_EXAMPLE = "1400-0101-12345"
+PHONE_EXAMPLE = "0700 123 456"
+REFERENCE_EXAMPLE = "MOI-PSP-1405-000123"
 
 
 def format_number(value: int | float | Decimal, language: str | None = None) -> str:

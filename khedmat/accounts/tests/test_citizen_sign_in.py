@@ -263,8 +263,8 @@ def test_the_dari_profile_writes_numbers_in_eastern_digits(client: Client) -> No
                                tazkira_number="1400-0101-12345")
     client.force_login(user)
     html = client.get("/fa/account/").content.decode()
-    assert '<bdi dir="ltr">۰۷۰ ۰۱۲ ۳۴۵۶</bdi>' in html
-    assert '<bdi dir="ltr">۱۴۰۰-۰۱۰۱-۱۲۳۴۵</bdi>' in html
+    assert '<bdi dir="ltr" class="ltr">۰۷۰ ۰۱۲ ۳۴۵۶</bdi>' in html
+    assert '<bdi dir="ltr" class="ltr">۱۴۰۰-۰۱۰۱-۱۲۳۴۵</bdi>' in html
     assert format_date(user.date_joined, with_gregorian=True, language="fa") in html
 
 

@@ -107,7 +107,7 @@ def test_each_rule_of_the_schema_has_its_own_message() -> None:
         "f-agrees": ["Answer this question."],
         "f-mobile": ["Enter a valid Afghan mobile number such as 0700 123 456."],
         "f-tazkira": ["Enter the Tazkira number as it is printed on the card, digits and dashes only, "
-                      "such as 1400-0101-12345."],
+                      "such as \u20661400-0101-12345\u2069."],  # the example isolated: it reads left to right
         "f-children-0-age": ["Enter a number from 0 to 18."],
     }
 

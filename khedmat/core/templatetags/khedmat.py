@@ -1,4 +1,5 @@
-"""Template access to the formatting helpers: {{ value|sh_date }}, {{ day|sh_day }}, {{ n|number }}, {{ fee|afn }}."""
+"""Template access to the formatting helpers: {{ value|sh_date }}, {{ day|sh_day }}, {{ n|number }},
+{{ fee|afn }}, and to the two bidirectional isolates: {{ reference|ltr }} and {{ name|bdi }}."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import datetime
 from django import template
 from django.urls import translate_url
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeData, SafeString
 
 from khedmat.core import formatting, workdays
 
@@ -58,6 +61,28 @@ def afn(value: int) -> str:
 @register.filter
 def digits(value: object) -> str:
     return formatting.localize_digits(str(value))
+
+
+@register.filter(needs_autoescape=True)
+def ltr(value: object, css_class: str = "", autoescape: bool = True) -> SafeString | str:
+    """What must read left to right in any page (references, codes, phone and Tazkira numbers,
+    addresses, e-mails, URLs): `<bdi dir="ltr">`, so in Dari and Pashto it neither breaks into
+    pieces nor moves the sentence's punctuation; `{{ ref|ltr:"reference" }}` adds a class.
+    Nothing for an empty value."""
+    if value is None or value == "":
+        return ""
+    text = conditional_escape(value if isinstance(value, SafeData) else str(value)) if autoescape else str(value)
+    return format_html('<bdi dir="ltr" class="{}">{}</bdi>', f"ltr {css_class}".strip(), text)
+
+
+@register.filter(needs_autoescape=True)
+def bdi(value: object, autoescape: bool = True) -> SafeString | str:
+    """Text someone typed (a name, a search, a reason), in whatever script: `<bdi>`, so it takes
+    its own direction and leaves the sentence around it alone. Nothing for an empty value."""
+    if value is None or value == "":
+        return ""
+    text = conditional_escape(value if isinstance(value, SafeData) else str(value)) if autoescape else str(value)
+    return format_html("<bdi>{}</bdi>", text)
 
 
 @register.simple_tag

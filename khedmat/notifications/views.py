@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -96,11 +97,18 @@ def _ussd_field(request: HttpRequest, name: str) -> str:
 SIMULATOR_PHONE = "+93700000001"
 
 
-def _simulator_enabled(user: Any) -> bool:
-    return bool(settings.SMS_SIMULATOR_ENABLED) and can_read_sent_messages(user)
+def _simulator_switched_on(view: Any) -> Any:
+    """Where the simulator is switched off it does not exist, for everyone (a 404)."""
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not settings.SMS_SIMULATOR_ENABLED:
+            raise Http404
+        return view(request, *args, **kwargs)
+    return wrapper
 
 
-@staff_page(_simulator_enabled)
+@_simulator_switched_on
+@staff_page(can_read_sent_messages)
 @require_http_methods(["GET", "POST"])
 def simulator(request: HttpRequest) -> HttpResponse:
     """A phone on the screen: dial the USSD menu or text the platform, as a citizen would."""

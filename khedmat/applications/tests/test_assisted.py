@@ -279,6 +279,8 @@ def test_only_operators_reach_the_assisted_pages(role: str, citizen: User, offic
     response = client.get(reverse("applications:assisted_start"))
     if role == "anonymous":
         assert response.status_code == 302 and reverse("accounts:staff_login") in response["Location"]
+    elif role == "officer":  # staff of another role: the gate's "not allowed" page (issue 10)
+        assert response.status_code == 403 and reverse("applications:office_inbox") in response.content.decode()
     else:
         assert response.status_code == 404
 

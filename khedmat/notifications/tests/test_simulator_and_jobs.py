@@ -54,7 +54,7 @@ def test_the_simulator_is_for_platform_administrators_and_only_where_it_is_switc
 
     moi = agency_upsert(code="MOI", slug="interior", name={"en": "Interior", "fa": "داخله", "ps": "کورنۍ"})
     agency_admin = staff_user_create(username="admin.moi", password=PASSWORD, role=Role.AGENCY_ADMIN, agency=moi)
-    assert verified_client(agency_admin).get(url).status_code == 404
+    assert verified_client(agency_admin).get(url).status_code == 403  # the gate's "not allowed" page
 
 
 def test_a_bad_phone_number_in_the_simulator_is_told(simulator_on: None, platform_admin: User) -> None:

@@ -91,4 +91,4 @@ def test_the_agency_administrator_sees_the_reconciliation_page(passport: Service
     order = PaymentOrder.objects.get(application=submit(passport, citizen))
     page = verified_client(agency_admin).get("/en/office/payments/")
     assert page.status_code == 200 and order.reference in page.content.decode()
-    assert verified_client(officer).get("/en/office/payments/").status_code == 404
+    assert verified_client(officer).get("/en/office/payments/").status_code == 403  # "not allowed" (issue 10)

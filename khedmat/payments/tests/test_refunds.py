@@ -218,12 +218,14 @@ def test_only_the_agencys_administrator_may_settle_a_refund(refund: Refund, offi
                                                             citizen: User, other_agency: Agency) -> None:
     foreign_admin = staff_user_create(username="admin.other", password="pass-for-tests-1",
                                       role=Role.AGENCY_ADMIN, agency=other_agency)
-    for user in (officer, approver, foreign_admin):
+    # An officer or approver is refused by role ("not allowed", 403); another agency's
+    # administrator by the refund itself (404, no hint that it exists).
+    for user, refused in ((officer, 403), (approver, 403), (foreign_admin, 404)):
         client = verified_client(user)
-        assert client.get(refund.get_absolute_url()).status_code == 404
+        assert client.get(refund.get_absolute_url()).status_code == refused
         assert client.post(f"{refund.get_absolute_url()}pay-out/",
-                           {"provider": "x", "transaction": "y"}).status_code == 404
-        assert client.post(f"{refund.get_absolute_url()}cancel/", {"reason": "x"}).status_code == 404
+                           {"provider": "x", "transaction": "y"}).status_code == refused
+        assert client.post(f"{refund.get_absolute_url()}cancel/", {"reason": "x"}).status_code == refused
         with pytest.raises(RefundError):
             refund_pay_out(refund=refund, actor=user, provider="x", transaction_id="y")
     assert signed_in(citizen).get(refund.get_absolute_url()).status_code == 404

@@ -106,8 +106,11 @@ class Workflow:
 
     def _add_engine_steps(self) -> None:
         finals_before = {name for name, state in self.states.items() if state.final}
+        # After a decision (a service that hands something over goes on past "approved"), a
+        # file is neither sent back for correction nor withdrawn: it is reissued instead.
+        decided = self._decided_states()
         reviewing = [name for name, state in self.states.items()
-                     if not state.final and not state.pauses_clock
+                     if not state.final and not state.pauses_clock and name not in decided
                      and self.roles_acting_in(name) & set(STAFF_WORKFLOW_ROLES)]
         engine: list[Transition] = []
         # Two-person approval: the approver's other choices, under the same rule.
@@ -120,7 +123,8 @@ class Workflow:
                                              engine=True, text=_("Reject")))
                 back = next((t.sources[0] for t in self.transitions
                              if t.target == source and t.role != step.role and t.sources[0] != source), None)
-                if back and not any(not self.states[t.target].final for t in own if t.target != source):
+                if back and not any(not self.states[t.target].final for t in own
+                                    if t.target != source and t is not step):
                     engine.append(Transition(APPROVER_SEND_BACK, (source,), back, step.role, {}, True, True,
                                              engine=True, text=_("Send back to the reviewer")))
         self.transitions = [
@@ -148,13 +152,26 @@ class Workflow:
             self.states[WITHDRAWN_STATE] = State(WITHDRAWN_STATE, {}, final=True, pauses_clock=False,
                                                  milestone="closed", text=_("Withdrawn by the applicant"))
         open_states = tuple(name for name, state in self.states.items()
-                            if not state.final and name not in finals_before
+                            if not state.final and name not in finals_before and name not in decided
                             and not any(t.role == "applicant" and t.target == WITHDRAWN_STATE and name in t.sources
                                         for t in self.transitions))
         if open_states and self.states[WITHDRAWN_STATE].final:
             engine.append(Transition(WITHDRAW, open_states, WITHDRAWN_STATE, "applicant", {}, False, False,
                                      engine=True, text=_("Withdraw the application")))
         self.transitions.extend(engine)
+
+    def _decided_states(self) -> set[str]:
+        """The states a decision leads to (milestone "approved" or "rejected") and all after them."""
+        decided = {name for name, state in self.states.items() if state.milestone in ("approved", "rejected")}
+        frontier = list(decided)
+        while frontier:
+            source = frontier.pop()
+            for transition in self.transitions:
+                if source in transition.sources and transition.target in self.states \
+                        and transition.target not in decided:
+                    decided.add(transition.target)
+                    frontier.append(transition.target)
+        return decided
 
     def _rejecting_state(self) -> str:
         """The final state that refuses a file: the one whose milestone is "rejected"."""

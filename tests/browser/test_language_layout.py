@@ -101,12 +101,10 @@ def _citizen_files(citizen: Any) -> None:
 
 
 def build_world() -> World:
-    from khedmat.centers.queue import ticket_issue
-
     from khedmat.accounts.models import User
     from khedmat.applications.models import Application
     from khedmat.catalog.models import Agency, Category, Service
-    from khedmat.centers import queue
+    from khedmat.centers import services as queue
     from khedmat.centers.models import Appointment, AppointmentSchedule, Center
     from khedmat.payments.models import PaymentOrder
 
@@ -118,8 +116,8 @@ def build_world() -> World:
     citizen = User.objects.get(username="+93700000001")
     _citizen_files(citizen)
     operator = User.objects.get(role="operator", center=kabul)
-    waiting = ticket_issue(center=kabul, service=passport)
-    ticket_issue(center=kabul, service=passport)
+    waiting = queue.ticket_issue(center=kabul, service=passport)
+    queue.ticket_issue(center=kabul, service=passport)
     counter = next(counter for counter in kabul.counters.order_by("number")
                    if queue.next_ticket_for(counter) is not None)
     queue.counter_open(counter=counter, operator=operator)

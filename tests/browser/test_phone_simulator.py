@@ -15,13 +15,15 @@ from django.conf import settings
 from django.test import override_settings
 
 from .test_accessibility import BLOCKING_IMPACTS, describe
-from .test_applications_journey import CITIZEN_PHONE, STAFF_PASSWORD, totp_code
+from .test_applications_journey import STAFF_PASSWORD, totp_code
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
 
+# A demonstration applicant with files (the demonstration citizen starts with none: demo/applications.yaml).
+CITIZEN_PHONE = "+93700000006"
 SCREENSHOTS_WANTED = os.environ.get("KHEDMAT_SCREENSHOTS") == "1"
 
 

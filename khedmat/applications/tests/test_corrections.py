@@ -297,7 +297,21 @@ def test_approve_then_reject_race_applies_one(passport: Service, citizen: User, 
 # --- the applicant and the account holder ------------------------------------------------------
 
 APPLY_POST = {"f-full_name": "Ahmad Zia", "f-father_name": "Mohammad Nabi", "f-date_of_birth-day": "1",
-              "f-date_of_birth-month": "1", "f-date_of_birth-year": "1369", "f-validity_years": "5"}
+              "f-date_of_birth-month": "1", "f-date_of_birth-year": "1369", "f-validity_years": "5",
+              "f-collection_center": "KBL"}
+
+
+@pytest.fixture
+def kabul(passport: Service) -> None:
+    """The passport is collected at a center: Kabul's offers it."""
+    from datetime import time
+
+    from khedmat.centers.services import center_offer_services, center_upsert
+
+    names = {"en": "Kabul Center", "fa": "مرکز کابل", "ps": "د کابل مرکز"}
+    center = center_upsert(code="KBL", slug="kbl", name=names, city=names, address=names,
+                           opens_at=time(8), closes_at=time(16))
+    center_offer_services(center=center, services=[passport])
 
 
 def _apply(client: Client, passport: Service, **extra: str) -> object:
@@ -307,7 +321,7 @@ def _apply(client: Client, passport: Service, **extra: str) -> object:
                                                        "action": "submit", "doc-tazkira_copy": pdf(), **extra})
 
 
-def test_a_mother_files_for_her_son(passport: Service, citizen: User, officer: User) -> None:
+def test_a_mother_files_for_her_son(passport: Service, citizen: User, officer: User, kabul: None) -> None:
     citizen.full_name = "Mariam Ahmadi"
     citizen.save()
     mine = _citizen_client(citizen)
@@ -337,7 +351,7 @@ def test_someone_else_needs_a_name_and_a_relationship(passport: Service, citizen
     assert not Application.objects.exclude(state="draft").exists()
 
 
-def test_filing_for_myself_names_the_account_holder(passport: Service, citizen: User) -> None:
+def test_filing_for_myself_names_the_account_holder(passport: Service, citizen: User, kabul: None) -> None:
     citizen.full_name, citizen.tazkira_number = "Mariam Ahmadi", "1399-0202-54321"
     citizen.save()
     response = _apply(_citizen_client(citizen), passport, applicant_for="me")

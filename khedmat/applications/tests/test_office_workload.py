@@ -87,8 +87,8 @@ def test_the_page_links_each_officer_to_their_inbox(work: dict[str, int], superv
 
 def test_only_the_agencys_supervisors_see_it(work: dict[str, int], officer: User, approver: User,
                                              citizen: User, other_agency: Agency, passport: Service) -> None:
-    for user in (officer, approver):
-        assert verified_client(user).get(_url()).status_code == 404
+    for user in (officer, approver):  # staff of another role: the friendly "not allowed" page
+        assert verified_client(user).get(_url()).status_code == 403
         assert "Workload of the officers" not in verified_client(user).get("/en/office/").content.decode()
     signed_in = Client()
     signed_in.force_login(citizen)

@@ -96,8 +96,9 @@ def test_another_centers_manager_sees_nothing_and_cannot_follow_up(hall: Hall, m
 def test_operators_and_citizens_do_not_reach_the_list(hall: Hall, manager: User) -> None:
     low = rated(hall, 1)
     operator = verified_client(hall.operator(3))
-    assert operator.get(LIST).status_code == 404
-    assert follow_up_post(operator, low).status_code == 404
+    assert operator.get(LIST).status_code == 403  # staff of another role: the "not allowed" page
+    assert follow_up_post(operator, low).status_code == 403
+    assert not low.follow_ups.exists()
     assert Client().get(LIST).status_code == 302  # to the staff sign-in
 
 

@@ -22,8 +22,8 @@ from pytest_django.live_server_helper import LiveServer
 
 from khedmat.accounts.models import User
 from khedmat.catalog.models import Service
-from khedmat.centers.appointments import appointment_book
 from khedmat.centers.selectors import appointment_days, appointment_slot_times
+from khedmat.centers.services import appointment_book
 from khedmat.centers.tests.conftest import Hall
 from khedmat.documents.models import IssuedDocument
 from khedmat.documents.selectors import document_pdf

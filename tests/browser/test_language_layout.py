@@ -42,6 +42,7 @@ NOT_VISITED = {
     "payments:receipt": "a PDF", "payments:refund_receipt": "a PDF", "documents:pdf": "a PDF",
     "applications:document_download": "a file the citizen uploaded",
     "centers:board_feed": "JSON for the board's script",
+    "centers:board_call_audio": "a WAV of a spoken call, for the board's script",
     "accounts:logout": "POST only (signing out)", "accounts:login_code_resend": "POST only",
     "applications:draft_delete": "a confirmation that deletes the draft the other pages need; "
                                  "visited last would do, but its page is the draft's own",

@@ -137,6 +137,22 @@ def test_messages_come_in_dari_on_the_dari_page(signed_in: Client, rich: Service
     assert "Answer this question." not in html
 
 
+def test_a_date_shown_again_on_a_dari_page_reads_in_dari_digits(signed_in: Client, rich: Service) -> None:
+    """A Solar Hijri date typed in Western digits comes back in the page's own digits, and is read again."""
+    _html, token = _page(signed_in, "/fa/apply/rich-service/")
+    response = signed_in.post("/fa/apply/rich-service/", {
+        **RICH_POST, "f-full_name": "", "submission_token": token, "action": "submit"})
+    html = response.content.decode()
+    assert 'name="f-date_of_birth-day" value="۱۵"' in html and 'name="f-date_of_birth-year" value="۱۳۷۰"' in html
+    draft = Application.objects.get()
+    response = signed_in.post(f"/fa/applications/{draft.public_id}/edit/", {
+        **RICH_POST, "f-date_of_birth-day": "۱۵", "f-date_of_birth-year": "۱۳۷۰", "submission_token": token,
+        "action": "submit", "doc-tazkira_copy": pdf()})
+    assert response.status_code == 302
+    submitted = Application.objects.get(pk=draft.pk)
+    assert not submitted.is_draft and submitted.data["date_of_birth"] == "1991-04-04"
+
+
 def test_a_missing_required_document_stops_the_submission(signed_in: Client, rich: Service) -> None:
     _html, token = _page(signed_in, "/en/apply/rich-service/")
     response = signed_in.post("/en/apply/rich-service/", {**RICH_POST, "submission_token": token,

@@ -8,7 +8,9 @@ column, so PostgreSQL answers from one trigram index (migration 0004) and SQLite
 agency's rows, both keeping the inbox's keyset order.
 
 The person a file is for (`applicant_name`, `applicant_tazkira`) and the account holder who
-filed it (name, mobile number, Tazkira) are both searchable. To add a field, add it to
+filed it (name, mobile number, Tazkira) are both searchable; each word of their names also by
+its consonant skeleton (`~krm`), so a name typed in Latin letters finds it written in Dari or
+Pashto letters and back. To add a field, add it to
 `search_text_for` and backfill: nothing else changes.
 """
 
@@ -21,7 +23,7 @@ from django.core.exceptions import ValidationError
 
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.core.parsing import digits_only
-from khedmat.core.search import MAX_SEARCH_LENGTH, search_key
+from khedmat.core.search import MAX_SEARCH_LENGTH, SKELETON_MARK, name_skeleton, search_key
 
 if TYPE_CHECKING:
     from .models import Application
@@ -55,6 +57,10 @@ def search_text_for(application: Application) -> str:
         *_phone_forms(holder.phone_number or ""),
         digits_only(holder.tazkira_number),
     ]
+    # Each word of either name also by its skeleton, so "Karimi" finds "کریمی" and back.
+    skeletons = {name_skeleton(word) for name in (application.applicant_name, holder.full_name)
+                 for word in search_key(name).split(" ")}
+    parts += sorted(SKELETON_MARK + skeleton for skeleton in skeletons if skeleton)
     return search_key(" ".join(part for part in parts if part))
 
 
@@ -66,6 +72,12 @@ class SearchTerms:
 
     def __bool__(self) -> bool:
         return bool(self.words)
+
+    def alternatives(self) -> list[tuple[str, ...]]:
+        """What may stand for each word in a file's text: the word itself, or, for a word of a
+        name, its skeleton in either script (`core.search.name_skeleton`)."""
+        return [(word, SKELETON_MARK + skeleton) if (skeleton := name_skeleton(word)) else (word,)
+                for word in self.words]
 
 
 def search_terms(raw: str | None) -> SearchTerms:

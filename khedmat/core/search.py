@@ -33,3 +33,61 @@ def search_key(text: str | None) -> str:
     folded = unicodedata.normalize("NFKD", western_digits(str(text or "")))
     folded = _MARKS.sub("", folded).translate(_LETTER_FORMS).casefold()
     return " ".join(folded.split())
+
+
+# --- one name in either script ---------------------------------------------------------------
+# A name written in Latin letters ("Karimi") and in Dari or Pashto letters ("کریمی") meet on
+# their consonant skeleton: each letter to the consonant it sounds as, vowels and the letters
+# that write vowels (alef, medial vav and yeh, a final heh) dropped, repeats collapsed:
+# both give "krm". Coarse on purpose: it finds candidates for an officer to look at.
+SKELETON_MARK = "~"  # a skeleton's prefix in a search text: never typed, so never confused
+_ARABIC_CONSONANTS = {
+    "ب": "b", "پ": "p", "ت": "t", "ط": "t", "ټ": "t", "ث": "s", "س": "s", "ص": "s", "ج": "j", "چ": "c",
+    "ځ": "z", "څ": "s", "ح": "h", "خ": "k", "د": "d", "ډ": "d", "ذ": "z", "ر": "r", "ړ": "r", "ز": "z",
+    "ژ": "z", "ږ": "z", "ش": "x", "ښ": "x", "ض": "z", "ظ": "z", "غ": "g", "ف": "f", "ق": "k", "ک": "k",
+    "گ": "g", "ل": "l", "م": "m", "ن": "n", "ڼ": "n", "ه": "h",
+}
+# In this order: a written x first, then the digraphs (sh and ch held in capitals meanwhile, so
+# that c → k does not reach them), then the single letters.
+_LATIN_DIGRAPHS = (("x", "ks"), ("kh", "k"), ("gh", "g"), ("sh", "X"), ("ch", "C"), ("zh", "z"), ("ph", "f"),
+                   ("th", "t"), ("dh", "z"), ("q", "k"), ("v", "w"), ("c", "k"), ("X", "x"), ("C", "c"))
+_LATIN_DROPPED = set("aeiou'`-")
+_MIN_SKELETON = 2
+
+
+def _collapse(consonants: list[str]) -> str:
+    return "".join(c for i, c in enumerate(consonants) if i == 0 or c != consonants[i - 1])
+
+
+def name_skeleton(word: str) -> str:
+    """The consonant skeleton of one word of a name, in Latin or Arabic script ("" when too short
+    to mean anything, or in neither script)."""
+    word = search_key(word)
+    if not word:
+        return ""
+    consonants: list[str] = []
+    if all("\u0600" <= character <= "\u06ff" for character in word):
+        for index, character in enumerate(word):
+            if character in "یو":
+                if index == 0:  # a yeh or vav that starts a word is a consonant: Yusuf, Wali
+                    consonants.append("y" if character == "ی" else "w")
+                continue  # otherwise it writes a vowel (i, u, o, ay)
+            if character == "ه" and index == len(word) - 1 and index > 0:
+                continue  # a final heh writes a vowel: Fatima فاطمه
+            consonant = _ARABIC_CONSONANTS.get(character)
+            if consonant:
+                consonants.append(consonant)
+    elif word.isascii() and word.isalpha():
+        latin = word
+        for digraph, consonant in _LATIN_DIGRAPHS:
+            latin = latin.replace(digraph, consonant)
+        for index, character in enumerate(latin):
+            if character in _LATIN_DROPPED or (character in "wy" and index > 0):
+                continue
+            if character == "h" and index == len(latin) - 1 and index > 0:
+                continue  # Shah, Allah: the final heh the other script drops too
+            consonants.append(character)
+    else:
+        return ""
+    skeleton = _collapse(consonants)
+    return skeleton if len(skeleton) >= _MIN_SKELETON else ""

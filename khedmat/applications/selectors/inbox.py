@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
@@ -97,8 +97,11 @@ def inbox_search(files: QuerySet[Application], terms: SearchTerms) -> QuerySet[A
     `search.search_text_for`, and read here as "contains", which PostgreSQL answers from the
     trigram index on `search_text` and which keeps the keyset order and the agency filter.
     """
-    for word in terms.words:
-        files = files.filter(search_text__contains=word)
+    for alternatives in terms.alternatives():
+        condition = Q()
+        for alternative in alternatives:
+            condition |= Q(search_text__contains=alternative)
+        files = files.filter(condition)
     return files
 
 

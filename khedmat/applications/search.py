@@ -91,7 +91,7 @@ def search_terms(raw: str | None) -> SearchTerms:
     text = search_key((raw or "")[: MAX_SEARCH_LENGTH * 2])[:MAX_SEARCH_LENGTH]
     if not text:
         return SearchTerms()
-    if set(text) <= _NUMBER_CHARACTERS and any(character.isdigit() for character in text):
+    if set(text) <= _NUMBER_CHARACTERS and any(character in "0123456789" for character in text):
         digits = digits_only(text)
         if 9 <= len(digits) <= 13:
             try:

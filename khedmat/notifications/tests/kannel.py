@@ -321,6 +321,10 @@ def write_conf(kannel: Kannel, inbound_url: str | None) -> None:
         f'global-sender = "{GLOBAL_SENDER}"',
         # A phone sends Dari as UCS-2; this makes smsbox turn it into UTF-8 before the get-url.
         "mo-recode = true",
+        # Receipts and inbound texts in flight at once (512 by default): the live server opens a
+        # database connection per request thread, and 300 receipts at once used up PostgreSQL's
+        # 100 connections. Production sets the same bound (deploy/kannel/kannel.conf).
+        "max-pending-requests = 8",
         f'log-file = "{workdir / "smsbox-file.log"}"',
         "log-level = 0",
         "",

@@ -113,6 +113,8 @@ def _schema_source() -> list[str]:
 
 @pytest.fixture
 def clusters(django_db_setup: None, django_db_blocker: Any) -> Iterator[Clusters]:
+    if not SUITE_ON_POSTGRESQL:
+        pytest.skip("needs the suite on PostgreSQL (DATABASE_URL=postgres://…): the replica copies its schema")
     bin_dir = _bin_dir()
     if os.geteuid() == 0:
         try:
@@ -156,8 +158,6 @@ def clusters(django_db_setup: None, django_db_blocker: Any) -> Iterator[Clusters
 @pytest.mark.skipif(not SUITE_ON_POSTGRESQL and running_in_ci(),
                     reason="CI's PostgreSQL pass of the suite runs this (it copies the test database's schema)")
 def test_public_pages_come_from_the_replica_and_a_writer_reads_their_own_write(clusters: Clusters) -> None:
-    if not SUITE_ON_POSTGRESQL:
-        pytest.skip("needs the suite on PostgreSQL (DATABASE_URL=postgres://…): the replica copies its schema")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.replica.settings",
            "DATABASE_URL": clusters.url(clusters.primary_port),
            "DATABASE_REPLICA_URL": clusters.url(clusters.replica_port),

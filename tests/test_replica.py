@@ -74,7 +74,7 @@ class Clusters:
         command = [str(arg) for arg in args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,  # noqa: S603
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False,
                                 **kwargs)
         if result.returncode != 0:
             logs = "\n".join(f"--- {log.name}\n{log.read_text()[-2000:]}" for log in self.folder.glob("*.log"))
@@ -96,7 +96,7 @@ class Clusters:
                 command = [str(self.bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
                 if os.geteuid() == 0:
                     command = ["runuser", "-u", "postgres", "--", *command]
-                subprocess.run(command, capture_output=True, timeout=30, check=False)  # noqa: S603
+                subprocess.run(command, capture_output=True, timeout=30, check=False)
 
 
 def _schema_source() -> list[str]:
@@ -140,7 +140,7 @@ def clusters(django_db_setup: None, django_db_blocker: Any) -> Iterator[Clusters
         # The schema of the suite's (migrated) test database: seconds, where migrate takes half a minute.
         with django_db_blocker.unblock():
             source = _schema_source()
-        schema = subprocess.run([str(bin_dir / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",  # noqa: S603
+        schema = subprocess.run([str(bin_dir / "pg_dump"), "--schema-only", "--no-owner", "--no-privileges",
                                  *source], capture_output=True, text=True, timeout=60, check=False)
         assert schema.returncode == 0, f"pg_dump of the test database failed: {schema.stderr}"
         found.run(bin_dir / "psql", "-h", "127.0.0.1", "-p", str(primary_port), "-U", "postgres", "-q",
@@ -164,7 +164,7 @@ def test_public_pages_come_from_the_replica_and_a_writer_reads_their_own_write(c
            "REPLICA_PIN_SECONDS": str(PIN_SECONDS)}
     for name in ("DATABASE_OWNER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         env.pop(name, None)
-    result = subprocess.run([sys.executable, "-m", "tests.replica.scenario"], cwd=BASE_DIR, env=env,  # noqa: S603
+    result = subprocess.run([sys.executable, "-m", "tests.replica.scenario"], cwd=BASE_DIR, env=env,
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, f"the scenario failed:\n{result.stdout}\n{result.stderr}"
     seen = json.loads(result.stdout.strip().splitlines()[-1])

@@ -58,7 +58,7 @@ def main() -> None:
 
     seen["before"] = shows(citizen)
     replica.execute("SELECT pg_wal_replay_pause()")
-    wait(lambda: replica.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0] == "paused",
+    wait(lambda: (replica.execute("SELECT pg_get_wal_replay_pause_state()").fetchone() or [""])[0] == "paused",
          "replay to pause")
     response = writer.post("/replica-test/rename/", {"code": CODE, "name": NEW})
     seen["write_status"] = response.status_code

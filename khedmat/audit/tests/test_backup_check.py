@@ -38,7 +38,7 @@ def _dump(path: Path) -> Path:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         unavailable("pg_dump is not installed", install="apt-get install postgresql-client")
-    result = subprocess.run([pg_dump, "--format=custom", "--file", str(path),  # noqa: S603
+    result = subprocess.run([pg_dump, "--format=custom", "--file", str(path),
                              libpq_url(with_database(server_url(), connection.settings_dict["NAME"]))],
                             capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr

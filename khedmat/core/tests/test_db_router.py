@@ -4,7 +4,9 @@ nothing changes. (tests/test_replica.py runs the same rules against a real strea
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -45,7 +47,11 @@ def _view(seen: Seen, *, write: bool = False) -> Callable[[HttpRequest], HttpRes
 
 def _serve(request: HttpRequest, view: Callable[[HttpRequest], HttpResponse]) -> HttpResponse:
     """Run `request` through the middleware as Django would: process_view, then the view."""
-    middleware = ReplicaReadsMiddleware(lambda req: middleware.process_view(req, view, (), {}) or view(req))
+    def handler(req: HttpRequest) -> HttpResponse:
+        middleware.process_view(req, view, (), {})
+        return view(req)
+
+    middleware = ReplicaReadsMiddleware(handler)
     return middleware(request)
 
 
@@ -114,10 +120,8 @@ def test_a_browser_that_posted_reads_its_own_writes_from_the_primary_until_the_w
     assert seen["agency"] == "default"
 
     # After the window the same cookie no longer pins: back to the replica.
-    import django.core.signing
-
-    later = django.core.signing.time.time() + settings.REPLICA_PIN_SECONDS + 1
-    monkeypatch.setattr(django.core.signing.time, "time", lambda: later)
+    later = time.time() + settings.REPLICA_PIN_SECONDS + 1
+    monkeypatch.setattr("django.core.signing.time", SimpleNamespace(time=lambda: later))
     _serve(_get(**{PIN_COOKIE: cookie.value}), _view(seen))
     assert seen["agency"] == "replica"
 

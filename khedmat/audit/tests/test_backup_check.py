@@ -46,8 +46,10 @@ def _dump(path: Path) -> Path:
 
 
 def _databases() -> set[str]:
+    """The restored copies on the server (other databases come and go: other tests, other suites)."""
     with psycopg.connect(libpq_url(with_database(server_url(), "postgres"))) as maintenance:
-        return {row[0] for row in maintenance.execute("SELECT datname FROM pg_database").fetchall()}
+        return {row[0] for row in maintenance.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'khedmat\\_backup\\_check\\_%'").fetchall()}
 
 
 def _check(path: Path, *args: str) -> str:
@@ -89,10 +91,11 @@ def test_a_good_backup_restores_and_verifies_and_a_rewritten_or_damaged_one_fail
 def test_a_kept_restore_stays_under_its_name_and_a_name_in_use_is_refused(tmp_path: Path) -> None:
     _activity()
     dump = _dump(tmp_path / "good.dump")
-    name = "khedmat_backup_check_kept_test"
+    name = "khedmat_restore_kept_test"
     try:
         _check(dump, "--database", name, "--keep")
-        assert name in _databases()
+        with psycopg.connect(libpq_url(with_database(server_url(), name))) as kept:
+            assert kept.execute("SELECT count(*) FROM audit_auditseal").fetchone() == (4,)
         with pytest.raises(CommandError, match="exists already"):
             _check(dump, "--database", name)
     finally:

@@ -15,11 +15,10 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
-from django.urls import resolve
+from django.urls import resolve, reverse
 
 from khedmat.accounts.models import User
 from khedmat.catalog.models import Agency
-from khedmat.core import db_router
 from khedmat.core.db_router import PIN_COOKIE, ReplicaReadsMiddleware, ReplicaRouter, replica_reads
 
 router = ReplicaRouter()
@@ -66,7 +65,8 @@ def _get(path: str = "/en/services/", **cookies: str) -> HttpRequest:
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_without_a_replica_nothing_is_routed_and_no_cookie_is_set() -> None:
+def test_without_a_replica_nothing_is_routed_and_no_cookie_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(settings.DATABASES, "replica", raising=False)
     seen: Seen = {}
     response = _serve(_get(), _view(seen))
     assert seen == {"agency": None, "session": None, "user": None, "in_transaction": None}
@@ -147,4 +147,9 @@ def test_in_the_settings_only_pages_nobody_acts_on_are_listed() -> None:
     for acted_on in ("centers:board_feed", "centers:ticket", "applications:status", "documents:verify",
                      "centers:kiosk", "applications:office_inbox"):
         assert acted_on not in listed
-    assert db_router.REPLICA_ALIAS not in settings.DATABASES  # the suite runs without a replica
+    for name in listed:
+        assert reverse(name, kwargs=_sample_kwargs(name))  # every listed name is a real page
+
+
+def _sample_kwargs(name: str) -> dict[str, str]:
+    return {"slug": "x"} if name in ("catalog:category", "catalog:agency", "catalog:service") else {}

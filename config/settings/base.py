@@ -400,3 +400,41 @@ HALL_VOICES = {"en": "en", "fa": "fa"}
 HALL_VOICE_CACHE_DIR = env.path("HALL_VOICE_CACHE_DIR", default=str(VAR_DIR / "hall-voice"))
 # Recorded clips, <language>/<part>.wav (deploy/voice-clips/README.md): a clip wins over synthesis.
 HALL_VOICE_CLIPS_DIR = env.path("HALL_VOICE_CLIPS_DIR", default=str(BASE_DIR / "deploy" / "voice-clips"))
+
+# --- scale-out (issue 11): shared uploads, a read replica (docs/scaling.md) ---
+# Applicants' uploads on S3-compatible storage (MinIO, Ceph, a cloud's) instead of
+# PRIVATE_STORAGE_ROOT, so that every web node reads what any other wrote: s3://bucket/prefix.
+# Empty: the folder PRIVATE_STORAGE_ROOT, which must then be one shared mount (NFS…) on every node.
+PRIVATE_STORAGE_URL = env("PRIVATE_STORAGE_URL", default="")
+if PRIVATE_STORAGE_URL:
+    from khedmat.core.storage import s3_private_storage
+
+    STORAGES["private"] = s3_private_storage(
+        PRIVATE_STORAGE_URL,
+        endpoint_url=env("PRIVATE_STORAGE_ENDPOINT_URL", default=""),
+        region=env("PRIVATE_STORAGE_REGION", default=""),
+        access_key=env("PRIVATE_STORAGE_ACCESS_KEY", default=""),
+        secret_key=env("PRIVATE_STORAGE_SECRET_KEY", default=""),
+    )
+# A PostgreSQL streaming replica for reads that may be a few seconds old (khedmat/core/db_router.py).
+# Empty: every read and write on DATABASE_URL, as before.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        # The test suite makes no second database: in tests the replica is the primary.
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["khedmat.core.db_router.ReplicaRouter"]
+MIDDLEWARE.append("khedmat.core.db_router.ReplicaReadsMiddleware")  # any place: it acts from the view on
+# Seconds a browser that wrote reads from the primary only (read-your-writes); more than the
+# replica's usual lag.
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=10)
+# The views whose reads may be stale (URL names): public catalog pages, the centers' dashboard
+# and the audit page. Not the board, tickets, status, verify or anything a person acts on.
+REPLICA_READ_VIEWS = [
+    "catalog:home", "catalog:services", "catalog:category", "catalog:agencies", "catalog:agency", "catalog:service",
+    "centers:dashboard", "centers:dashboard_csv", "audit:checkpoints",
+]

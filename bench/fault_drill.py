@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
@@ -372,7 +373,7 @@ def citizen(kind: str, index: int, *, port: int, seed_data: dict[str, Any], load
             page_path, form_path = f"/en/centers/{center}/kiosk/?service={service}", f"/en/centers/{center}/kiosk/"
         else:
             page_path = form_path = f"/en/centers/{center}/join/"
-        page = _send(browser, action, load, lambda p=page_path: browser.get(p), deadline=deadline)
+        page = _send(browser, action, load, functools.partial(browser.get, page_path), deadline=deadline)
         token, csrf = hidden_value(page.body, "token"), hidden_value(page.body, "csrfmiddlewaretoken")
         if page.status != 200 or not token:
             action.problem = f"form: {page.status} {page.headers.get('error', '')}"[:160]
@@ -384,7 +385,7 @@ def citizen(kind: str, index: int, *, port: int, seed_data: dict[str, Any], load
             fields["plain"] = "1"
         else:
             fields["phone"] = f"+9379{index:02d}{number:05d}"[:13]
-        sent = _send(browser, action, load, lambda f=fields, p=form_path: browser.post_form(p, f), deadline=deadline)
+        sent = _send(browser, action, load, functools.partial(browser.post_form, form_path, fields), deadline=deadline)
         found = TICKET_PATH.search(sent.headers.get("location", "")) if sent.status == 302 else None
         if found:
             action.ok, action.ticket = True, found.group(1)

@@ -78,7 +78,16 @@ SETTINGS = "bench.fault_settings"
 CLIENT_TIMEOUT = 10.0  # seconds: a request taking longer has hung
 RETRY_FOR = (0, 502, 503, 504)  # no answer, or the proxy's own: the form is sent again, same token
 MAX_ERROR_RATE = 0.01
-CLIENTS = {"kiosk": 3, "join": 3}
+CLIENTS = {"kiosk": 2, "join": 2, "submit": 2}
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+# The passport form (demo/services/moi-psp.yaml, which the drill's services copy): a Solar
+# Hijri birth date, 1 Hamal 1369, and the copy of the tazkira.
+ANSWERS = {
+    "action": "submit", "f-full_name": "Drill Citizen", "f-father_name": "Drill Father",
+    "f-date_of_birth-day": "1", "f-date_of_birth-month": "1", "f-date_of_birth-year": "1369",
+    "f-validity_years": "5", "f-is_renewal": "no", "f-collection_center": "FDR",  # the drill's center
+}
+UPLOADS = {"doc-tazkira_copy": ("tazkira.pdf", "application/pdf", PDF)}
 KIOSK_COOKIE = "khedmat_device"  # khedmat.centers.devices.COOKIE_NAME
 CENTER_SLUG = "fault-drill"
 
@@ -122,16 +131,48 @@ def seed() -> dict[str, Any]:
     response = HttpResponse()
     devices.device_set_credential(response, devices.device_pair(code=issued.code))
     return {"center": center.slug, "services": [service.pk for service in published],
-            "kiosk_cookie": response.cookies[devices.COOKIE_NAME].value}
+            "slugs": [service.slug for service in published],
+            "kiosk_cookie": response.cookies[devices.COOKIE_NAME].value, "sessions": _signed_in_citizens(8)}
+
+
+def _signed_in_citizens(count: int) -> list[str]:
+    """Session keys of `count` citizens, as their sign-in by SMS code would leave them."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.sessions.backends.db import SessionStore
+
+    sessions = []
+    for n in range(count):
+        phone = f"+93788{n:06d}"
+        user, _created = get_user_model().objects.get_or_create(username=phone, defaults={
+            "phone_number": phone, "role": "citizen", "full_name": f"Drill citizen {n}",
+            "password": make_password(None)})
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        sessions.append(store.session_key)
+    return sessions
 
 
 def verify(acknowledged: list[str]) -> dict[str, Any]:
     """What the database holds after the drill (run under the servers' settings)."""
     from django.db.models import Count, Max, Min
 
+    from khedmat.applications.models import Application
     from khedmat.centers.models import Ticket
     from khedmat.notifications.models import Message
 
+    tickets = [value for value in acknowledged if value.startswith("ticket:")]
+    files = [value.split(":", 1)[1] for value in acknowledged if value.startswith("file:")]
+    acknowledged = [value.split(":", 1)[1] for value in tickets]
+    filed = {str(public_id): reference for public_id, reference in Application.objects.filter(
+        service__slug__startswith="fault-drill-").exclude(reference=None).values_list("public_id", "reference")}
+    references: dict[str, list[int]] = {}
+    for reference in filed.values():
+        prefix, _dash, number = str(reference).rpartition("-")
+        references.setdefault(prefix, []).append(int(number))
     found = set(str(value) for value in Ticket.objects.filter(public_id__in=acknowledged)
                 .values_list("public_id", flat=True))
     groups = []
@@ -146,6 +187,8 @@ def verify(acknowledged: list[str]) -> dict[str, Any]:
         "missing_count": len(set(acknowledged) - found), "groups": groups,
         "tickets": Ticket.objects.filter(center__slug=CENTER_SLUG).count(),
         "messages": [{**row, "idempotency_key": str(row["idempotency_key"])} for row in messages],
+        "files_acknowledged": len(set(files)), "files_missing": sorted(set(files) - set(filed))[:20],
+        "files": len(filed), "references": {prefix: sorted(numbers) for prefix, numbers in references.items()},
     }
 
 
@@ -363,12 +406,18 @@ def citizen(kind: str, index: int, *, port: int, seed_data: dict[str, Any], load
     browser = Browser(port, timeout=CLIENT_TIMEOUT)
     if kind == "kiosk":
         browser.cookies[KIOSK_COOKIE] = seed_data["kiosk_cookie"]
+    if kind == "submit":
+        browser.cookies["sessionid"] = seed_data["sessions"][index]
     number = 0
     while time.perf_counter() < until:
         number += 1
         service = services[(index + number) % len(services)]
         action = Action(kind, time.perf_counter() - load.started)
         deadline = time.perf_counter() + 3 * CLIENT_TIMEOUT
+        if kind == "submit":
+            _submit(browser, action, load, f"/en/apply/{seed_data['slugs'][(index + number) % 2]}/", deadline)
+            load.add(action)
+            continue
         if kind == "kiosk":
             page_path, form_path = f"/en/centers/{center}/kiosk/?service={service}", f"/en/centers/{center}/kiosk/"
         else:
@@ -388,11 +437,35 @@ def citizen(kind: str, index: int, *, port: int, seed_data: dict[str, Any], load
         sent = _send(browser, action, load, functools.partial(browser.post_form, form_path, fields), deadline=deadline)
         found = TICKET_PATH.search(sent.headers.get("location", "")) if sent.status == 302 else None
         if found:
-            action.ok, action.ticket = True, found.group(1)
+            action.ok, action.ticket = True, f"ticket:{found.group(1)}"
         else:
             action.problem = f"{sent.status} {sent.headers.get('error') or sent.body[:100]!r}"[:160]
         load.add(action)
     browser.close()
+
+
+FILE_PATH = re.compile(r"/applications/([0-9a-f-]{36})/submitted/")
+
+
+def _submit(browser: Browser, action: Action, load: Load, path: str, deadline: float) -> None:
+    """A signed-in citizen files an application online: the form, then the answers and the
+    document in one POST with the page's submission token (resent as it is if need be)."""
+    page = _send(browser, action, load, functools.partial(browser.get, path), deadline=deadline)
+    token, csrf = hidden_value(page.body, "submission_token"), hidden_value(page.body, "csrfmiddlewaretoken")
+    if page.status != 200 or not token:
+        action.problem = f"form: {page.status} {page.headers.get('error', '')}"[:160]
+        return
+    fields = {"csrfmiddlewaretoken": csrf, "submission_token": token, **ANSWERS}
+    sent = _send(browser, action, load, functools.partial(browser.post_multipart, path, fields, UPLOADS),
+                 deadline=deadline)
+    found = FILE_PATH.search(sent.headers.get("location", "")) if sent.status == 302 else None
+    if found:
+        action.ok, action.ticket = True, f"file:{found.group(1)}"
+    elif sent.status == 200:  # the form again, with what was wrong
+        errors = re.findall(rb'class="[^"]*error[^"]*"[^>]*>\s*([^<]{0,80})', sent.body)
+        action.problem = "form shown again: " + "; ".join(e.decode(errors="replace").strip() for e in errors[:3])
+    else:
+        action.problem = f"{sent.status} {sent.headers.get('error') or sent.body[:100]!r}"[:160]
 
 
 # --- the drill ---------------------------------------------------------------------------------------
@@ -678,27 +751,41 @@ def _report(*, load: Load, faults: list[Fault], load_seconds: float, hung_thread
                  f"{not result.get('missing_count')}; {result.get('tickets', 0)} issued in "
                  f"{len(result.get('groups', []))} queue groups, numbered 1..n without gap or repeat: {not gaps}")
 
+    if result.get("files_missing"):
+        failures.append(f"acknowledged applications not in the database: {result['files_missing']}")
+    broken = {prefix: numbers for prefix, numbers in result.get("references", {}).items()
+              if numbers != list(range(1, len(numbers) + 1))}
+    if broken:
+        failures.append(f"application references not unique and gap-free: "
+                        f"{ {prefix: numbers[:10] for prefix, numbers in broken.items()} }")
+    lines.append(f"applications: {result.get('files_acknowledged', 0)} acknowledged, all in the database: "
+                 f"{not result.get('files_missing')}; {result.get('files', 0)} filed under "
+                 f"{len(result.get('references', {}))} services, references numbered 1..n without gap or repeat: "
+                 f"{not broken}")
+
     # The outbox against what the gateway received.
     messages = result.get("messages", [])
     keys = {m["idempotency_key"] for m in messages}
     joined = sum(1 for a in actions if a.ok and a.kind == "join")
+    filed = sum(1 for a in actions if a.ok and a.kind == "submit")
     statuses = Counter(m["status"] for m in messages)
     resent = sum(count - 1 for count in recorder.posts.values() if count > 1)
     unknown = set(recorder.delivered) - keys
     lost = keys - set(recorder.delivered)
-    lines.append(f"outbox: {len(messages)} messages {dict(statuses)} for {joined} acknowledged joins; the gateway took "
-                 f"{len(recorder.delivered)} distinct ({resent} sent again under the same key, answered once); "
-                 f"swept in {swept_in:.1f} s")
+    lines.append(f"outbox: {len(messages)} messages {dict(statuses)} for {joined} joins and {filed} applications; "
+                 f"the gateway took {len(recorder.delivered)} distinct ({resent} sent again under the same key, "
+                 f"answered once); swept in {swept_in:.1f} s")
     if lost or statuses.get("delivered", 0) != len(messages):
         failures.append(f"outbox: {len(lost)} messages never reached the gateway; statuses {dict(statuses)}")
     if unknown:
         failures.append(f"the gateway got {len(unknown)} messages the outbox does not hold")
-    if len(messages) < joined:
-        failures.append(f"{joined} joins acknowledged but only {len(messages)} messages in the outbox")
-    phones = Counter(entry["to"] for entry in recorder.delivered.values())
-    twice = [phone for phone, count in phones.items() if count > 1]
+    if len(messages) < joined + filed:
+        failures.append(f"{joined} joins and {filed} applications acknowledged but only {len(messages)} messages "
+                        "in the outbox")
+    texts = Counter((entry["to"], entry["text"]) for entry in recorder.delivered.values())
+    twice = [pair for pair, count in texts.items() if count > 1]
     if twice:
-        failures.append(f"{len(twice)} phones got their message more than once")
+        failures.append(f"{len(twice)} phones got the same text more than once")
 
     audit_ok = audit.returncode == 0
     said = (audit.stdout or audit.stderr).strip().splitlines()

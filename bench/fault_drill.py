@@ -9,23 +9,24 @@ bench/fault_nginx_site.conf, the same shape) in front of two gunicorn instances 
 each, production settings through bench/fault_settings.py), one Celery worker, a Redis of the
 drill's own (broker and cache), PostgreSQL, and an SMS gateway that records what it receives
 (the `http_json` plug-in to a small HTTP server here, which honours the Idempotency-Key as a
-real operator's does). Simulated citizens take kiosk tickets (the paired kiosk's two screens)
-and join the queue from their phones (a ticket and an SMS with its link), for a fixed time,
-while the drill
+real operator's does). Simulated citizens take kiosk tickets (the paired kiosk's two screens),
+join the queue from their phones (a ticket and an SMS with its link) and file applications
+online (signed in: the form, an upload, the payment order), for a fixed time, while the drill
 
   1. SIGKILLs one gunicorn (master and workers) and starts it again 3 s later, as systemd would;
   2. restarts Redis (down for a second, nothing persisted: its queued tasks are lost);
   3. SIGKILLs the Celery worker and starts it again 2 s later.
 
 Then, the worker drained and the outbox swept (`deliver_due`, as beat sends it), it checks:
-every ticket a citizen saw (the redirect to its page) is in the database; ticket numbers per
-queue group and day are unique and gap-free; every outbox message reached the gateway exactly
-once (by its idempotency key) and is recorded delivered; `manage.py audit_verify` passes;
-fewer than 1 % of the citizens' actions that began during the faults failed, and no request
-hung past the client's timeout. A client does what a kiosk page or a phone's browser does when
-a request fails on the way (no answer, 502/503/504): it sends the same form again with the
-same one-time token, which the product turns into the same ticket. Both figures are printed:
-failed attempts, and actions that failed for the citizen after those resends.
+every ticket and application a citizen saw (the redirect to its page) is in the database;
+ticket numbers per queue group and day and references per service are unique and gap-free;
+every outbox message reached the gateway exactly once (by its idempotency key) and is
+recorded delivered; `manage.py audit_verify` passes; fewer than 1 % of the citizens' actions
+that began during the faults failed, and no request hung past the client's timeout. A client
+does what a kiosk page or a phone's browser does when a request fails on the way (no answer,
+502/503/504): it sends the same form again with the same one-time token, which the product
+turns into the same ticket or file. Both figures are printed: failed attempts, and actions
+that failed for the citizen after those resends.
 
 tests/test_fault_drill.py runs it in CI (PostgreSQL pass) on the test database.
 """
@@ -401,7 +402,8 @@ def _send(browser: Browser, action: Action, load: Load, send: Callable[[], Answe
 
 
 def citizen(kind: str, index: int, *, port: int, seed_data: dict[str, Any], load: Load, until: float) -> None:
-    """Take tickets until `until`: at the paired kiosk (`kiosk`) or from a phone (`join`)."""
+    """Act until `until`: tickets at the paired kiosk (`kiosk`) or from a phone (`join`), or
+    applications filed online (`submit`)."""
     center, services = seed_data["center"], seed_data["services"]
     browser = Browser(port, timeout=CLIENT_TIMEOUT)
     if kind == "kiosk":

@@ -153,7 +153,7 @@ def _signed_in_citizens(count: int) -> list[str]:
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
-        sessions.append(store.session_key)
+        sessions.append(str(store.session_key))
     return sessions
 
 

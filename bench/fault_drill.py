@@ -627,25 +627,27 @@ def _drill(*, database_url: str, work: Path, seconds: float, ports: Ports, proce
     restarting = threading.Thread(target=web_restart, args=(fault,), daemon=True)
     restarting.start()
 
-    at(seconds * 0.4)
-    fault = Fault("redis restart", began=now())
-    faults.append(fault)
-    redis_server.stop(timeout=5)
-    time.sleep(1)
-    redis_server.start()
-    wait_until(lambda: redis_answers(ports.redis), timeout=10, what="redis-server again")
-    fault.ended = now()
+    try:
+        at(seconds * 0.4)
+        fault = Fault("redis restart", began=now())
+        faults.append(fault)
+        redis_server.stop(timeout=5)
+        time.sleep(1)
+        redis_server.start()
+        wait_until(lambda: redis_answers(ports.redis), timeout=10, what="redis-server again")
+        fault.ended = now()
 
-    at(seconds * 0.6)
-    fault = Fault("celery worker SIGKILL", began=now())
-    faults.append(fault)
-    worker.kill()
-    time.sleep(2)
-    worker.log.write_text("")
-    worker.start()
-    wait_until(lambda: " ready." in worker.log.read_text(errors="replace"), timeout=60, what="the worker again")
-    fault.ended = now()
-    restarting.join(timeout=60)
+        at(seconds * 0.6)
+        fault = Fault("celery worker SIGKILL", began=now())
+        faults.append(fault)
+        worker.kill()
+        time.sleep(2)
+        worker.log.write_text("")
+        worker.start()
+        wait_until(lambda: " ready." in worker.log.read_text(errors="replace"), timeout=60, what="the worker again")
+        fault.ended = now()
+    finally:
+        restarting.join(timeout=60)  # before anything is stopped: no node starts after the end
 
     for thread in threads:
         thread.join(timeout=seconds + 4 * CLIENT_TIMEOUT)
@@ -712,6 +714,8 @@ def _report(*, load: Load, faults: list[Fault], load_seconds: float, hung_thread
                  f"{len(attempts) / load_seconds:.0f} requests/s through nginx")
     for fault in faults:
         lines.append(f"  fault {fault.name}: at {fault.began:.1f} s, answering again at {fault.ended:.1f} s")
+        if not fault.ended:
+            failures.append(f"{fault.name}: what was broken never answered again")
 
     def phase_of(moment: float) -> str:
         return "during faults" if _in_fault(moment, faults) else "outside faults"

@@ -86,6 +86,11 @@ bench-ussd: setup ## Measure USSD through gunicorn (production settings, Postgre
 bench-events: setup ## Measure what events and the outbox cost a ticket and a submission: 4cf6d04 vs now, over HTTP
 	$(PY) bench/events_overhead.py
 
+# --- fault drill (issue 11) ---
+fault-drill: setup ## Break nginx + 2 gunicorns + worker + Redis under citizens' load; check nothing is lost (PostgreSQL)
+	$(PY) bench/fault_drill.py
+# --- end fault drill ---
+
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py
 	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py tests/browser/test_phone_simulator.py

@@ -50,7 +50,7 @@ def database_recreate(url: str) -> None:
     from psycopg import sql
 
     name = urlsplit(url).path.lstrip("/")
-    assert name.startswith("khedmat_bench"), f"refusing to drop {name}: not a bench database"
+    assert name.startswith(("khedmat_bench", "khedmat_fault")), f"refusing to drop {name}: not a bench database"
     with psycopg.connect(_maintenance(url), autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -245,6 +245,7 @@ class Server:
     env: dict[str, str]
     workers: int = 4
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()  # more gunicorn options (the fault drill's --preload)
 
     @property
     def database(self) -> str:
@@ -254,7 +255,7 @@ class Server:
         python = BASE_DIR / ".venv" / "bin" / "python"
         command = [str(python), "-m", "gunicorn", "--workers", str(self.workers), "--worker-class", "sync",
                    "--bind", f"127.0.0.1:{self.port}", "--chdir", str(self.tree), "--log-level", "warning",
-                   "--timeout", "60", "config.wsgi:application"]
+                   "--timeout", "60", *self.extra_args, "config.wsgi:application"]
         log = self.log.open("ab")
         self.process = subprocess.Popen(command, cwd=self.tree, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
@@ -351,9 +352,10 @@ class Browser:
     """One client: its cookies, and a connection reopened whenever the server closes it
     (gunicorn's sync workers close after each response)."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout: float = 60.0) -> None:
         self.port = port
         self.host = host
+        self.timeout = timeout  # seconds a request may take before it counts as hung (status 0)
         self.cookies: dict[str, str] = {}
         self._connection: http.client.HTTPConnection | None = None
 
@@ -366,7 +368,7 @@ class Browser:
         began = time.perf_counter()
         try:
             if self._connection is None:
-                self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                self._connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
             self._connection.request(method, path, body=body, headers=sent)
             response = self._connection.getresponse()
             data = response.read()

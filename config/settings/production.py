@@ -18,6 +18,14 @@ SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Throttles and consent codes live in the cache: every process must share it (Redis).
 CACHES = {"default": env.cache("CACHE_URL")}
+# --- Fault drill (issue 11): a Redis that is away answers at once, never hangs a request ---
+# Without timeouts a cache call waits on a dead host for the kernel's TCP timeout (minutes),
+# holding a sync worker. Redis answers in well under a millisecond: 1 s to connect and 2 s to
+# answer are generous. Throttles and copies then carry on without it (khedmat/core/caching.py,
+# docs/decisions/0028-cache-outages.md).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 2})
+# --- end fault drill ---
 # A server open to the public as a demonstration may load the demonstration accounts.
 DEMO_DATA_ALLOWED = env.bool("DEMO_SERVER", default=False)
 

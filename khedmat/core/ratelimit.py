@@ -5,6 +5,11 @@ Fixed windows kept in the cache (Redis in production), shared by all workers. A 
 address, a device). Callers build their checks and call `guard()` (check every limit, then
 count) or `ensure_allowed()` and `count()` apart when only failures should be counted.
 
+While the cache server is away (a Redis restart), a throttle lets the attempt through
+uncounted and logs it, rather than refusing everyone with an error: fail open
+(docs/decisions/0028-cache-outages.md). The counts that guard secrets for long (staff
+second-factor codes) are kept in the database, not here.
+
 Addresses inside settings.THROTTLE_TRUSTED_NETWORKS (a centre's network, a carrier's NAT)
 get their limit multiplied, so thirty people behind one address are not locked out by one
 another; per-number and per-account limits stay the main defence.
@@ -23,6 +28,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import ngettext
 
+from .caching import CACHE_UNAVAILABLE, cache_unavailable
 from .formatting import format_number
 
 
@@ -51,21 +57,31 @@ class Throttle:
         return f"throttle:{self.scope}:{digest}"
 
     def count_of(self, identity: str) -> int:
-        return int(cache.get(self._key(identity), 0))
+        """Attempts counted in the current window; 0 while the cache is away (fail open)."""
+        try:
+            return int(cache.get(self._key(identity), 0))
+        except CACHE_UNAVAILABLE as error:
+            cache_unavailable(f"throttle {self.scope}", error)
+            return 0
 
     def is_exceeded(self, identity: str) -> bool:
         return self.count_of(identity) >= self.limit
 
     def hit(self, identity: str) -> int:
-        """Count one attempt and return the count in the current window."""
+        """Count one attempt and return the count in the current window (0: not counted, the
+        cache is away)."""
         key = self._key(identity)
-        if cache.add(key, 1, timeout=self.window_seconds):
-            return 1
         try:
-            return int(cache.incr(key))
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=self.window_seconds)
-            return 1
+            if cache.add(key, 1, timeout=self.window_seconds):
+                return 1
+            try:
+                return int(cache.incr(key))
+            except ValueError:  # expired between add() and incr()
+                cache.set(key, 1, timeout=self.window_seconds)
+                return 1
+        except CACHE_UNAVAILABLE as error:
+            cache_unavailable(f"throttle {self.scope}", error)
+            return 0
 
     def reset(self, identity: str) -> None:
         cache.delete(self._key(identity))

@@ -7,6 +7,7 @@ it is handed to a worker (tasks.deliver; in-process when no broker is configured
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -20,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from khedmat.accounts import selectors as account_selectors
+from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
 from khedmat.core.parsing import parse_int_or_none
 
 from . import message_templates
@@ -58,12 +60,21 @@ def _overrides(key: str, language: str) -> dict[int, str]:
     platform's). Read on every message sent, changed rarely: cached, and dropped from the
     cache when one is saved (`wordings_changed`)."""
     cache_key = _wordings_cache_key(key, language)
-    found: dict[int, str] | None = cache.get(cache_key)
+    try:
+        found: dict[int, str] | None = cache.get(cache_key)
+    except CACHE_UNAVAILABLE as error:  # a copy only: the database has them (a Redis restart)
+        cache_unavailable("SMS wordings", error)
+        return _overrides_from_database(key, language)
     if found is None:
-        found = {row.agency_id or 0: row.body
-                 for row in MessageTemplate.objects.filter(key=key, language=language).only("agency_id", "body")}
-        cache.set(cache_key, found, WORDINGS_CACHE_SECONDS)
+        found = _overrides_from_database(key, language)
+        with contextlib.suppress(*CACHE_UNAVAILABLE):
+            cache.set(cache_key, found, WORDINGS_CACHE_SECONDS)
     return found
+
+
+def _overrides_from_database(key: str, language: str) -> dict[int, str]:
+    return {row.agency_id or 0: row.body
+            for row in MessageTemplate.objects.filter(key=key, language=language).only("agency_id", "body")}
 
 
 def wordings_changed(*, key: str, language: str) -> None:

@@ -103,3 +103,22 @@ def test_a_throttle_key_is_plain_and_short_whatever_was_typed(identity: str) -> 
     key = throttle._key(identity)
     assert len(key) < 100 and key.isascii() and " " not in key
     assert identity not in key
+
+
+# --- the cache server away (a Redis restart; docs/decisions/0028-cache-outages.md) ---------------
+
+# A Redis no one listens on: every call is refused at once, as while the server restarts.
+REDIS_AWAY = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": "redis://127.0.0.1:1/0",
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
+
+
+@override_settings(CACHES=REDIS_AWAY)
+def test_while_the_cache_is_away_a_throttle_lets_the_attempt_through_and_says_so_in_the_log(
+        caplog: pytest.LogCaptureFixture) -> None:
+    throttle = Throttle("away", 1, 60)
+    with caplog.at_level("WARNING", logger="khedmat.cache"):
+        for _ in range(3):
+            guard((throttle, "a"))  # over its limit of 1, but nothing can be counted: no refusal
+    assert throttle.count_of("a") == 0
+    assert "cache unavailable (throttle away)" in caplog.text

@@ -168,3 +168,17 @@ def test_users_of_other_roles_never_reach_wordings(moi: Agency) -> None:
     client: Client = verified_client(officer)
     response = client.get(reverse("admin:notifications_messagetemplate_changelist"))
     assert response.status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_while_the_cache_is_away_the_wordings_come_from_the_database(moi: Agency, settings: Any) -> None:
+    """A Redis restart must not stop a ticket's SMS (queued in the ticket's own transaction)."""
+    MessageTemplate.objects.create(key="application.message_sent", language="en", agency=None,
+                                   body="Read while Redis restarts: {reference}.")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:1/0",
+                                   "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2}}}
+    with transaction.atomic():
+        message = message_queue(to="+93700123457", key="application.message_sent", language="en",
+                                values={"reference": "MOI-PSP-1405-000002", "link": "x"}, agency_id=moi.pk)
+    assert message is not None and message.body == "Read while Redis restarts: MOI-PSP-1405-000002."

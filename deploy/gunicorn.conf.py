@@ -54,7 +54,8 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 accesslog = None
 capture_output = True
 # Heartbeat files in memory rather than on a disk that may stall (Docker and some VMs).
-worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if Path("/dev/shm").is_dir() else None)
+_SHM = "/dev/shm"  # noqa: S108 (gunicorn's own advice: only the workers' heartbeat files, made with mkstemp)
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", _SHM if Path(_SHM).is_dir() else None)
 proc_name = "khedmat-web"
 
 

@@ -18,6 +18,7 @@ docs/decisions/0025-production-topology.md).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import pwd
@@ -147,10 +148,8 @@ def check_redis(env: dict[str, str]) -> None:
 
 def _die_with_parent() -> None:
     """Linux: a child gets SIGTERM if this supervisor is killed outright (SIGKILL)."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def run_step(command: list[str], env: dict[str, str], what: str) -> None:
@@ -162,7 +161,7 @@ def run_step(command: list[str], env: dict[str, str], what: str) -> None:
 
 def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True,
-                               preexec_fn=_die_with_parent)  # noqa: PLW1509 (no threads yet)
+                               preexec_fn=_die_with_parent)
     print(f"serve: started {name} pid {process.pid}", flush=True)
     return process
 

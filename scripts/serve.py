@@ -108,14 +108,16 @@ def serve_env(environ: dict[str, str], *, port: int, gunicorn_port: int, serve_d
     if not database_url:
         raise Refused("Set DATABASE_URL to a PostgreSQL database, e.g. "
                       "DATABASE_URL=postgres://postgres@127.0.0.1:5432/khedmat make serve")
-    if not urlsplit(database_url).scheme.startswith(("postgres", "pgsql")):
-        raise Refused(f"make serve runs on PostgreSQL only, not {urlsplit(database_url).scheme or database_url!r}: "
+    scheme = urlsplit(database_url).scheme
+    if not scheme.startswith(("postgres", "pgsql")):
+        raise Refused(f"the production form runs on PostgreSQL only, not {scheme or database_url!r}: "
                       "SQLite lets one writer in at a time and the production form runs several processes "
                       "(make run serves SQLite for development).")
     env = dict(environ)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
-    env.setdefault("SECRET_KEY", secret_key(serve_dir))
+    if not env.get("SECRET_KEY"):
+        env["SECRET_KEY"] = secret_key(serve_dir)
     env.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
     env.setdefault("CACHE_URL", "redis://127.0.0.1:6379/0")
     env.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
@@ -128,6 +130,16 @@ def serve_env(environ: dict[str, str], *, port: int, gunicorn_port: int, serve_d
     env["GUNICORN_BIND"] = f"127.0.0.1:{gunicorn_port}"
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
+
+
+def environment() -> dict[str, str]:
+    """The real environment, completed from .env as the settings complete it (the real one wins)."""
+    import environ
+
+    env_file = BASE_DIR / ".env"
+    if env_file.exists():
+        environ.Env.read_env(env_file, overwrite=False)
+    return dict(os.environ)
 
 
 def check_redis(env: dict[str, str]) -> None:
@@ -227,9 +239,9 @@ def main() -> int:
         stopping = True
 
     try:
+        env = serve_env(environment(), port=port, gunicorn_port=gunicorn_port, serve_dir=serve_dir)
         if not Path(nginx).exists():
             raise Refused("nginx is not installed (Debian: apt-get install nginx).")
-        env = serve_env(dict(os.environ), port=port, gunicorn_port=gunicorn_port, serve_dir=serve_dir)
         check_redis(env)
         migrate_env = dict(env)
         if env.get("DATABASE_OWNER_URL"):

@@ -131,6 +131,64 @@ def test_nginx_site_limits_per_address_with_429_and_lets_centre_networks_through
     assert "client_max_body_size 21m;" in site  # the largest upload a service may allow is 20 MB
 
 
+def hammer(tmp_path: Path, site_text: str, requests: int) -> list[tuple[int, dict[str, str], str]]:
+    """Start nginx with this site (no web node behind it) and send `requests` requests at once from
+    one address; return each answer."""
+    nginx = binary("nginx", package="nginx")
+    import http.client
+
+    port = free_port()
+    site = serve.render_site(site_text, upstreams=["127.0.0.1:9"], listen=f"127.0.0.1:{port}",
+                             static_parent=tmp_path, log_dir=tmp_path)
+    (tmp_path / "static").mkdir(parents=True)
+    (tmp_path / "static" / "hall.txt").write_text("hall", encoding="utf-8")
+    (tmp_path / "site.conf").write_text(site, encoding="utf-8")
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (tmp_path / "tmp" / name).mkdir(parents=True)
+    (tmp_path / "nginx.conf").write_text(serve.main_conf(tmp_path / "site.conf", tmp_path), encoding="utf-8")
+    process = subprocess.Popen([nginx, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    answers = []
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        for _ in range(100):
+            try:
+                connection.connect()
+                break
+            except OSError:
+                assert process.poll() is None, (tmp_path / "error.log").read_text(encoding="utf-8")
+                time.sleep(0.05)
+        for _ in range(requests):
+            connection.request("GET", "/static/hall.txt")
+            response = connection.getresponse()
+            answers.append((response.status, {k.lower(): v for k, v in response.getheaders()},
+                            response.read().decode("utf-8")))
+        connection.close()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    return answers
+
+
+def test_one_address_flooding_is_told_429_in_three_languages_and_a_centre_network_is_not(tmp_path: Path) -> None:
+    """The public limit (20 a second, bursts of 100) stops a flood from one address with 429;
+    the same flood from a centre's network (here the machine itself, listed in the geo block)
+    passes: a whole hall behind one NAT address is not locked out."""
+    template = (DEPLOY / "nginx" / "khedmat.conf").read_text(encoding="utf-8")
+    as_public = template.replace("127.0.0.0/8 1;", "127.0.0.0/8 0;").replace("::1 1;", "::1 0;")
+    assert as_public != template
+    answers = hammer(tmp_path / "public", as_public, 300)
+    statuses = [status for status, _headers, _body in answers]
+    assert statuses[:100] == [200] * 100, "the burst of 100 must pass"
+    assert 429 in statuses and 503 not in statuses
+    _status, headers, body = next(answer for answer in answers if answer[0] == 429)
+    assert headers.get("retry-after") == "5"
+    assert "لطفاً چند ثانیه صبر کنید" in body and "صبر وکړئ" in body and "Please wait" in body
+
+    answers = hammer(tmp_path / "centre", template, 300)
+    assert [status for status, _headers, _body in answers] == [200] * 300
+
+
 # --- systemd -------------------------------------------------------------------------------------
 
 def read_unit(name: str) -> configparser.RawConfigParser:
@@ -201,7 +259,7 @@ def test_redis_starts_with_the_configuration_and_its_eviction_policy(tmp_path: P
                 assert process.poll() is None, (tmp_path / "redis.log").read_text(encoding="utf-8")
                 time.sleep(0.1)
         assert client.config_get("maxmemory-policy")["maxmemory-policy"] == policy
-        assert int(client.config_get("maxmemory")["maxmemory"]) > 0
+        assert int(str(client.config_get("maxmemory")["maxmemory"])) > 0
         client.close()
     finally:
         process.terminate()

@@ -148,8 +148,8 @@ def test_make_serve_runs_the_production_form_and_ctrl_c_stops_it(tmp_path: Path,
             # Ctrl-C: the terminal sends SIGINT to make and everything in its foreground group.
             os.killpg(process.pid, signal.SIGINT)
             process.wait(timeout=90)
-            output = log.read_text(encoding="utf-8")
-            assert "serve: everything stopped" in output, output[-3000:]
+            stopped = log.read_text(encoding="utf-8")
+            assert "serve: everything stopped" in stopped, stopped[-3000:]
             still = {name: pid for name, pid in pids.items() if alive(pid)}
             assert not still, f"still running after Ctrl-C: {still}"
             assert not listening(port) and not listening(port + 1), "nginx or gunicorn still listens"

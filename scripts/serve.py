@@ -171,6 +171,17 @@ def run_step(command: list[str], env: dict[str, str], what: str) -> None:
         raise Refused(f"{what} failed (exit {result.returncode}): {' '.join(command)}")
 
 
+def deploy_check(python: str, env: dict[str, str]) -> None:
+    """Django's and the project's deployment checks, shown but not enforced: a pilot on one
+    machine may serve as PostgreSQL's superuser, which audit.E001 reports (docs/audit.md)."""
+    print("serve: manage.py check --deploy", flush=True)
+    result = subprocess.run([python, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env, capture_output=True,
+                            text=True, check=False)
+    if result.returncode or "no issues" not in result.stdout:
+        print(f"serve: the deployment checks found this; the pilot starts anyway, production must not:\n"
+              f"{result.stdout}{result.stderr}", flush=True)
+
+
 def start(name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, cwd=BASE_DIR, env=env, start_new_session=True,
                                preexec_fn=_die_with_parent)
@@ -250,6 +261,12 @@ def main() -> int:
             migrate_env.pop("DATABASE_POOLER", None)
         python = str(VENV_BIN / "python")
         run_step([python, "manage.py", "migrate", "--no-input", "--verbosity", "1"], migrate_env, "migrating")
+        if env.get("DATABASE_OWNER_URL"):
+            serving_role = urlsplit(env["DATABASE_URL"]).username or ""
+            run_step([python, "manage.py", "audit_grant_serving_role", serving_role], env,
+                     f"granting the serving role {serving_role} its rights")
+            env.pop("DATABASE_OWNER_URL")  # never where the application serves (audit.W001)
+        deploy_check(python, env)
         run_step([python, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"], env,
                  "collecting static files into var/static/")
         site = nginx_dir / "khedmat.conf"

@@ -222,6 +222,19 @@ def test_systemd_unit_runs_hardened_as_khedmat_from_the_virtualenv(name: str) ->
             assert (BASE_DIR / argument.removeprefix("/srv/khedmat/")).exists(), argument
 
 
+def test_the_environment_file_example_names_only_settings_that_exist() -> None:
+    """deploy/systemd/khedmat.env.example: every name in it is one .env.example documents (a
+    misspelt setting would be silently ignored), and it holds no secret."""
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", (BASE_DIR / ".env.example").read_text(encoding="utf-8"),
+                                re.MULTILINE))
+    text = (DEPLOY / "systemd" / "khedmat.env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+    assert {"SECRET_KEY", "ALLOWED_HOSTS", "CACHE_URL", "DATABASE_URL", "CELERY_BROKER_URL"} <= named
+    assert not named - documented, sorted(named - documented)
+    assert re.search(r"^SECRET_KEY=$", text, re.MULTILINE), "the example must not carry a key"
+    assert "DATABASE_OWNER_URL=" not in text
+
+
 def test_systemd_accepts_the_units(tmp_path: Path) -> None:
     """`systemd-analyze verify` on copies whose /srv/khedmat is this checkout: it checks every
     key, and that each command exists and can run."""

@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint migrate seed messages bench bench-centers bench-sms screenshots worker beat jobs clean setup translations logins
+.PHONY: serve help run test lint migrate seed messages bench bench-centers bench-sms screenshots worker beat jobs clean setup translations logins
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
@@ -107,6 +107,10 @@ beat: setup ## Start Celery beat: sends the periodic jobs to the workers (one be
 
 jobs: setup ## Run the periodic jobs in a loop on one machine, without Celery (outbox sweep, reminders, escalations…)
 	$(MANAGE) run_jobs
+
+# --- make serve (issue 11): the production form on one machine (docs/deployment.md) ---
+serve: setup ## Serve the production form on one machine: nginx on $PORT (default 8080), gunicorn, a Celery worker and beat (PostgreSQL: DATABASE_URL; Redis)
+	PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8080) $(PY) scripts/serve.py
 
 clean: ## Remove caches and compiled catalogs (keeps .venv and the database in var/)
 	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

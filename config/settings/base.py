@@ -106,6 +106,24 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# --- connection pooler (issue 11, deploy/pgbouncer/pgbouncer.ini) ---
+# DATABASE_POOLER=pgbouncer when DATABASE_URL points at PgBouncer in transaction mode: each
+# transaction may run on a different server connection, so nothing may outlive one. Django's
+# .iterator() would keep a server-side cursor open between transactions: off. psycopg would
+# prepare a statement on one server connection and run it on another: prepare_threshold None
+# (Django's default, made explicit here; PgBouncer 1.21+ with max_prepared_statements could
+# allow it, Debian 12 ships 1.18). Connections to PgBouncer stay persistent (CONN_MAX_AGE):
+# opening one still costs a round trip and authentication per request, and PgBouncer holds
+# thousands of idle clients for almost nothing.
+DATABASE_POOLER = env("DATABASE_POOLER", default="")
+if DATABASE_POOLER and DATABASE_POOLER != "pgbouncer":
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r}: the only pooler known is 'pgbouncer' (or empty).")
+if DATABASE_POOLER == "pgbouncer" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
 # PostgreSQL with two roles (docs/audit.md): the role that owns the tables and runs migrations,
 # when DATABASE_URL is the serving role. Read by the test setup (conftest.py) and by
 # `manage.py audit_grant_serving_role`; never set it where the application serves.

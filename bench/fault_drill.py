@@ -4,8 +4,8 @@ broken three ways; afterwards, nothing acknowledged is lost, numbered twice or s
     python bench/fault_drill.py                    # ~25 s of load on a database of its own
     python bench/fault_drill.py --seconds 40 --keep  # longer; keep the work directory (logs)
 
-On loopback, all real: Debian's nginx (deploy/nginx/khedmat.conf when the tree has it, else
-bench/fault_nginx_site.conf, the same shape) in front of two gunicorn instances (2 sync workers
+On loopback, all real: Debian's nginx (deploy/nginx/khedmat.conf, rendered for two nodes by the
+`render_site` that `make serve` uses) in front of two gunicorn instances (2 sync workers
 each, production settings through bench/fault_settings.py), one Celery worker, a Redis of the
 drill's own (broker and cache), PostgreSQL, and an SMS gateway that records what it receives
 (the `http_json` plug-in to a small HTTP server here, which honours the Idempotency-Key as a
@@ -68,13 +68,13 @@ from bench.http_support import (  # noqa: E402
     percentile_ms,
     server_env,
 )
+from scripts.serve import main_conf, render_site  # noqa: E402  (the site as `make serve` renders it)
 
 PYTHON = str(BASE_DIR / ".venv" / "bin" / "python")
 NGINX = os.environ.get("NGINX", "/usr/sbin/nginx")
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "redis-server")
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/khedmat_fault"
 DEPLOYED_SITE = BASE_DIR / "deploy" / "nginx" / "khedmat.conf"
-FALLBACK_SITE = BASE_DIR / "bench" / "fault_nginx_site.conf"
 SETTINGS = "bench.fault_settings"
 CLIENT_TIMEOUT = 10.0  # seconds: a request taking longer has hung
 RETRY_FOR = (0, 502, 503, 504)  # no answer, or the proxy's own: the form is sent again, same token
@@ -214,46 +214,6 @@ def in_django(name: str, env: dict[str, str], log: Path, *args: Any) -> Any:
 
 
 # --- nginx -------------------------------------------------------------------------------------------
-
-def nginx_site(text: str, *, servers: list[int], listen: int, static_root: Path, log_dir: Path) -> str:
-    """The site file `text` (the shape of deploy/nginx/khedmat.conf) served on loopback: the
-    `upstream khedmat_web` block's server lines replaced by `servers`, every `listen` by one on
-    127.0.0.1:`listen`, the static files' `alias`/`root` pointed at `static_root`, logs moved
-    to `log_dir`. Anything else (timeouts, next-upstream, limits, gzip) stays as written."""
-    upstream = re.search(r"upstream\s+khedmat_web\s*\{(?P<body>[^}]*)\}", text)
-    if upstream is None:
-        raise ValueError("the site has no `upstream khedmat_web { … }` block")
-    body = re.sub(r"^\s*server\s+[^;]*;[^\n]*\n?", "", upstream.group("body"), flags=re.MULTILINE)
-    lines = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n" for port in servers)
-    block = "upstream khedmat_web {\n" + lines + body.lstrip("\n") + "}"
-    text = text[:upstream.start()] + block + text[upstream.end():]
-    listens = list(re.finditer(r"^(\s*)listen\s+[^;]*;[^\n]*$", text, flags=re.MULTILINE))
-    if not listens:
-        raise ValueError("the site has no `listen`")
-    for match in reversed(listens[1:]):
-        text = text[:match.start()] + text[match.end():]
-    first = listens[0]
-    text = text[:first.start()] + f"{first.group(1)}listen 127.0.0.1:{listen};" + text[first.end():]
-    text = re.sub(r"(location\s+/static/\s*\{[^}]*?)\balias\s+[^;]+;", lambda m: f"{m.group(1)}alias {static_root}/;",
-                  text)
-    text = re.sub(r"(location\s+/static/\s*\{[^}]*?)\broot\s+[^;]+;",
-                  lambda m: f"{m.group(1)}root {static_root.parent};", text)
-    text = re.sub(r"\baccess_log\s+[^;]+;", "access_log off;", text)
-    text = re.sub(r"\berror_log\s+[^;]+;", f"error_log {log_dir}/nginx-error.log warn;", text)
-    return text
-
-
-def nginx_main(site: Path, work: Path) -> str:
-    """A main nginx.conf of the drill's own (pid, logs, temporary files in `work`) including `site`."""
-    temp = work / "nginx-temp"
-    temp.mkdir(exist_ok=True)
-    user = "user root;\n" if os.geteuid() == 0 else ""  # the workers read the drill's private files
-    temps = "".join(f"    {kind}_temp_path {temp}/{kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
-                                                                           "scgi"))
-    return (f"{user}worker_processes 1;\npid {work}/nginx.pid;\nerror_log {work}/nginx-error.log warn;\n"
-            f"events {{ worker_connections 1024; }}\nhttp {{\n    include /etc/nginx/mime.types;\n"
-            f"    default_type application/octet-stream;\n    access_log off;\n{temps}    include {site};\n}}\n")
-
 
 # --- the SMS gateway that records ---------------------------------------------------------------------
 
@@ -565,17 +525,20 @@ def _drill(*, database_url: str, work: Path, seconds: float, ports: Ports, proce
         web_groups.append(web)
     processes.extend(_ServerProcess(web) for web in webs)
 
-    site_source = DEPLOYED_SITE if DEPLOYED_SITE.exists() else FALLBACK_SITE
+    site_source = DEPLOYED_SITE
     site = work / "site.conf"
-    site.write_text(nginx_site(site_source.read_text(), servers=list(ports.web), listen=ports.nginx,
-                               static_root=static_root, log_dir=work))
-    main_conf = work / "nginx.conf"
-    main_conf.write_text(nginx_main(site, work))
-    check = subprocess.run([NGINX, "-t", "-q", "-c", str(main_conf), "-p", str(work)], capture_output=True,
+    site.write_text(render_site(site_source.read_text(), listen=f"127.0.0.1:{ports.nginx}", static_parent=work,
+                                upstreams=[f"127.0.0.1:{port} max_fails=1 fail_timeout=10s" for port in ports.web],
+                                log_dir=work))
+    for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (work / "tmp" / name).mkdir(parents=True, exist_ok=True)
+    nginx_conf = work / "nginx.conf"
+    nginx_conf.write_text(main_conf(site, work))
+    check = subprocess.run([NGINX, "-t", "-q", "-c", str(nginx_conf), "-p", str(work)], capture_output=True,
                            text=True, check=False)
     if check.returncode != 0:
         raise RuntimeError(f"nginx -t refused {site} (from {site_source}): {check.stderr.strip()}")
-    nginx = Process("nginx", [NGINX, "-c", str(main_conf), "-p", str(work), "-g", "daemon off;"], work / "nginx.log")
+    nginx = Process("nginx", [NGINX, "-c", str(nginx_conf), "-p", str(work), "-g", "daemon off;"], work / "nginx.log")
     processes.append(nginx)
     nginx.start()
     seeding.join()

@@ -12,7 +12,7 @@ pages, without the product's code in the view, so a figure can be set beside it 
   1 KB JSON row and an audit-like row (tables `bench_control_counter`, `bench_control_record`,
   `bench_control_audit`, made by bench/http.py; no ORM model);
 - /bench/control/page/: a bare Django page render: a template of a public page's size (about
-  20 KB of HTML, a loop and a few tags), no database.
+  7 KB of HTML, as the home page; a loop and a few tags), no database.
 
 Kept version-agnostic: bench/events_overhead.py copies it into a worktree of an older commit.
 """
@@ -92,8 +92,8 @@ _PAGE_CONTEXT = {
     "links": [{"slug": f"link-{n}", "name": f"Link {n}"} for n in range(8)],
     "sections": [{"name": f"section {s}", "items": [
         {"slug": f"service-{s}-{n}", "name": f"Service {s}.{n}", "fee": n * 100,
-         "summary": "What the service gives, who may apply and what to bring. " * 4} for n in range(10)]}
-        for s in range(8)],
+         "summary": "What the service gives, who may apply and what to bring. " * 2} for n in range(5)]}
+        for s in range(6)],
 }
 
 

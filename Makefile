@@ -86,6 +86,10 @@ bench-ussd: setup ## Measure USSD through gunicorn (production settings, Postgre
 bench-events: setup ## Measure what events and the outbox cost a ticket and a submission: 4cf6d04 vs now, over HTTP
 	$(PY) bench/events_overhead.py
 
+# --- issue 11: the user's path through the real server (bench/http.py) ---
+bench-http: setup ## Every user scenario through gunicorn on PostgreSQL (DATABASE_URL's server) beside its control
+	$(PY) bench/http.py $(BENCH_HTTP_ARGS)
+
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py
 	KHEDMAT_SCREENSHOTS=1 $(VENV)/bin/pytest -q -p no:xdist tests/browser/test_applications_journey.py tests/browser/test_phone_simulator.py

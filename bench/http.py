@@ -4,8 +4,9 @@
     .venv/bin/python bench/http.py --seconds 10 --clients 1,4,16
     .venv/bin/python bench/http.py --only kiosk,call --clients 16 --profile kiosk --json var/bench/http.json
 
-PostgreSQL from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/khedmat_bench_http; the
-name must start with khedmat_bench: the bench drops and makes it). It is a copy of a seeded
+PostgreSQL from DATABASE_URL (default postgres://postgres@127.0.0.1:5432/khedmat_bench_http): a
+database whose name starts with khedmat_bench, which the bench drops and makes, or, when
+DATABASE_URL names another database, khedmat_bench_http on the same server. It is a copy of a seeded
 template, `<name>_seed` (migrate + seed_demo), made again only when the migrations or the
 demonstration data change. Then, in the copy, with the server's settings and SECRET_KEY: one
 paired kiosk, signed-in citizens, one operator per client at a counter of their own (the bench's
@@ -42,6 +43,7 @@ if Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -94,7 +96,9 @@ PASSPORT_ANSWERS = {
     "f-validity_years": "5", "f-is_renewal": "no",
 }
 P95_LIMIT_MS = 250.0
-STATUS_USES_PER_REFERENCE = 4  # THROTTLE_STATUS_CHECK_PER_REFERENCE is 5 in 15 minutes
+STATUS_USES_PER_REFERENCE = 4
+# THROTTLE_STATUS_CHECK_PER_REFERENCE is 5 in 15 minutes
+STATUS_REFERENCES = 5000  # copies of a submitted application for the status check (copy_applications)
 SEED_INPUTS = ("khedmat/*/migrations/*.py", "demo/**/*", "khedmat/demo/**/*.py")
 
 # Run in the copy, with the server's settings and SECRET_KEY: what the scenarios need. Prints one JSON line.
@@ -168,6 +172,16 @@ def _sql(url: str, statements: list[str], *, fetch: bool = False,
     return rows
 
 
+def bench_database_url(given: str) -> str:
+    """DATABASE_URL when it names a bench database (khedmat_bench…: the bench drops and makes
+    it); for any other PostgreSQL database, khedmat_bench_http on the same server; else the default."""
+    if not given.startswith(("postgres://", "postgresql://")):
+        return DEFAULT_DATABASE
+    if urlsplit(given).path.lstrip("/").startswith("khedmat_bench"):
+        return given
+    return urlsplit(given)._replace(path="/khedmat_bench_http").geturl()
+
+
 def seed_stamp() -> str:
     """What the seeded template depends on: the migrations and the demonstration data."""
     digest = hashlib.sha256()
@@ -175,6 +189,16 @@ def seed_stamp() -> str:
         for path in sorted(BASE_DIR.glob(pattern)):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(BASE_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def static_stamp() -> str:
+    """The static files' names, sizes and times: collectstatic again only when they change."""
+    digest = hashlib.sha256()
+    for path in sorted(BASE_DIR.glob("khedmat/*/static/**/*")):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.relative_to(BASE_DIR)} {stat.st_size} {stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -220,6 +244,7 @@ def seeded_copy(url: str, log: Path) -> str:
                         "INSERT INTO bench_http_seed_stamp VALUES (%s)"], params=(stamp,))
         done = "template migrated and seeded"
     database_copy(template, url)
+    copy_applications(url, STATUS_REFERENCES)
     _sql(url, [
         "CREATE TABLE bench_control_counter (scope integer PRIMARY KEY, value bigint NOT NULL)",
         "INSERT INTO bench_control_counter SELECT s, 0 FROM generate_series(0, 63) AS s",
@@ -229,6 +254,30 @@ def seeded_copy(url: str, log: Path) -> str:
         "record_id bigint NOT NULL, at timestamptz NOT NULL, detail jsonb NOT NULL)",
     ])
     return done
+
+
+def drop_database(url: str) -> None:
+    name = urlsplit(url).path.lstrip("/")
+    assert name.startswith("khedmat_bench"), name
+    _sql(url.rsplit("/", 1)[0] + "/postgres", [f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+def copy_applications(url: str, count: int) -> None:
+    """`count` copies of the first submitted demonstration application, with references of
+    a past year (…-1399-NNNNNN, no clash with the numbering in use): the status check needs
+    many real references, each checked fewer times than its limit, as at a peak of distinct
+    people. Only the status check reads them (by reference); the officer opens real files."""
+    columns = [row[0] for row in _sql(url, [
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'applications_application' "
+        "AND column_name NOT IN ('id', 'public_id', 'reference', 'idempotency_key') ORDER BY ordinal_position"],
+        fetch=True)]
+    listed = ", ".join(f'"{column}"' for column in columns)
+    _sql(url, [
+        f"INSERT INTO applications_application (public_id, reference, {listed}) "  # noqa: S608 (names from the catalog)
+        f"SELECT gen_random_uuid(), a.reference_head || '-1399-' || lpad(g::text, 6, '0'), {listed} "
+        "FROM (SELECT *, split_part(reference, '-', 1) || '-' || split_part(reference, '-', 2) AS reference_head "
+        "      FROM applications_application WHERE reference IS NOT NULL AND state <> 'draft' ORDER BY id LIMIT 1) a, "
+        "generate_series(1, %s) g"], params=(count,))
 
 
 def prepare(env: dict[str, str], citizens: int, operators: int, log: Path) -> dict[str, Any]:
@@ -464,7 +513,8 @@ def submission_client(site: Site) -> Client:
                   "submission_token": token, **PASSPORT_ANSWERS}
         sent = browser.post_multipart(APPLY_PATH, fields,
                                       {"doc-tazkira_copy": ("tazkira.pdf", "application/pdf", PDF)})
-        problem = "form shown again: " + form_errors(sent.body) if sent.status == 200 else _redirect(sent, "/submitted/")
+        problem = ("form shown again: " + form_errors(sent.body)) if sent.status == 200 \
+            else _redirect(sent, "/submitted/")
         if tally.record("submit POST", sent, expected=(302,), problem=problem):
             tally.finished()
     citizens = site.prepared["citizens"]
@@ -528,26 +578,25 @@ def load_references(site: Site, url: str) -> None:
     files = _sql(url, ["SELECT a.public_id FROM applications_application a JOIN catalog_serviceversion v "
                        "ON v.id = a.service_version_id JOIN catalog_service s ON s.id = v.service_id "
                        "JOIN catalog_agency g ON g.id = s.agency_id JOIN accounts_user o ON o.agency_id = g.id "
-                       "WHERE o.username = 'officer.moi' AND a.reference IS NOT NULL ORDER BY a.id DESC LIMIT 200"],
+                       "WHERE o.username = 'officer.moi' AND a.reference IS NOT NULL "
+                       "AND a.reference NOT LIKE '%-1399-%' "
+                       "ORDER BY a.id DESC LIMIT 200"],
                  fetch=True)
     site.files = [str(row[0]) for row in files]
 
 
-def top_up(site: Site, url: str, scenario: str, need: int, log: list[str]) -> None:
-    """Unmeasured: issue tickets (kiosk) or file applications (submission) until `need` exist."""
+def top_up(site: Site, url: str, need: int, log: list[str]) -> None:
+    """Unmeasured: tickets issued at the kiosk until `need` wait for the bench's counters."""
     began = time.perf_counter()
-    for _attempt in range(20):
-        have = waiting_tickets(url) if scenario == "call" else len(site.references)
+    for _attempt in range(30):
+        have = waiting_tickets(url)
         if have >= need:
             break
-        make = kiosk_client if scenario == "call" else submission_client
-        run_clients(site.server, clients=4, seconds=min(10.0, 0.5 + (need - have) / 150), client=make(site))
-        if scenario != "call":
-            load_references(site, url)
+        run_clients(site.server, clients=4, seconds=min(10.0, 0.5 + (need - have) / 100), client=kiosk_client(site))
     else:
-        log.append(f"could not make {need} {'tickets' if scenario == 'call' else 'applications'} for {scenario}")
+        log.append(f"could not issue {need} tickets before call next")
     if time.perf_counter() - began > 0.5:
-        log.append(f"{scenario}: topped up to {need} in {time.perf_counter() - began:.0f} s (unmeasured)")
+        log.append(f"call next: {need} waiting tickets topped up in {time.perf_counter() - began:.0f} s (unmeasured)")
 
 
 def release_cache(redis_url: str, prefix: str) -> int:
@@ -698,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="py-spy record the workers during this scenario at the largest number of clients; "
                              "flame graph in var/bench/")
     parser.add_argument("--json", default="", metavar="FILE", help="write the figures as JSON")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) and the database copy")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
     control_seconds = args.control_seconds or max(0.5, args.seconds / 2)
@@ -706,9 +755,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(filter(None, args.only.split(","))) - {s.key for s in SCENARIOS}
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE)
-    if not urlsplit(url).path.lstrip("/").startswith("khedmat_bench"):
-        parser.error("DATABASE_URL must name a database starting with khedmat_bench: the bench drops and makes it")
+    url = bench_database_url(os.environ.get("DATABASE_URL", ""))
 
     work = Path(tempfile.mkdtemp(prefix="khedmat-bench-http-"))
     log = work / "setup.log"
@@ -720,12 +767,16 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         print(f"Setting up in {work} …", flush=True)
         seeded = seeded_copy(url, log)
-        env = server_env(database_url=url, static_root=BASE_DIR / "var" / "bench" / "http-static",
+        env = server_env(database_url=url, static_root=BASE_DIR / "var" / "bench" / "http-static",  # a folder kept
                          private_root=work / "files", extra={
                              "CACHE_URL": args.redis, "CELERY_BROKER_URL": args.redis, "BENCH_CELERY_QUEUE": queue,
                              "TRUSTED_PROXIES": "1"})
         copied = time.perf_counter()
-        collect_static(BASE_DIR, env, log)
+        static_root = BASE_DIR / "var" / "bench" / "http-static"
+        stamp = static_stamp()
+        if not (static_root / ".bench-stamp").exists() or (static_root / ".bench-stamp").read_text() != stamp:
+            collect_static(BASE_DIR, env, log)
+            (static_root / ".bench-stamp").write_text(stamp)
         collected = time.perf_counter()
         prepared = prepare(env, max(counts), max(counts), log)
         steps = (f"database {copied - began:.0f} s, collectstatic {collected - copied:.0f} s, "
@@ -740,6 +791,8 @@ def main(argv: list[str] | None = None) -> int:
         if not site.services:
             raise SystemExit(f"the kiosk answered {kiosk_page.status} with no service; see {server.log}")
         load_references(site, url)
+        if not site.files:
+            raise SystemExit("no submitted file of the officer's agency in the seeded data")
         print(f"  set up in {time.perf_counter() - began:.0f} s ({seeded}; {steps})")
         busy = machine_busy()
         print(f"{postgres_version(url)}, {os.cpu_count()} CPUs ({'?' if busy is None else f'{busy:.0f} %'} busy); "
@@ -752,9 +805,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{max(counts)} operators at counters 101… of their own.")
         for scenario in chosen:  # warm-up and probe: every scenario must go through before any timing
             if scenario.key == "call":
-                top_up(site, url, "call", 50, notes)
+                top_up(site, url, 50, notes)
             if scenario.key == "status":
-                top_up(site, url, "status", 20, notes)
                 site.reference_uses()
             probe = run_clients(server, clients=min(2, max(counts)), seconds=0.5, client=scenario.make(site))
             if not probe.tally.completed or probe.tally.unexpected_count():
@@ -777,11 +829,9 @@ def main(argv: list[str] | None = None) -> int:
                 estimate = (previous.result.tally.completed / previous.result.seconds * clients / previous.clients
                             if previous else 30.0 * clients)
                 if scenario.key == "call":
-                    top_up(site, url, "call", int(min(estimate, 400) * args.seconds * 1.3) + 20, notes)
+                    top_up(site, url, int(min(estimate, 400) * args.seconds * 1.3) + 20, notes)
                 if scenario.key == "status":
                     clear_status_throttles(args.redis, env["BENCH_CACHE_PREFIX"])
-                    top_up(site, url, "status",
-                           int(min(estimate, 600) * args.seconds * 1.3 / STATUS_USES_PER_REFERENCE) + 10, notes)
                     site.reference_uses()
                 if scenario.key == "officer":
                     load_references(site, url)
@@ -846,6 +896,9 @@ def main(argv: list[str] | None = None) -> int:
         broker_release(args.redis, queue)
         if server is not None:
             release_cache(args.redis, server.env["BENCH_CACHE_PREFIX"])
+        if not args.keep:  # the copy; the seeded template stays for the next run
+            with contextlib.suppress(Exception):
+                drop_database(url)
         if args.keep or not completed:
             print(f"Logs kept in {work}")
         else:

@@ -96,6 +96,7 @@ PASSPORT_ANSWERS = {
     "f-validity_years": "5", "f-is_renewal": "no",
 }
 P95_LIMIT_MS = 250.0
+WAITING_AT_START = 100  # tickets issued in the copy before the run, for the first calls
 STATUS_USES_PER_REFERENCE = 4
 # THROTTLE_STATUS_CHECK_PER_REFERENCE is 5 in 15 minutes
 STATUS_REFERENCES = 5000  # copies of a submitted application for the status check (copy_applications)
@@ -115,10 +116,10 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from khedmat.centers import devices
 from khedmat.centers.models import Center
-from khedmat.centers.services import counter_open, counter_upsert
+from khedmat.centers.services import counter_open, counter_upsert, ticket_issue
 User = get_user_model()
 SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
-center_slug, citizens, operators = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+center_slug, citizens, operators, tickets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 
 def session_for(user):
     store = SessionStore()
@@ -150,6 +151,8 @@ for n in range(operators):
         "role": "operator", "center": center, "full_name": f"Bench operator {n}", "password": make_password(None)})
     counter_open(counter=counter, operator=user)
     out["operators"].append(session_for(user))
+for n in range(tickets):  # people already waiting when the counters start calling
+    ticket_issue(center=center, service=offered[n % len(offered)])
 officer = User.objects.get(username="officer.moi")
 out["officer"] = session_for(officer)
 print("PREPARED " + json.dumps(out))
@@ -280,9 +283,9 @@ def copy_applications(url: str, count: int) -> None:
         "generate_series(1, %s) g"], params=(count,))
 
 
-def prepare(env: dict[str, str], citizens: int, operators: int, log: Path) -> dict[str, Any]:
+def prepare(env: dict[str, str], citizens: int, operators: int, tickets: int, log: Path) -> dict[str, Any]:
     python = str(BASE_DIR / ".venv" / "bin" / "python")
-    result = _run([python, "-c", PREPARE, CENTER, str(citizens), str(operators)], env=env, log=log,
+    result = _run([python, "-c", PREPARE, CENTER, str(citizens), str(operators), str(tickets)], env=env, log=log,
                   stdout=subprocess.PIPE)
     lines = [line for line in result.stdout.decode().splitlines() if line.startswith("PREPARED ")]
     if result.returncode != 0 or not lines:
@@ -778,7 +781,7 @@ def main(argv: list[str] | None = None) -> int:
             collect_static(BASE_DIR, env, log)
             (static_root / ".bench-stamp").write_text(stamp)
         collected = time.perf_counter()
-        prepared = prepare(env, max(counts), max(counts), log)
+        prepared = prepare(env, max(counts), max(counts), WAITING_AT_START, log)
         steps = (f"database {copied - began:.0f} s, collectstatic {collected - copied:.0f} s, "
                  f"scenario data {time.perf_counter() - collected:.0f} s")
         server = Server(name="bench-http", tree=BASE_DIR, database_url=url, port=args.port or free_port(),
@@ -804,11 +807,9 @@ def main(argv: list[str] | None = None) -> int:
               "rounds); one paired kiosk with its per-device limit lifted (bench/control_settings.py); "
               f"{max(counts)} operators at counters 101… of their own.")
         for scenario in chosen:  # warm-up and probe: every scenario must go through before any timing
-            if scenario.key == "call":
-                top_up(site, url, 50, notes)
             if scenario.key == "status":
                 site.reference_uses()
-            probe = run_clients(server, clients=min(2, max(counts)), seconds=0.5, client=scenario.make(site))
+            probe = run_clients(server, clients=min(2, max(counts)), seconds=0.3, client=scenario.make(site))
             if not probe.tally.completed or probe.tally.unexpected_count():
                 raise SystemExit(f"{scenario.key} did not go through: "
                                  f"{ {k: dict(v) for k, v in probe.tally.unexpected.items()} }; see {server.log}")
@@ -825,11 +826,10 @@ def main(argv: list[str] | None = None) -> int:
                 control_rounds[name].append(run_clients(server, clients=clients, seconds=control_seconds,
                                                         client=control_client(site, name)))
             for scenario in chosen:
-                previous = next((p for p in reversed(points) if p.key == scenario.key), None)
-                estimate = (previous.result.tally.completed / previous.result.seconds * clients / previous.clients
-                            if previous else 30.0 * clients)
-                if scenario.key == "call":
-                    top_up(site, url, int(min(estimate, 400) * args.seconds * 1.3) + 20, notes)
+                if scenario.key == "call":  # calls per second are about a third of the kiosk's tickets
+                    kiosk = next((p for p in reversed(points) if p.key == "kiosk"), None)
+                    estimate = kiosk.result.rate / 3 * clients / kiosk.clients if kiosk else 10.0 * clients
+                    top_up(site, url, int(min(estimate, 400) * args.seconds * 1.3) + 10, notes)
                 if scenario.key == "status":
                     clear_status_throttles(args.redis, env["BENCH_CACHE_PREFIX"])
                     site.reference_uses()

@@ -691,6 +691,38 @@ def print_unexpected(points: list[Point]) -> None:
                     print(f"      {count:5d} × {kind}: {note}")
 
 
+def markdown_table(points: list[Point], controls: dict[tuple[str, int], Point], chosen: list[Scenario],
+                   counts: list[int]) -> str:
+    """The figures as a Markdown table: each number of clients, its controls, then the scenarios."""
+    rows = ["| scenario | clients | req/s | done/s | p50 ms | p95 ms | p99 ms | CPU ms/req | control | ratio | "
+            "target (largest clients) |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
+
+    def row(title: str, point: Point, control: Point | None, target: float | None, largest: bool) -> str:
+        data = point.as_dict()
+        ratio = data["req_per_s"] / control.result.rate if control and control.result.rate else None
+        verdicts = []
+        if largest and target is not None and ratio is not None:
+            verdicts.append(f"≥ {target:.2f}: {'PASS' if ratio >= target else 'MISS'}")
+        if largest:
+            verdicts.append(f"p95 < 250: {'PASS' if data['p95_ms'] < P95_LIMIT_MS else 'MISS'}")
+        odd = sum(sum(notes.values()) for notes in data["unexpected"].values())
+        if odd:
+            verdicts.append(f"{odd} unexpected answers")
+        return (f"| {title} | {point.clients} | {data['req_per_s']:.1f} | {data['done_per_s']:.1f} | "
+                f"{data['p50_ms']:.0f} | {data['p95_ms']:.0f} | {data['p99_ms']:.0f} | "
+                f"{data['server_cpu_ms'] + data['database_cpu_ms']:.1f} | {control.key if control else ''} | "
+                f"{'' if ratio is None else f'{ratio:.2f}'} | {'; '.join(verdicts)} |")
+
+    for clients in counts:
+        largest = clients == max(counts)
+        for name, title in CONTROLS.items():
+            rows.append(row(f"*control: {title}*", controls[(name, clients)], None, None, False))
+        for scenario in chosen:
+            point = next(p for p in points if p.key == scenario.key and p.clients == clients)
+            rows.append(row(scenario.title, point, controls[(scenario.control, clients)], scenario.target, largest))
+    return "\n".join(rows) + "\n"
+
+
 def server_errors(server: Server) -> int:
     text = server.log.read_text(errors="replace") if server.log.exists() else ""
     count = text.count("Traceback (most recent call last)")
@@ -750,6 +782,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="py-spy record the workers during this scenario at the largest number of clients; "
                              "flame graph in var/bench/")
     parser.add_argument("--json", default="", metavar="FILE", help="write the figures as JSON")
+    parser.add_argument("--markdown", default="", metavar="FILE", help="write the table as Markdown")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) and the database copy")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.clients.split(",") if n.strip()]
@@ -888,6 +921,9 @@ def main(argv: list[str] | None = None) -> int:
                                "target": next(s.target for s in SCENARIOS if s.key == p.key)} for p in points],
                 "notes": notes, "profile": profile_note, "server_tracebacks": errors,
             }, indent=1, ensure_ascii=False))
+        if args.markdown:
+            Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.markdown).write_text(markdown_table(points, controls, chosen, counts))
         completed = errors == 0
         return 0 if completed else 1
     finally:

@@ -90,6 +90,9 @@ bench-events: setup ## Measure what events and the outbox cost a ticket and a su
 fault-drill: setup ## Break nginx + 2 gunicorns + worker + Redis under citizens' load; check nothing is lost (PostgreSQL)
 	$(PY) bench/fault_drill.py
 # --- end fault drill ---
+# --- issue 11: the user's path through the real server (bench/http.py) ---
+bench-http: setup ## Every user scenario through gunicorn on PostgreSQL (DATABASE_URL's server) beside its control
+	$(PY) bench/http.py $(BENCH_HTTP_ARGS)
 
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py

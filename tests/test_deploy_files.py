@@ -12,7 +12,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -25,8 +24,7 @@ from tests.deploy_support import binary, free_port
 BASE_DIR = Path(settings.BASE_DIR)
 DEPLOY = BASE_DIR / "deploy"
 UNITS = ("khedmat-web.service", "khedmat-worker.service", "khedmat-beat.service")
-sys.path.insert(0, str(BASE_DIR / "scripts"))
-import serve  # noqa: E402  (scripts/serve.py: renders the nginx site for make serve and the fault drill)
+from scripts import serve  # noqa: E402  (renders the nginx site for make serve and the fault drill)
 
 
 def load_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> ModuleType:

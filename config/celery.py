@@ -40,3 +40,36 @@ def close_old_connections(sender: Any = None, **_kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+# --- observability (issue 11): worker logs as the web's, and the request id of the request ---
+# that queued a task (docs/observability.md).
+@signals.setup_logging.connect
+def configure_logging(**_kwargs: Any) -> None:
+    """Use Django's LOGGING (JSON in production) instead of Celery's own log format."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+
+
+@signals.before_task_publish.connect
+def send_request_id(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import add_request_id_header
+
+    add_request_id_header(headers)
+
+
+@signals.task_prerun.connect
+def bind_request_id(task: Any = None, task_id: str | None = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import bind_task_context
+
+    bind_task_context(task, task_id)
+
+
+@signals.task_postrun.connect
+def unbind_request_id(task: Any = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import unbind_task_context
+
+    unbind_task_context(task)

@@ -7,11 +7,16 @@ import datetime
 import io
 import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import Client, override_settings
@@ -319,3 +324,22 @@ def test_readyz_with_redis_as_cache_and_broker() -> None:
         response = Client().get("/readyz")
     assert response.status_code == 200, response.json()
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "broker": "ok"}
+
+
+# --- several worker processes ------------------------------------------------------------------
+
+def test_counts_of_several_worker_processes_add_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As under gunicorn with PROMETHEUS_MULTIPROC_DIR: each worker writes its own file, a
+    scrape in any worker adds them up, and a dead worker's counts stay counted."""
+    program = ("from khedmat.core import metrics\n"
+               "metrics.failed_login('password')\n"
+               "metrics.observe_request(view='boom', method='GET', status=500, seconds=0.2)\n")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _worker in range(2):
+        subprocess.run([sys.executable, "-c", program], env=env, cwd=settings.BASE_DIR, check=True, timeout=60)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    text = scrape()
+    assert sample(text, "khedmat_failed_logins_total", kind="password") == 2
+    assert sample(text, "khedmat_http_server_errors_total", view="boom", method="GET") == 2
+    assert sample(text, "khedmat_http_request_duration_seconds_count", view="boom", method="GET", status="5xx") == 2
+    assert sample(text, "khedmat_collector_up", collector="outbox") == 1

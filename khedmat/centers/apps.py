@@ -12,8 +12,8 @@ class CentersConfig(AppConfig):
         from khedmat.core import jobs, metrics
 
         from . import catalog_sections
-        from .metrics import collect_queue
         from .definition_checks import handover_centers_exist
+        from .metrics import collect_queue
         from .services import appointments_lapse, appointments_remind
 
         catalog_sections.register()

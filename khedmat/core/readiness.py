@@ -58,7 +58,7 @@ def check_broker() -> None:
     with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout,
                     transport_options={"socket_timeout": timeout, "socket_connect_timeout": timeout,
                                        "max_retries": 0}) as connection:
-        connection.ensure_connection(max_retries=1, timeout=timeout)
+        connection.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
         connection.default_channel  # noqa: B018 (opens the channel: a Redis broker is asked here)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -57,7 +58,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     else:
         verdict = metrics_module.viewer_verdict(request.user)
         if verdict == "forbid":
-            return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+            return HttpResponse(gettext("Only platform administrators may read the metrics.") + "\n", status=403,
+                                content_type="text/plain; charset=utf-8")
         if verdict != "allow":
             raise Http404
     return HttpResponse(metrics_module.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -13,12 +13,15 @@ This module reads no Django settings: `logging_config` is also what gunicorn's o
 
 from __future__ import annotations
 
+import datetime
+import json
 import logging
 import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 import structlog
+from structlog.contextvars import get_contextvars
 
 # Keys whose values are personal data wherever they appear (a log call's keyword arguments,
 # a `extra=` dict, a nested dict one level down): the value is replaced, the key kept.
@@ -75,10 +78,15 @@ def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> 
     return event_dict
 
 
-def _status_from_record(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """Django's request loggers pass the request object and a status code as `extra`: keep the code."""
+def _record_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The keys of a standard-library record: `extra={"log_fields": {...}}` (the request line,
+    which skips structlog's own chain to stay cheap), and the status code Django's request
+    loggers pass (never their `request` object)."""
     record = event_dict.get("_record")
     if record is not None:
+        fields = getattr(record, "log_fields", None)
+        if fields:
+            event_dict.update(fields)
         status = getattr(record, "status_code", None)
         if status is not None:
             event_dict.setdefault("status", status)
@@ -94,19 +102,50 @@ def _shared_processors() -> list[Any]:
     ]
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, for structlog's records and the standard library's alike.
+
+    structlog's own `ProcessorFormatter` does the same through a chain of processors, at three
+    times the cost of a plain log line; the request line is written for every request, so this
+    builds the object directly (bench/observability.py measures both)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        if isinstance(record.msg, dict) and hasattr(record, "_logger"):
+            # From a structlog logger: its chain already added timestamp, level, logger, context.
+            event: dict[str, Any] = dict(record.msg)
+        else:
+            event = {
+                "timestamp": _iso(record.created), "level": record.levelname.lower(), "logger": record.name,
+                "event": record.getMessage(), **get_contextvars(),
+            }
+            fields = getattr(record, "log_fields", None)
+            if fields:
+                event.update(fields)
+            status = getattr(record, "status_code", None)
+            if status is not None:
+                event.setdefault("status", status)
+        if record.exc_info:
+            event["exception"] = self.formatException(record.exc_info)
+        elif record.stack_info:
+            event["stack"] = self.formatStack(record.stack_info)
+        event.pop("exc_info", None)
+        redact(None, "", event)
+        return json.dumps(event, ensure_ascii=False, default=repr)
+
+
+def _iso(created: float) -> str:
+    return datetime.datetime.fromtimestamp(created, datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
 def formatter(fmt: str = "json") -> logging.Formatter:
     """The one formatter of every handler: JSON objects (`fmt="json"`) or readable text."""
     configure_structlog()
-    renderer: Any
     if fmt == "json":
-        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
-        tail: list[Any] = [structlog.processors.format_exc_info]
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
-        tail = []
+        return JsonFormatter()
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_shared_processors(), _status_from_record],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail, redact, renderer],
+        foreign_pre_chain=[*_shared_processors(), _record_fields],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, redact,
+                    structlog.dev.ConsoleRenderer(colors=False)],
     )
 
 

@@ -59,12 +59,21 @@ def failed_login(kind: str) -> None:
     FAILED_LOGINS.labels(kind=kind if kind in FAILED_LOGIN_KINDS else "other").inc()
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(*, view: str, method: str, status: int, seconds: float) -> None:
-    """Count one answered request (the middleware's one call per request)."""
+    """Count one answered request (the middleware's one call per request). The labelled
+    children are kept per (view, method, status class): `labels()` costs more than `observe()`."""
     method = method if method in _METHODS else "other"
-    REQUEST_LATENCY.labels(view, method, f"{status // 100}xx").observe(seconds)
-    if status >= 500:
-        SERVER_ERRORS.labels(view, method).inc()
+    key = (view, method, status // 100)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (REQUEST_LATENCY.labels(view, method, f"{key[2]}xx"),
+                                     SERVER_ERRORS.labels(view, method) if key[2] >= 5 else None)
+    children[0].observe(seconds)
+    if children[1] is not None:
+        children[1].inc()
 
 
 # --- Figures computed at scrape time --------------------------------------------------------

@@ -11,10 +11,9 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from structlog.contextvars import bind_contextvars, clear_contextvars
+from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from . import metrics
-from .logs import get_logger
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -62,7 +61,7 @@ class RefuseNulMiddleware:
         return None
 
 
-_request_log = get_logger("khedmat.request")
+_request_log = logging.getLogger("khedmat.request")
 # Views whose successful answers are not logged line by line: probes and scrapes every few seconds.
 _QUIET_VIEWS = frozenset({"healthz", "readyz", "metrics"})
 
@@ -81,19 +80,22 @@ class ObservabilityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        clear_contextvars()
-        bind_contextvars(request_id=getattr(request, "request_id", ""))
-        response = self.get_response(request)
-        duration = time.perf_counter() - started
-        match = request.resolver_match
-        view = (match.view_name or match.route or "unnamed") if match is not None else "unmatched"
-        status = response.status_code
-        metrics.observe_request(view=view, method=request.method or "", status=status, seconds=duration)
-        if status >= 400 or view not in _QUIET_VIEWS:
-            _request_log.log(logging.ERROR if status >= 500 else logging.INFO, "request",
-                             role=_role(request), view=view, route=match.route if match is not None else None,
-                             method=request.method, status=status, duration_ms=round(duration * 1000, 2))
-        clear_contextvars()
+        tokens = bind_contextvars(request_id=getattr(request, "request_id", ""))
+        try:
+            response = self.get_response(request)
+            duration = time.perf_counter() - started
+            match = request.resolver_match
+            view = (match.view_name or match.route or "unnamed") if match is not None else "unmatched"
+            status = response.status_code
+            metrics.observe_request(view=view, method=request.method or "", status=status, seconds=duration)
+            level = logging.ERROR if status >= 500 else logging.INFO
+            if (status >= 400 or view not in _QUIET_VIEWS) and _request_log.isEnabledFor(level):
+                # A plain record (not through structlog's chain): the formatter adds the rest.
+                _request_log.log(level, "request", extra={"log_fields": {
+                    "role": _role(request), "view": view, "route": match.route if match is not None else None,
+                    "method": request.method, "status": status, "duration_ms": round(duration * 1000, 2)}})
+        finally:
+            reset_contextvars(**tokens)
         return response
 
 

@@ -190,8 +190,10 @@ def logging_config(*, fmt: str = "console", level: str = "INFO") -> dict[str, An
         "loggers": {
             "django.db.backends": {"level": "WARNING"},
             "gunicorn.error": {**own, "level": "INFO"},
-            # The access log is off (our request line says more); when turned on, it is JSON too.
-            "gunicorn.access": {**own, "level": "INFO"},
+            # gunicorn's access log is dropped: our request line says more, and its lines carry
+            # the client's address. (A WARNING level keeps it silent even where a gunicorn
+            # configuration turns it on.)
+            "gunicorn.access": {**own, "level": "WARNING"},
             "celery": {**own, "level": level},
         },
     }

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from structlog.contextvars import bind_contextvars, reset_contextvars
+from structlog.contextvars import bind_contextvars, unbind_contextvars
 
 from . import metrics
 
@@ -80,23 +80,28 @@ class ObservabilityMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
-        tokens = bind_contextvars(request_id=getattr(request, "request_id", ""))
-        try:
-            response = self.get_response(request)
-            duration = time.perf_counter() - started
-            match = request.resolver_match
-            view = (match.view_name or match.route or "unnamed") if match is not None else "unmatched"
-            status = response.status_code
-            metrics.observe_request(view=view, method=request.method or "", status=status, seconds=duration)
-            level = logging.ERROR if status >= 500 else logging.INFO
-            if (status >= 400 or view not in _QUIET_VIEWS) and _request_log.isEnabledFor(level):
-                # A plain record (not through structlog's chain): the formatter adds the rest.
-                _request_log.log(level, "request", extra={"log_fields": {
-                    "role": _role(request), "view": view, "route": match.route if match is not None else None,
-                    "method": request.method, "status": status, "duration_ms": round(duration * 1000, 2)}})
-        finally:
-            reset_contextvars(**tokens)
+        # Bound until the response is finished (core.apps unbinds it on request_finished), so
+        # that Django's own "Not Found" and "Internal Server Error" lines, written after the
+        # middleware returns, carry it too.
+        bind_contextvars(request_id=getattr(request, "request_id", ""))
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        match = request.resolver_match
+        view = (match.view_name or match.route or "unnamed") if match is not None else "unmatched"
+        status = response.status_code
+        metrics.observe_request(view=view, method=request.method or "", status=status, seconds=duration)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if (status >= 400 or view not in _QUIET_VIEWS) and _request_log.isEnabledFor(level):
+            # A plain record (not through structlog's chain): the formatter adds the rest.
+            _request_log.log(level, "request", extra={"log_fields": {
+                "role": _role(request), "view": view, "route": match.route if match is not None else None,
+                "method": request.method, "status": status, "duration_ms": round(duration * 1000, 2)}})
         return response
+
+
+def unbind_request_id(**_kwargs: Any) -> None:
+    """On request_finished: log lines written between requests carry no request id."""
+    unbind_contextvars("request_id")
 
 
 def _role(request: HttpRequest) -> str:

@@ -343,3 +343,22 @@ def test_counts_of_several_worker_processes_add_up(tmp_path: Path, monkeypatch: 
     assert sample(text, "khedmat_http_server_errors_total", view="boom", method="GET") == 2
     assert sample(text, "khedmat_http_request_duration_seconds_count", view="boom", method="GET", status="5xx") == 2
     assert sample(text, "khedmat_collector_up", collector="outbox") == 1
+
+
+def test_djangos_own_lines_about_a_request_carry_its_id() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("json"))
+    django_request = logging.getLogger("django.request")
+    django_request.addHandler(handler)
+    try:
+        Client().get("/en/nowhere/", HTTP_X_REQUEST_ID="fedcba9876543210")
+    finally:
+        django_request.removeHandler(handler)
+    (line,) = [json.loads(text) for text in stream.getvalue().splitlines()]
+    assert line["event"] == "Not Found: /en/nowhere/"
+    assert line["request_id"] == "fedcba9876543210" and line["status"] == 404
+    # Once the response is finished, the id is no longer bound.
+    from structlog.contextvars import get_contextvars
+
+    assert "request_id" not in get_contextvars()

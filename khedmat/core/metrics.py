@@ -48,8 +48,14 @@ FAILED_LOGINS = Counter(
     registry=REGISTRY,
 )
 FAILED_LOGIN_KINDS = ("password", "sms_code", "second_factor")
-for _kind in FAILED_LOGIN_KINDS:
-    FAILED_LOGINS.labels(kind=_kind)  # present at 0 from the start: rate() needs a first sample
+
+
+def start_counting() -> None:
+    """Make the failed-login series exist at 0 (rate() needs a first sample). Called by the
+    request middleware, so only web processes do it: in multiprocess mode a series is a file,
+    and a `manage.py` command or a Celery worker would leave files for nothing."""
+    for kind in FAILED_LOGIN_KINDS:
+        FAILED_LOGINS.labels(kind=kind)
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

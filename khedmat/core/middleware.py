@@ -77,6 +77,7 @@ class ObservabilityMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        metrics.start_counting()
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()

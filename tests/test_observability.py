@@ -362,3 +362,18 @@ def test_djangos_own_lines_about_a_request_carry_its_id() -> None:
     from structlog.contextvars import get_contextvars
 
     assert "request_id" not in get_contextvars()
+
+
+def test_production_writes_every_line_as_json_without_the_phone(tmp_path: Path) -> None:
+    from tests.test_deploy_check import production_env, run_manage, skip_if_env_file_sets
+
+    skip_if_env_file_sets("LOG_FORMAT")
+    script = ("import logging; from khedmat.core.logs import get_logger; "
+              "logging.getLogger('django.request').warning('Not Found: /en/x/?phone=%s', '+93799123456'); "
+              "get_logger('khedmat.test').info('code sent', phone_number='+93799123456', center='KBL')")
+    result = run_manage(production_env(tmp_path), "shell", "--no-imports", "-c", script)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines() if line.strip()]  # every line is JSON
+    assert [line["logger"] for line in lines][-2:] == ["django.request", "khedmat.test"]
+    assert all({"timestamp", "level", "logger", "event"} <= set(line) for line in lines)
+    assert "799123456" not in result.stderr

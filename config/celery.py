@@ -44,14 +44,19 @@ def close_old_connections(sender: Any = None, **_kwargs: Any) -> None:
 
 # --- observability (issue 11): worker logs as the web's, and the request id of the request ---
 # that queued a task (docs/observability.md).
-@signals.setup_logging.connect
-def configure_logging(**_kwargs: Any) -> None:
-    """Use Django's LOGGING (JSON in production) instead of Celery's own log format."""
-    import logging.config
-
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def json_worker_logs(logger: Any = None, **_kwargs: Any) -> None:
+    """With LOG_FORMAT=json (production), the handlers Celery sets up write our JSON lines,
+    personal data masked; otherwise Celery's own readable format stays."""
     from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+    if logger is None or getattr(settings, "LOG_FORMAT", "") != "json":
+        return
+    from khedmat.core.logs import formatter
+
+    for handler in logger.handlers:
+        handler.setFormatter(formatter("json"))
 
 
 @signals.before_task_publish.connect

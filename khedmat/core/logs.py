@@ -176,12 +176,12 @@ def configure_structlog() -> None:
 def logging_config(*, fmt: str = "console", level: str = "INFO") -> dict[str, Any]:
     """The LOGGING dictionary: every logger to one stream handler with `formatter(fmt)`.
 
-    gunicorn's and Celery's loggers are named so that their lines are formatted the same
-    (not printed a second time by their own handlers)."""
+    gunicorn's loggers are named so that their lines are formatted the same (not printed a
+    second time by their own handlers)."""
     fmt = "json" if fmt.strip().lower() == "json" else "console"
     handler = {"class": "logging.StreamHandler", "formatter": "structured"}
     own = {"handlers": ["console"], "propagate": False}
-    return {
+    config: dict[str, Any] = {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"structured": {"()": "khedmat.core.logs.formatter", "fmt": fmt}},
@@ -194,9 +194,11 @@ def logging_config(*, fmt: str = "console", level: str = "INFO") -> dict[str, An
             # the client's address. (A WARNING level keeps it silent even where a gunicorn
             # configuration turns it on.)
             "gunicorn.access": {**own, "level": "WARNING"},
-            "celery": {**own, "level": level},
         },
     }
+    # Celery's loggers propagate to the root logger: here, and in a worker to the handler
+    # Celery sets up there, which config/celery.py gives this formatter under LOG_FORMAT=json.
+    return config
 
 
 def get_logger(name: str) -> Any:

@@ -40,3 +40,41 @@ def close_old_connections(sender: Any = None, **_kwargs: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+# --- observability (issue 11): worker logs as the web's, and the request id of the request ---
+# that queued a task (docs/observability.md).
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def json_worker_logs(logger: Any = None, **_kwargs: Any) -> None:
+    """With LOG_FORMAT=json (production), the handlers Celery sets up write our JSON lines,
+    personal data masked; otherwise Celery's own readable format stays."""
+    from django.conf import settings
+
+    if logger is None or getattr(settings, "LOG_FORMAT", "") != "json":
+        return
+    from khedmat.core.logs import formatter
+
+    for handler in logger.handlers:
+        handler.setFormatter(formatter("json"))
+
+
+@signals.before_task_publish.connect
+def send_request_id(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import add_request_id_header
+
+    add_request_id_header(headers)
+
+
+@signals.task_prerun.connect
+def bind_request_id(task: Any = None, task_id: str | None = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import bind_task_context
+
+    bind_task_context(task, task_id)
+
+
+@signals.task_postrun.connect
+def unbind_request_id(task: Any = None, **_kwargs: Any) -> None:
+    from khedmat.core.tasklog import unbind_task_context
+
+    unbind_task_context(task)

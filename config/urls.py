@@ -6,10 +6,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from khedmat.accounts.views import admin_login
-from khedmat.core.views import healthz
+from khedmat.core.views import healthz, metrics, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Readiness for the load balancer and Prometheus metrics (docs/observability.md).
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # The admin's own password-only sign-in is replaced by the staff sign-in with TOTP.
     path("admin/login/", admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
 from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+from khedmat.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -56,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "khedmat.core.middleware.RequestIdMiddleware",
+    # --- observability (issue 11): request log line and metrics, after the request id ---
+    "khedmat.core.middleware.ObservabilityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "khedmat.core.middleware.RefuseNulMiddleware",
@@ -327,14 +330,16 @@ CELERY_DB_REUSE_MAX = 100_000
 # Domain events (khedmat.core.events) are kept this many days for tracing, then pruned.
 EVENTS_KEEP_DAYS = env.int("EVENTS_KEEP_DAYS", default=90)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# --- observability (issue 11): logs, metrics, readiness (docs/observability.md) ---
+# Logs: "console" (readable, the default here) or "json" (one JSON object a line, production's
+# default); either way personal data is masked (khedmat/core/logs.py).
+LOG_FORMAT = env("LOG_FORMAT", default="console")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
+# A scraper sends "Authorization: Bearer <METRICS_TOKEN>" to /metrics. Empty: only signed-in
+# platform administrators read it.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# /readyz waits at most this long for the database, the cache and the broker together.
+READINESS_TIMEOUT_SECONDS = env.float("READINESS_TIMEOUT_SECONDS", default=2.0)
 
 # --- payments (issue 5) ---
 # Payment providers in use (khedmat/payments/contrib/<name>/). The "demo" provider, a page on

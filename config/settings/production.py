@@ -9,6 +9,7 @@ and with a published or weak secret, a host wildcard, or a cache each process ke
 from django.core.exceptions import ImproperlyConfigured
 
 from khedmat.core.deployment import production_problems
+from khedmat.core.logs import logging_config
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR, env
@@ -43,13 +44,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-}
+# --- observability (issue 11): every log line one JSON object, personal data masked ---
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = logging_config(fmt=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
 
 _PROBLEMS = production_problems(secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, caches=CACHES, base_dir=BASE_DIR)
 if _PROBLEMS:

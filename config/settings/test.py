@@ -32,3 +32,7 @@ STORAGES = {
 # The board's spoken parts (khedmat.centers.voice) go to a throwaway folder, never var/hall-voice.
 HALL_VOICE_CACHE_DIR = tempfile.mkdtemp(prefix="khedmat-test-voice-")
 atexit.register(shutil.rmtree, HALL_VOICE_CACHE_DIR, ignore_errors=True)
+
+# --- observability (issue 11): no request line per test request (tests/test_observability.py
+# turns it on where it is the subject); warnings and errors still come through.
+LOGGING["loggers"]["khedmat.request"] = {"level": "WARNING"}  # noqa: F405

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
-from .models import Role, User
+from .gates import second_factor_given
+from .models import STAFF_ROLES, Role, User
 
 ADMIN_SITE_ROLES = frozenset({Role.CENTER_MANAGER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN})
 # The roles each administrator may give; none may give a role above their own.
@@ -157,3 +158,17 @@ def limit_to_manageable_users(user: Any, queryset: QuerySet[User]) -> QuerySet[U
 
 def can_read_sent_messages(user: Any) -> bool:
     return is_platform_admin(user)
+
+
+# Roles that may read the platform's metrics at /metrics (docs/observability.md).
+METRICS_ROLES = frozenset({Role.PLATFORM_ADMIN})
+
+
+def metrics_viewer(user: Any) -> str:
+    """For core.metrics: "allow" a platform administrator who gave the second factor, "forbid"
+    (403) other staff, "hide" (404) from citizens, as every staff page does."""
+    if not _active(user):
+        return "hide"
+    if user.role in METRICS_ROLES:
+        return "allow" if second_factor_given(user) else "forbid"
+    return "forbid" if user.role in STAFF_ROLES else "hide"

@@ -38,6 +38,7 @@ from khedmat.audit.services import audit_record
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_number
+from khedmat.core.metrics import failed_login
 from khedmat.core.ratelimit import client_ip, wait_minutes
 
 from . import permissions, selectors
@@ -170,6 +171,7 @@ def phone_code_verify(*, phone_number: str, code: str, ip: str) -> None:
         login_per_account().reset(phone_number.casefold())
         return
     count_attempt(*checks)
+    failed_login("sms_code")
     if fault == "expired":
         message = gettext("This code has expired or has already been used. Ask for a new code.")
     elif fault == "exhausted":
@@ -341,6 +343,7 @@ def staff_authenticate(*, username: str, password: str, ip: str, request: HttpRe
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User) or user.is_citizen:
         count_attempt(account, per_ip)
+        failed_login("password")
         raise SignInError(gettext("The username or password is not right."), code="invalid_login")
     throttle.reset(identity)
     return user
@@ -431,6 +434,7 @@ def _second_factor_attempt(*, user: User, ip: str, attempt: Callable[[User], T |
         user.second_factor_failures = locked.second_factor_failures
         user.second_factor_locked_until = locked.second_factor_locked_until
     count_attempt(ip_check(ip))
+    failed_login("second_factor")
     if lock_minutes:
         raise SecondFactorLocked(minutes=lock_minutes)
     return None
@@ -512,10 +516,12 @@ def staff_sign_in_with_recovery_code(*, username: str, password: str, code: str,
     user = selectors.user_get_by_username(username=username)
     if user is None or user.is_citizen or not user.is_active or _recovery_token(user=user, code=code) is None:
         count_attempt(ip_check(ip))
+        failed_login("second_factor")
         raise generic
     authenticated = authenticate(request, username=username, password=password)
     if authenticated is None or authenticated.pk != user.pk:
         count_attempt(ip_check(ip))
+        failed_login("password")
         raise generic
 
     def attempt(locked: User) -> tuple[Device, int] | None:

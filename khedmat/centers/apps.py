@@ -9,14 +9,16 @@ class CentersConfig(AppConfig):
 
     def ready(self) -> None:
         from khedmat.catalog.definition import register_publish_check
-        from khedmat.core import jobs
+        from khedmat.core import jobs, metrics
 
         from . import catalog_sections
         from .definition_checks import handover_centers_exist
+        from .metrics import collect_queue
         from .services import appointments_lapse, appointments_remind
 
         catalog_sections.register()
         register_publish_check(handover_centers_exist)
+        metrics.register_collector("queue", collect_queue)
 
         jobs.register("lapse_appointments", every_seconds=5 * 60, run=appointments_lapse,
                       description="Lapse bookings whose check-in window has closed.")

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from structlog.contextvars import bind_contextvars, unbind_contextvars
+
+from . import metrics
 
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _View = TypeVar("_View", bound=Callable[..., Any])
@@ -54,6 +59,58 @@ class RefuseNulMiddleware:
                                           for key, values in request.GET.lists()):
             return render(request, "core/refused_address.html", status=400)
         return None
+
+
+_request_log = logging.getLogger("khedmat.request")
+# Views whose successful answers are not logged line by line: probes and scrapes every few seconds.
+_QUIET_VIEWS = frozenset({"healthz", "readyz", "metrics"})
+
+
+class ObservabilityMiddleware:
+    """One log line and the request metrics per request, labelled by view name, never by raw path.
+
+    Placed right after RequestIdMiddleware: the request id is known and bound to every log line
+    written while the request runs (and handed to the Celery tasks it queues). The user's role
+    is read after the view, from the user AuthenticationMiddleware already loaded. Kept cheap:
+    perf measures the whole stack (docs/observability.md has the figure).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        metrics.start_counting()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        # Bound until the response is finished (core.apps unbinds it on request_finished), so
+        # that Django's own "Not Found" and "Internal Server Error" lines, written after the
+        # middleware returns, carry it too.
+        bind_contextvars(request_id=getattr(request, "request_id", ""))
+        response = self.get_response(request)
+        duration = time.perf_counter() - started
+        match = request.resolver_match
+        view = (match.view_name or match.route or "unnamed") if match is not None else "unmatched"
+        status = response.status_code
+        metrics.observe_request(view=view, method=request.method or "", status=status, seconds=duration)
+        level = logging.ERROR if status >= 500 else logging.INFO
+        if (status >= 400 or view not in _QUIET_VIEWS) and _request_log.isEnabledFor(level):
+            # A plain record (not through structlog's chain): the formatter adds the rest.
+            _request_log.log(level, "request", extra={"log_fields": {
+                "role": _role(request), "view": view, "route": match.route if match is not None else None,
+                "method": request.method, "status": status, "duration_ms": round(duration * 1000, 2)}})
+        return response
+
+
+def unbind_request_id(**_kwargs: Any) -> None:
+    """On request_finished: log lines written between requests carry no request id."""
+    unbind_contextvars("request_id")
+
+
+def _role(request: HttpRequest) -> str:
+    """The role of whoever made the request ("anonymous" when nobody is signed in); never who."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return "anonymous"
+    return str(getattr(user, "role", "") or "unknown")
 
 
 def reads_raw_query(view: _View) -> _View:

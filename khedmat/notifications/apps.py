@@ -8,12 +8,14 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
-        from khedmat.core import jobs
+        from khedmat.core import jobs, metrics
 
         from . import notices
         from .delivery import deliver_messages
+        from .metrics import collect_outbox
 
         notices.register()
+        metrics.register_collector("outbox", collect_outbox)
         jobs.register("deliver_due", every_seconds=15, run=lambda: deliver_messages().as_dict(),
                       description="Send what the outbox holds: retries when due, and messages a lost "
                                   "hand-off or a dead worker left behind.")

@@ -72,6 +72,7 @@ from .dashboard import (
     live_services,
     minutes,
     percentile,
+    queue_waiting_by_center,
 )
 from .hall import (
     RECENT_VISITS_LIMIT,
@@ -153,6 +154,7 @@ __all__ = [
     "operator_rows",
     "percentile",
     "priority_groups",
+    "queue_waiting_by_center",
     "served_visits_at",
     "service_minutes",
     "ticket_at_center",

@@ -348,3 +348,31 @@ def day_report(*, center: Center, day: datetime.date, rtl: bool = False) -> DayR
         wait_standard_minutes=center.wait_standard_minutes,
         appointment_wait_standard_minutes=center.appointment_wait_standard_minutes,
     )
+
+
+# --- monitoring ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueWaiting:
+    """One active center's queue now: tickets of today still waiting, and the longest wait."""
+
+    center_code: str
+    waiting: int
+    oldest_wait_seconds: float
+
+
+def queue_waiting_by_center(now: datetime.datetime | None = None) -> list[QueueWaiting]:
+    """Every active center (zero when nobody waits), for the metrics scrape: two queries."""
+    now = now or timezone.now()
+    rows = {
+        row["center_id"]: row for row in
+        Ticket.objects.filter(day=timezone.localdate(now), status=Ticket.Status.WAITING)
+        .values("center_id").annotate(waiting=Count("id"), oldest=Min("waiting_since")).order_by()
+    }
+    result = []
+    for center_id, code in Center.objects.filter(is_active=True).order_by("code").values_list("id", "code"):
+        row = rows.get(center_id)
+        oldest = row["oldest"] if row else None
+        result.append(QueueWaiting(center_code=code, waiting=row["waiting"] if row else 0,
+                                   oldest_wait_seconds=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0))
+    return result

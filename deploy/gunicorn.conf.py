@@ -53,6 +53,15 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 accesslog = None
 capture_output = True
+# The master's own lines (worker started, timed out, killed) as the same JSON lines as the
+# application's, without personal data (docs/observability.md); LOG_FORMAT=console for reading.
+try:
+    from khedmat.core.logs import logging_config
+except ImportError:  # started outside the checkout: gunicorn's plain lines
+    pass
+else:
+    logconfig_dict = logging_config(fmt=os.environ.get("LOG_FORMAT", "json"),
+                                    level=os.environ.get("GUNICORN_LOG_LEVEL", "info").upper())
 # Heartbeat files in memory rather than on a disk that may stall (Docker and some VMs).
 _SHM = "/dev/shm"  # noqa: S108 (gunicorn's own advice: only the workers' heartbeat files, made with mkstemp)
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", _SHM if Path(_SHM).is_dir() else None)

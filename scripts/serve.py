@@ -287,7 +287,7 @@ def main() -> int:
                                            "--loglevel", "INFO", "--schedule",
                                            str(serve_dir / "celerybeat-schedule")], env)
         processes["nginx"] = start("nginx", [nginx, "-c", str(conf), "-p", str(nginx_dir), "-g", "daemon off;"], env)
-        wait_healthy(f"http://127.0.0.1:{port}/healthz", processes)
+        wait_healthy(f"http://127.0.0.1:{port}/readyz", processes)
         print(f"\nAsan Khedmat (production form) is at http://127.0.0.1:{port}/  (Ctrl-C stops it)\n"
               f"  nginx :{port} → gunicorn :{gunicorn_port}, a Celery worker, Celery beat; logs of nginx in "
               f"{nginx_dir}\n", flush=True)

@@ -125,3 +125,14 @@ def test_a_search_is_not_kept(client: Client, passport: Service) -> None:  # noq
     with CaptureQueriesContext(connection) as captured:
         _page(client, "/en/services/?q=passport")
     assert len(captured) > 0
+
+
+def test_an_anonymous_visitor_gets_no_cookie_and_no_session(client: Client, passport: Service) -> None:  # noqa: F811
+    """A kept page served to a visitor who has not signed in writes nothing about them."""
+    from django.contrib.sessions.models import Session
+
+    for path in ("/en/", "/fa/services/", "/ps/services/passport/"):
+        client.get(path)
+        response = client.get(path)
+        assert not response.cookies, path
+    assert not Session.objects.exists()

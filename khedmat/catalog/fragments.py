@@ -64,7 +64,7 @@ def cached(name: str, *parts: Any, render: Callable[[], T]) -> T:
 def watch(*watched: type[models.Model]) -> None:
     """Give the catalog a new version whenever a row of these models is saved or deleted, or a
     many-to-many link of theirs changes (a centre offering a service)."""
-    _watched.update(model._meta.concrete_model for model in watched)
+    _watched.update(model._meta.concrete_model or model for model in watched)
 
 
 def _concrete(model: type[models.Model]) -> type[models.Model] | None:

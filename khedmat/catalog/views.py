@@ -91,6 +91,7 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if service is None:
             return ()
         version = service.current_version
+        assert version is not None  # a published service has one (selectors._published_services)
         facts = service_facts(service)
         body = _body("catalog/_service_detail_body.html", {
             "service": service, "version": version, "facts": facts,

@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.fields import OrderedJSONField
+from khedmat.core.fields import ImmutableOrderedJSONField
 from khedmat.core.i18n import pick
 from khedmat.core.models import TrilingualNameMixin
 from khedmat.core.pictograms import PICTOGRAM_CHOICES
@@ -110,7 +110,7 @@ class ServiceVersion(TrilingualNameMixin):
     number = models.PositiveIntegerField(_("version"))
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="service_versions",
                                  verbose_name=_("category"))
-    definition = OrderedJSONField(_("definition"))
+    definition = ImmutableOrderedJSONField(_("definition"))
     search_text = models.TextField(editable=False)
     fee_min_afn = models.PositiveIntegerField(_("lowest fee (AFN)"))
     time_standard_days = models.PositiveSmallIntegerField(_("time standard (working days)"))

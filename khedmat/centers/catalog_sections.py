@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from khedmat.catalog import sections
+from khedmat.catalog import fragments, sections
 
 from . import selectors
 from .hours import center_hours_text
@@ -27,6 +27,11 @@ def service_centers(*, service: Service) -> dict[str, Any]:
 
 
 def register() -> None:
+    from .models import AppointmentSchedule, Center
+
+    # The catalog keeps its rendered pages (catalog/fragments.py): what these sections show
+    # changes with the centres, the services they offer and their appointment schedules.
+    fragments.watch(Center, AppointmentSchedule)
     sections.register(page=sections.HOME, template_name="centers/catalog/home_centers.html", provider=home_centers)
     sections.register(page=sections.SERVICE, template_name="centers/catalog/service_centers.html",
                       provider=service_centers)

@@ -238,7 +238,7 @@ def device_from_request(request: HttpRequest) -> Device | None:
     if key is not None:
         device = (Device.objects.select_related("center", "counter")
                   .filter(public_id=key, generation=number, paired_at__isnull=False, revoked_at__isnull=True,
-                          center__is_active=True).first())
+                          center__is_active=True).order_by().first())  # one row: no sorting by center name
     request._khedmat_device = device  # type: ignore[attr-defined]
     return device
 

@@ -121,24 +121,27 @@ def _ticket_url(ticket: Ticket, *, kiosk: bool = False) -> str:
 
 # --- the kiosk ------------------------------------------------------------------------------
 
-def _kiosk_device(request: HttpRequest, center: Center) -> tuple[Device | None, HttpResponse | None]:
-    """The paired kiosk this request comes from, or where to send a browser that is not one:
-    the center's remote join (a phone number, counted per number), or a kiosk of another
-    center back to its own."""
+def _kiosk_screen(request: HttpRequest, slug: str) -> tuple[Center, Device | None, HttpResponse | None]:
+    """The center and the paired kiosk of it this request comes from, or where to send a
+    browser that is not one: the center's remote join (a phone number, counted per number),
+    or a kiosk of another center back to its own.
+
+    The device's own query brings its (active) center: a kiosk at its own center, every
+    request the hall makes, reads no center again (docs/performance.md)."""
     device = screen_device(request, kind=KIOSK)
+    if device is not None and device.center.slug == slug:
+        return device.center, device, None
+    center = _center_or_404(slug)
     if device is None:
-        return None, screen_response(request, redirect("centers:join", slug=center.slug), None)
-    if device.center_id != center.pk:
-        return None, redirect(device_home_url(device))
-    return device, None
+        return center, None, screen_response(request, redirect("centers:join", slug=center.slug), None)
+    return center, None, redirect(device_home_url(device))
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def kiosk(request: HttpRequest, slug: str) -> HttpResponse:
     """Choose a service; then, on a second screen, ordinary, priority or the women's desk."""
-    center = _center_or_404(slug)
-    device, elsewhere = _kiosk_device(request, center)
+    center, device, elsewhere = _kiosk_screen(request, slug)
     if device is None:
         assert elsewhere is not None
         return elsewhere
@@ -202,8 +205,7 @@ def kiosk_check_in(request: HttpRequest, slug: str) -> HttpResponse:
     another center's, cancelled) gets one answer, and such codes are counted per kiosk and
     per network: guessing ten digits there takes longer than any booking lasts.
     """
-    center = _center_or_404(slug)
-    device, elsewhere = _kiosk_device(request, center)
+    center, device, elsewhere = _kiosk_screen(request, slug)
     if device is None:
         assert elsewhere is not None
         return elsewhere
@@ -364,14 +366,19 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def board_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    """The board's calls as JSON; 304 when the board already shows this version (ETag)."""
-    center = _center_or_404(slug)
-    version, calls = _board_state(center)
+    """The board's calls as JSON; 304 when the board already shows this version (ETag), which
+    is one plain query: the center and its calls are read as objects only for a new version."""
+    version = selectors.board_version_by_slug(slug=slug)
+    if version is None:
+        raise Http404
     etag = f'"{version}"'
     asked = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
     if etag in asked:
         response: HttpResponse = HttpResponseNotModified()
     else:
+        center = _center_or_404(slug)
+        version, calls = _board_state(center)
+        etag = f'"{version}"'
         now = timezone.now()
         response = JsonResponse({"center": center.slug, "version": version, "calls": calls,
                                  "now": now.isoformat(), "now_display": format_time(now)},

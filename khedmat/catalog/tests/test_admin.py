@@ -3,6 +3,7 @@ nothing of another agency; every other role sees only what it runs."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ def _change_url(service: Service) -> str:
 def _current(service: Service) -> dict[str, Any]:
     service.refresh_from_db()
     assert service.current_version is not None
-    return service.current_version.definition
+    # A copy: a published definition is shared by every row that loads it (core.fields), and
+    # these tests edit what they read.
+    return copy.deepcopy(service.current_version.definition)
 
 
 @pytest.fixture

@@ -8,20 +8,19 @@ import hashlib
 import math
 import statistics
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.catalog.models import Service
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
 from .centers import women_desk_service_ids
-
-if TYPE_CHECKING:
-    from khedmat.catalog.models import Service
 
 # The recent service times a wait estimate is based on.
 RECENT_VISITS_WINDOW = datetime.timedelta(hours=2)
@@ -55,10 +54,11 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
 
 
 def kiosk_service(*, center: Center, service_id: int) -> Service | None:
-    """The service a kiosk's form names, if the center offers it in one of its queue groups
-    (one query: issuing a ticket need not rebuild the whole kiosk screen)."""
-    return (catalog_selectors.services_with_a_version(active_only=True)
-            .filter(pk=service_id, centers=center, queue_groups__center=center).first())
+    """The service a kiosk's form names, if it is active, published and offered at the center
+    (one query of the service's own row: issuing a ticket needs neither the kiosk screen's
+    layout nor the service's agency and definition; ticket_issue finds its queue group)."""
+    return (Service.objects.filter(pk=service_id, is_active=True, current_version__isnull=False, centers=center)
+            .order_by().first())
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]
@@ -144,6 +144,11 @@ def board_calls(*, center: Center, limit: int = 8) -> list[BoardCall]:
                                      status__in=(Ticket.Status.CALLED, Ticket.Status.SERVING, Ticket.Status.SERVED),
                                      counter__isnull=False, called_at__isnull=False)
                .select_related("group", "counter", "service__current_version")
+               # Only what the board shows: the feed asks every few seconds, from every screen,
+               # and the rows' other columns (a definition of 6 KB among them) cost more than the query.
+               .only("number", "called_at", "group__letter", "counter__number", "service__slug",
+                     "service__current_version__name_en", "service__current_version__name_fa",
+                     "service__current_version__name_ps")
                .order_by("-called_at", "-id")[:limit])
     return [BoardCall(number=ticket.display_number, counter=ticket.counter.number,  # type: ignore[union-attr]
                       called_at=ticket.called_at, service=ticket.service.name)  # type: ignore[arg-type]
@@ -152,8 +157,45 @@ def board_calls(*, center: Center, limit: int = 8) -> list[BoardCall]:
 
 def board_version(calls: list[BoardCall]) -> str:
     """An opaque string that changes whenever the board's calls change (for the feed's ETag)."""
-    text = "|".join(f"{call.number}@{call.counter}@{call.called_at.isoformat()}" for call in calls)
+    return _version_of((call.number, call.counter, call.called_at) for call in calls)
+
+
+def _version_of(calls: Iterable[tuple[str, int, datetime.datetime]]) -> str:
+    text = "|".join(f"{number}@{counter}@{called_at.isoformat()}" for number, counter, called_at in calls)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def board_version_by_slug(*, slug: str, limit: int = 8) -> str | None:
+    """The board_version of the active center at this address (None: no such center), in one
+    plain SQL statement: every screen of every hall asks for it every few seconds, and nearly
+    always hears "not modified". Building the ORM's queries for the center and its calls cost
+    ten times what the database did (docs/performance.md). The same calls as board_calls."""
+    quote = connection.ops.quote_name
+    center_table, ticket_table = quote(Center._meta.db_table), quote(Ticket._meta.db_table)
+    group_table, counter_table = quote(QueueGroup._meta.db_table), quote(Counter._meta.db_table)
+    statuses = (Ticket.Status.CALLED, Ticket.Status.SERVING, Ticket.Status.SERVED)
+    sql = (
+        f"SELECT c.id, g.letter, t.number, k.number, t.called_at FROM {center_table} c "  # noqa: S608 - our names
+        f"LEFT JOIN {ticket_table} t ON t.center_id = c.id AND t.day = %s AND t.status IN (%s, %s, %s) "
+        "AND t.counter_id IS NOT NULL AND t.called_at IS NOT NULL "
+        f"LEFT JOIN {group_table} g ON g.id = t.group_id LEFT JOIN {counter_table} k ON k.id = t.counter_id "
+        "WHERE c.slug = %s AND c.is_active ORDER BY t.called_at DESC, t.id DESC"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} LIMIT %s", [timezone.localdate(), *statuses, slug, limit])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    calls = []
+    for _center, letter, number, counter, called_at in rows:
+        if number is None:  # the center, with no call today
+            continue
+        if isinstance(called_at, str):  # SQLite gives text to plain SQL
+            called_at = datetime.datetime.fromisoformat(called_at)
+        if timezone.is_naive(called_at):  # SQLite keeps UTC without its offset
+            called_at = timezone.make_aware(called_at, datetime.UTC)
+        calls.append((f"{letter}-{number:03d}", counter, called_at))
+    return _version_of(calls)
 
 
 # --- by phone (SMS and USSD) -------------------------------------------------------------------

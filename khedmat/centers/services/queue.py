@@ -71,7 +71,8 @@ def normalize_ticket_phone(phone: str) -> str:
 
 
 def _queue_group(center: Center, service: Service) -> QueueGroup:
-    group = QueueGroup.objects.filter(center=center, services=service).first()
+    # By letter: the groups' own order within one center, without joining the centers to sort.
+    group = QueueGroup.objects.filter(center=center, services=service).order_by("letter").first()
     if group is None:
         raise QueueError(_("This service is not served at this center."), code="not_served")
     return group

@@ -1,0 +1,87 @@
+"""Rendered parts of the public catalog pages, kept in the cache under one catalog version.
+
+The home, the catalog lists and a service's page are the same for every visitor in a language
+until someone changes what they show, so their rendered body is kept in the shared cache
+(Redis in production) and the page only draws its shell (header, the visitor's menu, messages,
+today's date) around it. Nothing per visitor goes in: no CSRF token, no user, no messages.
+
+A kept body is used only while the catalog version it was rendered under is the current one.
+Any save or delete of a model the pages show (the catalog's own; the centers add theirs with
+`watch`) gives the catalog a new version at once and again when the transaction commits, so a
+page rendered from the old rows just before the commit is not kept under the new version: a
+visitor never sees a page older than the last committed change. One round trip to the cache
+reads both the version and the body.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import models, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+VERSION_KEY = "catalog:fragments:version"
+KEEP_SECONDS = 60 * 60 * 24
+T = TypeVar("T")
+
+_watched: set[type[models.Model]] = set()
+
+
+def version() -> str:
+    """The current catalog version (a new one is made when the cache has none)."""
+    current = cache.get(VERSION_KEY)
+    if current is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        current = cache.get(VERSION_KEY)
+    return current
+
+
+def bump() -> None:
+    """Give the catalog a new version now and once more when the current transaction commits."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+
+
+def cached(name: str, *parts: Any, render: Callable[[], T]) -> T:
+    """The value `render()` gave under the current catalog version, rendered again when it changed.
+
+    `parts` name the fragment (the language, a slug): keep them short and free of personal data.
+    """
+    key = ":".join(["catalog:fragment", name, *(str(part) for part in parts)])
+    found = cache.get_many([VERSION_KEY, key])
+    current = found.get(VERSION_KEY) or version()
+    kept = found.get(key)
+    if kept is not None and kept[0] == current:
+        return kept[1]
+    value = render()
+    cache.set(key, (current, value), timeout=KEEP_SECONDS)
+    return value
+
+
+def watch(*watched: type[models.Model]) -> None:
+    """Give the catalog a new version whenever a row of these models is saved or deleted, or a
+    many-to-many link of theirs changes (a centre offering a service)."""
+    _watched.update(model._meta.concrete_model or model for model in watched)
+
+
+def _concrete(model: type[models.Model]) -> type[models.Model] | None:
+    meta = getattr(model, "_meta", None)
+    return meta.concrete_model if meta is not None else None
+
+
+def _on_save_or_delete(sender: type[models.Model], **kwargs: Any) -> None:
+    if _concrete(sender) in _watched:
+        bump()
+
+
+def _on_links_changed(sender: type[models.Model], instance: models.Model, action: str, **kwargs: Any) -> None:
+    if action.startswith("post_") and _concrete(type(instance)) in _watched:
+        bump()
+
+
+post_save.connect(_on_save_or_delete, dispatch_uid="catalog-fragments-save")
+post_delete.connect(_on_save_or_delete, dispatch_uid="catalog-fragments-delete")
+m2m_changed.connect(_on_links_changed, dispatch_uid="catalog-fragments-links")

@@ -120,6 +120,11 @@ def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
                 previous_hash = digest
             AuditSeal.objects.bulk_create(seals)
             sealed += len(seals)
+            if len(pending) < batch_size:
+                # Everything committed when this batch was read is sealed: another pass would
+                # be a transaction that finds nothing (events committed since are sealed after
+                # their own commit).
+                return sealed
             # Everything up to here is sealed or was not committed when this batch was read:
             # the next batch starts after it instead of walking the log from the start again.
             floor = pending[-1].id

@@ -50,8 +50,9 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
     assert response.status_code == 302 and response["Location"].endswith("/submitted/")
     sqls = statements(captured)
     # Session and user; the service; the token's application if any; the draft and its upload;
-    # the submission (number, state, event, audit); the payment order (number, row, audit); the SMS.
-    assert len(sqls) == 28, "\n".join(sqls)
+    # the file locked with its service, version, agency and applicant; the submission (number,
+    # state, event, audit); the payment order (number, row, audit; no second read of the agency); the SMS.
+    assert len(sqls) == 27, "\n".join(sqls)
     application = Application.objects.get()
     assert application.reference and PaymentOrder.objects.filter(application=application).count() == 1
     assert AuditEvent.objects.filter(action="applications.submitted").count() == 1

@@ -18,6 +18,9 @@ SECRET_KEY = env("SECRET_KEY")  # no default: refuse to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # Throttles and consent codes live in the cache: every process must share it (Redis).
 CACHES = {"default": env.cache("CACHE_URL")}
+# --- Issue 11, "perf3": Django's Redis cache with one client object per pool (khedmat/core/cache.py).
+CACHES = with_reused_clients(CACHES)  # noqa: F405
+# --- end "perf3"
 # A server open to the public as a demonstration may load the demonstration accounts.
 DEMO_DATA_ALLOWED = env.bool("DEMO_SERVER", default=False)
 

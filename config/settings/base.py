@@ -153,6 +153,10 @@ AUTH_PASSWORD_VALIDATORS = [
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://khedmat"),
 }
+# Django's Redis cache with one client object per pool (khedmat/core/cache.py).
+from khedmat.core.cache import with_reused_clients  # noqa: E402
+
+CACHES = with_reused_clients(CACHES)
 # `manage.py seed_demo` loads accounts whose passwords are published (demo/users.yaml): allowed
 # everywhere but production, where only a demonstration server says so (DEMO_SERVER=true).
 DEMO_DATA_ALLOWED = True

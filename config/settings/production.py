@@ -27,6 +27,8 @@ CACHES = {"default": env.cache("CACHE_URL")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 1, "socket_timeout": 2})
 # --- end fault drill ---
+# Django's Redis cache with one client object per pool (khedmat/core/cache.py).
+CACHES = with_reused_clients(CACHES)  # noqa: F405
 # A server open to the public as a demonstration may load the demonstration accounts.
 DEMO_DATA_ALLOWED = env.bool("DEMO_SERVER", default=False)
 

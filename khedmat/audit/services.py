@@ -51,8 +51,22 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
         ip_address=client_ip(request) if request is not None and client_ip(request) != "unknown" else None,
         data=data or {},
     )
-    transaction.on_commit(audit_seal_pending)
+    _seal_after_commit()
     return event
+
+
+def _seal_after_commit() -> None:
+    """One sealing pass after the transaction commits, however many events it appends: a
+    submission records two or three, and each pass is a transaction of its own (five
+    statements) that would find nothing left to seal. A pass already registered at this
+    savepoint level or an outer one runs whenever this event commits, so a second is not
+    needed; one registered inside a savepoint that may still be rolled back is not relied on."""
+    if connection.in_atomic_block:
+        open_savepoints = set(connection.savepoint_ids)
+        for savepoint_ids, callback, _robust in connection.run_on_commit:
+            if callback is audit_seal_pending and set(savepoint_ids) <= open_savepoints:
+                return
+    transaction.on_commit(audit_seal_pending)
 
 
 def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
@@ -106,6 +120,11 @@ def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
                 previous_hash = digest
             AuditSeal.objects.bulk_create(seals)
             sealed += len(seals)
+            if len(pending) < batch_size:
+                # Everything committed when this batch was read is sealed: another pass would
+                # be a transaction that finds nothing (events committed since are sealed after
+                # their own commit).
+                return sealed
             # Everything up to here is sealed or was not committed when this batch was read:
             # the next batch starts after it instead of walking the log from the start again.
             floor = pending[-1].id

@@ -307,34 +307,46 @@ def ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, slug: str) -> HttpResponse:
-    """A phone number and a service: a ticket (channel online) and an SMS with its link."""
+    """A phone number and a service: a ticket (channel online) and an SMS with its link.
+
+    A POST reads what issuing needs (the centre, the chosen service's own row, the throttles);
+    ticket_issue checks the hours and the queue group. The page's layout is built only to show
+    the form again (docs/performance.md)."""
     center = _center_or_404(slug)
+    if request.method != "POST":
+        return _join_page(request, center)
+    token = form_token(request.POST)
+    message = _throttled([
+        _per_network("THROTTLE_QUEUE_JOIN_PER_IP", request),
+        (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
+    ])
+    if message:
+        return _join_page(request, center, token=token, status=429, throttle_message=message)
+    chosen = parse_int_or_none(request.POST.get("service"))
+    service = selectors.kiosk_service(center=center, service_id=chosen) if chosen is not None else None
+    form = JoinForm(request.POST, services=[(service.pk, "")] if service is not None else [])
+    if service is None or not form.is_valid():
+        return _join_page(request, center, token=token)
+    try:
+        issued = ticket_join(center=center, service=service, phone=form.cleaned_data["phone"],
+                             idempotency_key=token, language=get_language())
+    except QueueError as error:
+        return _join_page(request, center, token=token, refusal=error.message)
+    return redirect(_ticket_url(issued))
+
+
+def _join_page(request: HttpRequest, center: Center, *, token: str | None = None, status: int = 200,
+               **shown: str) -> HttpResponse:
+    """The join form: every service the centre's queue groups offer; after a POST, bound to
+    what was sent, with its errors, the throttle's message or the refusal."""
     layout = selectors.kiosk_layout(center=center)
-    services = {service.pk: service for group in layout for service in group.services}
-    choices = [(service.pk, service.name) for service in services.values()]
-    form = JoinForm(request.POST if request.method == "POST" else None, services=choices)
+    choices = [(service.pk, service.name) for group in layout for service in group.services]
+    form = JoinForm(request.POST if request.method == "POST" else None, services=list(dict(choices).items()))
     closed = center_closed(center=center)
-    context: dict[str, Any] = {"center": center, "form": form, "token": new_form_token(),
-                               "hours": center_hours_text(center), "closed": closed.message() if closed else ""}
-    if request.method == "POST":
-        context["token"] = form_token(request.POST) or context["token"]
-        message = _throttled([
-            _per_network("THROTTLE_QUEUE_JOIN_PER_IP", request),
-            (Throttle.from_setting("THROTTLE_QUEUE_JOIN_PER_PHONE"), _phone_key(request.POST.get("phone"))),
-        ])
-        if message:
-            context["throttle_message"] = message
-            return render(request, "centers/public/join.html", context, status=429)
-        if form.is_valid():
-            try:
-                issued = ticket_join(center=center, service=services[form.cleaned_data["service"]],
-                                     phone=form.cleaned_data["phone"], idempotency_key=form_token(request.POST),
-                                     language=get_language())
-            except QueueError as error:
-                context["refusal"] = error.message
-            else:
-                return redirect(_ticket_url(issued))
-    return render(request, "centers/public/join.html", context)
+    return render(request, "centers/public/join.html", {
+        "center": center, "form": form, "token": token or new_form_token(),
+        "hours": center_hours_text(center), "closed": closed.message() if closed else "", **shown,
+    }, status=status)
 
 
 # --- the display board ----------------------------------------------------------------------

@@ -27,6 +27,7 @@ NEW_SECRET_KEY_COMMAND = """python3 -c 'import secrets; print(secrets.token_urls
 # Caches every process of every server shares, so that a throttle counts every attempt.
 SHARED_CACHE_BACKENDS = frozenset({
     "django.core.cache.backends.redis.RedisCache",
+    "khedmat.core.cache.RedisCache",  # Django's, with one client per pool
     "django.core.cache.backends.memcached.PyMemcacheCache",
     "django.core.cache.backends.memcached.PyLibMCCache",
     "django.core.cache.backends.db.DatabaseCache",

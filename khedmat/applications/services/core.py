@@ -101,8 +101,9 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     # of=("self",): lock the file only. A plain FOR UPDATE with select_related would also
     # lock the service, agency and version rows: every submission of an agency would queue
     # behind every other, and new drafts (whose foreign keys take KEY SHARE) behind them.
+    # The file's agency comes along: the payment order opened in this transaction is the agency's.
     application = Application.objects.select_for_update(of=("self",)).select_related(
-        "service__agency", "service_version", "applicant").get(pk=application.pk)
+        "service__agency", "service_version", "applicant", "agency").get(pk=application.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
     if application.filed_by_id is not None and actor.pk != application.filed_by_id:

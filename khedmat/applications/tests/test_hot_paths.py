@@ -1,0 +1,107 @@
+"""What the busiest requests outside the hall read and write, statement by statement
+(docs/performance.md, "Submission, join and inbox").
+
+A citizen's submission, a phone joining a queue, an officer opening the inbox and a file: each
+statement one of them gains is paid on every request at the door. These tests fail when one
+comes back (the join form rebuilding the whole hall layout before issuing, a sealing pass per
+audit event); the figures themselves live in bench/. What must stay is checked beside the
+count: one application and one payment order per submission, the officer's read on the record.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from khedmat.accounts.models import User
+from khedmat.applications.models import Application
+from khedmat.audit.models import AuditEvent, AuditSeal
+from khedmat.audit.services import audit_record, audit_seal_pending
+from khedmat.catalog.models import Agency, Service
+from khedmat.catalog.tests.factories import verified_client
+from khedmat.centers.tests.test_hot_paths import statements
+from khedmat.payments.models import PaymentOrder
+
+from .citizen_helpers import RICH_POST, pdf, rich_service, token_of
+from .office_helpers import submitted
+
+APPLY = "/en/apply/rich-service/"
+
+
+@pytest.fixture(autouse=True)
+def _fee_paid_as_sent() -> None:
+    """As in production: the submission opens a payment order, and the citizen pays later
+    (the package's conftest pays at once, for the review tests)."""
+
+
+@pytest.fixture
+def rich(moi: Agency) -> Service:
+    return rich_service(moi)
+
+
+def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, citizen: User, rich: Service) -> None:
+    client.force_login(citizen)
+    token = token_of(client.get(APPLY).content.decode())
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(APPLY, {**RICH_POST, "submission_token": token, "action": "submit",
+                                       "doc-tazkira_copy": pdf()})
+    assert response.status_code == 302 and response["Location"].endswith("/submitted/")
+    sqls = statements(captured)
+    # Session and user; the service; the token's application if any; the draft and its upload;
+    # the file locked with its service, version, agency and applicant; the submission (number,
+    # state, event, audit); the payment order (number, row, audit; no second read of the agency); the SMS.
+    assert len(sqls) == 27, "\n".join(sqls)
+    application = Application.objects.get()
+    assert application.reference and PaymentOrder.objects.filter(application=application).count() == 1
+    assert AuditEvent.objects.filter(action="applications.submitted").count() == 1
+
+
+def test_the_inbox_reads_a_fixed_number_of_statements(passport: Service, citizen: User, officer: User) -> None:
+    client = verified_client(officer)
+    submitted(passport, citizen)
+    client.get("/en/office/")
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/en/office/").status_code == 200
+    for _ in range(4):
+        submitted(passport, citizen)
+    with CaptureQueriesContext(connection) as five:
+        assert client.get("/en/office/").status_code == 200
+    assert len(statements(five)) == len(statements(one)) <= 10, "\n".join(statements(five))
+
+
+def test_opening_a_file_reads_a_fixed_number_of_statements_and_stays_on_the_record(
+        passport: Service, citizen: User, officer: User) -> None:
+    application = submitted(passport, citizen)
+    client = verified_client(officer)
+    url = f"/en/office/applications/{application.public_id}/"
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    assert len(statements(captured)) <= 22, "\n".join(statements(captured))
+    assert AuditEvent.objects.filter(action="applications.file_opened").count() == 1
+
+
+def test_a_transaction_with_several_audit_events_seals_once_after_commit(
+        django_capture_on_commit_callbacks, citizen: User) -> None:
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        audit_record(action="test.one", target_type="test", target_id=1, actor=citizen)
+        with transaction.atomic():
+            audit_record(action="test.two", target_type="test", target_id=2, actor=citizen)
+        audit_record(action="test.three", target_type="test", target_id=3, actor=citizen)
+    assert [callback for callback in callbacks if callback is audit_seal_pending] == [audit_seal_pending]
+
+
+def test_an_event_after_a_rolled_back_savepoint_is_still_sealed(
+        django_capture_on_commit_callbacks, citizen: User) -> None:
+    """The pass registered inside a savepoint goes if it rolls back: the next event registers its own."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        try:
+            with transaction.atomic():
+                audit_record(action="test.gone", target_type="test", target_id=1, actor=citizen)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        audit_record(action="test.kept", target_type="test", target_id=2, actor=citizen)
+    assert audit_seal_pending in callbacks
+    assert AuditSeal.objects.filter(event__action="test.kept").exists()

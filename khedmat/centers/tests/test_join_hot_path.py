@@ -1,0 +1,39 @@
+"""The join form's POST, statement by statement (docs/performance.md, "Submission, join and
+inbox"): a phone joining a queue reads the centre and the chosen service's own row, not the
+whole hall layout the form shows; the form's answers on a refusal are unchanged."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from khedmat.centers.models import Ticket
+from khedmat.centers.tests.conftest import Hall
+from khedmat.centers.tests.test_hot_paths import statements, touching
+
+JOIN = "/en/centers/kabul/join/"
+
+
+def test_joining_from_a_phone_reads_no_hall_layout(client: Client, hall: Hall) -> None:
+    client.post(JOIN, {"service": hall.licence.pk, "phone": "0700 111 223", "token": "w" * 32})  # the day's number row
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(JOIN, {"service": hall.licence.pk, "phone": "0700 111 222", "token": "t" * 32})
+    assert response.status_code == 302 and "/tickets/" in response["Location"]
+    sqls = statements(captured)
+    # The centre; the service's own row; the token's ticket if any, the holidays (open?), the
+    # queue group; the number, the ticket, its event; the SMS (its recipient's account, the message).
+    assert len(sqls) == 10, "\n".join(sqls)
+    assert not touching(sqls, "centers_counter_services"), "joining builds no kiosk layout"
+    assert not touching(sqls, "catalog_serviceversion"), "joining loads no definition"
+    assert Ticket.objects.filter(phone__endswith="700111222").count() == 1
+
+
+def test_joining_shows_the_form_again_with_what_went_wrong(client: Client, hall: Hall) -> None:
+    """Reading less on the POST changed no answer: an unknown service, a bad number."""
+    unknown = client.post(JOIN, {"service": 999999, "phone": "0700 111 222", "token": "u" * 32})
+    assert unknown.status_code == 200 and "Select a valid choice" in unknown.content.decode()
+    assert f'value="{hall.licence.pk}"' in unknown.content.decode()  # every service offered again
+    bad = client.post(JOIN, {"service": hall.licence.pk, "phone": "12", "token": "v" * 32})
+    assert bad.status_code == 200 and "mobile number" in bad.content.decode()
+    assert not Ticket.objects.exists()

@@ -10,6 +10,7 @@ import statistics
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
@@ -17,10 +18,12 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
-from khedmat.catalog.models import Service
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
 from .centers import women_desk_service_ids
+
+if TYPE_CHECKING:
+    from khedmat.catalog.models import Service
 
 # The recent service times a wait estimate is based on.
 RECENT_VISITS_WINDOW = datetime.timedelta(hours=2)
@@ -57,8 +60,7 @@ def kiosk_service(*, center: Center, service_id: int) -> Service | None:
     """The service a kiosk's form names, if it is active, published and offered at the center
     (one query of the service's own row: issuing a ticket needs neither the kiosk screen's
     layout nor the service's agency and definition; ticket_issue finds its queue group)."""
-    return (Service.objects.filter(pk=service_id, is_active=True, current_version__isnull=False, centers=center)
-            .order_by().first())
+    return center.services.filter(pk=service_id, is_active=True, current_version__isnull=False).order_by().first()
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]

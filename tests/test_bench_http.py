@@ -35,8 +35,10 @@ def redis_url() -> str:
 
 def test_every_scenario_of_the_http_bench_gets_the_answers_its_user_expects(
         postgres_server_url: str, redis_url: str, tmp_path: Path) -> None:
-    """The seeded template (khedmat_bench_http_test_seed) is kept between runs, as the bench keeps its own."""
-    database = urlunsplit(urlsplit(postgres_server_url)._replace(path="/khedmat_bench_http_test"))
+    """The seeded template (khedmat_bench_http_test_<role>_seed) is kept between runs, as the bench keeps its own."""
+    # One per role: a template another role made (and owns) could not be dropped and made again.
+    role = urlsplit(postgres_server_url).username or "default"
+    database = urlunsplit(urlsplit(postgres_server_url)._replace(path=f"/khedmat_bench_http_test_{role}"))
     figures = tmp_path / "figures.json"
     env = {**os.environ, "DATABASE_URL": database, "BENCH_REDIS_URL": redis_url}
     result = subprocess.run(

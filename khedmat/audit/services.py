@@ -63,7 +63,7 @@ def _seal_after_commit() -> None:
     needed; one registered inside a savepoint that may still be rolled back is not relied on."""
     if connection.in_atomic_block:
         open_savepoints = set(connection.savepoint_ids)
-        for savepoint_ids, callback, _robust in connection.run_on_commit:
+        for savepoint_ids, callback, _robust in connection.run_on_commit:  # type: ignore[misc]  # 3-tuples since Django 4.2
             if callback is audit_seal_pending and set(savepoint_ids) <= open_savepoints:
                 return
     transaction.on_commit(audit_seal_pending)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from khedmat.core.cache import BACKEND, DJANGO_BACKEND, RedisCache, with_reused_clients
 from khedmat.core.deployment import SHARED_CACHE_BACKENDS
 
@@ -9,9 +11,10 @@ from khedmat.core.deployment import SHARED_CACHE_BACKENDS
 def test_every_cache_call_uses_the_same_client_and_pool() -> None:
     # No command is sent: a client connects only when it runs one.
     cache = RedisCache("redis://127.0.0.1:6379/7", {})
-    client = cache._cache.get_client()
-    assert cache._cache.get_client(write=True) is client
-    assert client.connection_pool is cache._cache._get_connection_pool(write=True)
+    inner: Any = cache._cache  # type: ignore[attr-defined]  # Django's client object, not in the stubs
+    client = inner.get_client()
+    assert inner.get_client(write=True) is client
+    assert client.connection_pool is inner._get_connection_pool(write=True)
 
 
 def test_only_djangos_redis_cache_is_swapped_and_it_still_counts_as_shared() -> None:

@@ -25,12 +25,14 @@ AT_A_CENTRE = 0.6  # the rest apply online
 BOARD_POLLS_PER_SECOND = 40  # 10 centres × 2 boards, each polling twice a second (board.js)
 NODE_CPU_MS_PER_SECOND = 2_000  # 2 cores
 
-# Each request an applicant makes, priced as the measured scenario closest to it.
-AT_CENTRE_REQUESTS = {"service": 3, "kiosk": 1, "call": 5}  # 2 kiosk screens + ticket page; the ticket; call cycle + start
-ONLINE_REQUESTS = {  # home, catalog, service page, sign-in (3, as status checks), form + upload, the
-    "home": 1, "catalog": 1, "service": 2, "status": 5,  # submitted page (as a service page), 2 status checks,
-    "submission": 2, "kiosk": 1, "officer": 2, "call": 3,  # the payment notice (as a kiosk ticket), the officer's
-}  # inbox and file, 3 officer or approver actions (as call next)
+# Each request an applicant makes, priced as the measured scenario closest to it. At a centre: 2 kiosk
+# screens and the ticket page (as service pages), the ticket, the operator's call cycle and start.
+AT_CENTRE_REQUESTS = {"service": 3, "kiosk": 1, "call": 5}
+# Online: home, catalog, the service page and the submitted page, sign-in (3, as status checks) and 2
+# status checks, the form and its upload, the payment notice (as a kiosk ticket), the officer's inbox
+# and file, 3 officer or approver actions (as call next).
+ONLINE_REQUESTS = {"home": 1, "catalog": 1, "service": 2, "status": 5, "submission": 2, "kiosk": 1, "officer": 2,
+                   "call": 3}
 
 
 def cpu_per_request(figures: dict) -> dict[str, float]:

@@ -21,7 +21,8 @@ def figures(cpu: dict[str, float]) -> dict:
 EVERY = ["kiosk", "join", "call", "board", "board304", "home", "service", "catalog", "submission", "status", "officer"]
 
 
-def test_applicants_are_priced_at_the_largest_number_of_clients(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_applicants_are_priced_at_the_largest_number_of_clients(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "http.json"
     path.write_text(json.dumps(figures({key: 10.0 for key in EVERY} | {"board304": 1.0})))
 

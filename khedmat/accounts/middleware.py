@@ -15,12 +15,15 @@ class StaffSecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The address first: for any other page, looking at the user here would load it (and
+        # its second-factor device) for requests whose view never asks who is signed in.
+        if not request.path.startswith("/admin/"):
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None and user.is_authenticated
             and getattr(user, "needs_second_factor", False)
             and not user.is_verified()
-            and request.path.startswith("/admin/")
         ):
             return redirect("accounts:staff_second_factor")
         return self.get_response(request)

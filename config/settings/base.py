@@ -64,8 +64,8 @@ MIDDLEWARE = [
     "khedmat.core.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "khedmat.accounts.middleware.SessionUserMiddleware",  # Django's, the user read lean
+    "khedmat.accounts.middleware.SessionDeviceMiddleware",  # django-otp's, the device read lean
     "khedmat.accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -192,6 +192,10 @@ STORAGES = {
 
 # Security defaults that hold everywhere; production.py tightens transport security.
 SESSION_COOKIE_HTTPONLY = True
+# Sessions: the database is the record, read from a copy in the cache (khedmat/accounts/sessions.py,
+# docs/decisions/0030): a cache outage falls through to the database; a copy lives at most this long.
+SESSION_ENGINE = "khedmat.accounts.sessions"
+SESSION_CACHE_SECONDS = 5 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

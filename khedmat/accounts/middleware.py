@@ -3,9 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
+from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django_otp.middleware import OTPMiddleware
+from django.utils.functional import SimpleLazyObject
+from django_otp.models import Device
+
+from .selectors import device_for_session
+from .sessions import session_user
+
+
+def _session_user(request: HttpRequest) -> Any:
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = session_user(request)  # type: ignore[attr-defined]
+    return request._cached_user  # type: ignore[attr-defined]
+
+
+class SessionUserMiddleware(AuthenticationMiddleware):
+    """Django's AuthenticationMiddleware (`request.user`, lazily, once per request), the user
+    read by `sessions.session_user`: one statement built once per process, same checks."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        super().process_request(request)
+        request.user = SimpleLazyObject(lambda: _session_user(request))
+
+
+class SessionDeviceMiddleware(OTPMiddleware):
+    """django-otp's middleware (`request.user.is_verified()`, `otp_device`), with the session's
+    device read as one small row (`selectors.device_for_session`): the same checks follow
+    (the device still exists, is the user's own and confirmed, else the session forgets it)."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        return device_for_session(self._normalize_persistent_id(persistent_id))
 
 
 class StaffSecondFactorMiddleware:

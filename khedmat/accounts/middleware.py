@@ -1,4 +1,5 @@
-"""Staff whose role demands a second factor reach no staff page until they have given it."""
+"""Who is signed in (the user, the second-factor device), read cheaply on every request; staff whose
+role demands a second factor reach no staff page until they have given it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from typing import Any
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django_otp.middleware import OTPMiddleware
 from django.utils.functional import SimpleLazyObject
+from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
 from .selectors import device_for_session
@@ -28,7 +29,7 @@ class SessionUserMiddleware(AuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _session_user(request))
+        request.user = SimpleLazyObject(lambda: _session_user(request))  # type: ignore[assignment]
 
 
 class SessionDeviceMiddleware(OTPMiddleware):

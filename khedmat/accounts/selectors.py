@@ -36,7 +36,7 @@ def _user_read(alias: str) -> tuple[str, list[str], list[tuple[int, list[Any], A
         quote = connection.ops.quote_name
         fields = User._meta.concrete_fields
         table = User._meta.db_table
-        sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(table)} "
+        sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(table)} "  # noqa: S608 - our names
                f"WHERE {quote(User._meta.pk.column)} = %s")
         converters = []
         for index, field in enumerate(fields):
@@ -87,7 +87,7 @@ def device_for_session(persistent_id: str) -> Device | None:
     connection = connections[alias]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {quote('user_id')}, {quote('confirmed')} FROM {quote(model._meta.db_table)} "
+        cursor.execute(f"SELECT {quote('user_id')}, {quote('confirmed')} FROM {quote(model._meta.db_table)} "  # noqa: S608
                        f"WHERE {quote('id')} = %s", [pk])
         row = cursor.fetchone()
     if row is None:

@@ -30,6 +30,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.contrib.sessions.backends.db import SessionStore as DBStore
+from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 
@@ -49,20 +50,22 @@ def _copy_seconds(expiry_age: int) -> int:
 class SessionStore(CachedDBStore):
     """Django's `cached_db` store that carries on without the cache."""
 
+    _cache: BaseCache  # Django's, set in __init__ (not in the stubs)
+
     def load(self) -> dict[str, Any]:
         try:
             data = self._cache.get(self.cache_key)
         except CACHE_UNAVAILABLE as error:
             cache_unavailable("session read", error)
             return self._load_from_database(keep_copy=False)
-        except Exception:  # noqa: BLE001 — as Django's: a key the backend refuses reads as no copy
+        except Exception:  # as Django's: a key the backend refuses reads as no copy
             data = None
         if data is None:
             return self._load_from_database(keep_copy=True)
         return data  # type: ignore[no-any-return]
 
     def _load_from_database(self, *, keep_copy: bool) -> dict[str, Any]:
-        row = self._get_session_from_db()  # forgets the key when there is no such live session
+        row = self._get_session_from_db()  # type: ignore[attr-defined]  # forgets the key when there is no such live session
         if not row:
             return {}
         data: dict[str, Any] = self.decode(row.session_data)
@@ -76,14 +79,14 @@ class SessionStore(CachedDBStore):
         except CACHE_UNAVAILABLE as error:
             cache_unavailable("session copy", error)
 
-    def exists(self, session_key: str | None) -> bool:
+    def exists(self, session_key: str) -> bool:
         """Whether a new key is taken: the database answers (it holds every session; the copy
         of a deleted one may linger in a cache that was away)."""
         return DBStore.exists(self, session_key)
 
     def save(self, must_create: bool = False) -> None:
         DBStore.save(self, must_create)
-        self._keep_copy(self._session, self.get_expiry_age())
+        self._keep_copy(self._session, self.get_expiry_age())  # type: ignore[attr-defined]
 
     def delete(self, session_key: str | None = None) -> None:
         DBStore.delete(self, session_key)
@@ -107,7 +110,7 @@ def session_user(request: HttpRequest) -> Any:
     session's hash of the password matches (else, as Django, a hash under a fallback secret is
     renewed with a new session key, and any other signs the session out)."""
     try:
-        user_id = auth._get_user_session_key(request)
+        user_id = auth._get_user_session_key(request)  # type: ignore[attr-defined]  # Django's own
         backend_path = request.session[BACKEND_SESSION_KEY]
     except KeyError:
         return AnonymousUser()

@@ -139,7 +139,8 @@ def site_nav(context: template.Context) -> str:
     key = (translation.get_language(), signed_in, role, get_script_prefix(), settings.ROOT_URLCONF, get_urlconf())
     html = _NAV_CACHE.get(key)
     if html is None:
-        html = _NAV_CACHE[key] = SafeString(get_template("_site_nav.html").render({"signed_in": signed_in, "role": role}).strip())
+        rendered = get_template("_site_nav.html").render({"signed_in": signed_in, "role": role})
+        html = _NAV_CACHE[key] = SafeString(rendered.strip())
     return html
 
 

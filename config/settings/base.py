@@ -10,7 +10,7 @@ from csp.constants import NONE, SELF
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY, SHARED_CACHE_BACKENDS
 from khedmat.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -194,7 +194,10 @@ STORAGES = {
 SESSION_COOKIE_HTTPONLY = True
 # Sessions: the database is the record, read from a copy in the cache (khedmat/accounts/sessions.py,
 # docs/decisions/0030): a cache outage falls through to the database; a copy lives at most this long.
-SESSION_ENGINE = "khedmat.accounts.sessions"
+# Only where every process shares the cache (Redis): with one each process keeps for itself (the
+# development default), a copy in one worker would outlive a sign-out made through another.
+SESSION_ENGINE = ("khedmat.accounts.sessions" if CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS
+                  else "django.contrib.sessions.backends.db")
 SESSION_CACHE_SECONDS = 5 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -159,7 +159,7 @@ def language_switch(context: template.Context, nav_class: str) -> SafeString:
     three times as much; the markup is the same, character for character."""
     current = context.get("LANGUAGE_CODE")
     items = []
-    for choice in context.get("language_choices", ()):
+    for choice in context.get("language_choices") or ():
         if choice["code"] == current:
             item = format_html('<span aria-current="true" lang="{}">{}</span>\n    ',
                                choice["html_lang"], choice["name"])

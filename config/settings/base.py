@@ -10,7 +10,7 @@ from csp.constants import NONE, SELF
 from django.conf.locale import LANG_INFO
 from django.utils.translation import gettext_lazy as _
 
-from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY
+from khedmat.core.deployment import DEVELOPMENT_SECRET_KEY, SHARED_CACHE_BACKENDS
 from khedmat.core.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -64,8 +64,8 @@ MIDDLEWARE = [
     "khedmat.core.middleware.RefuseNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "khedmat.accounts.middleware.SessionUserMiddleware",  # Django's, the user read lean
+    "khedmat.accounts.middleware.SessionDeviceMiddleware",  # django-otp's, the device read lean
     "khedmat.accounts.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -192,6 +192,13 @@ STORAGES = {
 
 # Security defaults that hold everywhere; production.py tightens transport security.
 SESSION_COOKIE_HTTPONLY = True
+# Sessions: the database is the record, read from a copy in the cache (khedmat/accounts/sessions.py,
+# docs/decisions/0030): a cache outage falls through to the database; a copy lives at most this long.
+# Only where every process shares the cache (Redis): with one each process keeps for itself (the
+# development default), a copy in one worker would outlive a sign-out made through another.
+SESSION_ENGINE = ("khedmat.accounts.sessions" if CACHES["default"]["BACKEND"] in SHARED_CACHE_BACKENDS
+                  else "django.contrib.sessions.backends.db")
+SESSION_CACHE_SECONDS = 5 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -29,6 +29,8 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 # --- end fault drill ---
 # Django's Redis cache with one client object per pool (khedmat/core/cache.py).
 CACHES = with_reused_clients(CACHES)  # noqa: F405
+# Sessions read from a copy in that shared cache, the database the record (docs/decisions/0030).
+SESSION_ENGINE = "khedmat.accounts.sessions"
 # A server open to the public as a demonstration may load the demonstration accounts.
 DEMO_DATA_ALLOWED = env.bool("DEMO_SERVER", default=False)
 

@@ -15,6 +15,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 # Each test process has its own throttle counters; conftest.py clears them before every test.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions as production keeps them (a copy in the cache): one process per test worker shares it.
+SESSION_ENGINE = "khedmat.accounts.sessions"
 # Static files come from the apps' folders, as `make run` serves them: nothing is collected.
 STATIC_ROOT = None  # type: ignore[assignment]
 WHITENOISE_USE_FINDERS = True

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from django.apps import apps
+from django.db import connections, router
 from django.db.models import Q
 from django.utils import timezone
+from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,6 +22,77 @@ from .roles import AGENCY_ROLES
 
 def user_get_active(*, pk: int) -> User | None:
     return User.objects.filter(pk=pk, is_active=True).select_related("agency", "center").first()
+
+
+# Per database alias: the statement reading a user by primary key, the attribute names in its
+# column order, and each column's converters (as the ORM's compiler applies them).
+_USER_READS: dict[str, tuple[str, list[str], list[tuple[int, list[Any], Any]]]] = {}
+
+
+def _user_read(alias: str) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
+    plan = _USER_READS.get(alias)
+    if plan is None:
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        fields = User._meta.concrete_fields
+        table = User._meta.db_table
+        sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(table)} "  # noqa: S608 - our names
+               f"WHERE {quote(User._meta.pk.column)} = %s")
+        converters = []
+        for index, field in enumerate(fields):
+            column = field.get_col(table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((index, found, column))
+        plan = _USER_READS[alias] = (sql, [field.attname for field in fields], converters)
+    return plan
+
+
+def user_for_session(pk: Any) -> User | None:
+    """The signed-in user, read on every request that asks who it is: every column, one row by
+    primary key, as `ModelBackend.get_user` reads it but in a statement built once per process
+    (the ORM built it on each request for four times what the database spends; docs/
+    performance.md, "Signed in"). Always from the primary. None when there is no such user."""
+    alias = router.db_for_read(User)
+    sql, attnames, converters = _user_read(alias)
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, functions, column in converters:
+        for convert in functions:
+            values[index] = convert(values[index], column, connection)
+    return User.from_db(alias, attnames, values)
+
+
+def device_for_session(persistent_id: str) -> Device | None:
+    """The second-factor device a session was verified with (django-otp's "app.model/id"), read
+    on every signed-in staff request: its id, owner and whether it is confirmed, which is all
+    the check needs (other fields load if asked for). Plain SQL, one row by primary key:
+    building the ORM's statement (`Device.from_persistent_id`, every column, ORDER BY) cost
+    eight times what the database does (docs/performance.md, "Signed in"). None when the
+    device is gone (a reset) or the id names no device."""
+    try:
+        model_label, device_id = persistent_id.rsplit("/", 1)
+        model = apps.get_model(model_label)
+        pk = int(device_id)
+    except (ValueError, LookupError):
+        return None
+    if not issubclass(model, Device):
+        return None
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {quote('user_id')}, {quote('confirmed')} FROM {quote(model._meta.db_table)} "  # noqa: S608
+                       f"WHERE {quote('id')} = %s", [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return model.from_db(alias, ["id", "user_id", "confirmed"], [pk, row[0], bool(row[1])])
 
 
 def totp_device_confirmed(*, user: User) -> TOTPDevice | None:

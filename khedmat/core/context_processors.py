@@ -11,12 +11,11 @@ _HTML_LANG = {"en": "en", "fa": "fa-AF", "ps": "ps-AF"}
 _NATIVE_NAMES = {"en": "English", "fa": "دری", "ps": "پښتو"}
 
 
+# The same three languages on every page: built once, not per request.
+_LANGUAGE_CHOICES = tuple(
+    {"code": code, "name": _NATIVE_NAMES[code], "html_lang": _HTML_LANG[code]} for code, _name in settings.LANGUAGES
+)
+
+
 def site(request: HttpRequest) -> dict[str, object]:
-    language = current_language()
-    return {
-        "html_lang": _HTML_LANG[language],
-        "language_choices": [
-            {"code": code, "name": _NATIVE_NAMES[code], "html_lang": _HTML_LANG[code]}
-            for code, _name in settings.LANGUAGES
-        ],
-    }
+    return {"html_lang": _HTML_LANG[current_language()], "language_choices": _LANGUAGE_CHOICES}

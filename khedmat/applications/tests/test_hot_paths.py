@@ -49,10 +49,11 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
                                        "doc-tazkira_copy": pdf()})
     assert response.status_code == 302 and response["Location"].endswith("/submitted/")
     sqls = statements(captured)
-    # Session and user; the service; the token's application if any; the draft and its upload;
+    # The user (the session is read from its copy in the cache); the service; the token's
+    # application if any; the draft and its upload;
     # the file locked with its service, version, agency and applicant; the submission (number,
     # state, event, audit); the payment order (number, row, audit; no second read of the agency); the SMS.
-    assert len(sqls) == 27, "\n".join(sqls)
+    assert len(sqls) == 26, "\n".join(sqls)
     application = Application.objects.get()
     assert application.reference and PaymentOrder.objects.filter(application=application).count() == 1
     assert AuditEvent.objects.filter(action="applications.submitted").count() == 1

@@ -34,6 +34,7 @@ from ..workflow import REQUEST_CORRECTION, Transition, Workflow
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
+    from khedmat.catalog.models import ServiceVersion
 
 # --- the time standard -----------------------------------------------------------------------
 
@@ -397,6 +398,18 @@ def _role_label(role: str) -> str:
     return str(Role(role).label) if role in Role.values else role
 
 
+def _answers_form(version: ServiceVersion) -> dict[str, Any]:
+    """The version's form as its answers are titled: for a service that hands over at a centre,
+    the centre's field with the centres' names (`handover.form_definition`: a query and a copy
+    of the definition). Those depend only on the version (never changed) and on the centres
+    and what they offer, which renew the catalog version: kept under it, per version."""
+    definition = version.definition
+    if not definition.get("handover"):
+        return definition.get("form") or {}
+    return fragments.cached("office-answers-form", version.pk, render=lambda: form_definition(
+        definition, service_id=version.service_id).get("form") or {})
+
+
 def office_file(*, application: Application, viewer: User, workflow_role: str | None) -> FileView:
     """Everything the file page shows to `viewer`, a member of the responsible agency's staff."""
     version = application.service_version
@@ -459,8 +472,7 @@ def office_file(*, application: Application, viewer: User, workflow_role: str | 
         service_name=version.name,
         state_label=workflows.state_label(application, application.state),
         sla=sla,
-        answers=answers_for(form_definition(definition, service_id=version.service_id).get("form") or {},
-                            application.data or {}),
+        answers=answers_for(_answers_form(version), application.data or {}),
         documents=documents,
         history=history,
         notes=list(application.notes.select_related("author")),

@@ -78,6 +78,7 @@ def test_opening_a_file_reads_a_fixed_number_of_statements_and_stays_on_the_reco
     url = f"/en/office/applications/{application.public_id}/"
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
+    # The first opening reads the collection centres once (then kept: test_office_hot_paths).
     assert len(statements(captured)) <= 15, "\n".join(statements(captured))
     assert AuditEvent.objects.filter(action="applications.file_opened").count() == 1
 

@@ -8,6 +8,7 @@ a file is on the record at once, and sealed by the next pass when it does not ru
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from khedmat.audit.models import AuditEvent, AuditSeal
 from khedmat.catalog import services as catalog_services
 from khedmat.catalog.models import Agency, Service
 from khedmat.catalog.tests.factories import verified_client
+from khedmat.centers.services import center_offer_services, center_upsert
 from khedmat.centers.tests.test_hot_paths import statements
 
 from .office_helpers import submitted
@@ -85,7 +87,7 @@ def test_the_state_filter_lists_the_chosen_service_states(passport: Service, off
     assert f'<option value="{passport.pk}" selected>' in body
 
 
-def test_opening_a_file_reads_fifteen_statements_and_stays_on_the_record(
+def test_opening_a_file_reads_fourteen_statements_and_stays_on_the_record(
         passport: Service, citizen: User, officer: User) -> None:
     application = submitted(passport, citizen)
     client = verified_client(officer)
@@ -96,9 +98,10 @@ def test_opening_a_file_reads_fifteen_statements_and_stays_on_the_record(
     assert response.status_code == 200
     # Session, user, device; the file with its service, version, agency and people; the
     # opening's audit event; holidays; documents; history; corrections; colleagues; messages;
-    # the collection centers; notes; the issued document. Not: the officer's agency again
-    # (it is the file's), the colleagues again for the assignment form.
-    assert len(statements(captured)) == 15, "\n".join(statements(captured))
+    # notes; the collection centre (its box); the issued document. Not: the officer's agency
+    # again (it is the file's), the colleagues again for the assignment form, the centres
+    # that title the collection answer (kept under the catalog version).
+    assert len(statements(captured)) == 14, "\n".join(statements(captured))
     assert AuditEvent.objects.filter(action="applications.file_opened", actor=officer).count() == 2
     assert AuditEvent.objects.filter(action="applications.file_opened").latest("id").actor_agency_code == "MOI"
     assert f'<option value="{officer.pk}">' in response.content.decode()
@@ -142,3 +145,30 @@ def test_a_file_names_its_own_version_kept_by_the_process(moi: Agency, passport:
     body = client.get(INBOX).content.decode()
     assert "<td data-label=\"Service\">Passports, issued and renewed</td>" in body
     assert "<td data-label=\"Service\">Passport issuance and renewal</td>" in body
+
+
+def _kabul(name: str, services: list[Service]) -> None:
+    names = {"en": name, "fa": f"{name} (fa)", "ps": f"{name} (ps)"}
+    center = center_upsert(code="KBL", slug="kbl", name=names, city=names,
+                           address={"en": "Road 1", "fa": "سرک ۱", "ps": "سړک ۱"}, opens_at=time(8), closes_at=time(16))
+    center_offer_services(center=center, services=services)
+
+
+def test_the_collection_centre_answer_follows_the_centres_at_once(passport: Service, citizen: User,
+                                                                   officer: User) -> None:
+    _kabul("Kabul Center", [passport])
+    application = submitted(passport, citizen)  # collects at KBL
+    client = verified_client(officer)
+    url = f"/en/office/applications/{application.public_id}/"
+
+    def answers() -> str:
+        body = client.get(url).content.decode()
+        return body[body.index('id="answers-title"'):body.index('id="documents-title"')]
+
+    assert "Kabul Center" in answers()
+    assert "Kabul Center (fa)" in client.get(url.replace("/en/", "/fa/")).content.decode()
+    _kabul("Kabul Passport Center", [passport])  # renamed
+    assert "Kabul Passport Center" in answers()
+    _kabul("Kabul Passport Center", [])  # no longer hands passports over: its code is shown
+    shown = answers()
+    assert "Kabul Passport Center" not in shown and "KBL" in shown

@@ -94,7 +94,7 @@ def audit_seal_pending(*, batch_size: int = 500, full: bool = False) -> int:
     the whole log, and no request queues behind another's sealing. `full=True`
     (the `audit_seal` job, and each checkpoint) waits its turn and looks at every event.
     """
-    global _last_pass_began  # noqa: PLW0603 (one figure per process: when it last sealed)
+    global _last_pass_began  # one figure per process: when it last began sealing
     _last_pass_began = time.monotonic()
     sealed = 0
     floor = 0

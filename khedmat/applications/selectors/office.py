@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Prefetch
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts.roles import Role

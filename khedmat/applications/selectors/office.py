@@ -260,9 +260,12 @@ def office_application_get(*, officer: User, public_id: uuid.UUID | str) -> Appl
     """The submitted file with this public id, if it belongs to the officer's agency."""
     if officer.agency_id is None:
         return None
-    return (Application.objects.exclude(state=Application.DRAFT)
-            .select_related("service", "service_version", "agency", "applicant", "assigned_to", "filed_by", "center")
-            .filter(public_id=public_id, agency_id=officer.agency_id).first())
+    # The public id is unique: the first row without ordering (`.first()` sorts by id).
+    found = list(Application.objects.exclude(state=Application.DRAFT)
+                 .select_related("service", "service_version", "agency", "applicant", "assigned_to", "filed_by",
+                                 "center")
+                 .filter(public_id=public_id, agency_id=officer.agency_id)[:1])
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ _SEAL_LOCK_ID = 4_711_001  # PostgreSQL advisory lock: one sealer at a time
 LOOKBACK_EVENTS = 500
 # A read (a member of staff opening a file) registers no sealing pass of its own when this
 # process began one less than this many seconds ago: see `audit_record(seal_soon=True)`.
-READ_SEAL_SECONDS = 1.0
+READ_SEAL_SECONDS = 5.0
 _last_pass_began = -1e9  # time.monotonic() when this process last began a sealing pass
 
 

@@ -261,9 +261,11 @@ def office_application_get(*, officer: User, public_id: uuid.UUID | str) -> Appl
     if officer.agency_id is None:
         return None
     # The public id is unique: the first row without ordering (`.first()` sorts by id).
+    # Joined: what every file page shows. Not joined: the service (the page reads none of it)
+    # and the operator and centre of a file filed at a centre (read when there is one): with
+    # eight tables joined, PostgreSQL spent 2 ms planning a statement it runs in 0.2.
     found = list(Application.objects.exclude(state=Application.DRAFT)
-                 .select_related("service", "service_version", "agency", "applicant", "assigned_to", "filed_by",
-                                 "center")
+                 .select_related("service_version", "agency", "applicant", "assigned_to")
                  .filter(public_id=public_id, agency_id=officer.agency_id)[:1])
     return found[0] if found else None
 

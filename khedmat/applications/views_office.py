@@ -84,6 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "here": request.get_full_path(),
         "bulk_form": BulkAssignForm(colleagues=choices.colleagues),
         "is_supervisor": user.role == Role.AGENCY_ADMIN,
+        "agency_name": choices.agency_name or user.agency.name,  # type: ignore[union-attr]
     }
     return render(request, "applications/office/inbox.html", context)
 
@@ -141,9 +142,15 @@ def _with_query(path: str, query: dict[str, Any]) -> str:
 # --- the file page ----------------------------------------------------------------------------
 
 def _file_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:
-    application = office_application_get(officer=request.user, public_id=public_id)  # type: ignore[arg-type]
+    user: User = request.user  # type: ignore[assignment]
+    application = office_application_get(officer=user, public_id=public_id)
     if application is None:
         raise Http404
+    # The file is of the officer's own agency (the selector says so): the officer's agency is
+    # the one read with it, not read again (the audit record names its code).
+    agency = user._meta.get_field("agency")
+    if application.agency_id == user.agency_id and not agency.is_cached(user):  # type: ignore[union-attr]
+        agency.set_cached_value(user, application.agency)  # type: ignore[union-attr]
     return application
 
 

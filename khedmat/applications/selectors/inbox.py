@@ -15,6 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.fields.tuple_lookups import TupleGreaterThan
 from django.utils import timezone
 
+from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.parsing import parse_int
 from khedmat.core.workdays import add_working_days
@@ -24,6 +25,7 @@ from ..search import SearchTerms
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
+    from khedmat.catalog.models import ServiceVersion
 
 PAGE_SIZE = 25
 DUE_SOON_WORKING_DAYS = 2
@@ -119,8 +121,15 @@ def inbox_page_queryset(*, officer: User, filters: InboxFilters, after: str = ""
     # Services and their versions are few on a page and are fetched apart (inbox_page):
     # joined in, they would bring a service definition of several kilobytes on every row
     # and make planning the query cost more than running it.
-    # The search text is searched, never shown: left out of the rows read.
-    return files.select_related("assigned_to", "applicant").defer("search_text")[: limit + 1]
+    # The search text is searched, never shown, and the answers are not shown: left out of
+    # the rows read (the answers would be decoded from JSON for every row).
+    # The page's ids are chosen first and only those rows are joined to their people: joined
+    # before the LIMIT, a planner that believes the agency has a handful of files (statistics
+    # not yet renewed after a bulk load) hash-joins and sorts every open file, wide rows and
+    # all (measured: 15 ms instead of 4 on 5,000 files); with the ids first it sorts ids only.
+    page = files.values("id")[: limit + 1]
+    return (Application.objects.filter(id__in=page).select_related("assigned_to", "applicant")
+            .defer("search_text", "data").order_by("due_date", "id"))
 
 
 def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: int = PAGE_SIZE) -> InboxPage:
@@ -133,11 +142,31 @@ def inbox_page(*, officer: User, filters: InboxFilters, after: str = "", limit: 
 
 
 def _attach_catalog(rows: list[Application]) -> None:
-    """Give the rows their service and service version: two queries for the whole page."""
+    """Give the rows their service version (its name and workflow label the row): at most one
+    query for the whole page, none when this process has read those versions already."""
     if not rows:
         return
-    services = catalog_selectors.services_by_ids(ids={row.service_id for row in rows})
-    versions = catalog_selectors.service_versions_by_ids(ids={row.service_version_id for row in rows})
+    versions = _service_versions({row.service_version_id for row in rows})
     for row in rows:
-        row.service = services[row.service_id]
         row.service_version = versions[row.service_version_id]
+
+
+# A published ServiceVersion is never changed (catalog.models), and a page shows few: kept in
+# this process, under the catalog version (`catalog.fragments`, renewed on every save of a
+# version, service or agency), so that a database rolled back and filled again (tests) or a
+# version row written by other means is never mistaken for the one kept.
+_VERSIONS_KEPT = 256
+_versions: dict[tuple[str, int], ServiceVersion] = {}
+
+
+def _service_versions(ids: set[int]) -> dict[int, ServiceVersion]:
+    catalog = fragments.version()
+    found = {pk: _versions[(catalog, pk)] for pk in ids if (catalog, pk) in _versions}
+    missing = ids - found.keys()
+    if missing:
+        read = catalog_selectors.service_versions_by_ids(ids=missing)
+        if len(_versions) + len(read) > _VERSIONS_KEPT:
+            _versions.clear()
+        _versions.update(((catalog, pk), version) for pk, version in read.items())
+        found.update(read)
+    return found

@@ -66,6 +66,7 @@ def application_file_open(*, application: Application, actor: User, request: Htt
         target_id=application.reference or application.public_id, actor=actor, subject=application.applicant,
         reason=reason, request=request,
         data={"assigned_to_other": application.assigned_to_id not in (None, actor.pk)},
+        seal_soon=True,  # every page view records it: sealed by the next pass (audit_record)
     )
 
 

@@ -69,7 +69,7 @@ def test_the_inbox_reads_a_fixed_number_of_statements(passport: Service, citizen
         submitted(passport, citizen)
     with CaptureQueriesContext(connection) as five:
         assert client.get("/en/office/").status_code == 200
-    assert len(statements(five)) == len(statements(one)) <= 10, "\n".join(statements(five))
+    assert len(statements(five)) == len(statements(one)) <= 6, "\n".join(statements(five))
 
 
 def test_opening_a_file_reads_a_fixed_number_of_statements_and_stays_on_the_record(
@@ -79,7 +79,8 @@ def test_opening_a_file_reads_a_fixed_number_of_statements_and_stays_on_the_reco
     url = f"/en/office/applications/{application.public_id}/"
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
-    assert len(statements(captured)) <= 22, "\n".join(statements(captured))
+    # The first opening reads the collection centres once (then kept: test_office_hot_paths).
+    assert len(statements(captured)) <= 15, "\n".join(statements(captured))
     assert AuditEvent.objects.filter(action="applications.file_opened").count() == 1
 
 

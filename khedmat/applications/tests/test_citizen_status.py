@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
+from khedmat.applications.selectors.citizen import status_lookup
 from khedmat.applications.services.drafts import application_draft_store
 from khedmat.catalog.models import Service
+from khedmat.centers.tests.test_hot_paths import statements
 
 from .citizen_helpers import submitted, waiting_for_information
 
@@ -94,3 +98,20 @@ def test_attempts_from_one_address_are_limited(client: Client, db: None, setting
 def test_the_status_page_works_without_signing_in_and_in_dari(client: Client, db: None) -> None:
     html = client.get("/fa/status/").content.decode()
     assert 'dir="rtl"' in html and 'name="reference"' in html and 'name="phone_number"' in html
+
+
+def test_the_check_reads_one_statement_and_answers_as_the_file_says(client: Client, passport: Service,
+                                                                     citizen: User, officer: User) -> None:
+    """One plain statement (docs/performance.md, "Status check"): the state's label in the
+    reader's language and the time of the file's last event, as the ORM gives them."""
+    application = waiting_for_information(submitted(passport, citizen), officer)
+    last = application.events.order_by("-occurred_at", "-id").first()
+    assert last is not None
+    found = status_lookup(reference=application.reference or "", phone_number="+93700111222")
+    assert found is not None and found.since == last.occurred_at and found.since.tzinfo is not None
+    assert found.state_label == "More information needed"
+    assert status_lookup(reference=application.reference or "", phone_number="+93700111223") is None
+    with CaptureQueriesContext(connection) as captured:
+        status, html = _check(client, application.reference or "", "0700 111 222", "fa")
+    assert status == 200 and (application.reference or "-") in html and "More information needed" not in html
+    assert len(statements(captured)) == 1, statements(captured)

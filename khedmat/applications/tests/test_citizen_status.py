@@ -6,11 +6,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from khedmat.accounts.models import User
+from khedmat.applications.forms import StatusCheckForm
 from khedmat.applications.selectors.citizen import status_lookup
 from khedmat.applications.services.drafts import application_draft_store
 from khedmat.catalog.models import Service
@@ -115,3 +119,28 @@ def test_the_check_reads_one_statement_and_answers_as_the_file_says(client: Clie
         status, html = _check(client, application.reference or "", "0700 111 222", "fa")
     assert status == 200 and (application.reference or "-") in html and "More information needed" not in html
     assert len(statements(captured)) == 1, statements(captured)
+
+
+@pytest.mark.parametrize(("language", "data"), [
+    ("en", None),
+    ("en", {"reference": "moi-psp-1405-000001", "phone_number": "0700 111 222"}),
+    ("fa", {"reference": 'bad <x> & "y"', "phone_number": "1"}),
+    ("ps", {"reference": "", "phone_number": "0"}),
+])
+def test_the_fields_written_out_are_the_fields_the_form_renders(client: Client, db: None, language: str,
+                                                                data: dict[str, str] | None) -> None:
+    """status.html writes its two fields out (a fifth of the page's time was their widgets'
+    templates): they must stay what accounts/_field.html and the form's widgets give."""
+    response = client.post(f"/{language}/status/", data) if data is not None else client.get(f"/{language}/status/")
+    page = response.content.decode()
+    with translation.override(language):
+        form = StatusCheckForm(data)
+        form.is_valid()
+        expected = [render_to_string("accounts/_field.html", {"field": form[name]})
+                    for name in ("reference", "phone_number")]
+    written = re.findall(r'<div class="field[^"]*">.*?</div>', page, flags=re.DOTALL)
+
+    def normal(html: str) -> str:
+        return re.sub(r">\s+<", "><", " ".join(html.split()))
+
+    assert [normal(html) for html in written] == [normal(html) for html in expected]

@@ -129,12 +129,33 @@ def _replace_token(center_id: int) -> None:
         cache_unavailable("board feed", error)
 
 
+class _ReplaceOnCommit:
+    """The replacement of a centre's token when the transaction commits (one per transaction)."""
+
+    def __init__(self, center_id: int) -> None:
+        self.center_id = center_id
+
+    def __call__(self) -> None:
+        _replace_token(self.center_id)
+
+
 def board_changed(center_id: int) -> None:
     """The centre's board changed (or may have): its kept answers are not used again, now and
     once more when the transaction commits. A writer that bypasses the model's save (plain SQL,
-    QuerySet.update) on tickets, counters or queue groups must call this."""
+    QuerySet.update) on tickets, counters or queue groups must call this (a call or a recall
+    publishes TicketCalled, which calls it)."""
     _replace_token(center_id)
-    transaction.on_commit(lambda: _replace_token(center_id))
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # One replacement on commit per centre and transaction (a call saves the ticket and
+        # publishes TicketCalled): one registered at this savepoint level or an outer one runs
+        # whenever this change commits; one inside a savepoint that may roll back is not relied on.
+        open_savepoints = set(connection.savepoint_ids)
+        for savepoint_ids, callback, _robust in connection.run_on_commit:  # type: ignore[misc]  # 3-tuples (Django 4.2+)
+            if isinstance(callback, _ReplaceOnCommit) and callback.center_id == center_id \
+                    and set(savepoint_ids) <= open_savepoints:
+                return
+    transaction.on_commit(_ReplaceOnCommit(center_id))
 
 
 # --- signals -----------------------------------------------------------------------------------
@@ -164,9 +185,19 @@ def _deleted(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     board_changed(instance.center_id)
 
 
+def _ticket_called(event: Any, request: Any) -> None:
+    # A call written without the model's save (plain SQL) still says so through its event.
+    board_changed(event.ticket.center_id)
+
+
 def register() -> None:
     """Connect the signals that replace a centre's board token (CentersConfig.ready)."""
+    from khedmat.core import events
+
+    from .events import TicketCalled
     from .models import Counter, QueueGroup, Ticket
+
+    events.subscribe(TicketCalled, _ticket_called)
 
     connections: list[tuple[Any, Callable[..., None], type[models.Model], str]] = [
         (post_save, _ticket_saved, Ticket, "ticket-saved"),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -169,24 +170,25 @@ def test_a_new_day_starts_an_empty_board(client: Client, hall: Hall, frozen_at: 
     assert_changed(client, seen, [])
 
 
-def test_an_answer_read_before_a_call_committed_is_not_kept_after_it(
-        client: Client, hall: Hall, called: Ticket, django_capture_on_commit_callbacks: Callable[..., Any]) -> None:
+def test_an_answer_read_before_a_call_committed_is_not_kept_after_it(client: Client, hall: Hall,
+                                                                     called: Ticket) -> None:
     """A poll that read the calls just before a call committed, and kept them after the call's
     first token replacement, is not used once the call commits (its second replacement)."""
     before = feed(client)
     seen = before["ETag"]
     center_id = hall.center.pk
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        ticket_call_next(counter=hall.open(4))
+    ticket_call_next(counter=hall.open(4))  # (the test's transaction never commits)
     # The concurrent poll: it read the tokens after the first replacement, then the old calls.
     found = cache.get_many([fragments.VERSION_KEY, board_cache.token_key(center_id)])
     tokens = board_cache.current_tokens(center_id, found)
     old_calls = json.dumps(json.loads(before.content)["calls"], ensure_ascii=False)
     board_cache.keep(board_cache.calls_key(center_id, "en"), tokens, (seen.strip('"'), old_calls))
     assert feed(client, seen).status_code == 304  # (the call has not committed yet)
-    for callback in callbacks:  # the commit (the board's part of it)
-        if "board_changed" in callback.__qualname__:
-            callback()
+    pending = [callback for _savepoints, callback, _robust in connection.run_on_commit  # type: ignore[misc]
+               if isinstance(callback, board_cache._ReplaceOnCommit) and callback.center_id == center_id]
+    assert pending, "the call replaces the token again when it commits"
+    for callback in pending:  # the commit (the board's part of it)
+        callback()
     response = feed(client, seen)
     assert response.status_code == 200 and shown(response) == [("P-002", 4), ("P-001", 3)]
 
@@ -204,3 +206,15 @@ def test_the_feed_answers_from_the_database_while_the_cache_is_away(
     assert shown(feed(client)) == [("P-001", 3)]
     ticket_call_next(counter=hall.open(4))
     assert shown(feed(client, seen["en"])) == [("P-002", 4), ("P-001", 3)]
+
+
+def test_a_call_written_without_the_models_save_is_seen_through_its_event(client: Client, hall: Hall,
+                                                                          called: Ticket) -> None:
+    """A call or recall written in plain SQL (no post_save) still publishes TicketCalled."""
+    seen = etags(client)
+    post_save.disconnect(sender=Ticket, dispatch_uid="centers-board-ticket-saved")
+    try:
+        ticket_call_next(counter=hall.open(4))
+    finally:
+        board_cache.register()
+    assert_changed(client, seen, [("P-002", 4), ("P-001", 3)])

@@ -11,12 +11,13 @@ class CentersConfig(AppConfig):
         from khedmat.catalog.definition import register_publish_check
         from khedmat.core import jobs, metrics
 
-        from . import catalog_sections
+        from . import board_cache, catalog_sections
         from .definition_checks import handover_centers_exist
         from .metrics import collect_queue
         from .services import appointments_lapse, appointments_remind
 
         catalog_sections.register()
+        board_cache.register()
         register_publish_check(handover_centers_exist)
         metrics.register_collector("queue", collect_queue)
 

@@ -13,13 +13,15 @@ remote join, which asks for a mobile number and counts per number and per networ
 from __future__ import annotations
 
 import datetime
+import functools
 import ipaddress
+import json
 import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -55,6 +57,7 @@ from .forms import (
 from .hours import center_closed, center_hours_text
 from .models import Appointment, AppointmentSchedule, Center, Device, Ticket
 from .selectors import appointment_code_display
+from .selectors.board import board_feed_calls
 from .services import (
     AppointmentError,
     QueueError,
@@ -378,23 +381,23 @@ def board(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def board_feed(request: HttpRequest, slug: str) -> HttpResponse:
-    """The board's calls as JSON; 304 when the board already shows this version (ETag), which
-    is one plain query: the center and its calls are read as objects only for a new version."""
-    version = selectors.board_version_by_slug(slug=slug)
-    if version is None:
+    """The board's calls as JSON; 304 when the board already shows this version (ETag). Both
+    are kept in the cache until a call changes them (selectors/board.py): a poll that hears
+    "not modified" reads no statement; the centre and its calls are read only for a new version."""
+    feed = board_feed_calls(slug=slug, language=get_language() or "", render=_board_state)
+    if feed is None:
         raise Http404
-    etag = f'"{version}"'
+    etag = f'"{feed.version}"'
     asked = [tag.strip().removeprefix("W/") for tag in request.headers.get("If-None-Match", "").split(",")]
     if etag in asked:
         response: HttpResponse = HttpResponseNotModified()
     else:
-        center = _center_or_404(slug)
-        version, calls = _board_state(center)
-        etag = f'"{version}"'
         now = timezone.now()
-        response = JsonResponse({"center": center.slug, "version": version, "calls": calls,
-                                 "now": now.isoformat(), "now_display": format_time(now)},
-                                json_dumps_params={"ensure_ascii": False})
+        # The kept calls are JSON already: the answer is JsonResponse's, written around them.
+        dumps = functools.partial(json.dumps, ensure_ascii=False)
+        body = (f'{{"center": {dumps(feed.slug)}, "version": {dumps(feed.version)}, "calls": {feed.calls_json}, '
+                f'"now": {dumps(now.isoformat())}, "now_display": {dumps(format_time(now))}}}')
+        response = HttpResponse(body.encode(), content_type="application/json")
     response["ETag"] = etag
     response["Cache-Control"] = "no-store"
     return response

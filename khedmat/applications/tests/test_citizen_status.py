@@ -6,11 +6,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from khedmat.accounts.models import User
+from khedmat.applications.forms import StatusCheckForm
+from khedmat.applications.selectors.citizen import status_lookup
 from khedmat.applications.services.drafts import application_draft_store
 from khedmat.catalog.models import Service
+from khedmat.centers.tests.test_hot_paths import statements
 
 from .citizen_helpers import submitted, waiting_for_information
 
@@ -94,3 +102,45 @@ def test_attempts_from_one_address_are_limited(client: Client, db: None, setting
 def test_the_status_page_works_without_signing_in_and_in_dari(client: Client, db: None) -> None:
     html = client.get("/fa/status/").content.decode()
     assert 'dir="rtl"' in html and 'name="reference"' in html and 'name="phone_number"' in html
+
+
+def test_the_check_reads_one_statement_and_answers_as_the_file_says(client: Client, passport: Service,
+                                                                     citizen: User, officer: User) -> None:
+    """One plain statement (docs/performance.md, "Status check"): the state's label in the
+    reader's language and the time of the file's last event, as the ORM gives them."""
+    application = waiting_for_information(submitted(passport, citizen), officer)
+    last = application.events.order_by("-occurred_at", "-id").first()
+    assert last is not None
+    found = status_lookup(reference=application.reference or "", phone_number="+93700111222")
+    assert found is not None and found.since == last.occurred_at and found.since.tzinfo is not None
+    assert found.state_label == "More information needed"
+    assert status_lookup(reference=application.reference or "", phone_number="+93700111223") is None
+    with CaptureQueriesContext(connection) as captured:
+        status, html = _check(client, application.reference or "", "0700 111 222", "fa")
+    assert status == 200 and (application.reference or "-") in html and "More information needed" not in html
+    assert len(statements(captured)) == 1, statements(captured)
+
+
+@pytest.mark.parametrize(("language", "data"), [
+    ("en", None),
+    ("en", {"reference": "moi-psp-1405-000001", "phone_number": "0700 111 222"}),
+    ("fa", {"reference": 'bad <x> & "y"', "phone_number": "1"}),
+    ("ps", {"reference": "", "phone_number": "0"}),
+])
+def test_the_fields_written_out_are_the_fields_the_form_renders(client: Client, db: None, language: str,
+                                                                data: dict[str, str] | None) -> None:
+    """status.html writes its two fields out (a fifth of the page's time was their widgets'
+    templates): they must stay what accounts/_field.html and the form's widgets give."""
+    response = client.post(f"/{language}/status/", data) if data is not None else client.get(f"/{language}/status/")
+    page = response.content.decode()
+    with translation.override(language):
+        form = StatusCheckForm(data)
+        form.is_valid()
+        expected = [render_to_string("accounts/_field.html", {"field": form[name]})
+                    for name in ("reference", "phone_number")]
+    written = re.findall(r'<div class="field[^"]*">.*?</div>', page, flags=re.DOTALL)
+
+    def normal(html: str) -> str:
+        return re.sub(r">\s+<", "><", " ".join(html.split()))
+
+    assert [normal(html) for html in written] == [normal(html) for html in expected]

@@ -77,13 +77,15 @@ def _counter_number(counter: Counter) -> str:
 @require_GET
 def counter(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    assert user.center is not None
     own = selectors.counter_of(user=user)
-    context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
     if own is None:
+        assert user.center is not None
         counters = selectors.counters_to_open(center=user.center)
-        context.update(counters=counters, open_form=CounterOpenForm(counters=counters))
-        return render(request, "centers/staff/counter_open.html", context)
+        return render(request, "centers/staff/counter_open.html", {
+            "center": user.center, "counter": None, "max_recalls": settings.QUEUE_MAX_RECALLS,
+            "counters": counters, "open_form": CounterOpenForm(counters=counters)})
+    # The counter's own center (read with it): the user's is the same one (counter_open).
+    context: dict[str, Any] = {"center": own.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
     ticket = selectors.counter_current_ticket(counter=own)
     context.update(ticket=ticket, waiting=selectors.counter_waiting_count(counter=own))
     if ticket is not None:
@@ -92,7 +94,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
             no_show_allowed=ticket.no_show_allowed,
-            transfer_form=TransferForm(services=selectors.transfer_services(center=user.center),
+            transfer_form=TransferForm(services=selectors.transfer_services(center=own.center),
                                        counters=selectors.transfer_counters(counter=own)),
         )
     return render(request, "centers/staff/counter.html", context)
@@ -132,7 +134,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
 
 
 def _own_counter_or_message(request: HttpRequest) -> Counter | None:
-    own = selectors.counter_of(user=_user(request))
+    own = selectors.counter_of(user=_user(request), with_center=False)
     if own is None:
         messages.error(request, _("Open a counter first."))
     return own

@@ -38,11 +38,13 @@ def tickets_callable_by(*, counter: Counter) -> QuerySet[Ticket]:
 
 # --- the counter screen -----------------------------------------------------------------------------
 
-def counter_of(*, user: Any) -> Counter | None:
-    """The counter `user` is signed in at, if any."""
+def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:
+    """The counter `user` is signed in at, if any; with its center unless `with_center` is
+    False (an action at the counter locks the row again and needs only its id)."""
     if not getattr(user, "pk", None):
         return None
-    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
+    counters = Counter.objects.select_related("center") if with_center else Counter.objects.all()
+    return counters.filter(operator_id=user.pk).first()
 
 
 def counters_to_open(*, center: Center) -> list[Counter]:
@@ -57,9 +59,14 @@ def counter_get(*, center: Center, pk: int) -> Counter | None:
     return Counter.objects.filter(center=center, pk=pk).first()
 
 
+# A version's long columns, which no counter screen shows (its name is all it shows): not read.
+_VERSION_TEXTS = ("definition", "search_text")
+
+
 def counter_current_ticket(*, counter: Counter) -> Ticket | None:
     """The ticket called to (or being served at) the counter, with what the screen shows."""
     return (Ticket.objects.select_related("group", "service__current_version", "priority_group")
+            .defer(*(f"service__current_version__{name}" for name in _VERSION_TEXTS))
             .filter(counter=counter, status__in=ACTIVE_STATUSES).order_by("-called_at").first())
 
 
@@ -71,14 +78,18 @@ def counter_waiting_count(*, counter: Counter) -> int:
 def transfer_services(*, center: Center) -> list[Service]:
     """The services a ticket may be sent on to: those the center queues."""
     ids = QueueGroup.objects.filter(center=center).values("services")
+    # Their names only (the screen lists them on every load): no agency, no definition.
     return list(catalog_selectors.services_with_a_version(active_only=True).filter(pk__in=ids)
+                .select_related(None).select_related("current_version")
+                .only("slug", "current_version", "current_version__name_en", "current_version__name_fa",
+                      "current_version__name_ps")
                 .order_by("current_version__name_en", "slug"))
 
 
 def transfer_counters(*, counter: Counter) -> list[Counter]:
     """The other counters of the center in use, a ticket may be sent to one of them."""
     return list(Counter.objects.filter(center_id=counter.center_id, is_active=True).exclude(pk=counter.pk)
-                .select_related("operator").order_by("number"))
+                .order_by("number"))
 
 
 def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ticket | None:
@@ -89,8 +100,8 @@ def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ti
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None
-    return (Ticket.objects.select_related("group", "service__current_version")
-            .filter(center_id=center_id, public_id=key).first())
+    # The group for its number; its service is read by whoever needs more than the id.
+    return Ticket.objects.select_related("group").filter(center_id=center_id, public_id=key).first()
 
 
 # --- a counter's finished tickets (the rating tablet) ---------------------------------------------

@@ -242,7 +242,8 @@ def counter_close(*, counter: Counter, operator: Any) -> Counter:
 # --- calling ---------------------------------------------------------------------------------
 
 def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
-    tickets = tickets.order_by("queue_position_at", "id")
+    # With its group (its letter is in every "ticket P-042 is called"); only the ticket is locked.
+    tickets = tickets.select_related("group").order_by("queue_position_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         tickets = tickets.select_for_update(skip_locked=True, of=("self",))
     return tickets.first()

@@ -3,6 +3,7 @@ screen (the dashboard's are in dashboard_forms)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from khedmat.core.formatting import format_number
 
 from .models import Counter, Device
+from .selectors.counters import CounterNumber, ServiceName
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -60,7 +62,8 @@ class TransferForm(forms.Form):
     service = forms.TypedChoiceField(label=_("To the service"), coerce=int, required=False, empty_value=None)
     to_counter = forms.TypedChoiceField(label=_("To the counter"), coerce=int, required=False, empty_value=None)
 
-    def __init__(self, *args: Any, services: list[Service], counters: list[Counter], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: Sequence[Service | ServiceName],
+                 counters: Sequence[Counter | CounterNumber], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.services = {service.pk: service for service in services}
         self.counters = {counter.pk: counter for counter in counters}

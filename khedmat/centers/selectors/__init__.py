@@ -56,6 +56,7 @@ from .counters import (
     ticket_last_counter_id,
     ticket_served_now,
     tickets_callable_by,
+    transfer_choices,
     transfer_counters,
     transfer_services,
 )
@@ -167,6 +168,7 @@ __all__ = [
     "tickets_callable_by",
     "tickets_for_phone_today",
     "tickets_served_for_phone",
+    "transfer_choices",
     "transfer_counters",
     "transfer_services",
     "women_desk_service_ids",

@@ -47,7 +47,9 @@ def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:
     if not getattr(user, "pk", None):
         return None
     counters = Counter.objects.select_related("center") if with_center else Counter.objects.all()
-    return counters.filter(operator_id=user.pk).first()
+    # By number, not the model's order (which joins the centers to sort by their name): an
+    # operator is signed in at one counter at most (counter_open).
+    return counters.filter(operator_id=user.pk).order_by("number", "pk").first()
 
 
 def counters_to_open(*, center: Center) -> list[Counter]:

@@ -264,6 +264,46 @@ def next_ticket_for(counter: Counter) -> Ticket | None:
     return _first(tickets)
 
 
+def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") -> Ticket | None:
+    """Pick the first ticket the counter may call (`among`: only the women's desk's, or only
+    priority tickets) and write the call, in one plain SQL statement: an UPDATE of the row
+    its subquery chose and locked (on PostgreSQL skipping rows another counter is locking
+    this moment, as next_ticket_for does), returning the ticket with its group's letter.
+    Every call of every counter runs it; building the ORM's query for the same rule cost
+    several times what the database did (docs/performance.md). The rule is the one of
+    selectors.tickets_callable_by (the waiting count): change both together."""
+    quote = connection.ops.quote_name
+    tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
+    served = quote(Counter.services.through._meta.db_table)
+    desks = [""] + ([Counter.Designation.WOMEN] if counter.designation == Counter.Designation.WOMEN else [])
+    narrower = {"": "", "women": "AND c.desk = %s ", "priority": "AND c.priority_group_id IS NOT NULL "}[among]
+    lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
+    sql = (
+        f"UPDATE {tickets} SET status = %s, counter_id = %s, operator_id = %s, called_at = %s, "  # noqa: S608
+        f"first_called_at = %s, recalls = 0 WHERE id = (SELECT c.id FROM {tickets} c "
+        f"WHERE ((c.counter_id IS NULL AND c.desk IN ({', '.join(['%s'] * len(desks))})) OR c.counter_id = %s) "
+        "AND c.center_id = %s AND c.status = %s AND c.day = %s "
+        f"AND c.service_id IN (SELECT s.service_id FROM {served} s WHERE s.counter_id = %s) {narrower}"
+        f"ORDER BY c.queue_position_at, c.id LIMIT 1{lock}) "
+        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter"
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [Ticket.Status.CALLED, counter.pk, counter.operator_id, at, at, *desks, counter.pk,
+                         counter.center_id, Ticket.Status.WAITING,
+                         connection.ops.adapt_datefield_value(timezone.localdate(now)), counter.pk]
+    if among == "women":
+        params.append(Counter.Designation.WOMEN)
+    # raw() turns the row into a Ticket through the fields' own converters (SQLite's text dates).
+    called = next(iter(Ticket.objects.raw(sql, params)), None)
+    if called is None:
+        return None
+    letter = called.group_letter  # type: ignore[attr-defined]
+    called.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
+                                      [called.group_id, called.center_id, letter])
+    return called
+
+
 @transaction.atomic
 def ticket_call_next(*, counter: Counter) -> Ticket | None:
     """Call the ticket that stands first among those the counter may call; None if nobody
@@ -277,15 +317,16 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
         busy = Ticket.objects.select_related("group").get(pk=locked.busy_ticket_id)  # type: ignore[attr-defined]
         raise QueueError(_("First finish or transfer ticket %(number)s, or mark that its holder did not come.") % {
             "number": format_code(busy.display_number)}, code="busy")
-    ticket = next_ticket_for(locked)
+    now = timezone.now()
+    # A designated desk first looks among the people it is for; each look is one index scan.
+    ticket = None
+    if locked.designation in (Counter.Designation.WOMEN, Counter.Designation.PRIORITY):
+        ticket = _call_first(locked, now, among=locked.designation)
+    if ticket is None:
+        ticket = _call_first(locked, now)
     if ticket is None:
         return None
-    ticket.status = Ticket.Status.CALLED
     ticket.counter = locked
-    ticket.operator_id = locked.operator_id
-    ticket.called_at = ticket.first_called_at = timezone.now()
-    ticket.recalls = 0
-    ticket.save(update_fields=["status", "counter", "operator", "called_at", "first_called_at", "recalls"])
     publish(TicketCalled(ticket=ticket, counter=locked))
     _tell_those_near(ticket, ticket.called_at)
     return ticket

@@ -77,17 +77,17 @@ def _counter_number(counter: Counter) -> str:
 @require_GET
 def counter(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    own = selectors.counter_of(user=user)
-    if own is None:
+    screen = selectors.counter_screen(user=user)
+    if screen is None:
         assert user.center is not None
         counters = selectors.counters_to_open(center=user.center)
         return render(request, "centers/staff/counter_open.html", {
             "center": user.center, "counter": None, "max_recalls": settings.QUEUE_MAX_RECALLS,
             "counters": counters, "open_form": CounterOpenForm(counters=counters)})
+    own, ticket = screen.counter, screen.ticket
     # The counter's own center (read with it): the user's is the same one (counter_open).
-    context: dict[str, Any] = {"center": own.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
-    ticket = selectors.counter_current_ticket(counter=own)
-    context.update(ticket=ticket, waiting=selectors.counter_waiting_count(counter=own))
+    context: dict[str, Any] = {"center": own.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS,
+                               "ticket": ticket, "waiting": screen.waiting}
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now

@@ -15,7 +15,7 @@ from django.utils import timezone
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.i18n import pick
 
-from ..models import Center, Counter, Device, QueueGroup, Ticket, TicketVisit
+from ..models import Center, Counter, Device, PriorityGroup, QueueGroup, Ticket, TicketVisit
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -39,7 +39,93 @@ def tickets_callable_by(*, counter: Counter) -> QuerySet[Ticket]:
     )
 
 
+def callable_rule(*, ticket: str, counter: str) -> tuple[str, list[Any]]:
+    """tickets_callable_by's rule in plain SQL, for the statements every call and every load of
+    the counter screen runs (building the ORM's query cost several times the database's work):
+    a condition on the tickets aliased `ticket` for the counter row aliased `counter`, and its
+    parameters. The two must say the same (the queue's tests run the calls through this one)."""
+    served = connection.ops.quote_name(Counter.services.through._meta.db_table)
+    t, k = ticket, counter
+    sql = (
+        f"(({t}.counter_id IS NULL AND ({t}.desk = '' OR ({t}.desk = %s AND {k}.designation = %s))) "
+        f"OR {t}.counter_id = {k}.id) AND {t}.center_id = {k}.center_id AND {t}.status = %s AND {t}.day = %s "
+        f"AND {t}.service_id IN (SELECT m.service_id FROM {served} m WHERE m.counter_id = {k}.id)"
+    )
+    women = Counter.Designation.WOMEN
+    return sql, [women, women, Ticket.Status.WAITING, connection.ops.adapt_datefield_value(timezone.localdate())]
+
+
+def _partial(model: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of `model` with only these fields read (the others load if asked for)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
 # --- the counter screen -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CounterScreen:
+    """What the operator's screen shows: their counter (with its center's name), the ticket
+    called to it or served there, and how many people wait for what it may call."""
+
+    counter: Counter
+    ticket: Ticket | None
+    waiting: int
+
+
+def counter_screen(*, user: Any) -> CounterScreen | None:
+    """The counter screen of `user` (None: signed in at no counter), in two plain SQL
+    statements: the counter with its center's name and the waiting count, then its ticket
+    with its group's letter, its service's and priority group's names. The screen is loaded
+    after every action and refreshed every few seconds; the ORM's three queries (counter_of,
+    counter_current_ticket, counter_waiting_count: the same rows) cost four times more."""
+    if not getattr(user, "pk", None):
+        return None
+    quote = connection.ops.quote_name
+    counters, centers, tickets = (quote(model._meta.db_table) for model in (Counter, Center, Ticket))
+    rule, rule_params = callable_rule(ticket="w", counter="k")
+    found = list(Counter.objects.raw(
+        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608 - our names
+        f"n.name_ps AS center_name_ps, (SELECT COUNT(*) FROM {tickets} w WHERE {rule}) AS waiting "
+        f"FROM {counters} k JOIN {centers} n ON n.id = k.center_id WHERE k.operator_id = %s "
+        "ORDER BY k.number, k.id LIMIT 1",
+        [*rule_params, user.pk]))
+    if not found:
+        return None
+    counter = found[0]  # one at most (counter_open)
+    counter.center = _partial(Center, {"id": counter.center_id, "name_en": counter.center_name_en,  # type: ignore[attr-defined]
+                                       "name_fa": counter.center_name_fa, "name_ps": counter.center_name_ps})  # type: ignore[attr-defined]
+    service_model = Ticket._meta.get_field("service").related_model
+    version_model = service_model._meta.get_field("current_version").related_model  # type: ignore[union-attr]
+    services, versions = quote(service_model._meta.db_table), quote(version_model._meta.db_table)  # type: ignore[union-attr]
+    groups, priorities = quote(QueueGroup._meta.db_table), quote(PriorityGroup._meta.db_table)
+    rows = list(Ticket.objects.raw(
+        f"SELECT t.*, g.letter AS group_letter, s.slug AS service_slug, s.current_version_id AS version_id, "  # noqa: S608
+        "v.name_en AS version_name_en, v.name_fa AS version_name_fa, v.name_ps AS version_name_ps, "
+        "p.name_en AS priority_name_en, p.name_fa AS priority_name_fa, p.name_ps AS priority_name_ps "
+        f"FROM {tickets} t JOIN {groups} g ON g.id = t.group_id JOIN {services} s ON s.id = t.service_id "
+        f"LEFT JOIN {versions} v ON v.id = s.current_version_id LEFT JOIN {priorities} p ON p.id = t.priority_group_id "
+        "WHERE t.counter_id = %s AND t.status IN (%s, %s) ORDER BY t.called_at DESC LIMIT 1",
+        [counter.pk, *ACTIVE_STATUSES]))
+    ticket = rows[0] if rows else None
+    if ticket is not None:
+        row: Any = ticket
+        ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
+                                             "letter": row.group_letter})
+        service = _partial(service_model, {"id": ticket.service_id, "slug": row.service_slug,  # type: ignore[arg-type]
+                                           "current_version_id": row.version_id})
+        if row.version_id is not None:
+            service.current_version = _partial(version_model, {  # type: ignore[arg-type]
+                "id": row.version_id, "name_en": row.version_name_en, "name_fa": row.version_name_fa,
+                "name_ps": row.version_name_ps})
+        ticket.service = service
+        if ticket.priority_group_id is not None:
+            ticket.priority_group = _partial(PriorityGroup, {
+                "id": ticket.priority_group_id, "name_en": row.priority_name_en, "name_fa": row.priority_name_fa,
+                "name_ps": row.priority_name_ps})
+        ticket.counter = counter
+    return CounterScreen(counter=counter, ticket=ticket, waiting=int(counter.waiting))  # type: ignore[attr-defined]
+
 
 def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:
     """The counter `user` is signed in at, if any; with its center unless `with_center` is

@@ -116,9 +116,10 @@ CALL_NEXT_STATEMENTS = 7
 # center's name and the waiting count), its ticket (with its letter and names), and the
 # transfer's choices (8 before: the center again, the count, the services with their agency
 # and definition, the counters with their operator); finishing reads the ticket and the
-# counter, locks the ticket, writes it and its visit (measured on SQLite).
+# counter, then locks, checks and writes the ticket in one UPDATE … RETURNING, and writes its
+# visit (measured on SQLite; 7 before, the lock and the write apart).
 COUNTER_SCREEN_STATEMENTS = 5
-FINISH_STATEMENTS = 7
+FINISH_STATEMENTS = 6
 
 
 def _call_cycle(hall: Hall, operator: Client) -> tuple[list[str], list[str], list[str]]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -153,11 +153,20 @@ def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key
 def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
     """The counter's row, locked: one operation at a time per counter. `with_busy` adds
     `busy_ticket_id`, the ticket it has called or is serving, in the same query."""
-    counters = Counter.objects.select_for_update(of=("self",))
     if with_busy:
-        counters = counters.annotate(busy_ticket_id=Subquery(
-            Ticket.objects.filter(counter=OuterRef("pk"), status__in=ACTIVE_STATUSES).values("pk")[:1]))
-    return counters.get(pk=counter.pk)
+        # Plain SQL: every call of every counter locks it (the ORM's subquery cost several
+        # times the database's work).
+        quote = connection.ops.quote_name
+        counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        found = list(Counter.objects.raw(
+            f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
+            f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE k.id = %s{lock}",
+            [*ACTIVE_STATUSES, counter.pk]))
+        if not found:
+            raise Counter.DoesNotExist
+        return found[0]
+    return Counter.objects.select_for_update(of=("self",)).get(pk=counter.pk)
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -330,14 +339,19 @@ def _tell_those_near(called: Ticket, now: datetime.datetime) -> None:
     """After a call, tell each holder (with a phone) who now has `QUEUE_NEAR_AHEAD` or fewer
     people before them in the called ticket's queue that their turn is near; once a ticket."""
     near = settings.QUEUE_NEAR_AHEAD
-    front = list(Ticket.objects.filter(
-        center_id=called.center_id, day=called.day, group_id=called.group_id, desk=called.desk,
-        status=Ticket.Status.WAITING, counter__isnull=True,
-    ).order_by("queue_position_at", "id").only("id", "phone", "near_notified_at")[:near + 1])
-    for ahead, ticket in enumerate(front):
-        if ticket.phone and ticket.near_notified_at is None and ahead <= near:
-            Ticket.objects.filter(pk=ticket.pk, near_notified_at__isnull=True).update(near_notified_at=now)
-            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=ticket.pk), ahead=ahead))
+    # Plain SQL, after every call (the ORM's query cost several times the database's work).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, phone, near_notified_at FROM {connection.ops.quote_name(Ticket._meta.db_table)} "  # noqa: S608
+            "WHERE center_id = %s AND day = %s AND group_id = %s AND desk = %s AND status = %s "
+            "AND counter_id IS NULL ORDER BY queue_position_at, id LIMIT %s",
+            [called.center_id, connection.ops.adapt_datefield_value(called.day), called.group_id, called.desk,
+             Ticket.Status.WAITING, near + 1])
+        front = cursor.fetchall()
+    for ahead, (pk, phone, notified_at) in enumerate(front):
+        if phone and notified_at is None and ahead <= near:
+            Ticket.objects.filter(pk=pk, near_notified_at__isnull=True).update(near_notified_at=now)
+            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=pk), ahead=ahead))
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:

@@ -172,11 +172,8 @@ def counter_state(request: HttpRequest) -> HttpResponse:
 @counter_staff_required
 @require_POST
 def counter_call(request: HttpRequest) -> HttpResponse:
-    own = _own_counter_or_message(request)
-    if own is None:
-        return _back_to_counter()
-    try:
-        ticket = services.ticket_call_next(counter=own)
+    try:  # the operator's counter is found as it is locked
+        ticket = services.ticket_call_next(operator=_user(request))
     except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()

@@ -150,23 +150,26 @@ def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key
 
 # --- counters --------------------------------------------------------------------------------
 
-def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
-    """The counter's row, locked: one operation at a time per counter. `with_busy` adds
-    `busy_ticket_id`, the ticket it has called or is serving, in the same query."""
-    if with_busy:
-        # Plain SQL: every call of every counter locks it (the ORM's subquery cost several
-        # times the database's work).
-        quote = connection.ops.quote_name
-        counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
-        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-        found = list(Counter.objects.raw(
-            f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
-            f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE k.id = %s{lock}",
-            [*ACTIVE_STATUSES, counter.pk]))
-        if not found:
-            raise Counter.DoesNotExist
-        return found[0]
+def _lock_counter(counter: Counter) -> Counter:
+    """The counter's row, locked: one operation at a time per counter."""
     return Counter.objects.select_for_update(of=("self",)).get(pk=counter.pk)
+
+
+def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter | None:
+    """The counter (else the one `operator` is signed in at: None if none), locked, with
+    `busy_ticket_id`, the ticket it has called or is serving. Plain SQL: every call of every
+    counter locks it (the ORM's subquery cost several times the database's work)."""
+    quote = connection.ops.quote_name
+    counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
+    which, key = ("k.id", counter.pk) if counter is not None else ("k.operator_id", operator.pk)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = list(Counter.objects.raw(
+        f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
+        f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
+        [*ACTIVE_STATUSES, key]))
+    if counter is not None and not found:
+        raise Counter.DoesNotExist
+    return found[0] if found else None
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -308,10 +311,13 @@ def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") ->
 
 
 @transaction.atomic
-def ticket_call_next(*, counter: Counter) -> Ticket | None:
-    """Call the ticket that stands first among those the counter may call; None if nobody
-    waits. Refused unless the counter is open and has finished with its last ticket."""
-    locked = _lock_counter(counter, with_busy=True)
+def ticket_call_next(*, counter: Counter | None = None, operator: Any = None) -> Ticket | None:
+    """Call the ticket that stands first among those the counter may call (`counter`, or the
+    one `operator` is signed in at, found as it is locked); None if nobody waits. Refused
+    unless the counter is open and has finished with its last ticket."""
+    locked = _lock_counter_to_call(counter=counter, operator=operator)
+    if locked is None:
+        raise QueueError(_("Open a counter first."), code="no_counter")
     if locked.state != Counter.State.OPEN:
         if locked.state == Counter.State.PAUSED:
             raise QueueError(_("The counter is paused: resume it to call the next ticket."), code="paused")

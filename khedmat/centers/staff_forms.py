@@ -69,22 +69,23 @@ class TransferForm(forms.Form):
         self.counters = {counter.pk: counter for counter in counters}
         service_field, counter_field = self.fields["service"], self.fields["to_counter"]
         assert isinstance(service_field, forms.ChoiceField) and isinstance(counter_field, forms.ChoiceField)
-        service_field.choices = [("", gettext("The same service"))] + [
-            (service.pk, service.name) for service in services]
-        counter_field.choices = [("", gettext("Any counter serving it"))] + [
-            (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
-            for counter in counters]
+        self.choice_lists: dict[str, list[tuple[Any, str]]] = {
+            "service": [("", gettext("The same service"))] + [(service.pk, service.name) for service in services],
+            "to_counter": [("", gettext("Any counter serving it"))] + [
+                (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
+                for counter in counters],
+        }
+        service_field.choices = self.choice_lists["service"]
+        counter_field.choices = self.choice_lists["to_counter"]
 
     def options(self, name: str) -> SafeString:
         """The <option>s of field `name`, the chosen one selected. Written here, not by the
         widget's templates (one per option, on every load of the counter screen: a third of
         its time); the same markup."""
-        field = self.fields[name]
-        assert isinstance(field, forms.ChoiceField)
         chosen = str(self[name].value() or "")
         return format_html_join("", "{}", (
             (format_html('<option value="{}" selected>{}</option>', value, label) if str(value) == chosen else
-             format_html('<option value="{}">{}</option>', value, label),) for value, label in field.choices))
+             format_html('<option value="{}">{}</option>', value, label),) for value, label in self.choice_lists[name]))
 
     @property
     def service_options(self) -> SafeString:

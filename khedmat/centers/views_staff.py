@@ -91,11 +91,11 @@ def counter(request: HttpRequest) -> HttpResponse:
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now
-        services, counters = selectors.transfer_choices(counter=own)
+        to_services, to_counters = selectors.transfer_choices(counter=own)
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
             no_show_allowed=ticket.no_show_allowed,
-            transfer_form=TransferForm(services=services, counters=counters),
+            transfer_form=TransferForm(services=to_services, counters=to_counters),
         )
     return render(request, "centers/staff/counter.html", context)
 

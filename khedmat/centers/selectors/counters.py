@@ -47,7 +47,7 @@ def callable_rule(*, ticket: str, counter: str) -> tuple[str, list[Any]]:
     served = connection.ops.quote_name(Counter.services.through._meta.db_table)
     t, k = ticket, counter
     sql = (
-        f"(({t}.counter_id IS NULL AND ({t}.desk = '' OR ({t}.desk = %s AND {k}.designation = %s))) "
+        f"(({t}.counter_id IS NULL AND ({t}.desk = '' OR ({t}.desk = %s AND {k}.designation = %s))) "  # noqa: S608
         f"OR {t}.counter_id = {k}.id) AND {t}.center_id = {k}.center_id AND {t}.status = %s AND {t}.day = %s "
         f"AND {t}.service_id IN (SELECT m.service_id FROM {served} m WHERE m.counter_id = {k}.id)"
     )

@@ -337,7 +337,7 @@ def ticket_call_next(*, counter: Counter | None = None, operator: Any = None) ->
         return None
     ticket.counter = locked
     publish(TicketCalled(ticket=ticket, counter=locked))
-    _tell_those_near(ticket, ticket.called_at)
+    _tell_those_near(ticket, now)
     return ticket
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, router, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -150,6 +150,12 @@ def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key
 
 # --- counters --------------------------------------------------------------------------------
 
+def _writing(model: type[Counter] | type[Ticket]) -> Any:
+    """The model's manager on the database it writes to (a plain UPDATE or a lock is a write:
+    never the replica, and the browser is pinned to the primary after it, as with the ORM's)."""
+    return model._default_manager.db_manager(router.db_for_write(model))
+
+
 def _lock_counter(counter: Counter) -> Counter:
     """The counter's row, locked: one operation at a time per counter."""
     return Counter.objects.select_for_update(of=("self",)).get(pk=counter.pk)
@@ -163,7 +169,7 @@ def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter 
     counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
     which, key = ("k.id", counter.pk) if counter is not None else ("k.operator_id", operator.pk)
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    found = list(Counter.objects.raw(
+    found = list(_writing(Counter).raw(
         f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
         f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
         [*ACTIVE_STATUSES, key]))
@@ -301,7 +307,7 @@ def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") ->
     if among == "women":
         params.append(Counter.Designation.WOMEN)
     # raw() turns the row into a Ticket through the fields' own converters (SQLite's text dates).
-    called = next(iter(Ticket.objects.raw(sql, params)), None)
+    called = next(iter(_writing(Ticket).raw(sql, params)), None)
     if called is None:
         return None
     letter = called.group_letter  # type: ignore[attr-defined]
@@ -422,7 +428,7 @@ def ticket_finish(*, counter: Counter, ticket: Ticket) -> Ticket:
     tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
     columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
     at = connection.ops.adapt_datetimefield_value(now)
-    served = list(Ticket.objects.raw(
+    served = list(_writing(Ticket).raw(
         f"UPDATE {tickets} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608 - our names
         "WHERE id = %s AND counter_id = %s AND status IN (%s, %s) "
         f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter",

@@ -56,6 +56,29 @@ class CounterOpenForm(forms.Form):
         field.choices = [(counter.pk, counter_label(counter, services_offered=offered)) for counter in counters]
 
 
+def transfer_choice_lists(*, services: Sequence[Service | ServiceName],
+                          counters: Sequence[Counter | CounterNumber]) -> dict[str, list[tuple[Any, str]]]:
+    """The transfer's choices by field name, "the same"/"any" first, in the reader's language."""
+    return {
+        "service": [("", gettext("The same service"))] + [(service.pk, service.name) for service in services],
+        "to_counter": [("", gettext("Any counter serving it"))] + [
+            (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
+            for counter in counters],
+    }
+
+
+def transfer_options(*, services: Sequence[Service | ServiceName],
+                     counters: Sequence[Counter | CounterNumber]) -> dict[str, SafeString]:
+    """The <option>s of the counter screen's (unbound) transfer form, by field name, the first
+    selected: the markup Django's widgets write, without building the form or running the
+    widgets' templates (one per option: a third of the screen's time) on every load."""
+    return {name: format_html_join("", "{}", (
+        (format_html('<option value="{}" selected>{}</option>', value, label) if index == 0 else
+         format_html('<option value="{}">{}</option>', value, label),)
+        for index, (value, label) in enumerate(choices)))
+        for name, choices in transfer_choice_lists(services=services, counters=counters).items()}
+
+
 class TransferForm(forms.Form):
     """Send the ticket to another service, to one counter, or both (at least one)."""
 
@@ -69,31 +92,9 @@ class TransferForm(forms.Form):
         self.counters = {counter.pk: counter for counter in counters}
         service_field, counter_field = self.fields["service"], self.fields["to_counter"]
         assert isinstance(service_field, forms.ChoiceField) and isinstance(counter_field, forms.ChoiceField)
-        self.choice_lists: dict[str, list[tuple[Any, str]]] = {
-            "service": [("", gettext("The same service"))] + [(service.pk, service.name) for service in services],
-            "to_counter": [("", gettext("Any counter serving it"))] + [
-                (counter.pk, gettext("Counter %(number)s") % {"number": format_number(counter.number)})
-                for counter in counters],
-        }
-        service_field.choices = self.choice_lists["service"]
-        counter_field.choices = self.choice_lists["to_counter"]
-
-    def options(self, name: str) -> SafeString:
-        """The <option>s of field `name`, the chosen one selected. Written here, not by the
-        widget's templates (one per option, on every load of the counter screen: a third of
-        its time); the same markup."""
-        chosen = str(self[name].value() or "")
-        return format_html_join("", "{}", (
-            (format_html('<option value="{}" selected>{}</option>', value, label) if str(value) == chosen else
-             format_html('<option value="{}">{}</option>', value, label),) for value, label in self.choice_lists[name]))
-
-    @property
-    def service_options(self) -> SafeString:
-        return self.options("service")
-
-    @property
-    def to_counter_options(self) -> SafeString:
-        return self.options("to_counter")
+        choices = transfer_choice_lists(services=services, counters=counters)
+        service_field.choices = choices["service"]
+        counter_field.choices = choices["to_counter"]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -42,7 +42,7 @@ from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
 from .models import Center, Counter, Device
-from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm
+from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm, transfer_options
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -95,7 +95,7 @@ def counter(request: HttpRequest) -> HttpResponse:
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
             no_show_allowed=ticket.no_show_allowed,
-            transfer_form=TransferForm(services=to_services, counters=to_counters),
+            transfer_options=transfer_options(services=to_services, counters=to_counters),
         )
     return render(request, "centers/staff/counter.html", context)
 

@@ -42,7 +42,7 @@ from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
 from .models import Center, Counter, Device
-from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm
+from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm, transfer_options
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -77,23 +77,25 @@ def _counter_number(counter: Counter) -> str:
 @require_GET
 def counter(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    assert user.center is not None
-    own = selectors.counter_of(user=user)
-    context: dict[str, Any] = {"center": user.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS}
-    if own is None:
+    screen = selectors.counter_screen(user=user)
+    if screen is None:
+        assert user.center is not None
         counters = selectors.counters_to_open(center=user.center)
-        context.update(counters=counters, open_form=CounterOpenForm(counters=counters))
-        return render(request, "centers/staff/counter_open.html", context)
-    ticket = selectors.counter_current_ticket(counter=own)
-    context.update(ticket=ticket, waiting=selectors.counter_waiting_count(counter=own))
+        return render(request, "centers/staff/counter_open.html", {
+            "center": user.center, "counter": None, "max_recalls": settings.QUEUE_MAX_RECALLS,
+            "counters": counters, "open_form": CounterOpenForm(counters=counters)})
+    own, ticket = screen.counter, screen.ticket
+    # The counter's own center (read with it): the user's is the same one (counter_open).
+    context: dict[str, Any] = {"center": own.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS,
+                               "ticket": ticket, "waiting": screen.waiting}
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now
+        to_services, to_counters = selectors.transfer_choices(counter=own)
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
             no_show_allowed=ticket.no_show_allowed,
-            transfer_form=TransferForm(services=selectors.transfer_services(center=user.center),
-                                       counters=selectors.transfer_counters(counter=own)),
+            transfer_options=transfer_options(services=to_services, counters=to_counters),
         )
     return render(request, "centers/staff/counter.html", context)
 
@@ -132,7 +134,7 @@ def counter_open(request: HttpRequest) -> HttpResponse:
 
 
 def _own_counter_or_message(request: HttpRequest) -> Counter | None:
-    own = selectors.counter_of(user=_user(request))
+    own = selectors.counter_of(user=_user(request), with_center=False)
     if own is None:
         messages.error(request, _("Open a counter first."))
     return own
@@ -170,11 +172,8 @@ def counter_state(request: HttpRequest) -> HttpResponse:
 @counter_staff_required
 @require_POST
 def counter_call(request: HttpRequest) -> HttpResponse:
-    own = _own_counter_or_message(request)
-    if own is None:
-        return _back_to_counter()
-    try:
-        ticket = services.ticket_call_next(counter=own)
+    try:  # the operator's counter is found as it is locked
+        ticket = services.ticket_call_next(operator=_user(request))
     except services.QueueError as error:
         messages.error(request, error.message)
         return _back_to_counter()

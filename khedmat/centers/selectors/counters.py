@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.core.i18n import pick
 
-from ..models import Center, Counter, Device, QueueGroup, Ticket, TicketVisit
+from ..models import Center, Counter, Device, PriorityGroup, QueueGroup, Ticket, TicketVisit
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -36,13 +39,103 @@ def tickets_callable_by(*, counter: Counter) -> QuerySet[Ticket]:
     )
 
 
+def callable_rule(*, ticket: str, counter: str) -> tuple[str, list[Any]]:
+    """tickets_callable_by's rule in plain SQL, for the statements every call and every load of
+    the counter screen runs (building the ORM's query cost several times the database's work):
+    a condition on the tickets aliased `ticket` for the counter row aliased `counter`, and its
+    parameters. The two must say the same (the queue's tests run the calls through this one)."""
+    served = connection.ops.quote_name(Counter.services.through._meta.db_table)
+    t, k = ticket, counter
+    sql = (
+        f"(({t}.counter_id IS NULL AND ({t}.desk = '' OR ({t}.desk = %s AND {k}.designation = %s))) "  # noqa: S608
+        f"OR {t}.counter_id = {k}.id) AND {t}.center_id = {k}.center_id AND {t}.status = %s AND {t}.day = %s "
+        f"AND {t}.service_id IN (SELECT m.service_id FROM {served} m WHERE m.counter_id = {k}.id)"
+    )
+    women = Counter.Designation.WOMEN
+    return sql, [women, women, Ticket.Status.WAITING, connection.ops.adapt_datefield_value(timezone.localdate())]
+
+
+def _partial(model: type[Any], values: dict[str, Any]) -> Any:
+    """An instance of `model` with only these fields read (the others load if asked for)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
 # --- the counter screen -----------------------------------------------------------------------------
 
-def counter_of(*, user: Any) -> Counter | None:
-    """The counter `user` is signed in at, if any."""
+@dataclass(frozen=True)
+class CounterScreen:
+    """What the operator's screen shows: their counter (with its center's name), the ticket
+    called to it or served there, and how many people wait for what it may call."""
+
+    counter: Counter
+    ticket: Ticket | None
+    waiting: int
+
+
+def counter_screen(*, user: Any) -> CounterScreen | None:
+    """The counter screen of `user` (None: signed in at no counter), in two plain SQL
+    statements: the counter with its center's name and the waiting count, then its ticket
+    with its group's letter, its service's and priority group's names. The screen is loaded
+    after every action and refreshed every few seconds; the ORM's three queries (counter_of,
+    counter_current_ticket, counter_waiting_count: the same rows) cost four times more."""
     if not getattr(user, "pk", None):
         return None
-    return Counter.objects.select_related("center").filter(operator_id=user.pk).first()
+    quote = connection.ops.quote_name
+    counters, centers, tickets = (quote(model._meta.db_table) for model in (Counter, Center, Ticket))
+    rule, rule_params = callable_rule(ticket="w", counter="k")
+    found = list(Counter.objects.raw(
+        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608 - our names
+        f"n.name_ps AS center_name_ps, (SELECT COUNT(*) FROM {tickets} w WHERE {rule}) AS waiting "
+        f"FROM {counters} k JOIN {centers} n ON n.id = k.center_id WHERE k.operator_id = %s "
+        "ORDER BY k.number, k.id LIMIT 1",
+        [*rule_params, user.pk]))
+    if not found:
+        return None
+    counter = found[0]  # one at most (counter_open)
+    counter.center = _partial(Center, {"id": counter.center_id, "name_en": counter.center_name_en,  # type: ignore[attr-defined]
+                                       "name_fa": counter.center_name_fa, "name_ps": counter.center_name_ps})  # type: ignore[attr-defined]
+    service_model = Ticket._meta.get_field("service").related_model
+    version_model = service_model._meta.get_field("current_version").related_model  # type: ignore[union-attr]
+    services, versions = quote(service_model._meta.db_table), quote(version_model._meta.db_table)  # type: ignore[union-attr]
+    groups, priorities = quote(QueueGroup._meta.db_table), quote(PriorityGroup._meta.db_table)
+    rows = list(Ticket.objects.raw(
+        f"SELECT t.*, g.letter AS group_letter, s.slug AS service_slug, s.current_version_id AS version_id, "  # noqa: S608
+        "v.name_en AS version_name_en, v.name_fa AS version_name_fa, v.name_ps AS version_name_ps, "
+        "p.name_en AS priority_name_en, p.name_fa AS priority_name_fa, p.name_ps AS priority_name_ps "
+        f"FROM {tickets} t JOIN {groups} g ON g.id = t.group_id JOIN {services} s ON s.id = t.service_id "
+        f"LEFT JOIN {versions} v ON v.id = s.current_version_id LEFT JOIN {priorities} p ON p.id = t.priority_group_id "
+        "WHERE t.counter_id = %s AND t.status IN (%s, %s) ORDER BY t.called_at DESC LIMIT 1",
+        [counter.pk, *ACTIVE_STATUSES]))
+    ticket = rows[0] if rows else None
+    if ticket is not None:
+        row: Any = ticket
+        ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
+                                             "letter": row.group_letter})
+        service = _partial(service_model, {"id": ticket.service_id, "slug": row.service_slug,  # type: ignore[arg-type]
+                                           "current_version_id": row.version_id})
+        if row.version_id is not None:
+            service.current_version = _partial(version_model, {  # type: ignore[arg-type]
+                "id": row.version_id, "name_en": row.version_name_en, "name_fa": row.version_name_fa,
+                "name_ps": row.version_name_ps})
+        ticket.service = service
+        if ticket.priority_group_id is not None:
+            ticket.priority_group = _partial(PriorityGroup, {
+                "id": ticket.priority_group_id, "name_en": row.priority_name_en, "name_fa": row.priority_name_fa,
+                "name_ps": row.priority_name_ps})
+        ticket.counter = counter
+    return CounterScreen(counter=counter, ticket=ticket, waiting=int(counter.waiting))  # type: ignore[attr-defined]
+
+
+def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:
+    """The counter `user` is signed in at, if any; with its center unless `with_center` is
+    False (an action at the counter locks the row again and needs only its id)."""
+    if not getattr(user, "pk", None):
+        return None
+    counters = Counter.objects.select_related("center") if with_center else Counter.objects.all()
+    # By number, not the model's order (which joins the centers to sort by their name): an
+    # operator is signed in at one counter at most (counter_open).
+    return counters.filter(operator_id=user.pk).order_by("number", "pk").first()
 
 
 def counters_to_open(*, center: Center) -> list[Counter]:
@@ -57,9 +150,14 @@ def counter_get(*, center: Center, pk: int) -> Counter | None:
     return Counter.objects.filter(center=center, pk=pk).first()
 
 
+# A version's long columns, which no counter screen shows (its name is all it shows): not read.
+_VERSION_TEXTS = ("definition", "search_text")
+
+
 def counter_current_ticket(*, counter: Counter) -> Ticket | None:
     """The ticket called to (or being served at) the counter, with what the screen shows."""
     return (Ticket.objects.select_related("group", "service__current_version", "priority_group")
+            .defer(*(f"service__current_version__{name}" for name in _VERSION_TEXTS))
             .filter(counter=counter, status__in=ACTIVE_STATUSES).order_by("-called_at").first())
 
 
@@ -71,14 +169,66 @@ def counter_waiting_count(*, counter: Counter) -> int:
 def transfer_services(*, center: Center) -> list[Service]:
     """The services a ticket may be sent on to: those the center queues."""
     ids = QueueGroup.objects.filter(center=center).values("services")
+    # Their names only (the screen lists them on every load): no agency, no definition.
     return list(catalog_selectors.services_with_a_version(active_only=True).filter(pk__in=ids)
+                .select_related(None).select_related("current_version")
+                .only("slug", "current_version", "current_version__name_en", "current_version__name_fa",
+                      "current_version__name_ps")
                 .order_by("current_version__name_en", "slug"))
 
 
 def transfer_counters(*, counter: Counter) -> list[Counter]:
     """The other counters of the center in use, a ticket may be sent to one of them."""
     return list(Counter.objects.filter(center_id=counter.center_id, is_active=True).exclude(pk=counter.pk)
-                .select_related("operator").order_by("number"))
+                .order_by("number"))
+
+
+@dataclass(frozen=True)
+class ServiceName:
+    """A service as the transfer's list names it (the counter screen's choice)."""
+
+    pk: int
+    name_en: str
+    name_fa: str
+    name_ps: str
+
+    @property
+    def name(self) -> str:
+        return pick(self, "name")
+
+
+@dataclass(frozen=True)
+class CounterNumber:
+    """A counter as the transfer's list names it."""
+
+    pk: int
+    number: int
+
+
+def transfer_choices(*, counter: Counter) -> tuple[list[ServiceName], list[CounterNumber]]:
+    """What transfer_services and transfer_counters list (the same rows, the same order), as
+    names and numbers only, in one plain SQL statement: the counter screen shows them on every
+    load (each call, every refresh), and building the ORM's two queries (with the services'
+    agency and definition) and their objects was a fifth of its time (docs/performance.md)."""
+    quote = connection.ops.quote_name
+    service_model = Ticket._meta.get_field("service").related_model
+    version_model = service_model._meta.get_field("current_version").related_model  # type: ignore[union-attr]
+    services, versions = quote(service_model._meta.db_table), quote(version_model._meta.db_table)  # type: ignore[union-attr]
+    groups, grouped = quote(QueueGroup._meta.db_table), quote(QueueGroup.services.through._meta.db_table)
+    counters = quote(Counter._meta.db_table)
+    sql = (
+        f"SELECT s.id, v.name_en, v.name_fa, v.name_ps, s.slug, NULL FROM {services} s "  # noqa: S608 - our names
+        f"JOIN {versions} v ON v.id = s.current_version_id WHERE s.is_active AND s.id IN "
+        f"(SELECT m.service_id FROM {grouped} m JOIN {groups} q ON q.id = m.queuegroup_id WHERE q.center_id = %s) "
+        f"UNION ALL SELECT k.id, NULL, NULL, NULL, NULL, k.number FROM {counters} k "
+        # The services by name as the database sorts them (like the ORM's), the counters by number.
+        "WHERE k.center_id = %s AND k.is_active AND k.id <> %s ORDER BY 2, 5, 6"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [counter.center_id, counter.center_id, counter.pk])
+        rows = cursor.fetchall()
+    return ([ServiceName(pk=row[0], name_en=row[1], name_fa=row[2], name_ps=row[3]) for row in rows if row[5] is None],
+            [CounterNumber(pk=row[0], number=row[5]) for row in rows if row[5] is not None])
 
 
 def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ticket | None:
@@ -89,8 +239,20 @@ def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ti
         key = uuid.UUID(str(public_id))
     except ValueError:
         return None
-    return (Ticket.objects.select_related("group", "service__current_version")
-            .filter(center_id=center_id, public_id=key).first())
+    # With its group's letter (for its number), in plain SQL: every action at a counter reads
+    # it first (the ORM's query cost several times the database's work).
+    quote = connection.ops.quote_name
+    tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
+    found = list(Ticket.objects.raw(
+        f"SELECT t.*, g.letter AS group_letter FROM {tickets} t JOIN {groups} g ON g.id = t.group_id "  # noqa: S608
+        "WHERE t.center_id = %s AND t.public_id = %s",
+        [center_id, Ticket._meta.get_field("public_id").get_db_prep_value(key, connection)]))
+    if not found:
+        return None
+    ticket = found[0]
+    ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
+                                         "letter": ticket.group_letter})  # type: ignore[attr-defined]
+    return ticket
 
 
 # --- a counter's finished tickets (the rating tablet) ---------------------------------------------

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import IntegrityError, connection, router, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,7 @@ from ..events import TicketCalled, TicketIssued, TicketTurnNear
 from ..hours import Closed, center_closed
 from ..models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 from ..selectors.centers import women_desk_service_ids
-from ..selectors.counters import ACTIVE_STATUSES, counter_current_ticket, tickets_callable_by
+from ..selectors.counters import ACTIVE_STATUSES, callable_rule, counter_current_ticket, tickets_callable_by
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -150,14 +150,32 @@ def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key
 
 # --- counters --------------------------------------------------------------------------------
 
-def _lock_counter(counter: Counter, *, with_busy: bool = False) -> Counter:
-    """The counter's row, locked: one operation at a time per counter. `with_busy` adds
-    `busy_ticket_id`, the ticket it has called or is serving, in the same query."""
-    counters = Counter.objects.select_for_update(of=("self",))
-    if with_busy:
-        counters = counters.annotate(busy_ticket_id=Subquery(
-            Ticket.objects.filter(counter=OuterRef("pk"), status__in=ACTIVE_STATUSES).values("pk")[:1]))
-    return counters.get(pk=counter.pk)
+def _writing(model: type[Counter] | type[Ticket]) -> Any:
+    """The model's manager on the database it writes to (a plain UPDATE or a lock is a write:
+    never the replica, and the browser is pinned to the primary after it, as with the ORM's)."""
+    return model._default_manager.db_manager(router.db_for_write(model))
+
+
+def _lock_counter(counter: Counter) -> Counter:
+    """The counter's row, locked: one operation at a time per counter."""
+    return Counter.objects.select_for_update(of=("self",)).get(pk=counter.pk)
+
+
+def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter | None:
+    """The counter (else the one `operator` is signed in at: None if none), locked, with
+    `busy_ticket_id`, the ticket it has called or is serving. Plain SQL: every call of every
+    counter locks it (the ORM's subquery cost several times the database's work)."""
+    quote = connection.ops.quote_name
+    counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
+    which, key = ("k.id", counter.pk) if counter is not None else ("k.operator_id", operator.pk)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    found = list(_writing(Counter).raw(
+        f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
+        f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
+        [*ACTIVE_STATUSES, key]))
+    if counter is not None and not found:
+        raise Counter.DoesNotExist
+    return found[0] if found else None
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -242,7 +260,8 @@ def counter_close(*, counter: Counter, operator: Any) -> Counter:
 # --- calling ---------------------------------------------------------------------------------
 
 def _first(tickets: QuerySet[Ticket]) -> Ticket | None:
-    tickets = tickets.order_by("queue_position_at", "id")
+    # With its group (its letter is in every "ticket P-042 is called"); only the ticket is locked.
+    tickets = tickets.select_related("group").order_by("queue_position_at", "id")
     if connection.features.has_select_for_update_skip_locked:
         tickets = tickets.select_for_update(skip_locked=True, of=("self",))
     return tickets.first()
@@ -263,11 +282,48 @@ def next_ticket_for(counter: Counter) -> Ticket | None:
     return _first(tickets)
 
 
+def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") -> Ticket | None:
+    """Pick the first ticket the counter may call (`among`: only the women's desk's, or only
+    priority tickets) and write the call, in one plain SQL statement: an UPDATE of the row
+    its subquery chose and locked (on PostgreSQL skipping rows another counter is locking
+    this moment, as next_ticket_for does), returning the ticket with its group's letter.
+    Every call of every counter runs it; building the ORM's query for the same rule cost
+    several times what the database did (docs/performance.md). The rule is the one of
+    selectors.tickets_callable_by (the waiting count): change both together."""
+    quote = connection.ops.quote_name
+    tickets, groups, counters = (quote(model._meta.db_table) for model in (Ticket, QueueGroup, Counter))
+    rule, rule_params = callable_rule(ticket="c", counter="k")
+    narrower = {"": "", "women": "AND c.desk = %s ", "priority": "AND c.priority_group_id IS NOT NULL "}[among]
+    lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
+    sql = (
+        f"UPDATE {tickets} SET status = %s, counter_id = %s, operator_id = %s, called_at = %s, "  # noqa: S608
+        f"first_called_at = %s, recalls = 0 WHERE id = (SELECT c.id FROM {tickets} c JOIN {counters} k ON k.id = %s "
+        f"WHERE {rule} {narrower}ORDER BY c.queue_position_at, c.id LIMIT 1{lock}) "
+        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter"
+    )
+    at = connection.ops.adapt_datetimefield_value(now)
+    params: list[Any] = [Ticket.Status.CALLED, counter.pk, counter.operator_id, at, at, counter.pk, *rule_params]
+    if among == "women":
+        params.append(Counter.Designation.WOMEN)
+    # raw() turns the row into a Ticket through the fields' own converters (SQLite's text dates).
+    called = next(iter(_writing(Ticket).raw(sql, params)), None)
+    if called is None:
+        return None
+    letter = called.group_letter  # type: ignore[attr-defined]
+    called.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
+                                      [called.group_id, called.center_id, letter])
+    return called
+
+
 @transaction.atomic
-def ticket_call_next(*, counter: Counter) -> Ticket | None:
-    """Call the ticket that stands first among those the counter may call; None if nobody
-    waits. Refused unless the counter is open and has finished with its last ticket."""
-    locked = _lock_counter(counter, with_busy=True)
+def ticket_call_next(*, counter: Counter | None = None, operator: Any = None) -> Ticket | None:
+    """Call the ticket that stands first among those the counter may call (`counter`, or the
+    one `operator` is signed in at, found as it is locked); None if nobody waits. Refused
+    unless the counter is open and has finished with its last ticket."""
+    locked = _lock_counter_to_call(counter=counter, operator=operator)
+    if locked is None:
+        raise QueueError(_("Open a counter first."), code="no_counter")
     if locked.state != Counter.State.OPEN:
         if locked.state == Counter.State.PAUSED:
             raise QueueError(_("The counter is paused: resume it to call the next ticket."), code="paused")
@@ -276,17 +332,18 @@ def ticket_call_next(*, counter: Counter) -> Ticket | None:
         busy = Ticket.objects.select_related("group").get(pk=locked.busy_ticket_id)  # type: ignore[attr-defined]
         raise QueueError(_("First finish or transfer ticket %(number)s, or mark that its holder did not come.") % {
             "number": format_code(busy.display_number)}, code="busy")
-    ticket = next_ticket_for(locked)
+    now = timezone.now()
+    # A designated desk first looks among the people it is for; each look is one index scan.
+    ticket = None
+    if locked.designation in (Counter.Designation.WOMEN, Counter.Designation.PRIORITY):
+        ticket = _call_first(locked, now, among=locked.designation)
+    if ticket is None:
+        ticket = _call_first(locked, now)
     if ticket is None:
         return None
-    ticket.status = Ticket.Status.CALLED
     ticket.counter = locked
-    ticket.operator_id = locked.operator_id
-    ticket.called_at = ticket.first_called_at = timezone.now()
-    ticket.recalls = 0
-    ticket.save(update_fields=["status", "counter", "operator", "called_at", "first_called_at", "recalls"])
     publish(TicketCalled(ticket=ticket, counter=locked))
-    _tell_those_near(ticket, ticket.called_at)
+    _tell_those_near(ticket, now)
     return ticket
 
 
@@ -294,14 +351,19 @@ def _tell_those_near(called: Ticket, now: datetime.datetime) -> None:
     """After a call, tell each holder (with a phone) who now has `QUEUE_NEAR_AHEAD` or fewer
     people before them in the called ticket's queue that their turn is near; once a ticket."""
     near = settings.QUEUE_NEAR_AHEAD
-    front = list(Ticket.objects.filter(
-        center_id=called.center_id, day=called.day, group_id=called.group_id, desk=called.desk,
-        status=Ticket.Status.WAITING, counter__isnull=True,
-    ).order_by("queue_position_at", "id").only("id", "phone", "near_notified_at")[:near + 1])
-    for ahead, ticket in enumerate(front):
-        if ticket.phone and ticket.near_notified_at is None and ahead <= near:
-            Ticket.objects.filter(pk=ticket.pk, near_notified_at__isnull=True).update(near_notified_at=now)
-            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=ticket.pk), ahead=ahead))
+    # Plain SQL, after every call (the ORM's query cost several times the database's work).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, phone, near_notified_at FROM {connection.ops.quote_name(Ticket._meta.db_table)} "  # noqa: S608
+            "WHERE center_id = %s AND day = %s AND group_id = %s AND desk = %s AND status = %s "
+            "AND counter_id IS NULL ORDER BY queue_position_at, id LIMIT %s",
+            [called.center_id, connection.ops.adapt_datefield_value(called.day), called.group_id, called.desk,
+             Ticket.Status.WAITING, near + 1])
+        front = cursor.fetchall()
+    for ahead, (pk, phone, notified_at) in enumerate(front):
+        if phone and notified_at is None and ahead <= near:
+            Ticket.objects.filter(pk=pk, near_notified_at__isnull=True).update(near_notified_at=now)
+            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=pk), ahead=ahead))
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:
@@ -358,12 +420,24 @@ def ticket_start(*, counter: Counter, ticket: Ticket) -> Ticket:
 @transaction.atomic
 def ticket_finish(*, counter: Counter, ticket: Ticket) -> Ticket:
     """Service done: the ticket is served (and can be rated)."""
-    locked = _ticket_at(counter, ticket, statuses=ACTIVE_STATUSES)
     now = timezone.now()
-    if locked.started_at is None:  # served straight from the call
-        locked.started_at = now
-    locked.status = Ticket.Status.SERVED
-    locked.save(update_fields=["status", "started_at"])
+    # Lock, check and write in one UPDATE … RETURNING (every call ends here: the ORM's lock
+    # and save cost several times the database's work). The row lock is taken by the UPDATE,
+    # which checks the counter and the status again on the row as committed.
+    quote = connection.ops.quote_name
+    tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
+    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
+    at = connection.ops.adapt_datetimefield_value(now)
+    served = list(_writing(Ticket).raw(
+        f"UPDATE {tickets} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608 - our names
+        "WHERE id = %s AND counter_id = %s AND status IN (%s, %s) "
+        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter",
+        [Ticket.Status.SERVED, at, ticket.pk, counter.pk, *ACTIVE_STATUSES]))
+    if not served:
+        raise QueueError(_("This ticket is not waiting at your counter."), code="not_here")
+    locked = served[0]
+    locked.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
+                                      [locked.group_id, locked.center_id, locked.group_letter])  # type: ignore[attr-defined]
     _visit(locked, TicketVisit.Outcome.SERVED, now)
     return locked
 

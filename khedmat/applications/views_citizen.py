@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.accounts.phone import display_mobile_number
 from khedmat.accounts.roles import Role
+from khedmat.catalog import fragments
 from khedmat.core.formatting import current_language
 from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
@@ -48,7 +50,7 @@ from .forms import (
     upload_field_limits,
 )
 from .formschema import answers_for_display
-from .handover import form_definition
+from .handover import version_form_definition
 from .models import Application
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
@@ -122,14 +124,20 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     user = request.user
     version = draft.service_version if draft is not None else service.current_version
     assert version is not None
-    definition = form_definition(version.definition, service_id=version.service_id)
     language = current_language()
+    if request.method == "GET" and draft is None:
+        # A new application's form is the same for everyone in a language until the catalog
+        # changes: its parts are rendered once and kept (no token, no person in them).
+        earlier = selectors.draft_in_progress(applicant=user, service=service)  # type: ignore[arg-type]
+        fee_box, fields = fragments.cached("apply-form", version.pk, language,
+                                           render=lambda: _blank_form_parts(request, service, version, language))
+        return _render_application_page(request, service, version, None, None, new_submission_token(),
+                                        earlier_draft=earlier, parts=(fee_box, fields))
+    definition = version_form_definition(version)
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)
         form.applicant_form = RelationshipForm(initial=_applicant_initial(draft))
-        earlier = selectors.draft_in_progress(applicant=user, service=service) if draft is None else None  # type: ignore[arg-type]
-        return _render_application_page(request, service, version, draft, form, new_submission_token(),
-                                        earlier_draft=earlier)
+        return _render_application_page(request, service, version, draft, form, new_submission_token())
 
     token = submission_token(request.POST) or new_submission_token()
     done = selectors.application_by_submission_token(applicant=user, token=token)  # type: ignore[arg-type]
@@ -186,16 +194,33 @@ def _applicant_errors(applicant_form: RelationshipForm | None) -> list[tuple[str
             for name, errors in applicant_form.errors.items() if name in applicant_form.fields for message in errors]
 
 
+def _blank_form_parts(request: HttpRequest, service: Service, version: Any, language: str) -> tuple[str, str]:
+    """The fee schedule and the fields of a new application's form, as every applicant first
+    sees them (rendered without the request: nothing of the visitor goes in)."""
+    form = ApplicationForm(definition=version_form_definition(version), language=language)
+    form.applicant_form = RelationshipForm(initial=_applicant_initial(None))
+    context = {"service": service, "version": version, "draft": None, "form": form,
+               "applicant_form": form.applicant_form}
+    return (get_template("applications/citizen/_apply_fee.html").render(context),
+            get_template("applications/citizen/_apply_fields.html").render(context))
+
+
 def _render_application_page(request: HttpRequest, service: Service, version: Any, draft: Application | None,
-                             form: ApplicationForm, token: str,
-                             earlier_draft: Application | None = None) -> HttpResponse:
+                             form: ApplicationForm | None, token: str,
+                             earlier_draft: Application | None = None,
+                             parts: tuple[str, str] | None = None) -> HttpResponse:
+    """The application page; `parts` are the kept fee schedule and fields of a blank form
+    (then `form` is None), otherwise they are rendered from `form`."""
     action = (reverse("applications:draft_edit", kwargs={"public_id": draft.public_id}) if draft is not None
               else reverse("applications:apply", kwargs={"slug": service.slug}))
+    applicant_form = form.applicant_form if form is not None else None
     return render(request, "applications/citizen/apply.html", {
         "service": service, "version": version, "draft": draft, "form": form, "token": token,
-        "action": action, "earlier_draft": earlier_draft, "applicant_form": form.applicant_form,
-        "errors": form.error_list() + _applicant_errors(form.applicant_form),
+        "action": action, "earlier_draft": earlier_draft, "applicant_form": applicant_form,
+        "errors": (form.error_list() + _applicant_errors(applicant_form)) if form is not None else [],
         "time_standard": selectors.time_standard_text(version.time_standard_days),
+        "fee_box": mark_safe(parts[0]) if parts else None,  # noqa: S308 - our own templates' output
+        "fields": mark_safe(parts[1]) if parts else None,  # noqa: S308
     })
 
 

@@ -209,10 +209,13 @@ class ApplicationForm:
         return [document for slot in self.slots for document in slot.existing
                 if str(document.public_id) == self.remove_document_id]
 
-    def attach_stored(self, draft: Application) -> None:
-        """Show the files already kept on the draft ("already uploaded")."""
+    def attach_stored(self, draft: Application, documents: Iterable[Document] | None = None) -> None:
+        """Show the files already kept on the draft ("already uploaded"): `documents` when the
+        caller knows them all (a draft made by this request), else those read from the draft."""
         stored: dict[str, list[Document]] = {}
-        for document in draft.documents.filter(message__isnull=True).order_by("uploaded_at", "id"):
+        if documents is None:
+            documents = draft.documents.filter(message__isnull=True).order_by("uploaded_at", "id")
+        for document in documents:
             stored.setdefault(document.document_code, []).append(document)
         for slot in self.slots:
             slot.existing = stored.get(slot.code, [])

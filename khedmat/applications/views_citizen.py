@@ -51,7 +51,7 @@ from .forms import (
 )
 from .formschema import answers_for_display
 from .handover import version_form_definition
-from .models import Application
+from .models import Application, Document
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
 from .services.corrections import application_withdraw, correction_submit, open_correction
@@ -151,18 +151,20 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     applicant_info = dict(form.applicant_form.cleaned_data) if applicant_ok else None
     created_now = False
     if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
+        kept: list[Document] = []
         try:
             stored = application_draft_store(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
                                              application=draft, uploads=form.uploads,
                                              remove_documents=form.documents_to_remove(draft),
-                                             applicant_info=applicant_info)
+                                             applicant_info=applicant_info, kept=kept)
         except ApplicationError as error:
             messages.error(request, error.message)
             if draft is not None:
                 return redirect(draft.get_absolute_url())
             return redirect(service.get_absolute_url())
         created_now, draft = draft is None, stored
-        form.attach_stored(draft)
+        # A draft made just now holds only the files this post sent: no need to read them back.
+        form.attach_stored(draft, kept if created_now else None)
 
     if form.action == "submit" and draft is not None:
         if form.is_valid() and applicant_ok:

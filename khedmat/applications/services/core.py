@@ -46,7 +46,7 @@ def workflow_role(user: User, application: Application) -> str | None:
 
 # --- drafts and submission --------------------------------------------------------------
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside another service's transaction, no savepoint of its own
 def application_draft_save(*, applicant: User, service: Service, data: dict[str, Any],
                            application: Application | None = None, filed_by: User | None = None,
                            channel: str = Channel.ONLINE, applicant_info: dict[str, Any] | None = None) -> Application:
@@ -81,9 +81,8 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
     Idempotent: the same key (one per form shown) returns the application already
     submitted with it, so a double click or a re-posted form never files twice.
     """
-    existing = Application.objects.filter(applicant=application.applicant, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    # No look for the key first (the page's view has just done so): a key already used makes
+    # the save below break the unique (applicant, key) constraint, and the other file is returned.
     try:
         with transaction.atomic():
             return _submit(application=application, idempotency_key=idempotency_key, actor=actor, request=request)

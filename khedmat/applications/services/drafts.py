@@ -22,9 +22,11 @@ def application_draft_store(*, applicant: User, service: Service, data: dict[str
                             application: Application | None = None,
                             uploads: list[tuple[str, CheckedUpload]] | None = None,
                             remove_documents: list[Document] | None = None,
-                            applicant_info: dict[str, Any] | None = None) -> Application:
+                            applicant_info: dict[str, Any] | None = None,
+                            kept: list[Document] | None = None) -> Application:
     """Save the answers given so far and the files just uploaded (each replacing the earlier
-    file for the same document); create the draft if there is none yet."""
+    file for the same document); create the draft if there is none yet. The documents stored
+    are appended to `kept` when given (a new draft has no others: the page need not read them)."""
     if application is not None and application.applicant_id != applicant.pk:
         raise ApplicationError(_("You may not change this file."), code="forbidden")
     with files_removed_on_failure() as written:
@@ -33,9 +35,13 @@ def application_draft_store(*, applicant: User, service: Service, data: dict[str
         for document in remove_documents or []:
             if document.application_id == draft.pk and document.message_id is None:
                 document_delete(document)
+        codes: set[str] = set()
         for code, upload in uploads or []:
-            document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
-                           written=written)
+            stored = document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
+                                    written=written, first_of_new_draft=application is None and code not in codes)
+            codes.add(code)
+            if kept is not None:
+                kept.append(stored)
     return draft
 
 

@@ -95,14 +95,42 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
         return existing
 
 
+_RELATIONS = ("service", "service_version", "applicant", "agency")
+_SUBMITTED_FIELDS = ("applicant_name", "applicant_tazkira", "applicant_date_of_birth", "idempotency_key", "state",
+                     "submitted_at", "due_date", "clock_paused_on", "reference", "search_text", "updated_at")
+
+
+def _relations_at_hand(application: Application) -> bool:
+    """Whether the instance already holds the rows submission reads (no query to find out)."""
+    if not all(Application._meta.get_field(name).is_cached(application) for name in _RELATIONS):
+        return False
+    service = application.service
+    return bool(type(service)._meta.get_field("agency").is_cached(service))
+
+
+def _reuse_relations(locked: Application, known: Application) -> None:
+    """Give the freshly locked row the related rows `known` holds, where they are the same rows."""
+    for name in _RELATIONS:
+        field = Application._meta.get_field(name)
+        if getattr(locked, field.attname) == getattr(known, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(known))
+
+
 def _submit(*, application: Application, idempotency_key: str, actor: User,
             request: HttpRequest | None) -> Application:
     # of=("self",): lock the file only. A plain FOR UPDATE with select_related would also
     # lock the service, agency and version rows: every submission of an agency would queue
     # behind every other, and new drafts (whose foreign keys take KEY SHARE) behind them.
     # The file's agency comes along: the payment order opened in this transaction is the agency's.
-    application = Application.objects.select_for_update(of=("self",)).select_related(
-        "service__agency", "service_version", "applicant", "agency").get(pk=application.pk)
+    known = application
+    if _relations_at_hand(known):
+        # A draft made by this request (the citizen's page) carries its service, agency, version
+        # and applicant as they were read a moment ago: lock and read the row alone.
+        application = Application.objects.select_for_update().get(pk=known.pk)
+        _reuse_relations(application, known)
+    else:
+        application = Application.objects.select_for_update(of=("self",)).select_related(
+            "service__agency", "service_version", "applicant", "agency").get(pk=known.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
     if application.filed_by_id is not None and actor.pk != application.filed_by_id:
@@ -128,7 +156,7 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     # The counter row is locked last, for as short a time as possible.
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
     application.search_text = search_text_for(application)
-    application.save()
+    application.save(update_fields=_SUBMITTED_FIELDS)
     ApplicationEvent.objects.create(
         application=application, actor=actor, actor_role=actor.role, transition="submit",
         from_state=Application.DRAFT, to_state=workflow.initial,

@@ -96,7 +96,7 @@ def _own_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:
 @citizen_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
     """A new application for a service, from its current definition."""
-    service = selectors.service_for_online_application(slug=slug)
+    service = selectors.service_for_online_application_kept(slug=slug)
     if service is None:
         raise Http404
     assert service.current_version is not None

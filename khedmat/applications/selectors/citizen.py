@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from khedmat.accounts.roles import Role
+from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog.fees import FeeError, fee_for
 from khedmat.core.formatting import current_language, format_number
@@ -40,6 +41,13 @@ def service_for_online_application(*, slug: str) -> Service | None:
     if ONLINE not in service.current_version.definition.get("channels", []):
         return None
     return service
+
+
+def service_for_online_application_kept(*, slug: str) -> Service | None:
+    """`service_for_online_application`, kept in the shared cache under the catalog version
+    (catalog/fragments.py: any change to a service, its version, agency or category gives a new
+    one at once and on commit), so the application page and its post do not read it each time."""
+    return fragments.cached("apply-service", slug, render=lambda: service_for_online_application(slug=slug))
 
 
 def time_standard_text(days: int) -> str:

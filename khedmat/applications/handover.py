@@ -13,9 +13,8 @@ from khedmat.catalog.definition import CENTER_WIDGET
 from khedmat.centers import selectors as center_selectors
 
 if TYPE_CHECKING:
-    from khedmat.centers.models import Center
-
     from khedmat.catalog.models import ServiceVersion
+    from khedmat.centers.models import Center
 
     from .models import Application
 

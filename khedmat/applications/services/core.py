@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -100,18 +100,24 @@ _SUBMITTED_FIELDS = ("applicant_name", "applicant_tazkira", "applicant_date_of_b
                      "submitted_at", "due_date", "clock_paused_on", "reference", "search_text", "updated_at")
 
 
+def _relation(model: type[models.Model], name: str) -> models.ForeignKey[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.ForeignKey)
+    return field
+
+
 def _relations_at_hand(application: Application) -> bool:
     """Whether the instance already holds the rows submission reads (no query to find out)."""
-    if not all(Application._meta.get_field(name).is_cached(application) for name in _RELATIONS):
+    if not all(_relation(Application, name).is_cached(application) for name in _RELATIONS):
         return False
     service = application.service
-    return bool(type(service)._meta.get_field("agency").is_cached(service))
+    return _relation(type(service), "agency").is_cached(service)
 
 
 def _reuse_relations(locked: Application, known: Application) -> None:
     """Give the freshly locked row the related rows `known` holds, where they are the same rows."""
     for name in _RELATIONS:
-        field = Application._meta.get_field(name)
+        field = _relation(Application, name)
         if getattr(locked, field.attname) == getattr(known, field.attname):
             field.set_cached_value(locked, field.get_cached_value(known))
 

@@ -232,6 +232,15 @@ class ApplicationForm:
                 slot.errors.append(_("Attach this document."))
         return fields_valid and not self.has_upload_errors
 
+    def complete_as_sent(self) -> bool:
+        """Whether this post alone makes a complete application, with nothing kept before: every
+        answer right and every required document among the files it sends (then it can be
+        filed in one go, `drafts.application_file`). Shows the answers' errors, like `is_valid`."""
+        sent = {code for code, _upload in self.uploads}
+        fields_valid = self.schema_form.is_valid()
+        return fields_valid and not self.has_upload_errors and all(
+            slot.code in sent for slot in self.slots if slot.required)
+
     def error_list(self) -> list[tuple[str, str]]:
         """(id to jump to, message) for the summary at the top of the page, in page order."""
         pairs: list[tuple[str, str]] = []

@@ -56,7 +56,7 @@ from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
 from .services.corrections import application_withdraw, correction_submit, open_correction
 from .services.documents import document_download_record
-from .services.drafts import application_draft_discard, application_draft_store
+from .services.drafts import application_draft_discard, application_draft_store, application_file
 from .services.messages import application_applicant_answer
 from .uploads import download_name, refused_uploads, upload_limits_install
 from .workflow import WITHDRAWN_STATE, Workflow
@@ -149,6 +149,12 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     form.applicant_form = RelationshipForm(request.POST)
     applicant_ok = form.applicant_form.is_valid()
     applicant_info = dict(form.applicant_form.cleaned_data) if applicant_ok else None
+    if draft is None and form.action == "submit" and applicant_ok and form.complete_as_sent():
+        # Complete in one post: the draft, its files and the submission in one transaction.
+        filed = application_file(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
+                                 idempotency_key=token, uploads=form.uploads, applicant_info=applicant_info,
+                                 request=request)
+        return redirect("applications:submitted", public_id=filed.public_id)
     created_now = False
     if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
         kept: list[Document] = []

@@ -139,6 +139,23 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
             "service__agency", "service_version", "applicant", "agency").get(pk=known.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
+    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+
+
+def application_submit_new(*, application: Application, idempotency_key: str, actor: User,
+                           request: HttpRequest | None = None) -> Application:
+    """Submit a draft made in the caller's transaction (`drafts.application_file`): nobody else
+    can see the row yet, so it is neither locked nor read again. A key already used breaks the
+    unique constraint (IntegrityError): the caller's transaction rolls back and it answers."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("submit a new draft inside the transaction that made it")
+    assert application.is_draft and application.filed_by_id is None
+    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+
+
+def _submit_draft(*, application: Application, idempotency_key: str, actor: User,
+                  request: HttpRequest | None) -> Application:
+    """Submission proper, on a draft the caller holds (locked, or made in this transaction)."""
     if application.filed_by_id is not None and actor.pk != application.filed_by_id:
         # A draft prepared at a center is submitted by its operator, with consent recorded.
         raise ApplicationError(_("This application is being filed for you at a service center."),

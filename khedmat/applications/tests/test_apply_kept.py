@@ -149,3 +149,26 @@ def test_a_withdrawn_service_is_gone_at_once_and_comes_back(signed_in: Client, p
     assert signed_in.get(APPLY.format(language="en")).status_code == 404
     service_set_active(service=passport, is_active=True)
     assert "Kabul Center" in _page(signed_in)
+
+
+def test_a_complete_post_is_filed_in_one_transaction_and_once(signed_in: Client, citizen: User,
+                                                              passport: Service, kabul: Center) -> None:
+    from khedmat.applications.models import Document
+    from khedmat.applications.services.drafts import application_file
+    from khedmat.applications.uploads import upload_check
+
+    page = _page(signed_in)
+    with CaptureQueriesContext(connection) as captured:
+        response = signed_in.post(APPLY.format(language="en"), {
+            **POST, "f-collection_center": "KBL", "submission_token": token_of(page), "action": "submit",
+            "doc-tazkira_copy": pdf()})
+    assert response.status_code == 302
+    filed = Application.objects.get(applicant=citizen)
+    assert not filed.is_draft and filed.documents.count() == 1
+    # Made and submitted in one go: the row is neither locked nor read back in between.
+    assert not [sql for sql in statements(captured) if sql.startswith("SELECT") and '"applications_application"."id" = ' in sql]
+    # The same key again (a parallel post the view's look did not see): the filed one, nothing more kept.
+    again = application_file(applicant=citizen, service=passport, data=filed.data, idempotency_key=filed.idempotency_key or "",
+                             uploads=[("tazkira_copy", upload_check(pdf(), max_bytes=10 * 1024 * 1024))])
+    assert again.pk == filed.pk
+    assert Application.objects.filter(applicant=citizen).count() == 1 and Document.objects.count() == 1

@@ -55,12 +55,12 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
                                        "doc-tazkira_copy": pdf()})
     assert response.status_code == 302 and response["Location"].endswith("/submitted/")
     sqls = statements(captured)
-    # Session and user; the token's application if any; the draft and its upload (no lock, no
-    # look for earlier files, no read back: the draft is this request's); the file locked alone
-    # (its service, version, agency and applicant are at hand); the submission (holidays, number,
-    # state, event, audit); the payment order (look, number, row, audit); the SMS (wording, row).
+    # Session and user; the token's application if any; then one transaction (a complete post:
+    # drafts.application_file): the draft and its upload (no lock, no look for earlier files,
+    # nothing read back: the row is this transaction's); the submission (holidays, number, state,
+    # event, audit); the payment order (look, number, row, audit); the SMS (wording, row).
     # Test settings count the counters' first row (INSERT OR IGNORE and the UPDATE again) twice.
-    assert len(sqls) == 22, "\n".join(sqls)
+    assert len(sqls) == 21, "\n".join(sqls)
     assert not [sql for sql in sqls if '"catalog_' in sql and "JOIN" in sql], "no second read of the service"
     application = Application.objects.get()
     assert application.reference and PaymentOrder.objects.filter(application=application).count() == 1

@@ -166,9 +166,12 @@ def test_a_complete_post_is_filed_in_one_transaction_and_once(signed_in: Client,
     filed = Application.objects.get(applicant=citizen)
     assert not filed.is_draft and filed.documents.count() == 1
     # Made and submitted in one go: the row is neither locked nor read back in between.
-    assert not [sql for sql in statements(captured) if sql.startswith("SELECT") and '"applications_application"."id" = ' in sql]
+    reads_of_the_row = [sql for sql in statements(captured)
+                        if sql.startswith("SELECT") and '"applications_application"."id" = ' in sql]
+    assert not reads_of_the_row
     # The same key again (a parallel post the view's look did not see): the filed one, nothing more kept.
-    again = application_file(applicant=citizen, service=passport, data=filed.data, idempotency_key=filed.idempotency_key or "",
+    again = application_file(applicant=citizen, service=passport, data=filed.data,
+                             idempotency_key=filed.idempotency_key or "",
                              uploads=[("tazkira_copy", upload_check(pdf(), max_bytes=10 * 1024 * 1024))])
     assert again.pk == filed.pk
     assert Application.objects.filter(applicant=citizen).count() == 1 and Document.objects.count() == 1

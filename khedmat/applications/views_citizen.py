@@ -140,10 +140,10 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
         return _render_application_page(request, service, version, draft, form, new_submission_token())
 
     token = submission_token(request.POST) or new_submission_token()
-    done = selectors.application_by_submission_token(applicant=user, token=token)  # type: ignore[arg-type]
-    if done is not None and not done.is_draft:
+    done = selectors.submitted_with_token(applicant=user, token=token)  # type: ignore[arg-type]
+    if done is not None:
         # A double click, a browser retry or a re-posted page: the application already went.
-        return redirect("applications:submitted", public_id=done.public_id)
+        return redirect("applications:submitted", public_id=done)
     form = ApplicationForm(definition=definition, language=language, draft=draft, post=request.POST,
                            files=request.FILES, refused=refused_uploads(request))
     form.applicant_form = RelationshipForm(request.POST)

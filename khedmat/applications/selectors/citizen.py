@@ -148,6 +148,13 @@ def application_by_submission_token(*, applicant: User, token: str) -> Applicati
     return Application.objects.filter(applicant=applicant, idempotency_key=token).first()
 
 
+def submitted_with_token(*, applicant: User, token: str) -> uuid.UUID | None:
+    """The public id of the application already submitted with this form's idempotency key, if
+    any: all a post needs to send a double click to it (one column, no model built)."""
+    return (Application.objects.filter(applicant=applicant, idempotency_key=token)
+            .exclude(state=Application.DRAFT).values_list("public_id", flat=True).first())
+
+
 def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
     """The citizen's latest draft for this service, to offer resuming it."""
     return (_citizens_files(applicant).filter(service=service, state=Application.DRAFT)

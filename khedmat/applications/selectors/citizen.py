@@ -156,9 +156,10 @@ def submitted_with_token(*, applicant: User, token: str) -> uuid.UUID | None:
 
 
 def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
-    """The citizen's latest draft for this service, to offer resuming it."""
+    """The citizen's latest draft for this service, to offer resuming it (its address and date:
+    what the offer shows)."""
     return (_citizens_files(applicant).filter(service=service, state=Application.DRAFT)
-            .order_by("-updated_at").first())
+            .only("public_id", "updated_at").order_by("-updated_at").first())
 
 
 # --- one file ------------------------------------------------------------------------------

@@ -175,3 +175,16 @@ def test_a_complete_post_is_filed_in_one_transaction_and_once(signed_in: Client,
                              uploads=[("tazkira_copy", upload_check(pdf(), max_bytes=10 * 1024 * 1024))])
     assert again.pk == filed.pk
     assert Application.objects.filter(applicant=citizen).count() == 1 and Document.objects.count() == 1
+
+
+def test_an_earlier_draft_is_offered_on_the_kept_page(signed_in: Client, citizen: User, kabul: Center) -> None:
+    page = _page(signed_in)
+    assert "You already started" not in page
+    saved = signed_in.post(APPLY.format(language="en"), {**POST, "submission_token": token_of(page),
+                                                         "action": "save"})
+    assert saved.status_code == 302
+    draft = Application.objects.get(applicant=citizen)
+    with CaptureQueriesContext(connection) as captured:
+        again = _page(signed_in)
+    assert len(statements(captured)) == 3, "\n".join(statements(captured))
+    assert "You already started this application on" in again and f"/en/applications/{draft.public_id}/edit/" in again

@@ -209,10 +209,13 @@ class ApplicationForm:
         return [document for slot in self.slots for document in slot.existing
                 if str(document.public_id) == self.remove_document_id]
 
-    def attach_stored(self, draft: Application) -> None:
-        """Show the files already kept on the draft ("already uploaded")."""
+    def attach_stored(self, draft: Application, documents: Iterable[Document] | None = None) -> None:
+        """Show the files already kept on the draft ("already uploaded"): `documents` when the
+        caller knows them all (a draft made by this request), else those read from the draft."""
         stored: dict[str, list[Document]] = {}
-        for document in draft.documents.filter(message__isnull=True).order_by("uploaded_at", "id"):
+        if documents is None:
+            documents = draft.documents.filter(message__isnull=True).order_by("uploaded_at", "id")
+        for document in documents:
             stored.setdefault(document.document_code, []).append(document)
         for slot in self.slots:
             slot.existing = stored.get(slot.code, [])
@@ -228,6 +231,15 @@ class ApplicationForm:
             if slot.required and not slot.existing and not slot.errors:
                 slot.errors.append(_("Attach this document."))
         return fields_valid and not self.has_upload_errors
+
+    def complete_as_sent(self) -> bool:
+        """Whether this post alone makes a complete application, with nothing kept before: every
+        answer right and every required document among the files it sends (then it can be
+        filed in one go, `drafts.application_file`). Shows the answers' errors, like `is_valid`."""
+        sent = {code for code, _upload in self.uploads}
+        fields_valid = self.schema_form.is_valid()
+        return fields_valid and not self.has_upload_errors and all(
+            slot.code in sent for slot in self.slots if slot.required)
 
     def error_list(self) -> list[tuple[str, str]]:
         """(id to jump to, message) for the summary at the top of the page, in page order."""

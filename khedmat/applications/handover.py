@@ -8,10 +8,12 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from khedmat.catalog import fragments
 from khedmat.catalog.definition import CENTER_WIDGET
 from khedmat.centers import selectors as center_selectors
 
 if TYPE_CHECKING:
+    from khedmat.catalog.models import ServiceVersion
     from khedmat.centers.models import Center
 
     from .models import Application
@@ -39,6 +41,19 @@ def form_definition(definition: dict[str, Any], *, service_id: int) -> dict[str,
         field["x-enum-titles"] = {center.code: {"en": center.name_en, "fa": center.name_fa, "ps": center.name_ps}
                                   for center in centers}
     return expanded
+
+
+def version_form_definition(version: ServiceVersion) -> dict[str, Any]:
+    """`form_definition` of a published version, kept under the catalog version: a centre
+    opening, closing or no longer offering the service gives the catalog a new version (the
+    centres' models are watched), so the choices offered and accepted are never older than the
+    last committed change, and the centres are not read again on every page and post.
+    The value comes out of the shared cache as a copy of its own: callers may not share it."""
+    definition = version.definition
+    if not definition.get("handover"):
+        return definition
+    return fragments.cached("apply-definition", version.pk,
+                            render=lambda: form_definition(definition, service_id=version.service_id))
 
 
 def collection_center(application: Application) -> Center | None:

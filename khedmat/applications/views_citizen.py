@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from khedmat.accounts.phone import display_mobile_number
 from khedmat.accounts.roles import Role
+from khedmat.catalog import fragments
 from khedmat.core.formatting import current_language
 from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
@@ -48,13 +50,13 @@ from .forms import (
     upload_field_limits,
 )
 from .formschema import answers_for_display
-from .handover import form_definition
-from .models import Application
+from .handover import version_form_definition
+from .models import Application, Document
 from .selectors import citizen as selectors
 from .services.core import ApplicationError, application_submit
 from .services.corrections import application_withdraw, correction_submit, open_correction
 from .services.documents import document_download_record
-from .services.drafts import application_draft_discard, application_draft_store
+from .services.drafts import application_draft_discard, application_draft_store, application_file
 from .services.messages import application_applicant_answer
 from .uploads import download_name, refused_uploads, upload_limits_install
 from .workflow import WITHDRAWN_STATE, Workflow
@@ -94,7 +96,7 @@ def _own_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:
 @citizen_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
     """A new application for a service, from its current definition."""
-    service = selectors.service_for_online_application(slug=slug)
+    service = selectors.service_for_online_application_kept(slug=slug)
     if service is None:
         raise Http404
     assert service.current_version is not None
@@ -122,39 +124,53 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
     user = request.user
     version = draft.service_version if draft is not None else service.current_version
     assert version is not None
-    definition = form_definition(version.definition, service_id=version.service_id)
     language = current_language()
+    if request.method == "GET" and draft is None:
+        # A new application's form is the same for everyone in a language until the catalog
+        # changes: its parts are rendered once and kept (no token, no person in them).
+        earlier = selectors.draft_in_progress(applicant=user, service=service)  # type: ignore[arg-type]
+        fee_box, fields = fragments.cached("apply-form", version.pk, language,
+                                           render=lambda: _blank_form_parts(request, service, version, language))
+        return _render_application_page(request, service, version, None, None, new_submission_token(),
+                                        earlier_draft=earlier, parts=(fee_box, fields))
+    definition = version_form_definition(version)
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)
         form.applicant_form = RelationshipForm(initial=_applicant_initial(draft))
-        earlier = selectors.draft_in_progress(applicant=user, service=service) if draft is None else None  # type: ignore[arg-type]
-        return _render_application_page(request, service, version, draft, form, new_submission_token(),
-                                        earlier_draft=earlier)
+        return _render_application_page(request, service, version, draft, form, new_submission_token())
 
     token = submission_token(request.POST) or new_submission_token()
-    done = selectors.application_by_submission_token(applicant=user, token=token)  # type: ignore[arg-type]
-    if done is not None and not done.is_draft:
+    done = selectors.submitted_with_token(applicant=user, token=token)  # type: ignore[arg-type]
+    if done is not None:
         # A double click, a browser retry or a re-posted page: the application already went.
-        return redirect("applications:submitted", public_id=done.public_id)
+        return redirect("applications:submitted", public_id=done)
     form = ApplicationForm(definition=definition, language=language, draft=draft, post=request.POST,
                            files=request.FILES, refused=refused_uploads(request))
     form.applicant_form = RelationshipForm(request.POST)
     applicant_ok = form.applicant_form.is_valid()
     applicant_info = dict(form.applicant_form.cleaned_data) if applicant_ok else None
+    if draft is None and form.action == "submit" and applicant_ok and form.complete_as_sent():
+        # Complete in one post: the draft, its files and the submission in one transaction.
+        filed = application_file(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
+                                 idempotency_key=token, uploads=form.uploads, applicant_info=applicant_info,
+                                 request=request)
+        return redirect("applications:submitted", public_id=filed.public_id)
     created_now = False
     if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
+        kept: list[Document] = []
         try:
             stored = application_draft_store(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
                                              application=draft, uploads=form.uploads,
                                              remove_documents=form.documents_to_remove(draft),
-                                             applicant_info=applicant_info)
+                                             applicant_info=applicant_info, kept=kept)
         except ApplicationError as error:
             messages.error(request, error.message)
             if draft is not None:
                 return redirect(draft.get_absolute_url())
             return redirect(service.get_absolute_url())
         created_now, draft = draft is None, stored
-        form.attach_stored(draft)
+        # A draft made just now holds only the files this post sent: no need to read them back.
+        form.attach_stored(draft, kept if created_now else None)
 
     if form.action == "submit" and draft is not None:
         if form.is_valid() and applicant_ok:
@@ -186,16 +202,33 @@ def _applicant_errors(applicant_form: RelationshipForm | None) -> list[tuple[str
             for name, errors in applicant_form.errors.items() if name in applicant_form.fields for message in errors]
 
 
+def _blank_form_parts(request: HttpRequest, service: Service, version: Any, language: str) -> tuple[str, str]:
+    """The fee schedule and the fields of a new application's form, as every applicant first
+    sees them (rendered without the request: nothing of the visitor goes in)."""
+    form = ApplicationForm(definition=version_form_definition(version), language=language)
+    form.applicant_form = RelationshipForm(initial=_applicant_initial(None))
+    context = {"service": service, "version": version, "draft": None, "form": form,
+               "applicant_form": form.applicant_form}
+    return (get_template("applications/citizen/_apply_fee.html").render(context),
+            get_template("applications/citizen/_apply_fields.html").render(context))
+
+
 def _render_application_page(request: HttpRequest, service: Service, version: Any, draft: Application | None,
-                             form: ApplicationForm, token: str,
-                             earlier_draft: Application | None = None) -> HttpResponse:
+                             form: ApplicationForm | None, token: str,
+                             earlier_draft: Application | None = None,
+                             parts: tuple[str, str] | None = None) -> HttpResponse:
+    """The application page; `parts` are the kept fee schedule and fields of a blank form
+    (then `form` is None), otherwise they are rendered from `form`."""
     action = (reverse("applications:draft_edit", kwargs={"public_id": draft.public_id}) if draft is not None
               else reverse("applications:apply", kwargs={"slug": service.slug}))
+    applicant_form = form.applicant_form if form is not None else None
     return render(request, "applications/citizen/apply.html", {
         "service": service, "version": version, "draft": draft, "form": form, "token": token,
-        "action": action, "earlier_draft": earlier_draft, "applicant_form": form.applicant_form,
-        "errors": form.error_list() + _applicant_errors(form.applicant_form),
+        "action": action, "earlier_draft": earlier_draft, "applicant_form": applicant_form,
+        "errors": (form.error_list() + _applicant_errors(applicant_form)) if form is not None else [],
         "time_standard": selectors.time_standard_text(version.time_standard_days),
+        "fee_box": mark_safe(parts[0]) if parts else None,  # noqa: S308 - our own templates' output
+        "fields": mark_safe(parts[1]) if parts else None,  # noqa: S308
     })
 
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from khedmat.accounts.roles import Role
+from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.catalog.fees import FeeError, fee_for
 from khedmat.core.formatting import current_language, format_number
@@ -42,6 +43,13 @@ def service_for_online_application(*, slug: str) -> Service | None:
     if ONLINE not in service.current_version.definition.get("channels", []):
         return None
     return service
+
+
+def service_for_online_application_kept(*, slug: str) -> Service | None:
+    """`service_for_online_application`, kept in the shared cache under the catalog version
+    (catalog/fragments.py: any change to a service, its version, agency or category gives a new
+    one at once and on commit), so the application page and its post do not read it each time."""
+    return fragments.cached("apply-service", slug, render=lambda: service_for_online_application(slug=slug))
 
 
 def time_standard_text(days: int) -> str:
@@ -142,10 +150,18 @@ def application_by_submission_token(*, applicant: User, token: str) -> Applicati
     return Application.objects.filter(applicant=applicant, idempotency_key=token).first()
 
 
+def submitted_with_token(*, applicant: User, token: str) -> uuid.UUID | None:
+    """The public id of the application already submitted with this form's idempotency key, if
+    any: all a post needs to send a double click to it (one column, no model built)."""
+    return (Application.objects.filter(applicant=applicant, idempotency_key=token)
+            .exclude(state=Application.DRAFT).values_list("public_id", flat=True).first())
+
+
 def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
-    """The citizen's latest draft for this service, to offer resuming it."""
+    """The citizen's latest draft for this service, to offer resuming it (its address and date:
+    what the offer shows)."""
     return (_citizens_files(applicant).filter(service=service, state=Application.DRAFT)
-            .order_by("-updated_at").first())
+            .only("public_id", "updated_at").order_by("-updated_at").first())
 
 
 # --- one file ------------------------------------------------------------------------------

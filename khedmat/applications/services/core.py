@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,7 +46,7 @@ def workflow_role(user: User, application: Application) -> str | None:
 
 # --- drafts and submission --------------------------------------------------------------
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside another service's transaction, no savepoint of its own
 def application_draft_save(*, applicant: User, service: Service, data: dict[str, Any],
                            application: Application | None = None, filed_by: User | None = None,
                            channel: str = Channel.ONLINE, applicant_info: dict[str, Any] | None = None) -> Application:
@@ -81,9 +81,8 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
     Idempotent: the same key (one per form shown) returns the application already
     submitted with it, so a double click or a re-posted form never files twice.
     """
-    existing = Application.objects.filter(applicant=application.applicant, idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    # No look for the key first (the page's view has just done so): a key already used makes
+    # the save below break the unique (applicant, key) constraint, and the other file is returned.
     try:
         with transaction.atomic():
             return _submit(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
@@ -96,16 +95,67 @@ def application_submit(*, application: Application, idempotency_key: str, actor:
         return existing
 
 
+_RELATIONS = ("service", "service_version", "applicant", "agency")
+_SUBMITTED_FIELDS = ("applicant_name", "applicant_tazkira", "applicant_date_of_birth", "idempotency_key", "state",
+                     "submitted_at", "due_date", "clock_paused_on", "reference", "search_text", "updated_at")
+
+
+def _relation(model: type[models.Model], name: str) -> models.ForeignKey[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.ForeignKey)
+    return field
+
+
+def _relations_at_hand(application: Application) -> bool:
+    """Whether the instance already holds the rows submission reads (no query to find out)."""
+    if not all(_relation(Application, name).is_cached(application) for name in _RELATIONS):
+        return False
+    service = application.service
+    return _relation(type(service), "agency").is_cached(service)
+
+
+def _reuse_relations(locked: Application, known: Application) -> None:
+    """Give the freshly locked row the related rows `known` holds, where they are the same rows."""
+    for name in _RELATIONS:
+        field = _relation(Application, name)
+        if getattr(locked, field.attname) == getattr(known, field.attname):
+            field.set_cached_value(locked, field.get_cached_value(known))
+
+
 def _submit(*, application: Application, idempotency_key: str, actor: User,
             request: HttpRequest | None) -> Application:
     # of=("self",): lock the file only. A plain FOR UPDATE with select_related would also
     # lock the service, agency and version rows: every submission of an agency would queue
     # behind every other, and new drafts (whose foreign keys take KEY SHARE) behind them.
     # The file's agency comes along: the payment order opened in this transaction is the agency's.
-    application = Application.objects.select_for_update(of=("self",)).select_related(
-        "service__agency", "service_version", "applicant", "agency").get(pk=application.pk)
+    known = application
+    if _relations_at_hand(known):
+        # A draft made by this request (the citizen's page) carries its service, agency, version
+        # and applicant as they were read a moment ago: lock and read the row alone.
+        application = Application.objects.select_for_update().get(pk=known.pk)
+        _reuse_relations(application, known)
+    else:
+        application = Application.objects.select_for_update(of=("self",)).select_related(
+            "service__agency", "service_version", "applicant", "agency").get(pk=known.pk)
     if not application.is_draft:
         return application  # already submitted by an earlier request
+    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+
+
+def application_submit_new(*, application: Application, idempotency_key: str, actor: User,
+                           request: HttpRequest | None = None) -> Application:
+    """Submit a draft made in the caller's transaction (`drafts.application_file`): nobody else
+    can see the row yet, so it is neither locked nor read again. A key already used breaks the
+    unique constraint (IntegrityError): the caller's transaction rolls back and it answers."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("submit a new draft inside the transaction that made it")
+    assert application.is_draft and application.filed_by_id is None
+    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+
+
+def _submit_draft(*, application: Application, idempotency_key: str, actor: User,
+                  request: HttpRequest | None) -> Application:
+    """Submission proper, on a draft the caller holds (locked, or made in this transaction)."""
     if application.filed_by_id is not None and actor.pk != application.filed_by_id:
         # A draft prepared at a center is submitted by its operator, with consent recorded.
         raise ApplicationError(_("This application is being filed for you at a service center."),
@@ -129,7 +179,7 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     # The counter row is locked last, for as short a time as possible.
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
     application.search_text = search_text_for(application)
-    application.save()
+    application.save(update_fields=_SUBMITTED_FIELDS)
     ApplicationEvent.objects.create(
         application=application, actor=actor, actor_role=actor.role, transition="submit",
         from_state=Application.DRAFT, to_state=workflow.initial,

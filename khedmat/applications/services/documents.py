@@ -65,24 +65,30 @@ def _save(*, application: Application, document_code: str, upload: CheckedUpload
     return document
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside another service's transaction, no savepoint of its own
 def document_store(*, application: Application, document_code: str, upload: CheckedUpload, uploaded_by: User,
-                   message: Message | None = None, written: list[str] | None = None) -> Document:
+                   message: Message | None = None, written: list[str] | None = None,
+                   first_of_new_draft: bool = False) -> Document:
     """Keep one checked file for `application`.
 
     On a draft, a new file for a document replaces the one sent before (the applicant is
     still putting the application together). After submission files only arrive with a
     message (an answer to a request for information), and nothing is replaced.
+
+    `first_of_new_draft`: the caller created this draft in the same transaction and keeps no
+    other file for this document on it: nobody else can see the row yet, so it is not locked
+    again, and there is no earlier file to look for.
     """
-    locked = Application.objects.select_for_update().get(pk=application.pk)
+    locked = application if first_of_new_draft else Application.objects.select_for_update().get(pk=application.pk)
     if uploaded_by.pk != locked.applicant_id and uploaded_by.pk != locked.filed_by_id:
         raise ApplicationError(_("You may not add documents to this file."), code="forbidden")
     if message is None:
         if not locked.is_draft:
             raise ApplicationError(_("This application was already submitted; send new documents with "
                                      "an answer to the agency."), code="not_draft")
-        for earlier in locked.documents.filter(document_code=document_code, message__isnull=True):
-            document_delete(earlier)
+        if not first_of_new_draft:
+            for earlier in locked.documents.filter(document_code=document_code, message__isnull=True):
+                document_delete(earlier)
     if written is None:
         with files_removed_on_failure() as own:
             return _save(application=locked, document_code=document_code, upload=upload, uploaded_by=uploaded_by,

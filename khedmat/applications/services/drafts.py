@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from ..models import Application, ApplicationEvent, Document
 from ..uploads import CheckedUpload
-from .core import ApplicationError, application_draft_save
+from .core import ApplicationError, application_draft_save, application_submit_new
 from .documents import document_delete, document_store, files_removed_on_failure
 
 if TYPE_CHECKING:
@@ -22,9 +23,11 @@ def application_draft_store(*, applicant: User, service: Service, data: dict[str
                             application: Application | None = None,
                             uploads: list[tuple[str, CheckedUpload]] | None = None,
                             remove_documents: list[Document] | None = None,
-                            applicant_info: dict[str, Any] | None = None) -> Application:
+                            applicant_info: dict[str, Any] | None = None,
+                            kept: list[Document] | None = None) -> Application:
     """Save the answers given so far and the files just uploaded (each replacing the earlier
-    file for the same document); create the draft if there is none yet."""
+    file for the same document); create the draft if there is none yet. The documents stored
+    are appended to `kept` when given (a new draft has no others: the page need not read them)."""
     if application is not None and application.applicant_id != applicant.pk:
         raise ApplicationError(_("You may not change this file."), code="forbidden")
     with files_removed_on_failure() as written:
@@ -33,10 +36,41 @@ def application_draft_store(*, applicant: User, service: Service, data: dict[str
         for document in remove_documents or []:
             if document.application_id == draft.pk and document.message_id is None:
                 document_delete(document)
+        codes: set[str] = set()
         for code, upload in uploads or []:
-            document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
-                           written=written)
+            stored = document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
+                                    written=written, first_of_new_draft=application is None and code not in codes)
+            codes.add(code)
+            if kept is not None:
+                kept.append(stored)
     return draft
+
+
+def application_file(*, applicant: User, service: Service, data: dict[str, Any], idempotency_key: str,
+                     uploads: list[tuple[str, CheckedUpload]] | None = None,
+                     applicant_info: dict[str, Any] | None = None,
+                     request: HttpRequest | None = None) -> Application:
+    """A complete application sent in one post with nothing saved before (the citizen's page:
+    every answer right, every required document among the files sent): the draft, its files and
+    the submission in one transaction. Idempotent like `application_submit`: when the key was
+    used by a parallel post, nothing of this one is kept and the application filed with the key
+    is returned."""
+    try:
+        with files_removed_on_failure() as written, transaction.atomic():
+            draft = application_draft_save(applicant=applicant, service=service, data=data,
+                                           applicant_info=applicant_info)
+            codes: set[str] = set()
+            for code, upload in uploads or []:
+                document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
+                               written=written, first_of_new_draft=code not in codes)
+                codes.add(code)
+            return application_submit_new(application=draft, idempotency_key=idempotency_key, actor=applicant,
+                                          request=request)
+    except IntegrityError:
+        existing = Application.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing
 
 
 @transaction.atomic

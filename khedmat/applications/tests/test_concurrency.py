@@ -134,6 +134,34 @@ def test_one_idempotency_key_sent_ten_times_at_once_files_once(passport: Service
     _assert_audit_chain_whole()
 
 
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_complete_post_sent_ten_times_at_once_files_once_and_keeps_nothing_else(passport: Service,
+                                                                                   citizen: User) -> None:
+    """The citizen's page files a complete post in one transaction (drafts.application_file): the
+    posts that lose the race on the key keep no draft, no document and no number."""
+    from khedmat.applications.models import Document
+    from khedmat.applications.services.drafts import application_file
+    from khedmat.applications.uploads import upload_check
+
+    from .citizen_helpers import pdf
+
+    def post(index: int) -> Application:
+        upload = upload_check(pdf(), max_bytes=10 * 1024 * 1024)
+        return application_file(applicant=citizen, service=passport, data=PASSPORT_ANSWERS, idempotency_key="one-post",
+                                uploads=[("tazkira_copy", upload)])
+
+    results = in_parallel(post, 10)
+    errors = [result for result in results if isinstance(result, Exception)]
+    assert not errors, errors[:3]
+    assert len({application.pk for application in results}) == 1
+    assert Application.objects.count() == 1 and Document.objects.count() == 1
+    assert ReferenceCounter.objects.get(service=passport).last_number == 1
+    assert AuditEvent.objects.filter(action="applications.submitted").count() == 1
+    _assert_audit_chain_whole()
+
+
 def _file_at(passport: Service, citizen: User, officer: User, state: str, key: str) -> Application:
     application = application_submit(application=_drafts(passport, citizen, 1)[0], idempotency_key=key,
                                      actor=citizen)

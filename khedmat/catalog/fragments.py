@@ -11,19 +11,33 @@ Any save or delete of a model the pages show (the catalog's own; the centers add
 page rendered from the old rows just before the commit is not kept under the new version: a
 visitor never sees a page older than the last committed change. One round trip to the cache
 reads both the version and the body.
+
+Kept values may be pickled model instances (a kept service), so the version's own key carries the
+schema they were made under: after a deploy that changes a model (and so adds a migration) or
+Django, nothing kept by the code before it is read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+import django
 from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-VERSION_KEY = "catalog:fragments:version"
+
+def schema_stamp(root: Path = Path(__file__).resolve().parent.parent) -> str:
+    """Django's version and the names of the project's migrations, shortly hashed."""
+    names = sorted(path.relative_to(root).as_posix() for path in root.glob("*/migrations/0*.py"))
+    return hashlib.sha256("\n".join([django.get_version(), *names]).encode()).hexdigest()[:12]
+
+
+VERSION_KEY = f"catalog:fragments:version:{schema_stamp()}"
 KEEP_SECONDS = 60 * 60 * 24
 T = TypeVar("T")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,3 +137,15 @@ def test_an_anonymous_visitor_gets_no_cookie_and_no_session(client: Client, pass
         response = client.get(path)
         assert not response.cookies, path
     assert not Session.objects.exists()
+
+
+def test_a_deploy_that_adds_a_migration_reads_nothing_kept_before_it(tmp_path: Path) -> None:
+    """Kept values may be pickled model instances: a changed model (a new migration) must not
+    unpickle an old one, so the version's key follows the migrations."""
+    (tmp_path / "catalog" / "migrations").mkdir(parents=True)
+    (tmp_path / "catalog" / "migrations" / "0001_initial.py").write_text("")
+    before = fragments.schema_stamp(tmp_path)
+    assert fragments.schema_stamp(tmp_path) == before
+    (tmp_path / "catalog" / "migrations" / "0002_service_field.py").write_text("")
+    assert fragments.schema_stamp(tmp_path) != before
+    assert fragments.VERSION_KEY.endswith(fragments.schema_stamp())

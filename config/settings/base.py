@@ -427,6 +427,10 @@ AUDIT_CHECKPOINT_ORIGIN = env("AUDIT_CHECKPOINT_ORIGIN", default="")
 # checkpoint is also appended; audit_verify checks the trail against its newest. Empty: off.
 AUDIT_CHECKPOINT_COPY_FILE = env("AUDIT_CHECKPOINT_COPY_FILE", default="")
 
+# Seconds a web process answers the board feed from its own last answer, without asking the
+# cache (decision 0031): a call reaches the screens at most this much later. Half a poll (board.js).
+BOARD_MEMO_SECONDS = env.float("BOARD_MEMO_SECONDS", default=0.25)
+
 # --- the hall's voice (issue 10): calls announced on the board (docs/centers.md) ---
 # espeak-ng's voice per language; a language without one is voiced only from recorded clips.
 HALL_VOICES = {"en": "en", "fa": "fa"}

@@ -38,3 +38,7 @@ atexit.register(shutil.rmtree, HALL_VOICE_CACHE_DIR, ignore_errors=True)
 # --- observability (issue 11): no request line per test request (tests/test_observability.py
 # turns it on where it is the subject); warnings and errors still come through.
 LOGGING["loggers"]["khedmat.request"] = {"level": "WARNING"}  # noqa: F405
+
+# The board feed answers from each process's own last answer in production (decision 0031);
+# tests see every call at once, and test_board_feed_cache.py turns the memo on where it is the subject.
+BOARD_MEMO_SECONDS = 0

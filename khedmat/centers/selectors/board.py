@@ -5,15 +5,21 @@ A screen polls every half second; while nothing is called, the answer ("not modi
 calls) comes from one round trip to the cache and no statement. When nothing is kept (or what
 is kept was kept under a token since replaced), the centre and its calls are read from the
 database as objects, and the answer kept for the next poll, per language.
+
+Each process also remembers its last answer per address and language for BOARD_MEMO_SECONDS
+(half a poll's interval, decision 0031): the many screens polling the same centre are then
+answered without even that round trip, and a call reaches the screens that much later at most.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
 from khedmat.catalog import fragments
@@ -31,11 +37,31 @@ class BoardFeed:
     calls_json: str  # the calls as the feed sends them, already JSON
 
 
+_MAX_MEMO = 1024
+# (address, language) → (time.monotonic() when read, the answer): this process's last answers.
+_memo: dict[tuple[str, str], tuple[float, BoardFeed]] = {}
+
+
 def board_feed_calls(*, slug: str, language: str,
                      render: Callable[[Center], tuple[str, list[dict[str, Any]]]]) -> BoardFeed | None:
     """The board's version and calls at this address in this language (None: no active centre
     there), kept in the cache. `render(center)` gives them from the database (in the active
     language): only what it returns is kept."""
+    seconds: float = settings.BOARD_MEMO_SECONDS
+    if seconds > 0:
+        remembered = _memo.get((slug, language))
+        if remembered is not None and time.monotonic() - remembered[0] < seconds:
+            return remembered[1]
+    feed = _board_feed_calls(slug=slug, language=language, render=render)
+    if seconds > 0 and feed is not None:
+        if len(_memo) >= _MAX_MEMO:
+            _memo.clear()
+        _memo[(slug, language)] = (time.monotonic(), feed)
+    return feed
+
+
+def _board_feed_calls(*, slug: str, language: str,
+                      render: Callable[[Center], tuple[str, list[dict[str, Any]]]]) -> BoardFeed | None:
     known = _known(slug)
     found = board_cache.read([board_cache.token_key(known), board_cache.calls_key(known, language)]
                              if known is not None else [])

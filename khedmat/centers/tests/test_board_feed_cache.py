@@ -218,3 +218,31 @@ def test_a_call_written_without_the_models_save_is_seen_through_its_event(client
     finally:
         board_cache.register()
     assert_changed(client, seen, [("P-002", 4), ("P-001", 3)])
+
+
+def test_a_process_answers_from_its_last_answer_for_a_moment_then_sees_the_call(
+        client: Client, hall: Hall, called: Ticket, settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0031: the many screens of a hall are answered from the process's last answer
+    for BOARD_MEMO_SECONDS, not even asking the cache; a call is seen once that moment passes."""
+    from khedmat.centers.selectors import board as board_selectors
+
+    settings.BOARD_MEMO_SECONDS = 0.25
+    clock = [1000.0]
+    monkeypatch.setattr(board_selectors.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(board_selectors, "_memo", {})
+    seen = feed(client)["ETag"]
+    reads: list[Any] = []
+    read = board_cache.read
+    monkeypatch.setattr(board_cache, "read", lambda keys: reads.append(keys) or read(keys))
+    with CaptureQueriesContext(connection) as captured:
+        assert feed(client, seen).status_code == 304
+    assert reads == [] and statements(captured) == []  # neither the cache nor the database
+
+    second = ticket_call_next(counter=hall.open(4))
+    assert second is not None
+    clock[0] += 0.1
+    assert feed(client, seen).status_code == 304  # within the moment: the call not yet on this screen
+    clock[0] += 0.2
+    response = feed(client, seen)
+    assert response.status_code == 200 and shown(response) == [("P-002", 4), ("P-001", 3)]
+    assert feed(client, seen, language="fa").status_code == 200  # each language its own answer

@@ -4,6 +4,7 @@ and a mobile number's tickets (SMS and USSD)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import math
 import statistics
@@ -20,6 +21,7 @@ from django.utils import timezone
 from khedmat.catalog import selectors as catalog_selectors
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
+from . import rows
 from .centers import women_desk_service_ids
 
 if TYPE_CHECKING:
@@ -58,9 +60,61 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
 
 def kiosk_service(*, center: Center, service_id: int) -> Service | None:
     """The service a kiosk's form names, if it is active, published and offered at the center
-    (one query of the service's own row: issuing a ticket needs neither the kiosk screen's
-    layout nor the service's agency and definition; ticket_issue finds its queue group)."""
-    return center.services.filter(pk=service_id, is_active=True, current_version__isnull=False).order_by().first()
+    (one plain statement of the service's own row: issuing a ticket needs neither the kiosk
+    screen's layout nor the service's agency and definition; ticket_issue finds its queue group)."""
+    sql, service_columns = _kiosk_service_sql(connection.vendor)
+    row = rows.fetch_one(sql, [center.pk, service_id])
+    return service_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _kiosk_service_sql(vendor: str) -> tuple[str, rows.Columns[Service]]:
+    # The service model through the centre's field: catalog.models is the catalog's to import.
+    service_model: type[Service] = Center._meta.get_field("services").related_model  # type: ignore[assignment]
+    offered = Center.services.through
+    service_columns = rows.columns(service_model, "s")
+    sql = (f"SELECT {service_columns.select} FROM {rows.table(service_model)} s "  # noqa: S608 - our names
+           f"JOIN {rows.table(offered)} o ON o.{rows.column(offered, 'service')} = s.id "
+           f"WHERE o.{rows.column(offered, 'center')} = %s AND s.id = %s "
+           f"AND s.{rows.column(service_model, 'is_active')} "
+           f"AND s.{rows.column(service_model, 'current_version')} IS NOT NULL")
+    return sql, service_columns
+
+
+def queue_group_of(*, center_id: int, service_id: int) -> QueueGroup | None:
+    """The centre's queue group that calls this service (the first by letter, should two),
+    in one plain statement written once per process: every ticket asks it."""
+    sql, group_columns = _queue_group_sql(connection.vendor)
+    row = rows.fetch_one(sql, [center_id, service_id])
+    return group_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _queue_group_sql(vendor: str) -> tuple[str, rows.Columns[QueueGroup]]:
+    links = QueueGroup.services.through
+    group_columns = rows.columns(QueueGroup, "g")
+    # By letter: the groups' own order within one center, without joining the centers to sort.
+    sql = (f"SELECT {group_columns.select} FROM {rows.table(QueueGroup)} g "  # noqa: S608 - our names
+           f"JOIN {rows.table(links)} l ON l.{rows.column(links, 'queuegroup')} = g.id "
+           f"WHERE g.{rows.column(QueueGroup, 'center')} = %s AND l.{rows.column(links, 'service')} = %s "
+           f"ORDER BY g.{rows.column(QueueGroup, 'letter')} LIMIT 1")
+    return sql, group_columns
+
+
+def ticket_by_idempotency_key(*, key: str) -> Ticket | None:
+    """The ticket a form's one-time token already gave, if any (plain statement: every
+    ticket asks it before issuing, and nearly always hears "none")."""
+    sql, ticket_columns = _ticket_by_key_sql(connection.vendor)
+    row = rows.fetch_one(sql, [key])
+    return ticket_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _ticket_by_key_sql(vendor: str) -> tuple[str, rows.Columns[Ticket]]:
+    ticket_columns = rows.columns(Ticket, "t")
+    sql = (f"SELECT {ticket_columns.select} FROM {rows.table(Ticket)} t "  # noqa: S608 - our names
+           f"WHERE t.{rows.column(Ticket, 'idempotency_key')} = %s")
+    return sql, ticket_columns
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]

@@ -38,6 +38,7 @@ from ..hours import Closed, center_closed
 from ..models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 from ..selectors.centers import women_desk_service_ids
 from ..selectors.counters import ACTIVE_STATUSES, counter_current_ticket, tickets_callable_by
+from ..selectors.hall import queue_group_of, ticket_by_idempotency_key
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -71,14 +72,12 @@ def normalize_ticket_phone(phone: str) -> str:
 
 
 def _queue_group(center: Center, service: Service) -> QueueGroup:
-    # By letter: the groups' own order within one center, without joining the centers to sort.
-    group = QueueGroup.objects.filter(center=center, services=service).order_by("letter").first()
+    group = queue_group_of(center_id=center.pk, service_id=service.pk)
     if group is None:
         raise QueueError(_("This service is not served at this center."), code="not_served")
     return group
 
 
-@transaction.atomic
 def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGroup | None = None,
                  desk: str = "", channel: str = Ticket.Channel.KIOSK, phone: str = "",
                  queue_position_at: datetime.datetime | None = None, idempotency_key: str | None = None,
@@ -93,9 +92,14 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
     Walk-in tickets (kiosk, online, SMS, USSD) are given only while the center is open
     (khedmat.centers.hours): CenterClosed says when it opens next. An appointment's check-in
     is not held to the hours: its slot was offered on an open day, and its own window rules.
+
+    The checks read outside the transaction; the transaction holds only the number, the
+    ticket and its event (with what subscribers write). Called outside any transaction (a
+    view), a lost race on the key rolls the whole of it back, number included, with no
+    savepoint to pay for on every ticket; inside a caller's transaction it is a savepoint.
     """
     if idempotency_key:
-        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        issued = ticket_by_idempotency_key(key=idempotency_key)
         if issued is not None:
             return issued
     if not center.is_active:
@@ -121,7 +125,7 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         advance = datetime.timedelta(minutes=priority_group.advance_minutes if priority_group else 0)
         queue_position_at = now - advance
     try:
-        with transaction.atomic():  # a savepoint: a lost race on the key gives its number back
+        with transaction.atomic():  # a lost race on the key rolls back, giving its number back
             # The sequence row is locked last, for as short a time as possible.
             number = sequence_next(TicketSequence, group=group, day=day)
             ticket = Ticket.objects.create(
@@ -132,7 +136,7 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
             publish(TicketIssued(ticket=ticket))
             return ticket
     except IntegrityError:
-        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        issued = ticket_by_idempotency_key(key=idempotency_key) if idempotency_key else None
         if issued is None:
             raise
         return issued

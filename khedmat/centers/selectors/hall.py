@@ -58,27 +58,56 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
     return layout
 
 
-def kiosk_service(*, center: Center, service_id: int) -> Service | None:
-    """The service a kiosk's form names, if it is active, published and offered at the center
-    (one plain statement of the service's own row: issuing a ticket needs neither the kiosk
-    screen's layout nor the service's agency and definition; ticket_issue finds its queue group)."""
-    sql, service_columns = _kiosk_service_sql(connection.vendor)
-    row = rows.fetch_one(sql, [center.pk, service_id])
-    return service_columns.build(row) if row is not None else None
+@dataclass(frozen=True)
+class TicketChoice:
+    """What issuing a ticket for a chosen service reads, read at once (ticket_choice): the
+    service's own row, its queue group at the centre (None: not served here) and the ticket
+    the form's one-time token already gave (None: not yet). ticket_issue takes it as `read`."""
+
+    center_id: int
+    token: str | None
+    service: Service
+    group: QueueGroup | None
+    issued: Ticket | None
+
+
+def ticket_choice(*, center: Center, service_id: int, token: str | None) -> TicketChoice | None:
+    """The service a kiosk's or a phone's form names, if it is active, published and offered at
+    the centre, with its queue group here and the ticket `token` already gave: one plain
+    statement (they were three, each costing more CPU to build than the database to answer)."""
+    sql, parts = _ticket_choice_sql(connection.vendor)
+    row = rows.fetch_one(sql, [center.pk, center.pk, token or None, service_id])
+    if row is None:
+        return None
+    service_columns, group_columns, ticket_columns = parts
+    service = service_columns.build(row[:service_columns.width])
+    group_values = row[service_columns.width:service_columns.width + group_columns.width]
+    ticket_values = row[service_columns.width + group_columns.width:]
+    return TicketChoice(center_id=center.pk, token=token or None, service=service,
+                        group=group_columns.build(group_values) if group_values[0] is not None else None,
+                        issued=ticket_columns.build(ticket_values) if ticket_values[0] is not None else None)
 
 
 @functools.lru_cache(maxsize=4)
-def _kiosk_service_sql(vendor: str) -> tuple[str, rows.Columns[Service]]:
-    # The service model through the centre's field: catalog.models is the catalog's to import.
+def _ticket_choice_sql(vendor: str) -> tuple[str, tuple[rows.Columns[Service], rows.Columns[QueueGroup],
+                                                         rows.Columns[Ticket]]]:
     service_model: type[Service] = Center._meta.get_field("services").related_model  # type: ignore[assignment]
-    offered = Center.services.through
-    service_columns = rows.columns(service_model, "s")
-    sql = (f"SELECT {service_columns.select} FROM {rows.table(service_model)} s "  # noqa: S608 - our names
-           f"JOIN {rows.table(offered)} o ON o.{rows.column(offered, 'service')} = s.id "
-           f"WHERE o.{rows.column(offered, 'center')} = %s AND s.id = %s "
-           f"AND s.{rows.column(service_model, 'is_active')} "
-           f"AND s.{rows.column(service_model, 'current_version')} IS NOT NULL")
-    return sql, service_columns
+    offered, links = Center.services.through, QueueGroup.services.through
+    parts = (rows.columns(service_model, "s"), rows.columns(QueueGroup, "g"), rows.columns(Ticket, "t"))
+    column = rows.column
+    sql = (f"SELECT {parts[0].select}, {parts[1].select}, {parts[2].select} "  # noqa: S608 - our names
+           f"FROM {rows.table(service_model)} s "
+           f"JOIN {rows.table(offered)} o ON o.{column(offered, 'service')} = s.id "
+           f"AND o.{column(offered, 'center')} = %s "
+           # By letter: the groups' own order within one center, should two call the service.
+           f"LEFT JOIN {rows.table(QueueGroup)} g ON g.id = (SELECT g2.id FROM {rows.table(QueueGroup)} g2 "
+           f"JOIN {rows.table(links)} l ON l.{column(links, 'queuegroup')} = g2.id "
+           f"WHERE g2.{column(QueueGroup, 'center')} = %s AND l.{column(links, 'service')} = s.id "
+           f"ORDER BY g2.{column(QueueGroup, 'letter')} LIMIT 1) "
+           f"LEFT JOIN {rows.table(Ticket)} t ON t.{column(Ticket, 'idempotency_key')} = %s "
+           f"WHERE s.id = %s AND s.{column(service_model, 'is_active')} "
+           f"AND s.{column(service_model, 'current_version')} IS NOT NULL")
+    return sql, parts
 
 
 def queue_group_of(*, center_id: int, service_id: int) -> QueueGroup | None:

@@ -99,14 +99,15 @@ def _ticket_choice_sql(vendor: str) -> tuple[str, tuple[rows.Columns[Service], r
            f"FROM {rows.table(service_model)} s "
            f"JOIN {rows.table(offered)} o ON o.{column(offered, 'service')} = s.id "
            f"AND o.{column(offered, 'center')} = %s "
-           # By letter: the groups' own order within one center, should two call the service.
-           f"LEFT JOIN {rows.table(QueueGroup)} g ON g.id = (SELECT g2.id FROM {rows.table(QueueGroup)} g2 "
-           f"JOIN {rows.table(links)} l ON l.{column(links, 'queuegroup')} = g2.id "
-           f"WHERE g2.{column(QueueGroup, 'center')} = %s AND l.{column(links, 'service')} = s.id "
-           f"ORDER BY g2.{column(QueueGroup, 'letter')} LIMIT 1) "
+           # The centre's groups that call the service: all of them or none, so the order by
+           # letter (the groups' own order, should two call it) never meets a NULL.
+           f"LEFT JOIN (SELECT {parts[1].select}, l.{column(links, 'service')} AS called_service "
+           f"FROM {rows.table(QueueGroup)} g JOIN {rows.table(links)} l ON l.{column(links, 'queuegroup')} = g.id "
+           f"WHERE g.{column(QueueGroup, 'center')} = %s) g ON g.called_service = s.id "
            f"LEFT JOIN {rows.table(Ticket)} t ON t.{column(Ticket, 'idempotency_key')} = %s "
            f"WHERE s.id = %s AND s.{column(service_model, 'is_active')} "
-           f"AND s.{column(service_model, 'current_version')} IS NOT NULL")
+           f"AND s.{column(service_model, 'current_version')} IS NOT NULL "
+           f"ORDER BY g.{column(QueueGroup, 'letter')} LIMIT 1")
     return sql, parts
 
 

@@ -341,9 +341,8 @@ def _join_page(request: HttpRequest, center: Center, *, token: str | None = None
                **shown: str) -> HttpResponse:
     """The join form: every service the centre's queue groups offer; after a POST, bound to
     what was sent, with its errors, the throttle's message or the refusal."""
-    layout = selectors.kiosk_layout(center=center)
-    choices = [(service.pk, service.name) for group in layout for service in group.services]
-    form = JoinForm(request.POST if request.method == "POST" else None, services=list(dict(choices).items()))
+    choices = selectors.join_choices(center=center, language=get_language())
+    form = JoinForm(request.POST if request.method == "POST" else None, services=choices)
     closed = center_closed(center=center)
     return render(request, "centers/public/join.html", {
         "center": center, "form": form, "token": token or new_form_token(),

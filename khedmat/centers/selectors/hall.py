@@ -18,6 +18,7 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
@@ -56,6 +57,18 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
             layout.append(KioskGroup(group=group, services=services,
                                      women_desk_services=frozenset(s.pk for s in services if s.pk in women)))
     return layout
+
+
+def join_choices(*, center: Center, language: str) -> list[tuple[int, str]]:
+    """Every service the centre's queue groups offer, as (id, name in `language`), for the join
+    form. The same for every phone until the catalog changes: kept in the cache under the
+    catalog version (catalog/fragments.py; the centres, their services, the queue groups and
+    the services' versions all give it a new one)."""
+    def build() -> list[tuple[int, str]]:
+        layout = kiosk_layout(center=center)
+        return list({service.pk: str(service.name) for group in layout for service in group.services}.items())
+
+    return fragments.cached("join-choices", center.pk, language, render=build)
 
 
 @dataclass(frozen=True)

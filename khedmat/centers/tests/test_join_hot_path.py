@@ -68,3 +68,23 @@ def test_what_was_read_for_another_ticket_is_not_used(hall: Hall) -> None:
     issued = ticket_issue(center=hall.center, service=hall.licence, idempotency_key="t" * 32, read=read)
     again = ticket_choice(center=hall.center, service_id=hall.licence.pk, token="t" * 32)
     assert again is not None and again.issued == issued
+
+
+def test_the_join_forms_services_are_kept_per_language_and_follow_the_queue_groups(client: Client, hall: Hall) -> None:
+    """The form's services (selectors.join_choices) are read once per catalog version and
+    language: a service leaving or joining a queue group shows at once, in every language."""
+    version = hall.licence.current_version
+    assert version is not None
+    english, dari = client.get(JOIN).content.decode(), client.get("/fa/centers/kabul/join/").content.decode()
+    assert f'value="{hall.licence.pk}"' in english and version.name_en in english
+    assert f'value="{hall.licence.pk}"' in dari and version.name_fa in dari
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(JOIN).status_code == 200
+    assert not touching(statements(captured), "centers_queuegroup"), "the layout is not built again"
+
+    hall.licences.services.remove(hall.licence)
+    for path in (JOIN, "/fa/centers/kabul/join/", "/ps/centers/kabul/join/"):
+        assert f'value="{hall.licence.pk}"' not in client.get(path).content.decode()
+    hall.licences.services.add(hall.licence)
+    for path in (JOIN, "/fa/centers/kabul/join/", "/ps/centers/kabul/join/"):
+        assert f'value="{hall.licence.pk}"' in client.get(path).content.decode()

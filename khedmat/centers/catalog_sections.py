@@ -27,11 +27,12 @@ def service_centers(*, service: Service) -> dict[str, Any]:
 
 
 def register() -> None:
-    from .models import AppointmentSchedule, Center
+    from .models import AppointmentSchedule, Center, QueueGroup
 
     # The catalog keeps its rendered pages (catalog/fragments.py): what these sections show
-    # changes with the centres, the services they offer and their appointment schedules.
-    fragments.watch(Center, AppointmentSchedule)
+    # changes with the centres, the services they offer and their appointment schedules; the
+    # join form's services (selectors.join_choices) with the queue groups too.
+    fragments.watch(Center, AppointmentSchedule, QueueGroup)
     sections.register(page=sections.HOME, template_name="centers/catalog/home_centers.html", provider=home_centers)
     sections.register(page=sections.SERVICE, template_name="centers/catalog/service_centers.html",
                       provider=service_centers)

@@ -22,6 +22,7 @@ paired again) and refreshed while in use, so a screen in daily use never falls o
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
 import uuid
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -43,6 +44,7 @@ from khedmat.core.formatting import localize_digits
 from khedmat.core.parsing import NotANumber, digit_string
 
 from .models import Center, Counter, Device
+from .selectors import rows
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
@@ -236,11 +238,40 @@ def device_from_request(request: HttpRequest) -> Device | None:
     except ValueError:
         key = None
     if key is not None:
-        device = (Device.objects.select_related("center", "counter")
-                  .filter(public_id=key, generation=number, paired_at__isnull=False, revoked_at__isnull=True,
-                          center__is_active=True).order_by().first())  # one row: no sorting by center name
+        device = _paired_device(key, number)
     request._khedmat_device = device  # type: ignore[attr-defined]
     return device
+
+
+def _paired_device(public_id: uuid.UUID, generation: int) -> Device | None:
+    """The paired, unrevoked device of an active center with this id and generation, with its
+    center and counter: one plain statement, written once per process. Every request of every
+    screen of every hall asks this, and the ORM's building of it (three tables' columns) was a
+    fifth of a kiosk ticket's CPU (docs/performance.md)."""
+    sql, parts = _paired_device_sql(connection.vendor)
+    row = rows.fetch_one(sql, [rows.param(Device, "public_id", public_id), generation])
+    if row is None:
+        return None
+    device_columns, center_columns, counter_columns = parts
+    device = device_columns.build(row[:device_columns.width])
+    device.center = center_columns.build(row[device_columns.width:device_columns.width + center_columns.width])
+    counter_values = row[device_columns.width + center_columns.width:]
+    device.counter = counter_columns.build(counter_values) if device.counter_id is not None else None
+    return device
+
+
+@functools.lru_cache(maxsize=4)
+def _paired_device_sql(vendor: str) -> tuple[str, tuple[rows.Columns[Device], rows.Columns[Center],
+                                                        rows.Columns[Counter]]]:
+    parts = (rows.columns(Device, "d"), rows.columns(Center, "c"), rows.columns(Counter, "k"))
+    column = rows.column
+    sql = (f"SELECT {parts[0].select}, {parts[1].select}, {parts[2].select} "  # noqa: S608 - our names
+           f"FROM {rows.table(Device)} d JOIN {rows.table(Center)} c ON c.id = d.{column(Device, 'center')} "
+           f"LEFT JOIN {rows.table(Counter)} k ON k.id = d.{column(Device, 'counter')} "
+           f"WHERE d.{column(Device, 'public_id')} = %s AND d.{column(Device, 'generation')} = %s "
+           f"AND d.{column(Device, 'paired_at')} IS NOT NULL AND d.{column(Device, 'revoked_at')} IS NULL "
+           f"AND c.{column(Center, 'is_active')}")
+    return sql, parts
 
 
 def screen_device(request: HttpRequest, *, kind: str) -> Device | None:

@@ -177,10 +177,12 @@ def _kiosk_issue(request: HttpRequest, center: Center, device: Device) -> HttpRe
             "center": center, "layout": selectors.kiosk_layout(center=center),
             "throttle_message": throttled.message}, status=429)
     chosen = parse_int_or_none(request.POST.get("service"))
-    service = selectors.kiosk_service(center=center, service_id=chosen) if chosen is not None else None
-    if service is None:
+    token = form_token(request.POST)
+    read = selectors.ticket_choice(center=center, service_id=chosen, token=token) if chosen is not None else None
+    if read is None:
         messages.error(request, _("Choose a service."))
         return redirect("centers:kiosk", slug=center.slug)
+    service = read.service
     priority_code = str(request.POST.get("priority", ""))
     priority_group = None
     if priority_code:
@@ -191,8 +193,8 @@ def _kiosk_issue(request: HttpRequest, center: Center, device: Device) -> HttpRe
     desk = "women" if request.POST.get("desk") == "women" else ""
     try:
         ticket = ticket_issue(center=center, service=service, priority_group=priority_group, desk=desk,
-                              channel=Ticket.Channel.KIOSK, idempotency_key=form_token(request.POST),
-                              language=get_language())
+                              channel=Ticket.Channel.KIOSK, idempotency_key=token, language=get_language(),
+                              read=read)
     except QueueError as error:
         messages.error(request, error.message)
         return redirect("centers:kiosk", slug=center.slug)
@@ -326,13 +328,13 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
     if message:
         return _join_page(request, center, token=token, status=429, throttle_message=message)
     chosen = parse_int_or_none(request.POST.get("service"))
-    service = selectors.kiosk_service(center=center, service_id=chosen) if chosen is not None else None
-    form = JoinForm(request.POST, services=[(service.pk, "")] if service is not None else [])
-    if service is None or not form.is_valid():
+    read = selectors.ticket_choice(center=center, service_id=chosen, token=token) if chosen is not None else None
+    form = JoinForm(request.POST, services=[(read.service.pk, "")] if read is not None else [])
+    if read is None or not form.is_valid():
         return _join_page(request, center, token=token)
     try:
-        issued = ticket_join(center=center, service=service, phone=form.cleaned_data["phone"],
-                             idempotency_key=token, language=get_language())
+        issued = ticket_join(center=center, service=read.service, phone=form.cleaned_data["phone"],
+                             idempotency_key=token, language=get_language(), read=read)
     except QueueError as error:
         return _join_page(request, center, token=token, refusal=error.message)
     return redirect(_ticket_url(issued))
@@ -342,9 +344,8 @@ def _join_page(request: HttpRequest, center: Center, *, token: str | None = None
                **shown: str) -> HttpResponse:
     """The join form: every service the centre's queue groups offer; after a POST, bound to
     what was sent, with its errors, the throttle's message or the refusal."""
-    layout = selectors.kiosk_layout(center=center)
-    choices = [(service.pk, service.name) for group in layout for service in group.services]
-    form = JoinForm(request.POST if request.method == "POST" else None, services=list(dict(choices).items()))
+    choices = selectors.join_choices(center=center, language=get_language())
+    form = JoinForm(request.POST if request.method == "POST" else None, services=choices)
     closed = center_closed(center=center)
     return render(request, "centers/public/join.html", {
         "center": center, "form": form, "token": token or new_form_token(),

@@ -7,11 +7,20 @@ to Wednesday; Thursday and Friday are the weekend) and holidays from the Holiday
 from __future__ import annotations
 
 import datetime
+import time
+import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from .caching import CACHE_UNAVAILABLE, cache_unavailable
 
 # Python's weekday numbers (Monday = 0), named; the Afghan week starts on Saturday.
 WEEKDAY_NAMES = {
@@ -23,10 +32,87 @@ _AFGHAN_WEEK = (5, 6, 0, 1, 2, 3, 4)
 
 
 def holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
-    """The public holidays from `start` to `end`, both included (one query)."""
+    """The public holidays from `start` to `end`, both included."""
+    return {day for day in _holidays() if start <= day <= end}
+
+
+# --- the holidays, kept in each process under a version -------------------------------------
+# Every ticket asks whether its centre is open today (holidays included): a statement a
+# request for a table that changes a few times a year (docs/performance.md). Each process
+# keeps the whole (small) table under the holidays' version, a token in the shared cache
+# replaced on every save or delete of a holiday: at once (this process's own transaction reads
+# its change, and keeps nothing under that version: it may yet roll back) and again when the
+# transaction commits (a process that read the old rows in between keeps them under a version
+# no longer current). One cache read a request instead of a statement.
+
+HOLIDAYS_VERSION_KEY = "core:holidays:version"
+# A change that sends no signal (SQL by hand, a bulk load) is seen after at most this long.
+HOLIDAYS_KEEP_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class _Kept:
+    version: str
+    dates: frozenset[datetime.date]
+    read_at: float
+
+
+_kept: _Kept | None = None
+# Versions made by this process's own change before its commit: nothing is kept under them.
+_unsettled: set[str] = set()
+
+
+def _holidays() -> frozenset[datetime.date]:
+    global _kept
+    version = holidays_version()
+    kept, now = _kept, time.monotonic()
+    if version is not None and kept is not None and kept.version == version \
+            and now - kept.read_at < HOLIDAYS_KEEP_SECONDS:
+        return kept.dates
     from .models import Holiday
 
-    return set(Holiday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True))
+    dates = frozenset(Holiday.objects.values_list("date", flat=True))
+    if version is not None and version not in _unsettled:
+        _kept = _Kept(version=version, dates=dates, read_at=now)
+    return dates
+
+
+def holidays_version() -> str | None:
+    """The holidays' current version (made when the cache has none); None while the cache
+    is away (then every read goes to the database)."""
+    try:
+        version = cache.get(HOLIDAYS_VERSION_KEY)
+        if version is None:
+            cache.add(HOLIDAYS_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(HOLIDAYS_VERSION_KEY)
+    except CACHE_UNAVAILABLE as error:
+        cache_unavailable("holidays version", error)
+        return None
+    return str(version) if version is not None else None
+
+
+def _set_version(version: str) -> None:
+    try:
+        cache.set(HOLIDAYS_VERSION_KEY, version, timeout=None)
+    except CACHE_UNAVAILABLE as error:  # the copies are read again within HOLIDAYS_KEEP_SECONDS
+        cache_unavailable("holidays version", error)
+
+
+def holidays_changed(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """A holiday was saved or deleted: a new version now, and another when the change commits."""
+    unsettled = uuid.uuid4().hex
+    _unsettled.add(unsettled)
+    _set_version(unsettled)
+
+    def committed() -> None:
+        _set_version(uuid.uuid4().hex)
+        _unsettled.discard(unsettled)
+
+    transaction.on_commit(committed, using=using)
+
+
+post_save.connect(holidays_changed, sender="core.Holiday", dispatch_uid="core-holidays-saved")
+post_delete.connect(holidays_changed, sender="core.Holiday", dispatch_uid="core-holidays-deleted")
 
 
 def is_working_day(day: datetime.date, holidays: Iterable[datetime.date] | None = None) -> bool:

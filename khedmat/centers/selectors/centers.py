@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from khedmat.catalog import selectors as catalog_selectors
 
 from ..models import AppointmentSchedule, Center, Counter, PriorityGroup
+from . import rows
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -52,8 +55,20 @@ def center_by_id(*, pk: int) -> Center | None:
 
 
 def center_open_by_slug(*, slug: str) -> Center | None:
-    """The active center at this address (a closed-down one is not found)."""
-    return Center.objects.filter(slug=slug, is_active=True).first()
+    """The active center at this address (a closed-down one is not found). One plain
+    statement written once per process: the hall's public pages (the join, a browser sent
+    from the kiosk) ask it on every request (docs/performance.md)."""
+    sql, center_columns = _center_open_by_slug_sql(connection.vendor)
+    row = rows.fetch_one(sql, [slug])
+    return center_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _center_open_by_slug_sql(vendor: str) -> tuple[str, rows.Columns[Center]]:
+    center_columns = rows.columns(Center, "c")
+    sql = (f"SELECT {center_columns.select} FROM {rows.table(Center)} c "  # noqa: S608 - our names
+           f"WHERE c.{rows.column(Center, 'slug')} = %s AND c.{rows.column(Center, 'is_active')}")
+    return sql, center_columns
 
 
 def center_by_slug(*, slug: str) -> Center | None:

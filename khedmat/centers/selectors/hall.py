@@ -4,6 +4,7 @@ and a mobile number's tickets (SMS and USSD)."""
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import math
 import statistics
@@ -17,9 +18,11 @@ from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
+from . import rows
 from .centers import women_desk_service_ids
 
 if TYPE_CHECKING:
@@ -56,11 +59,105 @@ def kiosk_layout(*, center: Center) -> list[KioskGroup]:
     return layout
 
 
-def kiosk_service(*, center: Center, service_id: int) -> Service | None:
-    """The service a kiosk's form names, if it is active, published and offered at the center
-    (one query of the service's own row: issuing a ticket needs neither the kiosk screen's
-    layout nor the service's agency and definition; ticket_issue finds its queue group)."""
-    return center.services.filter(pk=service_id, is_active=True, current_version__isnull=False).order_by().first()
+def join_choices(*, center: Center, language: str) -> list[tuple[int, str]]:
+    """Every service the centre's queue groups offer, as (id, name in `language`), for the join
+    form. The same for every phone until the catalog changes: kept in the cache under the
+    catalog version (catalog/fragments.py; the centres, their services, the queue groups and
+    the services' versions all give it a new one)."""
+    def build() -> list[tuple[int, str]]:
+        layout = kiosk_layout(center=center)
+        return list({service.pk: str(service.name) for group in layout for service in group.services}.items())
+
+    return fragments.cached("join-choices", center.pk, language, render=build)
+
+
+@dataclass(frozen=True)
+class TicketChoice:
+    """What issuing a ticket for a chosen service reads, read at once (ticket_choice): the
+    service's own row, its queue group at the centre (None: not served here) and the ticket
+    the form's one-time token already gave (None: not yet). ticket_issue takes it as `read`."""
+
+    center_id: int
+    token: str | None
+    service: Service
+    group: QueueGroup | None
+    issued: Ticket | None
+
+
+def ticket_choice(*, center: Center, service_id: int, token: str | None) -> TicketChoice | None:
+    """The service a kiosk's or a phone's form names, if it is active, published and offered at
+    the centre, with its queue group here and the ticket `token` already gave: one plain
+    statement (they were three, each costing more CPU to build than the database to answer)."""
+    sql, parts = _ticket_choice_sql(connection.vendor)
+    row = rows.fetch_one(sql, [center.pk, center.pk, token or None, service_id])
+    if row is None:
+        return None
+    service_columns, group_columns, ticket_columns = parts
+    service = service_columns.build(row[:service_columns.width])
+    group_values = row[service_columns.width:service_columns.width + group_columns.width]
+    ticket_values = row[service_columns.width + group_columns.width:]
+    return TicketChoice(center_id=center.pk, token=token or None, service=service,
+                        group=group_columns.build(group_values) if group_values[0] is not None else None,
+                        issued=ticket_columns.build(ticket_values) if ticket_values[0] is not None else None)
+
+
+@functools.lru_cache(maxsize=4)
+def _ticket_choice_sql(vendor: str) -> tuple[str, tuple[rows.Columns[Service], rows.Columns[QueueGroup],
+                                                         rows.Columns[Ticket]]]:
+    service_model: type[Service] = Center._meta.get_field("services").related_model  # type: ignore[assignment]
+    offered, links = Center.services.through, QueueGroup.services.through
+    parts = (rows.columns(service_model, "s"), rows.columns(QueueGroup, "g"), rows.columns(Ticket, "t"))
+    column = rows.column
+    sql = (f"SELECT {parts[0].select}, {parts[1].select}, {parts[2].select} "  # noqa: S608 - our names
+           f"FROM {rows.table(service_model)} s "
+           f"JOIN {rows.table(offered)} o ON o.{column(offered, 'service')} = s.id "
+           f"AND o.{column(offered, 'center')} = %s "
+           # The centre's groups that call the service: all of them or none, so the order by
+           # letter (the groups' own order, should two call it) never meets a NULL.
+           f"LEFT JOIN (SELECT {parts[1].select}, l.{column(links, 'service')} AS called_service "
+           f"FROM {rows.table(QueueGroup)} g JOIN {rows.table(links)} l ON l.{column(links, 'queuegroup')} = g.id "
+           f"WHERE g.{column(QueueGroup, 'center')} = %s) g ON g.called_service = s.id "
+           f"LEFT JOIN {rows.table(Ticket)} t ON t.{column(Ticket, 'idempotency_key')} = %s "
+           f"WHERE s.id = %s AND s.{column(service_model, 'is_active')} "
+           f"AND s.{column(service_model, 'current_version')} IS NOT NULL "
+           f"ORDER BY g.{column(QueueGroup, 'letter')} LIMIT 1")
+    return sql, parts
+
+
+def queue_group_of(*, center_id: int, service_id: int) -> QueueGroup | None:
+    """The centre's queue group that calls this service (the first by letter, should two),
+    in one plain statement written once per process: every ticket asks it."""
+    sql, group_columns = _queue_group_sql(connection.vendor)
+    row = rows.fetch_one(sql, [center_id, service_id])
+    return group_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _queue_group_sql(vendor: str) -> tuple[str, rows.Columns[QueueGroup]]:
+    links = QueueGroup.services.through
+    group_columns = rows.columns(QueueGroup, "g")
+    # By letter: the groups' own order within one center, without joining the centers to sort.
+    sql = (f"SELECT {group_columns.select} FROM {rows.table(QueueGroup)} g "  # noqa: S608 - our names
+           f"JOIN {rows.table(links)} l ON l.{rows.column(links, 'queuegroup')} = g.id "
+           f"WHERE g.{rows.column(QueueGroup, 'center')} = %s AND l.{rows.column(links, 'service')} = %s "
+           f"ORDER BY g.{rows.column(QueueGroup, 'letter')} LIMIT 1")
+    return sql, group_columns
+
+
+def ticket_by_idempotency_key(*, key: str) -> Ticket | None:
+    """The ticket a form's one-time token already gave, if any (plain statement: every
+    ticket asks it before issuing, and nearly always hears "none")."""
+    sql, ticket_columns = _ticket_by_key_sql(connection.vendor)
+    row = rows.fetch_one(sql, [key])
+    return ticket_columns.build(row) if row is not None else None
+
+
+@functools.lru_cache(maxsize=4)
+def _ticket_by_key_sql(vendor: str) -> tuple[str, rows.Columns[Ticket]]:
+    ticket_columns = rows.columns(Ticket, "t")
+    sql = (f"SELECT {ticket_columns.select} FROM {rows.table(Ticket)} t "  # noqa: S608 - our names
+           f"WHERE t.{rows.column(Ticket, 'idempotency_key')} = %s")
+    return sql, ticket_columns
 
 
 def _services_prefetch() -> Prefetch:  # type: ignore[type-arg]

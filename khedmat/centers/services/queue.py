@@ -38,6 +38,7 @@ from ..hours import Closed, center_closed
 from ..models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 from ..selectors.centers import women_desk_service_ids
 from ..selectors.counters import ACTIVE_STATUSES, callable_rule, counter_current_ticket, tickets_callable_by
+from ..selectors.hall import TicketChoice, queue_group_of, ticket_by_idempotency_key
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Service
@@ -70,19 +71,17 @@ def normalize_ticket_phone(phone: str) -> str:
         raise QueueError(" ".join(error.messages), code="bad_phone") from error
 
 
-def _queue_group(center: Center, service: Service) -> QueueGroup:
-    # By letter: the groups' own order within one center, without joining the centers to sort.
-    group = QueueGroup.objects.filter(center=center, services=service).order_by("letter").first()
+def _queue_group(center: Center, service: Service, read: TicketChoice | None) -> QueueGroup:
+    group = read.group if read is not None else queue_group_of(center_id=center.pk, service_id=service.pk)
     if group is None:
         raise QueueError(_("This service is not served at this center."), code="not_served")
     return group
 
 
-@transaction.atomic
 def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGroup | None = None,
                  desk: str = "", channel: str = Ticket.Channel.KIOSK, phone: str = "",
                  queue_position_at: datetime.datetime | None = None, idempotency_key: str | None = None,
-                 language: str = "") -> Ticket:
+                 language: str = "", read: TicketChoice | None = None) -> Ticket:
     """Give the next ticket of the service's queue group at this center, today.
 
     `queue_position_at` is for appointment check-ins (the slot's start); otherwise the
@@ -93,9 +92,19 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
     Walk-in tickets (kiosk, online, SMS, USSD) are given only while the center is open
     (khedmat.centers.hours): CenterClosed says when it opens next. An appointment's check-in
     is not held to the hours: its slot was offered on an open day, and its own window rules.
+
+    The checks read outside the transaction; the transaction holds only the number, the
+    ticket and its event (with what subscribers write). Called outside any transaction (a
+    view), a lost race on the key rolls the whole of it back, number included, with no
+    savepoint to pay for on every ticket; inside a caller's transaction it is a savepoint.
+    `read` is what the caller already read for this centre, service and token
+    (selectors.ticket_choice: the queue group, the token's ticket), not read again.
     """
+    if read is not None and (read.center_id, read.service.pk, read.token) != (center.pk, service.pk,
+                                                                           idempotency_key or None):
+        raise ValueError("ticket_issue: `read` was read for another centre, service or token")
     if idempotency_key:
-        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first()
+        issued = read.issued if read is not None else ticket_by_idempotency_key(key=idempotency_key)
         if issued is not None:
             return issued
     if not center.is_active:
@@ -110,7 +119,7 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         raise QueueError(_("Unknown priority group."), code="bad_priority")
     if desk not in ("", Counter.Designation.WOMEN):
         raise QueueError(_("Unknown desk."), code="bad_desk")
-    group = _queue_group(center, service)
+    group = _queue_group(center, service, read)
     if desk == Counter.Designation.WOMEN and service.pk not in women_desk_service_ids(center=center):
         raise QueueError(_("This center has no women's desk for this service; please take an ordinary ticket."),
                          code="no_women_desk")
@@ -121,7 +130,7 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         advance = datetime.timedelta(minutes=priority_group.advance_minutes if priority_group else 0)
         queue_position_at = now - advance
     try:
-        with transaction.atomic():  # a savepoint: a lost race on the key gives its number back
+        with transaction.atomic():  # a lost race on the key rolls back, giving its number back
             # The sequence row is locked last, for as short a time as possible.
             number = sequence_next(TicketSequence, group=group, day=day)
             ticket = Ticket.objects.create(
@@ -132,20 +141,20 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
             publish(TicketIssued(ticket=ticket))
             return ticket
     except IntegrityError:
-        issued = Ticket.objects.filter(idempotency_key=idempotency_key).first() if idempotency_key else None
+        issued = ticket_by_idempotency_key(key=idempotency_key) if idempotency_key else None
         if issued is None:
             raise
         return issued
 
 
 def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key: str | None = None,
-                language: str = "") -> Ticket:
+                language: str = "", read: TicketChoice | None = None) -> Ticket:
     """A ticket taken from a phone (the join page): channel online, always with the mobile
     number its link is sent to by SMS (notifications subscribes to ticket.issued)."""
     if not normalize_ticket_phone(phone):
         raise QueueError(_("Enter your mobile number: the ticket's link is sent to it."), code="bad_phone")
     return ticket_issue(center=center, service=service, channel=Ticket.Channel.ONLINE, phone=phone,
-                        idempotency_key=idempotency_key, language=language)
+                        idempotency_key=idempotency_key, language=language, read=read)
 
 
 # --- counters --------------------------------------------------------------------------------

@@ -30,8 +30,10 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+PROJECT = Path(__file__).resolve().parent.parent
 
-def schema_stamp(root: Path = Path(__file__).resolve().parent.parent) -> str:
+
+def schema_stamp(root: Path = PROJECT) -> str:
     """Django's version and the names of the project's migrations, shortly hashed."""
     names = sorted(path.relative_to(root).as_posix() for path in root.glob("*/migrations/0*.py"))
     return hashlib.sha256("\n".join([django.get_version(), *names]).encode()).hexdigest()[:12]

@@ -47,9 +47,10 @@ def test_the_inbox_reads_four_statements(passport: Service, citizen: User, offic
     with CaptureQueriesContext(connection) as captured:
         response = client.get(INBOX)
     assert response.status_code == 200
-    # User and second-factor device (the session from its copy in the cache); the colleagues; the
-    # page of files with applicant and assignee. Not: the holidays (kept per version), the services and states of the filters (kept under the
-    # catalog version), the service versions of the rows (kept by the process), the agency.
+    # User and second-factor device (the session from its copy in the cache); the colleagues;
+    # the page of files with applicant and assignee. Not: the holidays (kept per version), the
+    # services and states of the filters (kept under the catalog version), the service versions
+    # of the rows (kept by the process), the agency.
     assert len(statements(captured)) == 4, "\n".join(statements(captured))
     body = response.content.decode()
     assert body.count('name="ticked"') == 3 and "Inbox of Ministry of Interior Affairs" in body

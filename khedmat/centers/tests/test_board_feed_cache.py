@@ -233,7 +233,12 @@ def test_a_process_answers_from_its_last_answer_for_a_moment_then_sees_the_call(
     seen = feed(client)["ETag"]
     reads: list[Any] = []
     read = board_cache.read
-    monkeypatch.setattr(board_cache, "read", lambda keys: reads.append(keys) or read(keys))
+
+    def counted_read(keys: list[str]) -> dict[str, Any]:
+        reads.append(keys)
+        return read(keys)
+
+    monkeypatch.setattr(board_cache, "read", counted_read)
     with CaptureQueriesContext(connection) as captured:
         assert feed(client, seen).status_code == 304
     assert reads == [] and statements(captured) == []  # neither the cache nor the database

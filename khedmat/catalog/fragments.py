@@ -30,6 +30,8 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
+
 PROJECT = Path(__file__).resolve().parent.parent
 
 
@@ -46,34 +48,57 @@ T = TypeVar("T")
 _watched: set[type[models.Model]] = set()
 
 
-def version() -> str:
-    """The current catalog version (a new one is made when the cache has none)."""
-    current = cache.get(VERSION_KEY)
-    if current is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+def version() -> str | None:
+    """The current catalog version (a new one is made when the cache has none); None while the
+    cache is away (decision 0028): then nothing is kept or read from what was kept."""
+    try:
         current = cache.get(VERSION_KEY)
+        if current is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+            current = cache.get(VERSION_KEY)
+    except CACHE_UNAVAILABLE as error:
+        cache_unavailable("catalog version", error)
+        return None
     return current
+
+
+def _new_version() -> None:
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    except CACHE_UNAVAILABLE as error:
+        # The change is saved; what was kept may be shown until the cache loses it or the
+        # next change (a restarted Redis keeps nothing: docs/decisions/0028).
+        cache_unavailable("catalog version not renewed", error)
 
 
 def bump() -> None:
     """Give the catalog a new version now and once more when the current transaction commits."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None))
+    _new_version()
+    transaction.on_commit(_new_version)
 
 
 def cached(name: str, *parts: Any, render: Callable[[], T]) -> T:
     """The value `render()` gave under the current catalog version, rendered again when it changed.
 
     `parts` name the fragment (the language, a slug): keep them short and free of personal data.
+    While the cache is away, every call renders (the page is slower, never wrong or refused).
     """
     key = ":".join(["catalog:fragment", name, *(str(part) for part in parts)])
-    found = cache.get_many([VERSION_KEY, key])
+    try:
+        found = cache.get_many([VERSION_KEY, key])
+    except CACHE_UNAVAILABLE as error:
+        cache_unavailable("catalog fragment", error)
+        return render()
     current = found.get(VERSION_KEY) or version()
     kept = found.get(key)
-    if kept is not None and kept[0] == current:
+    if current is not None and kept is not None and kept[0] == current:
         return kept[1]
     value = render()
-    cache.set(key, (current, value), timeout=KEEP_SECONDS)
+    if current is not None:
+        try:
+            cache.set(key, (current, value), timeout=KEEP_SECONDS)
+        except CACHE_UNAVAILABLE as error:
+            cache_unavailable("catalog fragment", error)
     return value
 
 

@@ -161,6 +161,8 @@ _versions: dict[tuple[str, int], ServiceVersion] = {}
 
 def _service_versions(ids: set[int]) -> dict[int, ServiceVersion]:
     catalog = fragments.version()
+    if catalog is None:  # the cache is away: nothing kept under an unknown version
+        return catalog_selectors.service_versions_by_ids(ids=ids)
     found = {pk: _versions[(catalog, pk)] for pk in ids if (catalog, pk) in _versions}
     missing = ids - found.keys()
     if missing:

@@ -149,3 +149,26 @@ def test_a_deploy_that_adds_a_migration_reads_nothing_kept_before_it(tmp_path: P
     (tmp_path / "catalog" / "migrations" / "0002_service_field.py").write_text("")
     assert fragments.schema_stamp(tmp_path) != before
     assert fragments.VERSION_KEY.endswith(fragments.schema_stamp())
+
+
+def test_the_pages_and_a_change_carry_on_while_the_cache_is_away(client: Client, passport: Service,  # noqa: F811
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Decision 0028: a restarting Redis makes pages slower, never refused; an agency's change is
+    saved. (The fault drill found the apply form answering 500 while Redis restarted.)"""
+    citizen = User.objects.create_user(username="citizen-away", password="x-long-password-1", role="citizen",
+                                       phone_number="+93700111333")
+    _warm(client)
+
+    def away(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("cache away")
+
+    for method in ("get", "get_many", "set", "add", "delete", "set_many"):
+        monkeypatch.setattr(cache, method, away)
+    for language in ("en", "fa"):
+        for path in PAGES:
+            assert _page(client, path.format(lang=language))
+    services.service_set_active(service=passport, is_active=False)  # saved, though no version is renewed
+    assert "/en/services/passport/" not in _page(client, "/en/services/")
+    services.service_set_active(service=passport, is_active=True)
+    client.force_login(citizen)
+    assert client.get("/en/apply/passport/").status_code == 200

@@ -108,3 +108,23 @@ def test_the_transfer_choices_are_the_selectors_choices(hall: Hall) -> None:
     type(hall.licence).objects.filter(pk=hall.licence.pk).update(is_active=False)  # withdrawn: not offered
     assert [s.pk for s in transfer_choices(counter=counter)[0]] == [s.pk for s in transfer_services(center=hall.center)]
     assert [s.pk for s in transfer_choices(counter=counter)[0]] == [hall.passport.pk]
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_the_transfer_options_are_the_markup_of_the_forms_widgets(hall: Hall, language: str) -> None:
+    """staff_forms.transfer_options writes what TransferForm's <select>s write (escaped)."""
+    import re
+
+    from khedmat.centers.selectors.counters import CounterNumber, ServiceName
+    from khedmat.centers.staff_forms import TransferForm, transfer_options
+
+    services = [ServiceName(pk=7, name_en='Tom & "Jerry" <b>', name_fa="گذرنامه", name_ps="پاسپورت"),
+                ServiceName(pk=9, name_en="Licence", name_fa="جواز 'رانندگی'", name_ps="جواز")]
+    counters = [CounterNumber(pk=3, number=12), CounterNumber(pk=4, number=2)]
+    with translation.override(language):
+        options = transfer_options(services=services, counters=counters)
+        form = TransferForm(services=services, counters=counters)
+        for name in ("service", "to_counter"):
+            widget = str(form[name])
+            inner = re.sub(r">\s+<", "><", widget[widget.index(">") + 1:widget.rindex("</select>")].strip())
+            assert options[name] == inner, name

@@ -128,3 +128,23 @@ def test_the_transfer_options_are_the_markup_of_the_forms_widgets(hall: Hall, la
             widget = str(form[name])
             inner = re.sub(r">\s+<", "><", widget[widget.index(">") + 1:widget.rindex("</select>")].strip())
             assert options[name] == inner, name
+
+
+def test_the_transfer_options_kept_per_process_follow_every_name_number_and_language(hall: Hall) -> None:
+    from khedmat.centers.selectors.counters import CounterNumber, ServiceName
+    from khedmat.centers.staff_forms import transfer_options
+
+    services = [ServiceName(pk=7, name_en="Passport", name_fa="گذرنامه", name_ps="پاسپورت")]
+    counters = [CounterNumber(pk=3, number=12)]
+    with translation.override("en"):
+        first = transfer_options(services=services, counters=counters)
+        assert transfer_options(services=services, counters=counters) == first
+        assert ">Passport</option>" in first["service"] and ">Counter 12</option>" in first["to_counter"]
+        renamed = [ServiceName(pk=7, name_en="E-passport", name_fa="گذرنامه", name_ps="پاسپورت")]
+        assert ">E-passport</option>" in transfer_options(services=renamed, counters=counters)["service"]
+        renumbered = transfer_options(services=services, counters=[CounterNumber(pk=3, number=13)])
+        assert ">Counter 13</option>" in renumbered["to_counter"]
+        assert ">Counter 12</option>" in transfer_options(services=services, counters=counters)["to_counter"]
+    with translation.override("fa"):
+        dari = transfer_options(services=services, counters=counters)
+        assert ">گذرنامه</option>" in dari["service"] and "۱۲" in dari["to_counter"]

@@ -115,7 +115,7 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
     counter.center = _partial(Center, {"id": counter.center_id, "name_en": row.center_name_en,
                                        "name_fa": row.center_name_fa, "name_ps": row.center_name_ps})
     ticket = None
-    if getattr(row, "ticket__id") is not None:
+    if row.ticket__id is not None:
         ticket = _converted(Ticket, {field.column: getattr(row, "ticket__" + field.column)
                                      for field in ticket_fields})
         ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,

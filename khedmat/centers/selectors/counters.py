@@ -139,16 +139,25 @@ def _converted(model: type[Any], by_column: dict[str, Any]) -> Any:
     """An instance of `model` from its columns as the database returned them under other
     names (a joined row): each value through its field's converters, as the ORM's own reads
     do (SQLite's text dates and hexadecimal UUIDs)."""
-    table = model._meta.db_table
-    names, values = [], []
-    for field in model._meta.concrete_fields:
-        value = by_column[field.column]
-        column = field.get_col(table)
-        for converter in (*connection.ops.get_db_converters(column), *field.get_db_converters(connection)):
+    key = (connection.vendor, model)
+    fields = _CONVERTERS.get(key)
+    if fields is None:
+        table = model._meta.db_table
+        fields = _CONVERTERS[key] = [
+            (field.attname, field.column, field.get_col(table),
+             (*connection.ops.get_db_converters(field.get_col(table)), *field.get_db_converters(connection)))
+            for field in model._meta.concrete_fields]
+    values = []
+    for _attname, name, column, converters in fields:
+        value = by_column[name]
+        for converter in converters:
             value = converter(value, column, connection)
-        names.append(field.attname)
         values.append(value)
-    return model.from_db(connection.alias, names, values)
+    return model.from_db(connection.alias, [attname for attname, *_rest in fields], values)
+
+
+# The fields' converters by (database vendor, model): the same for every row.
+_CONVERTERS: dict[tuple[str, type[Any]], list[tuple[str, str, Any, tuple[Any, ...]]]] = {}
 
 
 def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:

@@ -41,7 +41,7 @@ from .dashboard_forms import DayForm, RangeForm
 from .devices import DeviceError, PairingCode, device_pairing_code_issue
 from .devices import device_add as device_add_service
 from .devices import device_revoke as device_revoke_service
-from .models import Center, Counter, Device
+from .models import Center, Counter, Device, Ticket
 from .staff_forms import CounterOpenForm, DeviceAddForm, TransferForm, transfer_options
 
 if TYPE_CHECKING:
@@ -194,10 +194,14 @@ TICKET_ACTIONS = ("recall", "no_show", "start", "finish", "transfer")
 def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     """Recall, mark a no-show, start, finish or transfer the ticket at the counter."""
     user = _user(request)
+    action = request.POST.get("action", "")
+    if action == "finish":  # every ticket served ends here: read nothing first when it just works
+        served = services.ticket_finish_at_own_counter(operator=user, public_id=public_id)
+        if served is not None:
+            return _finished(request, served)
     ticket = selectors.ticket_at_center(center_id=user.center_id, public_id=public_id)
     if ticket is None:
         raise Http404
-    action = request.POST.get("action", "")
     if action not in TICKET_ACTIONS:
         messages.error(request, _("Choose what to do with the ticket."))
         return _back_to_counter()
@@ -231,11 +235,15 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             services.ticket_start(counter=own, ticket=ticket)
             messages.success(request, _("Service of ticket %(number)s has started.") % {"number": number})
         else:
-            services.ticket_finish(counter=own, ticket=ticket)
-            messages.success(request, _("Ticket %(number)s is served. The citizen can rate the service on the "
-                                        "tablet now.") % {"number": number})
+            return _finished(request, services.ticket_finish(counter=own, ticket=ticket))
     except services.QueueError as error:
         messages.error(request, error.message)
+    return _back_to_counter()
+
+
+def _finished(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    messages.success(request, _("Ticket %(number)s is served. The citizen can rate the service on the "
+                                "tablet now.") % {"number": format_code(ticket.display_number)})
     return _back_to_counter()
 
 

@@ -74,42 +74,50 @@ class CounterScreen:
 
 
 def counter_screen(*, user: Any) -> CounterScreen | None:
-    """The counter screen of `user` (None: signed in at no counter), in two plain SQL
-    statements: the counter with its center's name and the waiting count, then its ticket
-    with its group's letter, its service's and priority group's names. The screen is loaded
-    after every action and refreshed every few seconds; the ORM's three queries (counter_of,
-    counter_current_ticket, counter_waiting_count: the same rows) cost four times more."""
+    """The counter screen of `user` (None: signed in at no counter), in one plain SQL
+    statement: the counter with its center's name and the waiting count, and its ticket (if
+    any) with its group's letter, its service's and priority group's names. The screen is
+    loaded after every action and refreshed every few seconds; the ORM's three queries
+    (counter_of, counter_current_ticket, counter_waiting_count: the same rows) cost four
+    times more, and the ticket in a statement of its own a round trip more."""
     if not getattr(user, "pk", None):
         return None
     quote = connection.ops.quote_name
     counters, centers, tickets = (quote(model._meta.db_table) for model in (Counter, Center, Ticket))
-    rule, rule_params = callable_rule(ticket="w", counter="k")
-    found = list(Counter.objects.raw(
-        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608 - our names
-        f"n.name_ps AS center_name_ps, (SELECT COUNT(*) FROM {tickets} w WHERE {rule}) AS waiting "
-        f"FROM {counters} k JOIN {centers} n ON n.id = k.center_id WHERE k.operator_id = %s "
-        "ORDER BY k.number, k.id LIMIT 1",
-        [*rule_params, user.pk]))
-    if not found:
-        return None
-    counter = found[0]  # one at most (counter_open)
-    counter.center = _partial(Center, {"id": counter.center_id, "name_en": counter.center_name_en,  # type: ignore[attr-defined]
-                                       "name_fa": counter.center_name_fa, "name_ps": counter.center_name_ps})  # type: ignore[attr-defined]
     service_model = Ticket._meta.get_field("service").related_model
     version_model = service_model._meta.get_field("current_version").related_model  # type: ignore[union-attr]
     services, versions = quote(service_model._meta.db_table), quote(version_model._meta.db_table)  # type: ignore[union-attr]
     groups, priorities = quote(QueueGroup._meta.db_table), quote(PriorityGroup._meta.db_table)
-    rows = list(Ticket.objects.raw(
-        f"SELECT t.*, g.letter AS group_letter, s.slug AS service_slug, s.current_version_id AS version_id, "  # noqa: S608
-        "v.name_en AS version_name_en, v.name_fa AS version_name_fa, v.name_ps AS version_name_ps, "
-        "p.name_en AS priority_name_en, p.name_fa AS priority_name_fa, p.name_ps AS priority_name_ps "
-        f"FROM {tickets} t JOIN {groups} g ON g.id = t.group_id JOIN {services} s ON s.id = t.service_id "
-        f"LEFT JOIN {versions} v ON v.id = s.current_version_id LEFT JOIN {priorities} p ON p.id = t.priority_group_id "
-        "WHERE t.counter_id = %s AND t.status IN (%s, %s) ORDER BY t.called_at DESC LIMIT 1",
-        [counter.pk, *ACTIVE_STATUSES]))
-    ticket = rows[0] if rows else None
-    if ticket is not None:
-        row: Any = ticket
+    rule, rule_params = callable_rule(ticket="w", counter="k")
+    ticket_fields = Ticket._meta.concrete_fields
+    ticket_columns = ", ".join(f"t.{quote(field.column)} AS {quote('ticket__' + field.column)}"
+                               for field in ticket_fields)
+    found = list(Counter.objects.raw(
+        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608 - our names
+        f"n.name_ps AS center_name_ps, (SELECT COUNT(*) FROM {tickets} w WHERE {rule}) AS waiting, "
+        f"{ticket_columns}, g.letter AS group_letter, s.slug AS service_slug, "
+        "s.current_version_id AS version_id, v.name_en AS version_name_en, v.name_fa AS version_name_fa, "
+        "v.name_ps AS version_name_ps, p.name_en AS priority_name_en, p.name_fa AS priority_name_fa, "
+        "p.name_ps AS priority_name_ps "
+        f"FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
+        # The ticket called to the counter or served there (one at most; the latest called).
+        f"LEFT JOIN {tickets} t ON t.id = (SELECT a.id FROM {tickets} a WHERE a.counter_id = k.id "
+        "AND a.status IN (%s, %s) ORDER BY a.called_at DESC LIMIT 1) "
+        f"LEFT JOIN {groups} g ON g.id = t.group_id LEFT JOIN {services} s ON s.id = t.service_id "
+        f"LEFT JOIN {versions} v ON v.id = s.current_version_id "
+        f"LEFT JOIN {priorities} p ON p.id = t.priority_group_id "
+        "WHERE k.operator_id = %s ORDER BY k.number, k.id LIMIT 1",
+        [*rule_params, *ACTIVE_STATUSES, user.pk]))
+    if not found:
+        return None
+    counter = found[0]  # one at most (counter_open)
+    row: Any = counter
+    counter.center = _partial(Center, {"id": counter.center_id, "name_en": row.center_name_en,
+                                       "name_fa": row.center_name_fa, "name_ps": row.center_name_ps})
+    ticket = None
+    if row.ticket__id is not None:
+        ticket = _converted(Ticket, {field.column: getattr(row, "ticket__" + field.column)
+                                     for field in ticket_fields})
         ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
                                              "letter": row.group_letter})
         service = _partial(service_model, {"id": ticket.service_id, "slug": row.service_slug,  # type: ignore[arg-type]
@@ -124,7 +132,32 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
                 "id": ticket.priority_group_id, "name_en": row.priority_name_en, "name_fa": row.priority_name_fa,
                 "name_ps": row.priority_name_ps})
         ticket.counter = counter
-    return CounterScreen(counter=counter, ticket=ticket, waiting=int(counter.waiting))  # type: ignore[attr-defined]
+    return CounterScreen(counter=counter, ticket=ticket, waiting=int(row.waiting))
+
+
+def _converted(model: type[Any], by_column: dict[str, Any]) -> Any:
+    """An instance of `model` from its columns as the database returned them under other
+    names (a joined row): each value through its field's converters, as the ORM's own reads
+    do (SQLite's text dates and hexadecimal UUIDs)."""
+    key = (connection.vendor, model)
+    fields = _CONVERTERS.get(key)
+    if fields is None:
+        table = model._meta.db_table
+        fields = _CONVERTERS[key] = [
+            (field.attname, field.column, field.get_col(table),
+             (*connection.ops.get_db_converters(field.get_col(table)), *field.get_db_converters(connection)))
+            for field in model._meta.concrete_fields]
+    values = []
+    for _attname, name, column, converters in fields:
+        value = by_column[name]
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [attname for attname, *_rest in fields], values)
+
+
+# The fields' converters by (database vendor, model): the same for every row.
+_CONVERTERS: dict[tuple[str, type[Any]], list[tuple[str, str, Any, tuple[Any, ...]]]] = {}
 
 
 def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:

@@ -253,6 +253,31 @@ def test_another_centers_ticket_is_not_found(hall: Hall, at_counter: Client) -> 
     response = at_counter.post(reverse("centers:counter_ticket", kwargs={"public_id": foreign.public_id}),
                                {"action": "start"})
     assert response.status_code == 404
+    # Finishing (one UPDATE that finds nothing, then the same reads as any other action).
+    response = at_counter.post(reverse("centers:counter_ticket", kwargs={"public_id": foreign.public_id}),
+                               {"action": "finish"})
+    assert response.status_code == 404
+    foreign.refresh_from_db()
+    assert foreign.status == Ticket.Status.WAITING
+
+
+def test_finishing_another_counters_ticket_or_without_a_counter_is_refused(hall: Hall, at_counter: Client) -> None:
+    elsewhere = signed_in(hall.operator(4))
+    post(elsewhere, "counter_open", {"counter": hall.counter(4).pk})
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    post(elsewhere, "counter_call")
+    page = act(at_counter, ticket, "finish")
+    assert messages_of(page) == ["This ticket is not waiting at your counter."]
+    page = act(signed_in(hall.operator(5)), ticket, "finish")
+    assert messages_of(page) == ["Open a counter first."]
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.counter_id) == (Ticket.Status.CALLED, hall.counter(4).pk)
+    assert not TicketVisit.objects.filter(ticket=ticket).exists()
+    page = act(elsewhere, ticket, "finish")
+    assert messages_of(page)[0].startswith("Ticket P-001 is served.")
+    visit = TicketVisit.objects.get(ticket=ticket)
+    assert (visit.outcome, visit.counter_id, visit.operator_id) == (
+        TicketVisit.Outcome.SERVED, hall.counter(4).pk, hall.operator(4).pk)
 
 
 def test_the_assisted_channel_opens_with_the_ticket_holders_phone(hall: Hall, at_counter: Client) -> None:

@@ -108,3 +108,43 @@ def test_the_transfer_choices_are_the_selectors_choices(hall: Hall) -> None:
     type(hall.licence).objects.filter(pk=hall.licence.pk).update(is_active=False)  # withdrawn: not offered
     assert [s.pk for s in transfer_choices(counter=counter)[0]] == [s.pk for s in transfer_services(center=hall.center)]
     assert [s.pk for s in transfer_choices(counter=counter)[0]] == [hall.passport.pk]
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_the_transfer_options_are_the_markup_of_the_forms_widgets(hall: Hall, language: str) -> None:
+    """staff_forms.transfer_options writes what TransferForm's <select>s write (escaped)."""
+    import re
+
+    from khedmat.centers.selectors.counters import CounterNumber, ServiceName
+    from khedmat.centers.staff_forms import TransferForm, transfer_options
+
+    services = [ServiceName(pk=7, name_en='Tom & "Jerry" <b>', name_fa="گذرنامه", name_ps="پاسپورت"),
+                ServiceName(pk=9, name_en="Licence", name_fa="جواز 'رانندگی'", name_ps="جواز")]
+    counters = [CounterNumber(pk=3, number=12), CounterNumber(pk=4, number=2)]
+    with translation.override(language):
+        options = transfer_options(services=services, counters=counters)
+        form = TransferForm(services=services, counters=counters)
+        for name in ("service", "to_counter"):
+            widget = str(form[name])
+            inner = re.sub(r">\s+<", "><", widget[widget.index(">") + 1:widget.rindex("</select>")].strip())
+            assert options[name] == inner, name
+
+
+def test_the_transfer_options_kept_per_process_follow_every_name_number_and_language(hall: Hall) -> None:
+    from khedmat.centers.selectors.counters import CounterNumber, ServiceName
+    from khedmat.centers.staff_forms import transfer_options
+
+    services = [ServiceName(pk=7, name_en="Passport", name_fa="گذرنامه", name_ps="پاسپورت")]
+    counters = [CounterNumber(pk=3, number=12)]
+    with translation.override("en"):
+        first = transfer_options(services=services, counters=counters)
+        assert transfer_options(services=services, counters=counters) == first
+        assert ">Passport</option>" in first["service"] and ">Counter 12</option>" in first["to_counter"]
+        renamed = [ServiceName(pk=7, name_en="E-passport", name_fa="گذرنامه", name_ps="پاسپورت")]
+        assert ">E-passport</option>" in transfer_options(services=renamed, counters=counters)["service"]
+        renumbered = transfer_options(services=services, counters=[CounterNumber(pk=3, number=13)])
+        assert ">Counter 13</option>" in renumbered["to_counter"]
+        assert ">Counter 12</option>" in transfer_options(services=services, counters=counters)["to_counter"]
+    with translation.override("fa"):
+        dari = transfer_options(services=services, counters=counters)
+        assert ">گذرنامه</option>" in dari["service"] and "۱۲" in dari["to_counter"]

@@ -127,13 +127,15 @@ CALL_NEXT_STATEMENTS = 6
 # --- the operator's call cycle: call next (POST), the counter screen (GET), finish (POST) --------
 
 # Per request, on top of the session and the user: the screen reads its counter (with the
-# center's name and the waiting count), its ticket (with its letter and names), and the
-# transfer's choices (8 before: the center again, the count, the services with their agency
-# and definition, the counters with their operator); finishing reads the ticket and the
-# counter, then locks, checks and writes the ticket in one UPDATE … RETURNING, and writes its
-# visit (measured on SQLite; 7 before, the lock and the write apart).
-COUNTER_SCREEN_STATEMENTS = 5
-FINISH_STATEMENTS = 6
+# center's name, the waiting count, and its ticket with its letter and names) in one
+# statement, and the transfer's choices (measured on SQLite with the session from its cached
+# copy: 3 with the user; 5 before, the ticket apart; 8 before that: the center again, the
+# count, the services with their agency and definition, the counters with their operator);
+# finishing finds, locks, checks and writes the ticket in one UPDATE … RETURNING (the
+# operator's counter a subquery of it), and writes its visit (3 with the user, as measured;
+# 6 before, the ticket and the counter read first; 7 before that, the lock and the write apart).
+COUNTER_SCREEN_STATEMENTS = 3
+FINISH_STATEMENTS = 3
 
 
 def _call_cycle(hall: Hall, operator: Client) -> tuple[list[str], list[str], list[str]]:

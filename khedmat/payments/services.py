@@ -117,7 +117,8 @@ def payment_order_open(*, application: Application, actor: object = None,
     )
     audit_record(action="payments.order_opened", target_type="payment_order", target_id=order.reference,
                  actor=actor, subject=application.applicant, request=request,
-                 data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()})
+                 data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()},
+                 seal_soon=True)  # opened with every submission: sealed as the submission's event is
     return order
 
 

@@ -32,8 +32,9 @@ _SEAL_LOCK_ID = 4_711_001  # PostgreSQL advisory lock: one sealer at a time
 # later ones were sealed (transactions finish out of order). Older stragglers, left by a
 # transaction open while more events than this came and went, wait for a full pass.
 LOOKBACK_EVENTS = 500
-# A read (a member of staff opening a file) registers no sealing pass of its own when this
-# process began one less than this many seconds ago: see `audit_record(seal_soon=True)`.
+# An event recorded on a busy path (a file opened, an application submitted) registers no
+# sealing pass of its own when this process began one less than this many seconds ago: see
+# `audit_record(seal_soon=True)` and docs/decisions/0032-sealing-soon.md.
 READ_SEAL_SECONDS = 5.0
 _last_pass_began = -1e9  # time.monotonic() when this process last began a sealing pass
 
@@ -43,12 +44,13 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
                  request: HttpRequest | None = None, seal_soon: bool = False) -> AuditEvent:
     """Append one event. Cheap: one insert, no shared row; the chain is extended after commit.
 
-    `seal_soon`, for reads that every page view records (a file opened): the event is written
-    now, like any other, but is sealed by this process's own pass only if none began in the
-    last READ_SEAL_SECONDS; otherwise by the next pass (any request's: it seals every event
-    committed since the last seal) or, at the latest, by the `audit_seal` job's full pass a
-    minute later. A busy officer's page then costs one insert, not a sealing transaction
-    of five statements each time; the event is in the log, for "who opened my file", at once."""
+    `seal_soon`, for events every request of a busy path records (a file opened, an
+    application submitted and its payment order): the event is written now, in the caller's
+    transaction, like any other, but is sealed by this process's own pass only if none began
+    in the last READ_SEAL_SECONDS; otherwise by the next pass (any request's: it seals every
+    event committed since the last seal) or, at the latest, by the `audit_seal` job's full
+    pass a minute later. A busy page then costs one insert, not a sealing transaction of
+    seven statements each time; the event is in the log, for "who opened my file", at once."""
     event = AuditEvent.objects.create(
         occurred_at=timezone.now(),
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,

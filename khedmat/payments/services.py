@@ -83,17 +83,20 @@ class PaymentResult:
 # --- the order -------------------------------------------------------------------------------
 
 def payment_order_open(*, application: Application, actor: object = None,
-                       request: HttpRequest | None = None) -> PaymentOrder | None:
+                       request: HttpRequest | None = None, just_sent: bool = False) -> PaymentOrder | None:
     """Open the payment order of an application just sent, in the caller's transaction.
 
-    Idempotent: an application has at most one order. With nothing to pay (a free service,
+    Idempotent: an application has at most one order. `just_sent` (the `ApplicationSubmitted`
+    subscriber, once per application as it leaves the draft state, in that transaction): no
+    order can exist yet, so none is looked for; the one-to-one column would still refuse a
+    second one (the whole submission rolls back). With nothing to pay (a free service,
     an exempt applicant) no order is opened and the file goes straight past its payment
     step if it stands there; `application` is refreshed when it moves. The order falls due
     (gets its pay-by date) now if the workflow starts by waiting for the fee, otherwise
     when the file reaches its payment step.
     """
     assert transaction.get_connection().in_atomic_block, "open the order in the transaction that sends the file"
-    existing = PaymentOrder.objects.filter(application=application).first()
+    existing = None if just_sent else PaymentOrder.objects.filter(application=application).first()
     if existing is not None:
         return existing
     assessment = fee_for(application.service_version.definition, application.data or {})
@@ -117,7 +120,8 @@ def payment_order_open(*, application: Application, actor: object = None,
     )
     audit_record(action="payments.order_opened", target_type="payment_order", target_id=order.reference,
                  actor=actor, subject=application.applicant, request=request,
-                 data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()})
+                 data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()},
+                 seal_soon=True)  # opened with every submission: sealed as the submission's event is
     return order
 
 

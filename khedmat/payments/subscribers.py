@@ -12,8 +12,9 @@ from .services import payment_order_open, payment_step_settle
 
 def open_order_on_submit(event: ApplicationSubmitted, request: HttpRequest | None) -> None:
     """The fee's order opens in the transaction that sends the file (or, with nothing to
-    pay, the file goes straight past its payment step)."""
-    payment_order_open(application=event.application, actor=event.actor, request=request)
+    pay, the file goes straight past its payment step). Published once per application, as
+    it leaves the draft state: it has no order yet, none is looked for."""
+    payment_order_open(application=event.application, actor=event.actor, request=request, just_sent=True)
 
 
 def settle_on_transition(event: ApplicationTransitioned, request: HttpRequest | None) -> None:

@@ -150,18 +150,65 @@ def application_by_submission_token(*, applicant: User, token: str) -> Applicati
     return Application.objects.filter(applicant=applicant, idempotency_key=token).first()
 
 
+# The two reads of the apply page's GET and POST, in plain SQL built once per process and
+# database kind: the ORM spent more CPU building each (~1 ms) than the database answering it.
+# Portable (quoted names, %s parameters); values pass through the ORM's own converters (a UUID
+# and a date from SQLite's text).
+_APPLY_READS: dict[str, tuple[str, str, Any, Any]] = {}
+
+
+def _apply_reads() -> tuple[str, str, Any, Any]:
+    plan = _APPLY_READS.get(connection.vendor)
+    if plan is None:
+        quote = connection.ops.quote_name
+        table = quote(Application._meta.db_table)
+
+        def col(name: str) -> str:
+            return quote(Application._meta.get_field(name).column)  # type: ignore[union-attr, arg-type]
+
+        def converters(name: str) -> list[tuple[Any, Any]]:
+            expression = Application._meta.get_field(name).get_col(Application._meta.db_table)  # type: ignore[union-attr]
+            found = [*connection.ops.get_db_converters(expression), *expression.get_db_converters(connection)]
+            return [(converter, expression) for converter in found]
+
+        # As `submitted_with_token`'s and `draft_in_progress`'s querysets read (the unique
+        # (applicant, key) pair makes the first's order moot).
+        submitted = (f"SELECT {col('public_id')} FROM {table} WHERE {col('applicant')} = %s "  # noqa: S608 - our names
+                     f"AND {col('idempotency_key')} = %s AND NOT ({col('state')} = %s) LIMIT 1")
+        draft = (f"SELECT {col('id')}, {col('public_id')}, {col('updated_at')} FROM {table} "  # noqa: S608 - our names
+                 f"WHERE {col('applicant')} = %s AND {col('service')} = %s AND {col('state')} = %s "
+                 f"AND {col('filed_by')} IS NULL ORDER BY {col('updated_at')} DESC LIMIT 1")
+        plan = _APPLY_READS[connection.vendor] = (submitted, draft, converters("public_id"), converters("updated_at"))
+    return plan
+
+
+def _converted(value: Any, converters: list[tuple[Any, Any]]) -> Any:
+    for converter, expression in converters:
+        value = converter(value, expression, connection)
+    return value
+
+
 def submitted_with_token(*, applicant: User, token: str) -> uuid.UUID | None:
     """The public id of the application already submitted with this form's idempotency key, if
     any: all a post needs to send a double click to it (one column, no model built)."""
-    return (Application.objects.filter(applicant=applicant, idempotency_key=token)
-            .exclude(state=Application.DRAFT).values_list("public_id", flat=True).first())
+    sql, _draft, public_id, _updated = _apply_reads()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [applicant.pk, token, Application.DRAFT])
+        row = cursor.fetchone()
+    return _converted(row[0], public_id) if row is not None else None
 
 
 def draft_in_progress(*, applicant: User, service: Service) -> Application | None:
     """The citizen's latest draft for this service, to offer resuming it (its address and date:
-    what the offer shows)."""
-    return (_citizens_files(applicant).filter(service=service, state=Application.DRAFT)
-            .only("public_id", "updated_at").order_by("-updated_at").first())
+    what the offer shows). Not one an operator is preparing for them at a centre (`_citizens_files`)."""
+    _submitted, sql, public_id, updated_at = _apply_reads()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [applicant.pk, service.pk, Application.DRAFT])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Application.from_db(connection.alias, ["id", "public_id", "updated_at"],
+                               [row[0], _converted(row[1], public_id), _converted(row[2], updated_at)])
 
 
 # --- one file ------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ def _submit_draft(*, application: Application, idempotency_key: str, actor: User
     audit_record(action="applications.submitted", target_type="application", target_id=application.reference,
                  actor=actor, subject=application.applicant, request=request,
                  data={"service": application.service_id, "version": application.service_version.number,
-                       "channel": application.channel, "on_behalf": application.filed_by_id is not None})
+                       "channel": application.channel, "on_behalf": application.filed_by_id is not None},
+                 seal_soon=True)  # sealed by this process's pass every few seconds (audit_record)
     # Payments opens the fee's order (or moves a file with nothing to pay past its payment
     # step); the applicant is told, with the payment reference.
     publish(ApplicationSubmitted(application=application, actor=actor), request=request)

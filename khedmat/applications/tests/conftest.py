@@ -29,8 +29,8 @@ def _fee_paid_as_sent(monkeypatch: pytest.MonkeyPatch) -> None:
 
     open_order = payments.payment_order_open
 
-    def open_and_pay(*, application: Any, actor: Any = None, request: Any = None) -> Any:
-        order = open_order(application=application, actor=actor, request=request)
+    def open_and_pay(*, application: Any, actor: Any = None, request: Any = None, just_sent: bool = False) -> Any:
+        order = open_order(application=application, actor=actor, request=request, just_sent=just_sent)
         if order is not None and order.expires_at is not None:
             payments.payment_demo_record(application=application, transaction_id=order.reference)
             application.refresh_from_db()

@@ -178,6 +178,27 @@ def test_a_complete_post_is_filed_in_one_transaction_and_once(signed_in: Client,
     assert Application.objects.filter(applicant=citizen).count() == 1 and Document.objects.count() == 1
 
 
+def test_the_offer_is_the_citizens_newest_draft_never_an_operators(signed_in: Client, citizen: User,
+                                                                     passport: Service, kabul: Center) -> None:
+    """The earlier-draft read (plain SQL): the citizen's own newest draft of this service; not one
+    an operator is preparing for them at a centre, nor another citizen's."""
+    from datetime import timedelta
+
+    from khedmat.applications.services import application_draft_save
+
+    operator = User.objects.create(username="+93700000991", phone_number="+93700000991", role="operator",
+                                   center=kabul)
+    other = User.objects.create(username="+93700000992", phone_number="+93700000992", role="citizen")
+    application_draft_save(applicant=citizen, service=passport, data={}, filed_by=operator)
+    application_draft_save(applicant=other, service=passport, data={})
+    assert "You already started" not in _page(signed_in)
+    older = application_draft_save(applicant=citizen, service=passport, data={})
+    newer = application_draft_save(applicant=citizen, service=passport, data={})
+    Application.objects.filter(pk=older.pk).update(updated_at=newer.updated_at - timedelta(days=1))
+    page = _page(signed_in)
+    assert f"/en/applications/{newer.public_id}/edit/" in page and str(older.public_id) not in page
+
+
 def test_an_earlier_draft_is_offered_on_the_kept_page(signed_in: Client, citizen: User, kabul: Center) -> None:
     page = _page(signed_in)
     assert "You already started" not in page

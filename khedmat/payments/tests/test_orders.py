@@ -42,6 +42,23 @@ def test_sending_twice_with_the_same_key_opens_one_order(passport: Service, citi
     assert PaymentOrder.objects.get(application=second).reference.split("-")[3] == "000002"
 
 
+def test_an_order_is_looked_for_unless_the_file_was_just_sent(passport: Service, citizen: User) -> None:
+    """Sending opens the order without looking for one (it cannot exist yet); asked again, the
+    service returns it; told wrongly the file was just sent, the one-to-one column refuses a
+    second order (the caller's transaction, the submission's, rolls back)."""
+    from django.db import IntegrityError, transaction
+
+    from khedmat.payments.services import payment_order_open
+
+    application = submit(passport, citizen)
+    order = PaymentOrder.objects.get(application=application)
+    with transaction.atomic():
+        assert payment_order_open(application=application) == order
+    with pytest.raises(IntegrityError), transaction.atomic():
+        payment_order_open(application=application, just_sent=True)
+    assert PaymentOrder.objects.filter(application=application).count() == 1
+
+
 def test_paying_moves_the_file_to_review_and_restarts_the_clock(passport: Service, citizen: User) -> None:
     application = submit(passport, citizen)
     moved = payment_demo_record(application=application, transaction_id="t1")

@@ -32,8 +32,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 
 from .models import EventRecord
 
@@ -133,6 +134,37 @@ def publish(event: DomainEvent, *, request: HttpRequest | None = None) -> None:
     if type(event).name not in _declared:
         raise ValueError(f"{type(event).__name__} is not declared (@events.declare)")
     request_id = str(getattr(request, "request_id", "") or "") if request is not None else ""
-    EventRecord.objects.create(name=event.name, payload=event.recorded_payload(), request_id=request_id[:64])
+    _record(event.name, event.recorded_payload(), request_id[:64])
     for handler in subscribers(type(event)):
         handler(event, request)
+
+
+_RECORDED = ("name", "occurred_at", "payload", "request_id")
+_record_statements: dict[str, str] = {}
+
+
+def _record_statement(connection: Any) -> str:
+    """The INSERT of one event record, written once per process and database kind."""
+    statement = _record_statements.get(connection.vendor)
+    if statement is None:
+        quote, meta = connection.ops.quote_name, EventRecord._meta
+        names = ", ".join(quote(meta.get_field(name).column) for name in _RECORDED)
+        statement = (f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608 (names from the model)
+                     f"VALUES ({', '.join(['%s'] * len(_RECORDED))})")
+        _record_statements[connection.vendor] = statement
+    return statement
+
+
+def _record(name: str, payload: dict[str, Any], request_id: str) -> None:
+    """One `EventRecord` row, as `EventRecord.objects.create` would write it (each value through
+    its field's own preparation: the JSON, the aware time), by a plain INSERT written once per
+    process. Every write of the platform publishes at least one event: the ORM's building of
+    the statement and its save machinery cost more CPU than the database's work (kiosk ticket,
+    docs/performance.md). The record is never read back here, so no RETURNING."""
+    using = router.db_for_write(EventRecord)
+    connection = connections[using]
+    fields = [EventRecord._meta.get_field(field) for field in _RECORDED]
+    values = (name, timezone.now(), payload, request_id)
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(_record_statement(connection), params)

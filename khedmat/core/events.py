@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import enum
+import functools
 import logging
 import re
 import uuid
@@ -143,13 +144,20 @@ _RECORDED = ("name", "occurred_at", "payload", "request_id")
 _record_statements: dict[str, str] = {}
 
 
+@functools.cache
+def _recorded_fields() -> list[models.Field[Any, Any]]:
+    """The columns written, in `_RECORDED`'s order."""
+    by_name = {field.name: field for field in EventRecord._meta.concrete_fields}
+    return [by_name[name] for name in _RECORDED]
+
+
 def _record_statement(connection: Any) -> str:
     """The INSERT of one event record, written once per process and database kind."""
     statement = _record_statements.get(connection.vendor)
     if statement is None:
-        quote, meta = connection.ops.quote_name, EventRecord._meta
-        names = ", ".join(quote(meta.get_field(name).column) for name in _RECORDED)
-        statement = (f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608 (names from the model)
+        quote = connection.ops.quote_name
+        names = ", ".join(quote(field.column) for field in _recorded_fields())
+        statement = (f"INSERT INTO {quote(EventRecord._meta.db_table)} ({names}) "  # noqa: S608 (names from the model)
                      f"VALUES ({', '.join(['%s'] * len(_RECORDED))})")
         _record_statements[connection.vendor] = statement
     return statement
@@ -163,8 +171,8 @@ def _record(name: str, payload: dict[str, Any], request_id: str) -> None:
     docs/performance.md). The record is never read back here, so no RETURNING."""
     using = router.db_for_write(EventRecord)
     connection = connections[using]
-    fields = [EventRecord._meta.get_field(field) for field in _RECORDED]
     values = (name, timezone.now(), payload, request_id)
-    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values, strict=True)]
+    params = [field.get_db_prep_save(value, connection)
+              for field, value in zip(_recorded_fields(), values, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(_record_statement(connection), params)

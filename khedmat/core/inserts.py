@@ -14,7 +14,7 @@ would (its own `save()`, a parent table, database defaults, generated columns) g
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db import connections, models, router
 from django.db.models import signals
@@ -40,7 +40,8 @@ def _plan(model: type[models.Model], connection: Any) -> _Plan | None:
     plain = (model.save is models.Model.save and model.save_base is models.Model.save_base
              and not meta.parents and meta.auto_field is not None and meta.pk is meta.auto_field)
     fields = tuple(field for field in meta.local_concrete_fields if field is not meta.auto_field)
-    if plain and any(getattr(field, "generated", False) or field.has_db_default() for field in fields):
+    if plain and any(getattr(field, "generated", False) or field.db_default is not models.NOT_PROVIDED
+                     for field in fields):
         plain = False
     plan = None
     if plain:
@@ -65,7 +66,7 @@ def insert_new(obj: M) -> M:
         obj.save(force_insert=True, using=using)
         return obj
     meta = model._meta
-    obj._prepare_related_fields_for_save(operation_name="save")  # as save(): no unsaved related object
+    cast(Any, obj)._prepare_related_fields_for_save(operation_name="save")  # as save(): no unsaved related object
     signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in plan.fields]
     with connection.cursor() as cursor:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
+from khedmat.core.inserts import insert_new
 from khedmat.core.parsing import parse_int_or_none
 
 from . import message_templates
@@ -35,8 +36,8 @@ LANGUAGES = ("en", "fa", "ps")
 def language_for(phone: str, fallback: str = "") -> str:
     """The language to write to this number in: its account holder's preferred language,
     else the one they acted in (`fallback`), else Dari."""
-    holder = account_selectors.user_by_phone(phone_number=phone) if phone else None
-    return language_of(getattr(holder, "preferred_language", ""), fallback)
+    preferred = account_selectors.preferred_language_by_phone(phone_number=phone) if phone else ""
+    return language_of(preferred, fallback)
 
 
 def language_of(*choices: str) -> str:
@@ -106,11 +107,11 @@ def message_queue(*, to: str, key: str, values: dict[str, str], language: str, r
     kind = message_templates.KINDS[key]
     body = message_templates.fill(wording(key=key, language=language, agency_id=agency_id), values)
     now = timezone.now()
-    message = Message.objects.create(
+    message = insert_new(Message(
         to=to, body=body, language=language, template=key, reference=reference[:60], agency_id=agency_id,
         sensitive=kind.sensitive, next_attempt_at=now, created_at=now,
         give_up_at=now + datetime.timedelta(hours=settings.SMS_RETRY_HOURS),
-    )
+    ))
     _deliver_after_commit(message.pk)
     return message
 

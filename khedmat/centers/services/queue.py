@@ -32,6 +32,7 @@ from khedmat.accounts.roles import Role
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
+from khedmat.core.inserts import insert_new
 from khedmat.core.sequences import sequence_next
 
 from ..events import TicketCalled, TicketIssued, TicketTurnNear
@@ -134,11 +135,11 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         with transaction.atomic():  # a lost race on the key rolls back, giving its number back
             # The sequence row is locked last, for as short a time as possible.
             number = sequence_next(TicketSequence, group=group, day=day)
-            ticket = Ticket.objects.create(
+            ticket = insert_new(Ticket(
                 center=center, group=group, service=service, day=day, number=number, priority_group=priority_group,
                 desk=desk, phone=phone, channel=channel, issued_at=now, queue_position_at=queue_position_at,
                 waiting_since=now, idempotency_key=idempotency_key or None, language=language[:5],
-            )
+            ))
             publish(TicketIssued(ticket=ticket))
             return ticket
     except IntegrityError:

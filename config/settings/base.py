@@ -319,8 +319,6 @@ STAFF_KNOWN_NETWORKS_MAX = 10
 _BROKER = env("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not _BROKER
 CELERY_BROKER_URL = _BROKER or "memory://"  # eager: nothing is sent, but Celery wants a URL
-if _BROKER.startswith("redis://"):  # kombu's Redis transport, its publishing client kept (see the module)
-    CELERY_BROKER_TRANSPORT = "khedmat.notifications.broker:Transport"
 CELERY_TASK_EAGER_PROPAGATES = True
 # A task is acknowledged when done, not when taken: a worker killed mid-task gives it back.
 # (The outbox does not depend on it: its sweep finds any message a lost task left behind.)

@@ -8,6 +8,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.db.models import signals
 from django.forms.models import model_to_dict
@@ -76,9 +77,13 @@ def test_a_model_with_its_own_save_goes_through_save(monkeypatch: pytest.MonkeyP
             saved.append(kwargs.get("force_insert", False))
             super().save(*args, **kwargs)
 
-    monkeypatch.setattr(inserts, "_plans", {})
-    message = _message()
-    message.__class__ = Special
-    insert_new(message)
-    assert saved == [True] and Message.objects.filter(pk=message.pk).exists()
-    assert inserts._plans[(Special, connection.vendor)] is None
+    try:
+        monkeypatch.setattr(inserts, "_plans", {})
+        message = _message()
+        message.__class__ = Special
+        insert_new(message)
+        assert saved == [True] and Message.objects.filter(pk=message.pk).exists()
+        assert inserts._plans[(Special, connection.vendor)] is None
+    finally:  # out of the app registry again: a later makemigrations --check must not see it
+        apps.all_models["notifications"].pop("special", None)
+        apps.clear_cache()

@@ -141,9 +141,10 @@ def test_make_serve_runs_the_production_form_and_ctrl_c_stops_it(tmp_path: Path,
             ping_env = {**env, "DJANGO_SETTINGS_MODULE": "config.settings.production", "ALLOWED_HOSTS": "127.0.0.1",
                         "SECRET_KEY": secret.read_text(encoding="utf-8").strip()}
             # The web answers first; the worker may still be starting on a loaded machine: ask a few times.
+            worker = f"serve-{port}@{os.uname().nodename}"
             for _attempt in range(6):
                 ping = subprocess.run([str(Path(sys.executable).parent / "celery"), "--app", "config.celery", "inspect",
-                                       "ping", "--timeout", "10", "--destination", f"serve-{port}@{os.uname().nodename}"],
+                                       "ping", "--timeout", "10", "--destination", worker],
                                       cwd=BASE_DIR, env=ping_env, capture_output=True, text=True, timeout=120,
                                       check=False)
                 if ping.returncode == 0:

@@ -104,11 +104,15 @@ def test_make_serve_runs_the_production_form_and_ctrl_c_stops_it(tmp_path: Path,
         unavailable(f"Redis is not reachable at {REDIS_URL} ({error})", install="sudo apt-get install redis-server")
 
     port = free_port()
+    gunicorn_port = free_port()  # its own, not port + 1 (another process may hold that one)
+    while gunicorn_port == port:
+        gunicorn_port = free_port()
     serve_dir = tmp_path / "serve"
     log = tmp_path / "serve.log"
     with scratch_database(postgres_server_url, "khedmat_deploy_serve") as database_url:
         env = clean_env(tmp_path, DATABASE_URL=database_url, CACHE_URL=REDIS_URL, CELERY_BROKER_URL=REDIS_URL,
-                        SERVE_DIR=str(serve_dir), GUNICORN_WORKERS="2", CELERY_WORKER_CONCURRENCY="2")
+                        SERVE_DIR=str(serve_dir), GUNICORN_PORT=str(gunicorn_port), GUNICORN_WORKERS="2",
+                        CELERY_WORKER_CONCURRENCY="2")
         with log.open("wb") as output:
             process = subprocess.Popen(["make", "--no-print-directory", "serve", f"PORT={port}"], cwd=BASE_DIR,
                                        env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
@@ -158,7 +162,7 @@ def test_make_serve_runs_the_production_form_and_ctrl_c_stops_it(tmp_path: Path,
             assert "serve: everything stopped" in stopped, stopped[-3000:]
             still = {name: pid for name, pid in pids.items() if alive(pid)}
             assert not still, f"still running after Ctrl-C: {still}"
-            assert not listening(port) and not listening(port + 1), "nginx or gunicorn still listens"
+            assert not listening(port) and not listening(gunicorn_port), "nginx or gunicorn still listens"
         finally:
             for pid in [process.pid, *pids.values()]:
                 if alive(pid):

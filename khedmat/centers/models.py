@@ -205,7 +205,10 @@ class Ticket(models.Model):
     # Where the ticket stands in the queue: its issue time, moved forward by a bounded
     # advance for priority groups, so priority never starves ordinary tickets.
     queue_position_at = models.DateTimeField()
-    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets")
+    # Indexed with the status (ticket_at_counter): a counter's served tickets pile up all year,
+    # and every call and every screen looks only for the one it has called or is serving.
+    counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets",
+                                db_index=False)
     # The current visit (reset by a transfer; finished visits are kept as TicketVisit rows).
     waiting_since = models.DateTimeField(default=timezone.now)
     # First call ends the wait; a recall moves only `called_at`, which the board shows.
@@ -221,7 +224,10 @@ class Ticket(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["group", "day", "number"], name="ticket_number_unique_per_group_day"),
         ]
-        indexes = [models.Index(fields=["center", "status", "queue_position_at", "id"], name="ticket_queue")]
+        indexes = [
+            models.Index(fields=["center", "status", "queue_position_at", "id"], name="ticket_queue"),
+            models.Index(fields=["counter", "status"], name="ticket_at_counter"),
+        ]
 
     def __str__(self) -> str:
         return self.display_number

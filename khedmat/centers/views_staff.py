@@ -87,7 +87,9 @@ def counter(request: HttpRequest) -> HttpResponse:
     own, ticket = screen.counter, screen.ticket
     # The counter's own center (read with it): the user's is the same one (counter_open).
     context: dict[str, Any] = {"center": own.center, "counter": own, "max_recalls": settings.QUEUE_MAX_RECALLS,
-                               "ticket": ticket, "waiting": screen.waiting}
+                               "ticket": ticket, "waiting": screen.waiting,
+                               "waiting_beyond_count": screen.waiting_beyond_count,
+                               "waiting_counted_up_to": screen.counted_up_to}
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now

@@ -43,8 +43,10 @@ from .centers import (
 )
 from .counters import (
     ACTIVE_STATUSES,
+    WAITING_COUNTED_UP_TO,
     CounterScreen,
     callable_rule,
+    callable_rule_of,
     counter_current_ticket,
     counter_get,
     counter_of,
@@ -106,6 +108,7 @@ __all__ = [
     "LOW_RATING_AT_OR_BELOW",
     "RECENT_VISITS_LIMIT",
     "RECENT_VISITS_WINDOW",
+    "WAITING_COUNTED_UP_TO",
     "Bar",
     "BoardCall",
     "CounterNow",
@@ -134,6 +137,7 @@ __all__ = [
     "board_version",
     "board_version_by_slug",
     "callable_rule",
+    "callable_rule_of",
     "center_by_code",
     "center_by_id",
     "center_by_slug",

@@ -39,7 +39,7 @@ from ..events import TicketCalled, TicketIssued, TicketTurnNear
 from ..hours import Closed, center_closed
 from ..models import Center, Counter, PriorityGroup, QueueGroup, Ticket, TicketSequence, TicketVisit
 from ..selectors.centers import women_desk_service_ids
-from ..selectors.counters import ACTIVE_STATUSES, callable_rule, counter_current_ticket, tickets_callable_by
+from ..selectors.counters import ACTIVE_STATUSES, callable_rule_of, counter_current_ticket, tickets_callable_by
 from ..selectors.hall import TicketChoice, queue_group_of, ticket_by_idempotency_key
 
 if TYPE_CHECKING:
@@ -302,19 +302,19 @@ def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") ->
     several times what the database did (docs/performance.md). The rule is the one of
     selectors.tickets_callable_by (the waiting count): change both together."""
     quote = connection.ops.quote_name
-    tickets, groups, counters = (quote(model._meta.db_table) for model in (Ticket, QueueGroup, Counter))
-    rule, rule_params = callable_rule(ticket="c", counter="k")
+    tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
+    rule, rule_params = callable_rule_of(ticket="c", counter=counter)
     narrower = {"": "", "women": "AND c.desk = %s ", "priority": "AND c.priority_group_id IS NOT NULL "}[among]
     lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
     sql = (
         f"UPDATE {tickets} SET status = %s, counter_id = %s, operator_id = %s, called_at = %s, "  # noqa: S608
-        f"first_called_at = %s, recalls = 0 WHERE id = (SELECT c.id FROM {tickets} c JOIN {counters} k ON k.id = %s "
+        f"first_called_at = %s, recalls = 0 WHERE id = (SELECT c.id FROM {tickets} c "
         f"WHERE {rule} {narrower}ORDER BY c.queue_position_at, c.id LIMIT 1{lock}) "
         f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter"
     )
     at = connection.ops.adapt_datetimefield_value(now)
-    params: list[Any] = [Ticket.Status.CALLED, counter.pk, counter.operator_id, at, at, counter.pk, *rule_params]
+    params: list[Any] = [Ticket.Status.CALLED, counter.pk, counter.operator_id, at, at, *rule_params]
     if among == "women":
         params.append(Counter.Designation.WOMEN)
     # raw() turns the row into a Ticket through the fields' own converters (SQLite's text dates).

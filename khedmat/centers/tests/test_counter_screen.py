@@ -113,6 +113,26 @@ def test_call_next_shows_the_ticket_and_what_the_operator_needs_to_know(hall: Ha
     assert ticket.status == Ticket.Status.CALLED and ticket.counter_id == hall.counter(3).pk
 
 
+def test_a_long_queue_is_counted_up_to_a_limit_and_called_in_order(hall: Hall, at_counter: Client,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond WAITING_COUNTED_UP_TO the screen says "more than" (the count stays cheap in a hall
+    of thousands); the exact figure shows again once the queue is that short."""
+    from khedmat.centers.selectors import counters
+
+    monkeypatch.setattr(counters, "WAITING_COUNTED_UP_TO", 3)
+    first = ticket_issue(center=hall.center, service=hall.passport)
+    for _ in range(3):
+        ticket_issue(center=hall.center, service=hall.passport)
+    page = shown(at_counter)
+    assert re.search(r'<strong class="counter-waiting__count">More than 3</strong>\s*people wait', page)
+
+    page = post(at_counter, "counter_call")
+    assert messages_of(page) == ["Ticket P-001 is called to your counter."]
+    first.refresh_from_db()
+    assert first.status == Ticket.Status.CALLED
+    assert re.search(r'<strong class="counter-waiting__count">3</strong>\s*people wait', page)
+
+
 def test_call_next_with_nobody_waiting_says_so(at_counter: Client) -> None:
     page = post(at_counter, "counter_call")
     assert messages_of(page) == ["Nobody is waiting for the services of your counter."]

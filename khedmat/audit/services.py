@@ -16,6 +16,7 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
+from khedmat.core.inserts import insert_new
 from khedmat.core.ratelimit import client_ip
 
 from . import checkpoint, keys
@@ -51,7 +52,8 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
     event committed since the last seal) or, at the latest, by the `audit_seal` job's full
     pass a minute later. A busy page then costs one insert, not a sealing transaction of
     seven statements each time; the event is in the log, for "who opened my file", at once."""
-    event = AuditEvent.objects.create(
+    # A plain INSERT (core.inserts): every request that changes or reads a file records one.
+    event = insert_new(AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         actor_role=getattr(actor, "role", "") or "",
@@ -64,7 +66,7 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
         request_id=getattr(request, "request_id", "") if request is not None else "",
         ip_address=client_ip(request) if request is not None and client_ip(request) != "unknown" else None,
         data=data or {},
-    )
+    ))
     if not seal_soon or time.monotonic() - _last_pass_began >= READ_SEAL_SECONDS:
         _seal_after_commit()
     return event

@@ -36,6 +36,7 @@ from khedmat.catalog.fees import fee_for
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
+from khedmat.core.inserts import insert_new
 from khedmat.core.sequences import sequence_next
 
 from .events import PaymentOrderDue, PaymentReceived, PaymentRefundCancelled, PaymentRefundDue, PaymentRefundPaidOut
@@ -112,12 +113,12 @@ def payment_order_open(*, application: Application, actor: object = None,
     agency = application.agency
     year = solar_hijri_year(timezone.localdate(now))
     number = sequence_next(PaymentReferenceCounter, agency=agency, year=year)
-    order = PaymentOrder.objects.create(
+    order = insert_new(PaymentOrder(
         reference=payment_reference(agency_code=agency.code, year=year, number=number),
         application=application, agency=agency, amount=assessment.amount,
         fee_line=assessment.as_record(),
         expires_at=_pay_by(now) if awaits_payment_step(application) else None,
-    )
+    ))
     audit_record(action="payments.order_opened", target_type="payment_order", target_id=order.reference,
                  actor=actor, subject=application.applicant, request=request,
                  data={"application": application.reference, "amount": order.amount, "line": assessment.as_record()},

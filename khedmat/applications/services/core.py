@@ -15,6 +15,7 @@ from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
+from khedmat.core.inserts import insert_new
 from khedmat.core.workdays import add_working_days, working_days_between
 
 from ..events import MILESTONE_EVENTS, ApplicationSubmitted, ApplicationTransitioned
@@ -58,12 +59,11 @@ def application_draft_save(*, applicant: User, service: Service, data: dict[str,
     if service.current_version is None:
         raise ApplicationError(_("This service is not open for applications."), code="service_closed")
     if application is None:
-        application = Application.objects.create(
+        return insert_new(Application(
             service=service, service_version=service.current_version, agency=service.agency,
             applicant=applicant, filed_by=filed_by, channel=channel, data=data,
             center=filed_by.center if filed_by is not None else None, **info,
-        )
-        return application
+        ))
     application = Application.objects.select_for_update().get(pk=application.pk)
     if not application.is_draft:
         raise ApplicationError(_("This application was already submitted."), code="not_draft")
@@ -180,10 +180,10 @@ def _submit_draft(*, application: Application, idempotency_key: str, actor: User
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
     application.search_text = search_text_for(application)
     application.save(update_fields=_SUBMITTED_FIELDS)
-    ApplicationEvent.objects.create(
+    insert_new(ApplicationEvent(
         application=application, actor=actor, actor_role=actor.role, transition="submit",
         from_state=Application.DRAFT, to_state=workflow.initial,
-    )
+    ))
     audit_record(action="applications.submitted", target_type="application", target_id=application.reference,
                  actor=actor, subject=application.applicant, request=request,
                  data={"service": application.service_id, "version": application.service_version.number,

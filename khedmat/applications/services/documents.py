@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from khedmat.audit.services import audit_record
+from khedmat.core.inserts import insert_new
 
 from ..models import Application, Document, Message, private_storage
 from ..uploads import DEFAULT_MAX_SIZE_MB, CheckedUpload, megabytes
@@ -61,8 +62,7 @@ def _save(*, application: Application, document_code: str, upload: CheckedUpload
     document.file.save("upload", upload.file, save=False)
     if written is not None:
         written.append(document.file.name)
-    document.save()
-    return document
+    return insert_new(document)
 
 
 @transaction.atomic(savepoint=False)  # inside another service's transaction, no savepoint of its own

@@ -386,12 +386,12 @@ def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -
 
 
 def _visit(ticket: Ticket, outcome: str, now: datetime.datetime) -> TicketVisit:
-    return TicketVisit.objects.create(
+    return insert_new(TicketVisit(
         ticket=ticket, center_id=ticket.center_id, service_id=ticket.service_id, counter_id=ticket.counter_id,
         operator_id=ticket.operator_id, day=ticket.day, by_appointment=ticket.channel == Ticket.Channel.APPOINTMENT,
         waiting_since=ticket.waiting_since, called_at=ticket.first_called_at or ticket.called_at,
         started_at=ticket.started_at, ended_at=now, outcome=outcome,
-    )
+    ))
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, models, transaction
@@ -142,20 +143,35 @@ def _submit(*, application: Application, idempotency_key: str, actor: User,
     return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
 
 
+def application_new(*, applicant: User, service: Service, data: dict[str, Any],
+                    applicant_info: dict[str, Any] | None = None) -> Application:
+    """A citizen's new application in memory, not yet written: `application_submit_new` writes
+    it (a complete post), so its row is written once, already submitted."""
+    if service.current_version is None:
+        raise ApplicationError(_("This service is not open for applications."), code="service_closed")
+    info = {key: value for key, value in (applicant_info or {}).items() if key in APPLICANT_FIELDS}
+    return Application(service=service, service_version=service.current_version, agency=service.agency,
+                       applicant=applicant, channel=Channel.ONLINE, data=data, **info)
+
+
 def application_submit_new(*, application: Application, idempotency_key: str, actor: User,
-                           request: HttpRequest | None = None) -> Application:
-    """Submit a draft made in the caller's transaction (`drafts.application_file`): nobody else
-    can see the row yet, so it is neither locked nor read again. A key already used breaks the
-    unique constraint (IntegrityError): the caller's transaction rolls back and it answers."""
+                           request: HttpRequest | None = None, documents: Sequence[Any] = ()) -> Application:
+    """Submit a new application (`application_new`) with its `documents` (their files already
+    in storage), in the caller's transaction (`drafts.application_file`): the row is written
+    once, submitted (an INSERT, where a draft written first and then submitted cost a second
+    write of the row and of its twenty indexes). A key already used breaks the unique
+    constraint (IntegrityError): the caller's transaction rolls back and it answers."""
     if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("submit a new draft inside the transaction that made it")
-    assert application.is_draft and application.filed_by_id is None
-    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request)
+        raise RuntimeError("submit a new application inside the caller's transaction")
+    assert application._state.adding and application.filed_by_id is None
+    return _submit_draft(application=application, idempotency_key=idempotency_key, actor=actor, request=request,
+                         documents=documents)
 
 
 def _submit_draft(*, application: Application, idempotency_key: str, actor: User,
-                  request: HttpRequest | None) -> Application:
-    """Submission proper, on a draft the caller holds (locked, or made in this transaction)."""
+                  request: HttpRequest | None, documents: Sequence[Any] = ()) -> Application:
+    """Submission proper, on a draft the caller holds (locked), or on a new application not
+    yet written (application_submit_new: written here, with its documents)."""
     if application.filed_by_id is not None and actor.pk != application.filed_by_id:
         # A draft prepared at a center is submitted by its operator, with consent recorded.
         raise ApplicationError(_("This application is being filed for you at a service center."),
@@ -179,7 +195,12 @@ def _submit_draft(*, application: Application, idempotency_key: str, actor: User
     # The counter row is locked last, for as short a time as possible.
     application.reference = reference_next(service=application.service, year=solar_hijri_year(today))
     application.search_text = search_text_for(application)
-    application.save(update_fields=_SUBMITTED_FIELDS)
+    if application._state.adding:
+        insert_new(application)
+        for document in documents:
+            insert_new(document)  # its application's id is taken from the row just written
+    else:
+        application.save(update_fields=_SUBMITTED_FIELDS)
     insert_new(ApplicationEvent(
         application=application, actor=actor, actor_role=actor.role, transition="submit",
         from_state=Application.DRAFT, to_state=workflow.initial,

@@ -51,6 +51,21 @@ def files_removed_on_failure() -> Iterator[list[str]]:
         raise
 
 
+def document_prepare(*, application: Application, document_code: str, upload: CheckedUpload, uploaded_by: User,
+                     written: list[str]) -> Document:
+    """A new application's document with its file put in storage now (its name is generated:
+    the application need not be written yet), its row left for the caller to write with the
+    application's (`core.application_submit_new`). `written` collects the file's name, so
+    that it is removed if the transaction fails."""
+    document = Document(
+        application=application, document_code=document_code, original_name=upload.original_name,
+        content_type=upload.content_type, size=upload.size, sha256=upload.sha256, uploaded_by=uploaded_by,
+    )
+    document.file.save("upload", upload.file, save=False)
+    written.append(document.file.name)
+    return document
+
+
 def _save(*, application: Application, document_code: str, upload: CheckedUpload, uploaded_by: User,
           message: Message | None, written: list[str] | None) -> Document:
     document = Document(

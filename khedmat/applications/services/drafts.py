@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from ..models import Application, ApplicationEvent, Document
 from ..uploads import CheckedUpload
-from .core import ApplicationError, application_draft_save, application_submit_new
-from .documents import document_delete, document_store, files_removed_on_failure
+from .core import ApplicationError, application_draft_save, application_new, application_submit_new
+from .documents import document_delete, document_prepare, document_store, files_removed_on_failure
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -57,15 +57,16 @@ def application_file(*, applicant: User, service: Service, data: dict[str, Any],
     is returned."""
     try:
         with files_removed_on_failure() as written, transaction.atomic():
-            draft = application_draft_save(applicant=applicant, service=service, data=data,
-                                           applicant_info=applicant_info)
-            codes: set[str] = set()
-            for code, upload in uploads or []:
-                document_store(application=draft, document_code=code, upload=upload, uploaded_by=applicant,
-                               written=written, first_of_new_draft=code not in codes)
-                codes.add(code)
-            return application_submit_new(application=draft, idempotency_key=idempotency_key, actor=applicant,
-                                          request=request)
+            application = application_new(applicant=applicant, service=service, data=data,
+                                          applicant_info=applicant_info)
+            # The files go to storage before the first statement (their names need no row), and
+            # a later file for the same document replaces an earlier one, as on a draft.
+            last_per_document = dict(uploads or [])
+            documents = [document_prepare(application=application, document_code=code, upload=upload,
+                                          uploaded_by=applicant, written=written)
+                         for code, upload in last_per_document.items()]
+            return application_submit_new(application=application, idempotency_key=idempotency_key,
+                                          actor=applicant, request=request, documents=documents)
     except IntegrityError:
         existing = Application.objects.filter(applicant=applicant, idempotency_key=idempotency_key).first()
         if existing is None:

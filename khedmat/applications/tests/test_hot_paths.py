@@ -59,12 +59,13 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
     sqls = statements(captured)
     # The user (the session is read from its copy in the cache); the token's application if any;
     # then one transaction (a complete post:
-    # drafts.application_file): the draft and its upload (no lock, no look for earlier files,
-    # nothing read back: the row is this transaction's); the submission (holidays, number, state,
-    # event, audit); the payment order (number, row, audit: no look for an existing one, the
-    # file was a draft until now); the SMS (wording, row).
+    # drafts.application_file): the submission (holidays, number) written in one INSERT of the
+    # application, already submitted (no draft row written first and updated), then its upload,
+    # event and audit; the payment order (number, row, audit: no look for an existing one, the
+    # file is new); the SMS (wording, row).
     # Test settings count the counters' first row (INSERT OR IGNORE and the UPDATE again) twice.
-    assert len(sqls) == 19, "\n".join(sqls)
+    assert len(sqls) == 18, "\n".join(sqls)
+    assert not [sql for sql in sqls if sql.startswith('UPDATE "applications_application"')], "written once"
     assert not [sql for sql in sqls if '"catalog_' in sql and "JOIN" in sql], "no second read of the service"
     application = Application.objects.get()
     assert application.reference and PaymentOrder.objects.filter(application=application).count() == 1

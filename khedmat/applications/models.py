@@ -48,15 +48,20 @@ class Application(models.Model):
     service = models.ForeignKey("catalog.Service", on_delete=models.PROTECT, related_name="applications")
     service_version = models.ForeignKey("catalog.ServiceVersion", on_delete=models.PROTECT, related_name="+",
                                         help_text=_("The definition the application was filed under."))
-    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="applications")
-    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications")
+    # Both are looked up through the indexes below that start with them (application_inbox,
+    # application_by_applicant): an index of their own would be written with every row for nothing.
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="applications",
+                               db_index=False)
+    applicant = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications",
+                                  db_index=False)
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", help_text=_("The operator who filed it on the applicant's behalf."))
     center = models.ForeignKey("centers.Center", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     # The person the application is for, who may not be the account holder (a mother filing
-    # for her son): plain, indexed fields, so that the inbox can search them.
-    applicant_name = models.CharField(_("applicant's name"), max_length=200, blank=True, db_index=True)
-    applicant_tazkira = models.CharField(_("applicant's Tazkira number"), max_length=32, blank=True, db_index=True)
+    # for her son): plain fields, folded into `search_text`, which the inbox searches (by
+    # trigrams on PostgreSQL): no index of their own.
+    applicant_name = models.CharField(_("applicant's name"), max_length=200, blank=True)
+    applicant_tazkira = models.CharField(_("applicant's Tazkira number"), max_length=32, blank=True)
     applicant_date_of_birth = models.DateField(_("applicant's date of birth"), null=True, blank=True)
     applicant_relationship = models.CharField(_("applicant's relationship to the account holder"), max_length=10,
                                               choices=Relationship.choices, default=Relationship.SELF)

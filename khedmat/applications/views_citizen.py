@@ -140,21 +140,24 @@ def _application_page(request: HttpRequest, *, service: Service, draft: Applicat
         return _render_application_page(request, service, version, draft, form, new_submission_token())
 
     token = submission_token(request.POST) or new_submission_token()
-    done = selectors.submitted_with_token(applicant=user, token=token)  # type: ignore[arg-type]
-    if done is not None:
-        # A double click, a browser retry or a re-posted page: the application already went.
-        return redirect("applications:submitted", public_id=done)
     form = ApplicationForm(definition=definition, language=language, draft=draft, post=request.POST,
                            files=request.FILES, refused=refused_uploads(request))
     form.applicant_form = RelationshipForm(request.POST)
     applicant_ok = form.applicant_form.is_valid()
     applicant_info = dict(form.applicant_form.cleaned_data) if applicant_ok else None
     if draft is None and form.action == "submit" and applicant_ok and form.complete_as_sent():
-        # Complete in one post: the draft, its files and the submission in one transaction.
+        # Complete in one post: the application, its files and the submission in one
+        # transaction. A token already used (a double click, a browser retry) breaks its
+        # unique constraint: nothing of this post is kept and the application filed with it
+        # is shown, with no look for it first on every post.
         filed = application_file(applicant=user, service=service, data=form.draft_data,  # type: ignore[arg-type]
                                  idempotency_key=token, uploads=form.uploads, applicant_info=applicant_info,
                                  request=request)
         return redirect("applications:submitted", public_id=filed.public_id)
+    done = selectors.submitted_with_token(applicant=user, token=token)  # type: ignore[arg-type]
+    if done is not None:
+        # A double click, a browser retry or a re-posted page: the application already went.
+        return redirect("applications:submitted", public_id=done)
     created_now = False
     if form.action in ("save", "submit", "remove_document") or form.uploads or draft is not None:
         kept: list[Document] = []

@@ -245,6 +245,14 @@ def test_posting_the_same_page_twice_files_one_application(signed_in: Client, ri
     assert application.reference == f"MOI-RCH-{solar_hijri_year(application.submitted_at)}-000001"
     assert Document.objects.count() == 1
     assert AuditEvent.objects.filter(action="applications.submitted").count() == 1
+    # The second post's file went to storage before its transaction failed: it is removed.
+    from khedmat.applications.models import private_storage
+
+    storage = private_storage()
+    folders, _files = storage.listdir("applications")
+    kept = [f"applications/{folder}/{name}" for folder in folders
+            for name in storage.listdir(f"applications/{folder}")[1]]
+    assert kept == [Document.objects.get().file.name]
 
 
 def test_the_confirmation_shows_the_reference_and_deadline(signed_in: Client, rich: Service) -> None:

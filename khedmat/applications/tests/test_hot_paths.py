@@ -57,14 +57,14 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
                                        "doc-tazkira_copy": pdf()})
     assert response.status_code == 302 and response["Location"].endswith("/submitted/")
     sqls = statements(captured)
-    # The user (the session is read from its copy in the cache); the token's application if any;
-    # then one transaction (a complete post:
+    # The user (the session is read from its copy in the cache); no look for the token's
+    # application (a complete post relies on its unique constraint); then one transaction (a complete post:
     # drafts.application_file): the submission (holidays, number) written in one INSERT of the
     # application, already submitted (no draft row written first and updated), then its upload,
     # event and audit; the payment order (number, row, audit: no look for an existing one, the
     # file is new); the SMS (wording, row).
     # Test settings count the counters' first row (INSERT OR IGNORE and the UPDATE again) twice.
-    assert len(sqls) == 18, "\n".join(sqls)
+    assert len(sqls) == 17, "\n".join(sqls)
     assert not [sql for sql in sqls if sql.startswith('UPDATE "applications_application"')], "written once"
     assert not [sql for sql in sqls if '"catalog_' in sql and "JOIN" in sql], "no second read of the service"
     application = Application.objects.get()

@@ -559,7 +559,7 @@ SCENARIOS = [
     Scenario("kiosk", "kiosk ticket (POST → 302)", "tickets", "write", 0.4, kiosk_client),
     Scenario("join", "remote join (POST → 302)", "tickets", "write", 0.4, join_client),
     Scenario("call", "call next + screen + finish", "calls", "write", 0.4, call_client),
-    Scenario("call_long", f"call next, a long queue ({LONG_QUEUE:,} waiting)", "calls", "write", None, call_client),
+    Scenario("call_long", "call next + screen + finish, long queue", "calls", "write", None, call_client),
     Scenario("board", "board feed, no ETag (200)", "feeds", "page", 0.5, lambda site: board_client(site, etag=False)),
     Scenario("board304", "board feed, If-None-Match (304)", "feeds", "hello", 0.8,
              lambda site: board_client(site, etag=True)),
@@ -806,6 +806,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="", metavar="SCENARIO",
                         help="py-spy record the workers during this scenario at the largest number of clients; "
                              "flame graph in var/bench/")
+    parser.add_argument("--long-queue", type=int, default=LONG_QUEUE,
+                        help=f"people waiting when the long-queue call round starts (default {LONG_QUEUE:,})")
     parser.add_argument("--json", default="", metavar="FILE", help="write the figures as JSON")
     parser.add_argument("--markdown", default="", metavar="FILE", help="write the table as Markdown")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs) and the database copy")
@@ -888,7 +890,7 @@ def main(argv: list[str] | None = None) -> int:
                     kiosk = next((p for p in reversed(points) if p.key == "kiosk"), None)
                     estimate = kiosk.result.rate / 5 * clients / kiosk.clients if kiosk else 10.0 * clients
                     calls = int(min(estimate, 400) * args.seconds * 1.2) + 10
-                    waiting = REALISTIC_QUEUE if scenario.key == "call" else LONG_QUEUE
+                    waiting = REALISTIC_QUEUE if scenario.key == "call" else args.long_queue
                     shape_queue(site, url, calls + waiting, notes, f"{scenario.key}, {clients} clients")
                 if scenario.key == "status":
                     clear_status_throttles(args.redis, env["BENCH_CACHE_PREFIX"])

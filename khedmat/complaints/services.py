@@ -23,7 +23,13 @@ from django.utils.translation import gettext as _
 from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.accounts.roles import AGENCY_ROLES, Role
-from khedmat.applications.uploads import DEFAULT_MAX_SIZE_MB, UploadRefused, megabytes, upload_check
+from khedmat.applications.uploads import (
+    DEFAULT_MAX_SIZE_MB,
+    CheckedUpload,
+    UploadRefused,
+    megabytes,
+    upload_check,
+)
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -125,7 +131,7 @@ def _file(*, about: str, category: str, description: str, phone: str, channel: s
                              code="staff_on_web")
     agency, center, service = _route(about=about, service=service, center=center, application=application,
                                      officer=officer, complainant=complainant, phone=phone)
-    checked = []
+    checked: list[CheckedUpload] = []
     for upload in attachments:
         try:
             checked.append(upload_check(upload, max_bytes=megabytes(DEFAULT_MAX_SIZE_MB)))
@@ -148,9 +154,9 @@ def _file(*, about: str, category: str, description: str, phone: str, channel: s
     # The counter row is locked last, for as short a time as possible.
     complaint.reference = reference_next(year=solar_hijri_year(today))
     complaint.save()
-    for upload in checked:
-        ComplaintAttachment.objects.create(complaint=complaint, file=upload.file, original_name=upload.original_name,
-                                           content_type=upload.content_type, size=upload.size, sha256=upload.sha256)
+    for kept in checked:
+        ComplaintAttachment.objects.create(complaint=complaint, file=kept.file, original_name=kept.original_name,
+                                           content_type=kept.content_type, size=kept.size, sha256=kept.sha256)
     ComplaintEvent.objects.create(complaint=complaint, actor=filed_by, actor_role=getattr(filed_by, "role", ""),
                                   step="file", to_state=complaint.state)
     audit_record(action="complaints.filed", target_type="complaint", target_id=complaint.reference,
@@ -399,7 +405,7 @@ def escalation_recipients(complaint: Complaint, level: int) -> list[User]:
     if level >= standards.OMBUDSMAN:
         people = ombudsman_desk()
     elif complaint.agency_id is None:
-        people = account_selectors.center_staff(center_id=complaint.center_id, roles={Role.CENTER_MANAGER})
+        people = account_selectors.center_staff(center_id=complaint.center_id or 0, roles={Role.CENTER_MANAGER})
     elif level == standards.SUPERVISOR:
         people = account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.APPROVER}) or \
             account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.AGENCY_ADMIN})

@@ -4,6 +4,8 @@ person it reaches (in theirs). Written into the outbox in the step's transaction
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -12,12 +14,14 @@ from django.utils.translation import gettext as _
 from khedmat.accounts import selectors as account_selectors
 from khedmat.complaints import selectors as complaint_selectors
 from khedmat.complaints.events import ComplaintChanged, ComplaintEscalated, ComplaintFiled
-from khedmat.complaints.models import Complaint
 from khedmat.core import events
 from khedmat.core.formatting import format_date
 
 from .notices import ltr, site_link
 from .services import language_of, message_queue
+
+if TYPE_CHECKING:
+    from khedmat.complaints.models import Complaint
 
 # The message each workflow step sends to the complainant.
 STEP_MESSAGES = {

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -342,6 +343,21 @@ def complaint_rate(*, complaint: Complaint, rating: int, request: HttpRequest | 
     return locked
 
 
+# --- the ombudsman desk ---------------------------------------------------------------------
+
+@transaction.atomic
+def ombudsman_desk_add(*, user: User, actor: User | None = None, request: HttpRequest | None = None) -> None:
+    """Seat a member of platform staff at the ombudsman desk (decision 0033); idempotent."""
+    if user.role != Role.PLATFORM_ADMIN:
+        raise ComplaintError(_("Only platform staff sit at the ombudsman desk."), code="not_platform_staff")
+    group, _created = Group.objects.get_or_create(name=OMBUDSMAN_GROUP)
+    if user.groups.filter(pk=group.pk).exists():
+        return
+    user.groups.add(group)
+    audit_record(action="complaints.ombudsman_desk_joined", target_type="user", target_id=user.pk, actor=actor,
+                 request=request, data={})
+
+
 # --- by the clock ---------------------------------------------------------------------------
 
 LADDER_STEPS = {standards.SUPERVISOR: "escalate_supervisor", standards.HEAD: "escalate_head",
@@ -435,5 +451,15 @@ def complaints_close_unreopened(*, today: datetime.date | None = None) -> list[s
     return closed
 
 
-__all__ = ["OMBUDSMAN_GROUP", "ComplaintError", "complaint_file", "complaint_rate", "complaint_transition",
-           "complaints_close_unreopened", "complaints_escalate", "escalation_recipients", "reopen_until"]
+__all__ = [
+    "OMBUDSMAN_GROUP",
+    "ComplaintError",
+    "complaint_file",
+    "complaint_rate",
+    "complaint_transition",
+    "complaints_close_unreopened",
+    "complaints_escalate",
+    "escalation_recipients",
+    "ombudsman_desk_add",
+    "reopen_until",
+]

@@ -197,3 +197,21 @@ def test_staff_page_refuses_citizens_and_anonymous_visitors(passport: Service, c
     client = Client()
     client.force_login(citizen)
     assert client.get(url).status_code == 404
+
+
+def test_the_file_pages_show_the_complaints_history(passport: Service, citizen: User, officer: User) -> None:
+    application = submitted(passport, citizen)
+    complaint = file(about="application", application=application, filed_by=citizen)
+    complaint_transition(complaint=complaint, step="take", expected_state="received", actor=officer)
+    client = Client()
+    client.force_login(citizen)
+    page = client.get(reverse("applications:detail", args=[application.public_id])).content.decode()
+    assert complaint.reference in page and "Taken by the agency" in page
+    assert f"/complaints/new/?application={application.public_id}" in page  # "Complain about this"
+    office = verified_client(officer).get(reverse("applications:office_file", args=[application.public_id]))
+    assert complaint.reference in office.content.decode()
+
+
+def test_the_service_page_links_to_the_form(passport: Service) -> None:
+    page = Client().get(reverse("catalog:service", args=[passport.slug])).content.decode()
+    assert f"/complaints/new/?service={passport.slug}" in page

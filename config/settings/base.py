@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "khedmat.applications",
     "khedmat.documents",
     "khedmat.payments",
+    "khedmat.complaints",
     "khedmat.demo",
 ]
 
@@ -250,6 +251,13 @@ THROTTLE_CODE_SEND_PER_IP = (200, 60 * 60)
 # The public status check (reference + mobile number): guessing pairs must not pay.
 THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
+# Complaints: filed per mobile number (the main limit) and per address (multiplied inside
+# THROTTLE_TRUSTED_NETWORKS, so a centre's or a carrier's shared address is not locked out);
+# the look-up by reference and number as the status check.
+THROTTLE_COMPLAINT_PER_PHONE = (5, 24 * 60 * 60)
+THROTTLE_COMPLAINT_PER_IP = (30, 60 * 60)
+THROTTLE_COMPLAINT_LOOKUP_PER_IP = (20, 15 * 60)
+THROTTLE_COMPLAINT_LOOKUP_PER_REFERENCE = (5, 15 * 60)
 # Centers: joining the queue from a phone, booking and finding appointments.
 THROTTLE_QUEUE_JOIN_PER_IP = (20, 60 * 60)
 THROTTLE_QUEUE_JOIN_PER_PHONE = (3, 60 * 60)
@@ -291,6 +299,16 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
+
+# Complaints (docs/complaints.md): time standards in working days (an agency may set its own,
+# complaints.ComplaintPolicy), the rungs of the escalation ladder in percent of the standard,
+# and how long after an answer the complainant may reopen it.
+COMPLAINTS_STANDARD_DAYS = env.int("COMPLAINTS_STANDARD_DAYS", default=15)
+COMPLAINTS_INVESTIGATION_DAYS = env.int("COMPLAINTS_INVESTIGATION_DAYS", default=30)
+COMPLAINTS_SUPERVISOR_PERCENT = env.int("COMPLAINTS_SUPERVISOR_PERCENT", default=50)
+COMPLAINTS_OMBUDSMAN_PERCENT = env.int("COMPLAINTS_OMBUDSMAN_PERCENT", default=150)
+COMPLAINTS_REOPEN_DAYS = env.int("COMPLAINTS_REOPEN_DAYS", default=10)
+COMPLAINTS_REOPEN_TIMES = env.int("COMPLAINTS_REOPEN_TIMES", default=2)
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
 # The admin never shows a staff member's TOTP secret or its QR code (django-otp's device

@@ -34,6 +34,7 @@ from khedmat.centers import services as center_services
 from khedmat.centers.devices import device_add
 from khedmat.core import services as core_services
 from khedmat.core.errors import Refusal
+from khedmat.insights import synthetic as insights_synthetic
 from khedmat.payments import services as payment_services
 
 if TYPE_CHECKING:
@@ -84,6 +85,9 @@ class Command(BaseCommand):
                     applicants, files = _load_applications(_read(directory / "applications.yaml"))
         except (DefinitionError, ValidationError, Refusal, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
+        # A year of public figures (made up: the demonstration's own files are all of today),
+        # then yesterday and today built from the real records, as the hourly job does.
+        figures = insights_synthetic.figures_seed_demonstration()
         if quiet:
             return
         after = _counts()
@@ -96,7 +100,7 @@ class Command(BaseCommand):
             f"{len(services)} services ({new['catalog.ServiceVersion']} new versions), {len(centers)} centers "
             f"with {sum(center.counters.count() for center in centers.values())} counters, {len(accounts)} users "
             f"({len(users)} demonstration logins, {len(accounts) - len(users)} other applicants), "
-            f"{files} applications, {len(holidays)} public holidays."
+            f"{files} applications, {len(holidays)} public holidays, {figures} rows of public figures."
         )
         created = ", ".join(f"{count} {apps.get_model(label)._meta.verbose_name_plural}"
                             for label, count in new.items() if count)

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-WIDTH, HEIGHT = 640, 220
-TOP, BOTTOM, SIDE = 24, 40, 8
+WIDTH, HEIGHT = 480, 200
+TOP, BOTTOM, SIDE = 22, 30, 4
 BAR_COLOUR = "#1d6f8c"
 TEXT_COLOUR = "#222"
 
@@ -31,10 +31,10 @@ def bar_chart(*, chart_id: str, title: str, description: str, labels: Sequence[s
                           f"{centre - slot * 0.35:.1f}", f"{TOP + plot - height:.1f}", f"{slot * 0.7:.1f}",
                           f"{height:.1f}", BAR_COLOUR) if height else ""
         items.append((bar, f"{centre:.1f}", f"{TOP + plot - height - 5:.1f}", text,
-                      f"{centre:.1f}", f"{HEIGHT - BOTTOM + 16:.1f}", label))
+                      f"{centre:.1f}", f"{HEIGHT - BOTTOM + 18:.1f}", label))
     body = format_html_join(
-        "", '{}<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>'
-            '<text x="{}" y="{}" text-anchor="middle" font-size="11">{}</text>', items)
+        "", '{}<text x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>'
+            '<text x="{}" y="{}" text-anchor="middle" font-size="13">{}</text>', items)
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" width="100%" role="img" aria-labelledby="{}-title {}-desc">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'

@@ -45,7 +45,13 @@ def _short(value: int | float | None) -> str:
     return "–" if value is None else format_number(value)
 
 
-def charts(by_month: list[tuple[Month, Figures]], period: list[Month]) -> list[SafeString]:
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    svg: SafeString
+
+
+def charts(by_month: list[tuple[Month, Figures]], period: list[Month]) -> list[Chart]:
     """Three charts: files received, share decided in time, median wait (a month each)."""
     language, rtl = current_language(), get_language_bidi()
     labels = [month.name(language) for month, _figures in by_month]
@@ -54,16 +60,18 @@ def charts(by_month: list[tuple[Month, Figures]], period: list[Month]) -> list[S
     in_time = [figures.in_time_share for _month, figures in by_month]
     waits = [figures.wait_minutes_median for _month, figures in by_month]
     note = _("Months with fewer than 5 cases have no bar; the table gives every figure.")
+    titles = (_("Applications received each month"), _("Share of decisions made within the time standard"),
+              _("Median wait at the centers (minutes)"))
     return [
-        bar_chart(chart_id="chart-received", title=_("Applications received each month"),
-                  description=f"{span}. {note}", labels=labels, values=received,
-                  value_texts=[_short(value) for value in received], rtl=rtl),
-        bar_chart(chart_id="chart-in-time", title=_("Share of decisions made within the time standard"),
-                  description=f"{span}. {note}", labels=labels, values=in_time, maximum=1.0,
-                  value_texts=["–" if value is None else percent(value) for value in in_time], rtl=rtl),
-        bar_chart(chart_id="chart-wait", title=_("Median wait at the centers (minutes)"),
-                  description=f"{span}. {note}", labels=labels, values=waits,
-                  value_texts=[_short(value) for value in waits], rtl=rtl),
+        Chart(titles[0], bar_chart(chart_id="chart-received", title=titles[0], description=f"{span}. {note}",
+                                   labels=labels, values=received,
+                                   value_texts=[_short(value) for value in received], rtl=rtl)),
+        Chart(titles[1], bar_chart(chart_id="chart-in-time", title=titles[1], description=f"{span}. {note}",
+                                   labels=labels, values=in_time, maximum=1.0, rtl=rtl,
+                                   value_texts=["–" if value is None else percent(value) for value in in_time])),
+        Chart(titles[2], bar_chart(chart_id="chart-wait", title=titles[2], description=f"{span}. {note}",
+                                   labels=labels, values=waits,
+                                   value_texts=[_short(value) for value in waits], rtl=rtl)),
     ]
 
 

@@ -54,7 +54,7 @@ def _spread(total: int, shape: Sequence[float], rng: random.Random) -> list[int]
 def synthetic_rows(*, days: Iterable[datetime.date], offers: Sequence[tuple[int, int, int | None]],
                    applications_per_day: int, visits_per_day: int, seed: int = 12) -> list[DailyFigure]:
     """Rows for `days` × `offers` ((service_id, agency_id, center_id or None) each)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - made-up figures, not secrets
     at_centers = [offer for offer in offers if offer[2] is not None] or list(offers)
     quality = {offer: rng.uniform(0.7, 0.97) for offer in offers}
     made = []
@@ -114,7 +114,8 @@ def demonstration_offers() -> list[tuple[int, int, int | None]]:
     offers: list[tuple[int, int, int | None]] = []
     for service in catalog_selectors.service_list():
         offers.append((service.pk, service.agency_id, None))
-        offers.extend((service.pk, service.agency_id, center.pk) for center in center_selectors.center_list(service=service))
+        offers.extend((service.pk, service.agency_id, center.pk)
+                      for center in center_selectors.center_list(service=service))
     return offers
 
 

@@ -57,5 +57,6 @@ def applications_decided_between(*, start: datetime.datetime, end: datetime.date
             .values_list("service_id", "agency_id", "center_id", "submitted_at", "decided_at", "due_date")
             .order_by())
     for service_id, agency_id, center_id, submitted_at, decided_at, due_date in rows.iterator(chunk_size=2000):
+        assert submitted_at is not None and decided_at is not None  # the filter's own conditions
         yield Decided(service_id=service_id, agency_id=agency_id, center_id=center_id,
                       submitted_at=submitted_at, decided_at=decided_at, due_date=due_date)

@@ -40,7 +40,7 @@ def test_the_published_files_are_valid_against_their_datapackage(client: Client,
 
     report = validate(str(tmp_path / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:20]
-    rows = Package(str(tmp_path / "datapackage.json")).get_resource("monthly-figures").read_rows()
+    rows = Package(str(tmp_path / "datapackage.json")).get_resource("monthly-figures").read_rows()  # type: ignore[attr-defined]
     assert len(rows) > 10  # the demonstration's made-up months are there, not only withheld cells
 
 

@@ -77,7 +77,8 @@ def test_fewer_than_five_cases_read_as_such_on_the_page_and_in_open_data(client:
     published = {name: value for name, value in rows[0].items()
                  if name not in ("day", "solar_hijri_month", "agency", "service", "center")}
     assert set(published.values()) == {None}
-    csv_text = b"".join(client.get(f"/open-data/daily/{day.isoformat()}.csv").streaming_content).decode()
+    streamed = client.get(f"/open-data/daily/{day.isoformat()}.csv")
+    csv_text = b"".join(streamed.streaming_content).decode()  # type: ignore[attr-defined]
     assert csv_text.splitlines()[1].endswith("," * len(published))
 
     DailyFigure.objects.filter(day=day).update(received=5, received_center=5)

@@ -31,6 +31,7 @@ from .histograms import (
     WAIT_MINUTE_BOUNDS,
     bucket_of,
 )
+from .kept import figures_changed
 from .models import DailyFigure, FigureDay, MonthlyFigure
 
 MEASURE_FIELDS: tuple[str, ...] = (
@@ -127,6 +128,7 @@ def figures_build_day(*, day: datetime.date) -> int:
         for (service_id, center_id), counts in sorted(rows.items(), key=lambda item: (item[0][0], item[0][1] or 0))
     ])
     month_rebuild(month=month)
+    figures_changed()
     marker.built_at = now
     marker.save(update_fields=["built_at"])
     return len(rows)

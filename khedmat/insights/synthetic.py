@@ -21,11 +21,13 @@ from khedmat.catalog import selectors as catalog_selectors
 from khedmat.centers import selectors as center_selectors
 
 from .histograms import DECISION_FIELDS, WAIT_FIELDS
+from .kept import figures_changed
 from .models import DailyFigure, FigureDay
 from .services import figures_build_recent, month_key, month_rebuild
 
 # Shares of decisions in each working-days bucket, and of waits in each minutes bucket.
 DECISION_SHAPE = (2, 4, 6, 8, 10, 11, 10, 9, 8, 6, 5, 6, 5, 4, 2, 2, 1, 0.6, 0.3, 0.1)
+WEEK_AVERAGE = (5 + 2 * 0.3) / 7
 WAIT_SHAPE = (6, 6, 7, 10, 11, 13, 14, 11, 9, 6, 3, 2, 1, 0.6, 0.4)
 
 
@@ -59,7 +61,8 @@ def synthetic_rows(*, days: Iterable[datetime.date], offers: Sequence[tuple[int,
     quality = {offer: rng.uniform(0.7, 0.97) for offer in offers}
     made = []
     for day in days:
-        slow_day = 0.3 if day.weekday() in (3, 4) else 1.0  # Thursday and Friday: the weekend
+        # Thursday and Friday, the weekend, are slow; the week's average stays at the figures asked for.
+        slow_day = (0.3 if day.weekday() in (3, 4) else 1.0) / WEEK_AVERAGE
         month = month_key(day)
         for offer in offers:
             service_id, agency_id, center_id = offer
@@ -106,6 +109,7 @@ def figures_write_synthetic(*, days: Sequence[datetime.date], offers: Sequence[t
     FigureDay.objects.bulk_create([FigureDay(day=day, built_at=now) for day in todo], ignore_conflicts=True)
     for month in sorted({month_key(day) for day in todo}):
         month_rebuild(month=month)
+    figures_changed()
     return len(rows)
 
 

@@ -22,7 +22,9 @@ def main_pages() -> list[str]:
 
     version = Service.objects.select_related("current_version__category").get(slug="passport").current_version
     assert version is not None, "the demonstration passport service has no published version"
-    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/"]
+    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/",
+            "performance/", "performance/services/passport/", "performance/agencies/interior/",
+            "performance/centers/kabul/"]
 
 
 def describe(url: str, violation: dict[str, Any]) -> str:

@@ -93,3 +93,16 @@ def test_the_catalog_links_to_the_performance_pages(client: Client, demo: None) 
     assert 'href="/en/performance/agencies/interior/"' in client.get(
         "/en/services/agencies/interior/").content.decode()
     assert 'href="/en/performance/"' in client.get("/en/").content.decode()
+
+
+def test_a_kept_page_is_drawn_again_once_the_figures_are_rebuilt(client: Client, hall: Hall,
+                                                                 django_capture_on_commit_callbacks: object) -> None:
+    from khedmat.insights.tests.test_build import serve_and_rate
+
+    page = f"/en/performance/services/{hall.passport.slug}/"
+    assert "People served at the centers</dt><dd>fewer than 5" in client.get(page).content.decode()
+    serve_and_rate(hall, [5, 5, 5, 4, 4, 4, 5])
+    assert "People served at the centers</dt><dd>fewer than 5" in client.get(page).content.decode()  # kept
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        figures_build_day(day=timezone.localdate())
+    assert "People served at the centers</dt><dd>7<" in client.get(page).content.decode()

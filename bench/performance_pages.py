@@ -61,8 +61,8 @@ PAGES = {
 }
 CONTROL = "/bench/control/page/"
 
-FILL = f"""
-import datetime, json
+FILL = """
+import datetime, json, os
 from django.db import connection
 from django.utils import timezone
 from khedmat.insights.models import DailyFigure, FigureDay, MonthlyFigure
@@ -71,13 +71,14 @@ DailyFigure.objects.all().delete(); MonthlyFigure.objects.all().delete(); Figure
 today = timezone.localdate()
 days = [today - datetime.timedelta(days=back) for back in range(365, -1, -1)]
 rows = figures_write_synthetic(days=days, offers=demonstration_offers(), skip_built=False,
-                               applications_per_day={APPLICATIONS} // len(days), visits_per_day={VISITS} // len(days))
+                               applications_per_day=int(os.environ["BENCH_APPLICATIONS"]) // len(days),
+                               visits_per_day=int(os.environ["BENCH_VISITS"]) // len(days))
 with connection.cursor() as cursor:
     cursor.execute("ANALYZE insights_dailyfigure; ANALYZE insights_monthlyfigure")
     cursor.execute("SELECT sum(received), sum(served), count(*) FROM insights_dailyfigure")
     received, served, count = cursor.fetchone()
-print(json.dumps({{"rows": count, "applications": received, "visits": served,
-                  "monthly_rows": MonthlyFigure.objects.count()}}))
+print(json.dumps({"rows": count, "applications": received, "visits": served,
+                  "monthly_rows": MonthlyFigure.objects.count()}))
 """
 
 
@@ -96,7 +97,8 @@ def fill_figures(url: str, log: Path) -> dict[str, int]:
 
     python = str(BASE_DIR / ".venv" / "bin" / "python")
     with log.open("ab") as err:
-        done = subprocess.run([python, "manage.py", "shell", "-c", FILL], cwd=BASE_DIR, env=local_env(url),
+        env = {**local_env(url), "BENCH_APPLICATIONS": str(APPLICATIONS), "BENCH_VISITS": str(VISITS)}
+        done = subprocess.run([python, "manage.py", "shell", "-c", FILL], cwd=BASE_DIR, env=env,
                               stdout=subprocess.PIPE, stderr=err, check=False)
     if done.returncode != 0:
         raise SystemExit(f"filling the figures failed; see {log}")

@@ -32,8 +32,8 @@ pytestmark = pytest.mark.browser
 WIDTH = 360
 LANGUAGES = ("en", "fa", "ps")
 # Names and abbreviations that Dari and Pashto write in Latin letters too.
-# (File formats, CSV among them for the open data; the transit documents' international names: CMR consignment note, TIR carnet,
-# HS tariff code; the PoR card of Afghans registered in Pakistan.)
+# (File formats, CSV among them for the open data; the transit documents' international names:
+# CMR consignment note, TIR carnet, HS tariff code; the PoR card of Afghans registered in Pakistan.)
 ALLOWED_LATIN = {"QR", "PDF", "JPEG", "PNG", "JSON", "CSV", "SMS", "USSD", "CMR", "TIR", "HS", "PoR"}
 
 # Patterns under /<lang>/ this test does not open, by name, and why.

@@ -148,6 +148,14 @@ class Figures:
             count = shown(self.raw(field))
             found.append(Channel(code=code, label=label, count=count,
                                  share=self.raw(field) / total if count is not None and total else None))
+        # With the total published, one withheld channel would be the total less the others:
+        # withhold the smallest shown one with it (complementary suppression).
+        withheld = [channel for channel in found if channel.count is None]
+        if len(withheld) == 1 and self.received is not None:
+            smallest = min((channel for channel in found if channel.count is not None),
+                           key=lambda channel: channel.count or 0)
+            found = [Channel(code=channel.code, label=channel.label, count=None, share=None)
+                     if channel is smallest else channel for channel in found]
         return found
 
 

@@ -56,6 +56,10 @@ def test_five_cases_are_published() -> None:
     assert figures.digital_share == 1.0
     # a channel with 5 is shown; the others (0) are withheld
     assert [channel.count for channel in figures.channels] == [5, None, None, None]
+    figures = Figures({"received": 25, "received_online": 10, "received_center": 6, "received_assisted": 5,
+                       "received_sms": 4})
+    # sms alone withheld would be 25 - 10 - 6 - 5: the smallest shown (assisted) goes with it
+    assert [channel.count for channel in figures.channels] == [10, 6, None, None]
 
 
 def test_the_index_weighs_the_measured_criteria_only() -> None:
@@ -67,3 +71,10 @@ def test_the_index_weighs_the_measured_criteria_only() -> None:
     # (30 × 1 + 25 × 0.5 + 15 × 0.5) / (30 + 25 + 15) = 0.714…
     assert index.score == 71
     assert sum(criterion.weight for criterion in index.criteria) == 100
+
+
+def test_a_single_withheld_channel_cannot_be_worked_out_from_the_total() -> None:
+    figures = Figures({"received": 100, "received_online": 60, "received_center": 30, "received_assisted": 7,
+                       "received_sms": 3})
+    counts = {channel.code: channel.count for channel in figures.channels}
+    assert counts == {"online": 60, "center": 30, "assisted": None, "sms": None}

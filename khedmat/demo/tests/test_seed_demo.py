@@ -223,6 +223,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
     from khedmat.applications.models import Application
     from khedmat.centers.models import AppointmentSchedule, Device, QueueGroup
     from khedmat.core.models import Holiday
+    from khedmat.insights.models import DailyFigure
 
     summary, created = seeded.strip().splitlines()[-2:]
     numbers = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", summary)}
@@ -235,6 +236,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
         "other applicants": User.objects.filter(role=Role.CITIZEN).exclude(phone_number="+93700000001").count(),
         "applications": Application.objects.exclude(state="draft").count(),
         "public holidays": Holiday.objects.count(),
+        "rows of public figures": DailyFigure.objects.count(),
     }, summary
     made = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", created)}
     assert made == {

@@ -9,16 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from khedmat.catalog import sections
-from khedmat.centers import selectors as center_selectors
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Agency, Service
 
 
 def home_link() -> dict[str, Any]:
-    """The index, and each service centre's own figures (the centres have no other public page
-    of their own but their queue's)."""
-    return {"centers": [{"name": center.name, "slug": center.slug} for center in center_selectors.center_list()]}
+    return {}
 
 
 def service_link(*, service: Service) -> dict[str, Any]:

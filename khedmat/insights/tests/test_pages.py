@@ -92,9 +92,7 @@ def test_the_catalog_links_to_the_performance_pages(client: Client, demo: None) 
     assert 'href="/en/performance/services/passport/"' in client.get("/en/services/passport/").content.decode()
     assert 'href="/en/performance/agencies/interior/"' in client.get(
         "/en/services/agencies/interior/").content.decode()
-    home = client.get("/en/").content.decode()
-    assert 'href="/en/performance/"' in home
-    assert 'href="/en/performance/centers/kabul/"' in home
+    assert 'href="/en/performance/"' in client.get("/en/").content.decode()
 
 
 def test_a_kept_page_is_drawn_again_once_the_figures_are_rebuilt(client: Client, hall: Hall,

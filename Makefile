@@ -20,7 +20,7 @@ PYTHON ?= $(shell for p in python3.11 python3.13 python3.12 python3; do \
 PYTEST_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: serve help run test lint migrate seed messages bench bench-centers bench-sms screenshots worker beat jobs clean setup translations logins
+.PHONY: serve help run test lint migrate seed messages bench bench-centers bench-sms bench-performance screenshots worker beat jobs clean setup translations logins
 
 help: ## List the targets
 	@echo "Asan Khedmat — make <target> (PORT=$(PORT))"
@@ -93,6 +93,9 @@ fault-drill: setup ## Break nginx + 2 gunicorns + worker + Redis under citizens'
 # --- issue 11: the user's path through the real server (bench/http.py) ---
 bench-http: setup ## Every user scenario through gunicorn on PostgreSQL (DATABASE_URL's server) beside its control
 	$(PY) bench/http.py $(BENCH_HTTP_ARGS)
+
+bench-performance: setup ## The public performance pages through gunicorn on PostgreSQL, 1M files' figures, beside a control
+	$(PY) bench/performance_pages.py $(BENCH_PERFORMANCE_ARGS)
 
 screenshots: setup ## Render the main pages, the application journey and the phone simulator into docs/screenshots/
 	$(PY) scripts/screenshots.py

@@ -132,6 +132,12 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
             # The kiosk itself answers only a paired screen (others are sent to the join page).
             for center in center_selectors.center_list():
                 urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug}) for name in ("board", "join")]
+            # The public performance pages (khedmat/insights): the index, every service, agency and center.
+            urls.append(reverse("insights:index"))
+            urls += [reverse("insights:service", kwargs={"slug": service.slug}) for service in selectors.service_list()]
+            urls += [reverse("insights:agency", kwargs={"slug": agency.slug}) for agency in selectors.agency_list()]
+            urls += [reverse("insights:center", kwargs={"slug": center.slug})
+                     for center in center_selectors.center_list()]
     urls.append(reverse("healthz"))
     return urls
 

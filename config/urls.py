@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("khedmat.audit.feed_urls")),
     # SMS gateways' receipts and inbound texts, and the USSD aggregator (khedmat/notifications).
     path("", include("khedmat.notifications.urls")),
+    # The public figures as open data: CSV, JSON and their datapackage.json (khedmat/insights).
+    path("", include("khedmat.insights.open_data_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("khedmat.catalog.urls")),
@@ -36,5 +38,6 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.complaints.urls")),
     path("", include("khedmat.notifications.staff_urls")),
     path("", include("khedmat.audit.urls")),
+    path("", include("khedmat.insights.urls")),
     prefix_default_language=True,
 )

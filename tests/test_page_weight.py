@@ -45,6 +45,10 @@ def test_public_urls_cover_every_kind_of_page_in_three_languages(demo_catalog: N
         assert f"/{language}/services/passport/" in urls
         assert f"/{language}/account/sign-in/" in urls
         assert f"/{language}/complaints/new/" in urls
+        assert f"/{language}/performance/" in urls
+        assert f"/{language}/performance/services/passport/" in urls
+        assert f"/{language}/performance/agencies/interior/" in urls
+        assert f"/{language}/performance/centers/kabul/" in urls
         assert any(url.startswith(f"/{language}/services/categories/") for url in urls)
         assert any(url.startswith(f"/{language}/services/agencies/") and url != f"/{language}/services/agencies/"
                    for url in urls)
@@ -54,7 +58,9 @@ def test_public_urls_cover_every_kind_of_page_in_three_languages(demo_catalog: N
 
 @pytest.mark.parametrize("language", ["en", "fa", "ps"])
 def test_main_pages_are_within_the_budget(client: Client, demo_catalog: None, language: str) -> None:
-    paths = ["", "services/", "services/?q=passport", "services/agencies/", "services/passport/"]
+    paths = ["", "services/", "services/?q=passport", "services/agencies/", "services/passport/",
+             "performance/", "performance/services/passport/", "performance/agencies/interior/",
+             "performance/centers/kabul/"]
     weights = [page_weight.measure_page(client, f"/{language}/{path}") for path in paths]
     for weight in weights:
         assert weight.assets, f"{weight.url} links no stylesheet"

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "khedmat.documents",
     "khedmat.payments",
     "khedmat.complaints",
+    "khedmat.insights",
     "khedmat.demo",
 ]
 
@@ -161,6 +162,8 @@ CACHES = with_reused_clients(CACHES)
 # `manage.py seed_demo` loads accounts whose passwords are published (demo/users.yaml): allowed
 # everywhere but production, where only a demonstration server says so (DEMO_SERVER=true).
 DEMO_DATA_ALLOWED = True
+# How many past days of made-up public figures seed_demo writes (khedmat/insights/synthetic.py).
+DEMO_FIGURES_DAYS = env.int("DEMO_FIGURES_DAYS", default=365)
 
 # Languages: English, Dari and Pashto. Dari uses Django's "fa" code in URLs and catalogs;
 # pages declare it as fa-AF. Pashto is not in Django's tables, so it is added here.

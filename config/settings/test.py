@@ -42,3 +42,6 @@ LOGGING["loggers"]["khedmat.request"] = {"level": "WARNING"}  # noqa: F405
 # The board feed answers from each process's own last answer in production (decision 0031);
 # tests see every call at once, and test_board_feed_cache.py turns the memo on where it is the subject.
 BOARD_MEMO_SECONDS = 0
+
+# seed_demo's made-up public figures: two Solar Hijri months are enough for the pages' tests.
+DEMO_FIGURES_DAYS = 40

@@ -2,7 +2,7 @@
 
 An app registers a section in its `AppConfig.ready()`: the page it goes on, the template
 that draws it, and a provider returning that template's context (the service page passes
-`service=`). The page includes every registered section's template, in the order of
+`service=`, the agency page `agency=`). The page includes every registered section's template, in the order of
 registration, with the provider's context as `section`. With nothing registered the page
 simply has no such section. The centers add "Service centers" to the home page and
 "Where to go" to a service's page this way.
@@ -16,7 +16,8 @@ from typing import Any
 
 HOME = "home"
 SERVICE = "service"
-PAGES = (HOME, SERVICE)
+AGENCY = "agency"
+PAGES = (HOME, SERVICE, AGENCY)
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def _kept_list(request: HttpRequest, name: str, slug: str, find: Callable[[], An
         body = _body("catalog/_service_list_body.html", {
             **context, "query": "", "services": selectors.service_list(**context),
             "categories": selectors.category_list(),
+            "sections": sections.sections_for(sections.AGENCY, agency=found) if name == "agency" else [],
         })
         return (found.name if name else "", body)
 

@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from khedmat.centers import selectors as center_selectors
@@ -107,3 +108,24 @@ def low_rating_of_center(*, center_id: int | None, rating_id: int) -> Rating | N
         return None
     return Rating.objects.filter(pk=rating_id, center_id=center_id,
                                  score__lte=Rating.REASON_REQUIRED_AT_OR_BELOW).first()
+
+
+@dataclass(frozen=True)
+class RatingsCount:
+    """Ratings given in a window for one service at one center: how many, their sum, how many 4–5."""
+
+    service_id: int
+    agency_id: int
+    center_id: int
+    count: int
+    total: int
+    good: int
+
+
+def ratings_counted_between(*, start: datetime.datetime, end: datetime.datetime) -> list[RatingsCount]:
+    """Ratings made in [start, end), grouped by service and center (one query; for the public figures)."""
+    rows = (Rating.objects.filter(created_at__gte=start, created_at__lt=end)
+            .values("service_id", "agency_id", "center_id")
+            .annotate(count=Count("id"), total=Sum("score"), good=Count("id", filter=Q(score__gte=4))).order_by())
+    return [RatingsCount(service_id=row["service_id"], agency_id=row["agency_id"], center_id=row["center_id"],
+                         count=row["count"], total=row["total"] or 0, good=row["good"]) for row in rows]

@@ -27,7 +27,9 @@ def main_pages() -> list[str]:
     answered = Complaint.objects.filter(answered_at__isnull=False).order_by("id").first()
     assert answered is not None, "the demonstration has no answered complaint"
     return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/",
-            "complaints/new/?service=passport", "complaints/find/", f"complaints/{answered.public_id}/"]
+            "complaints/new/?service=passport", "complaints/find/", f"complaints/{answered.public_id}/",
+            "performance/", "performance/services/passport/", "performance/agencies/interior/",
+            "performance/centers/kabul/"]
 
 
 def describe(url: str, violation: dict[str, Any]) -> str:

@@ -32,9 +32,9 @@ pytestmark = pytest.mark.browser
 WIDTH = 360
 LANGUAGES = ("en", "fa", "ps")
 # Names and abbreviations that Dari and Pashto write in Latin letters too.
-# (File formats; the transit documents' international names: CMR consignment note, TIR carnet,
-# HS tariff code; the PoR card of Afghans registered in Pakistan.)
-ALLOWED_LATIN = {"QR", "PDF", "JPEG", "PNG", "JSON", "SMS", "USSD", "CMR", "TIR", "HS", "PoR"}
+# (File formats, CSV among them for the open data; the transit documents' international names:
+# CMR consignment note, TIR carnet, HS tariff code; the PoR card of Afghans registered in Pakistan.)
+ALLOWED_LATIN = {"QR", "PDF", "JPEG", "PNG", "JSON", "CSV", "SMS", "USSD", "CMR", "TIR", "HS", "PoR"}
 
 # Patterns under /<lang>/ this test does not open, by name, and why.
 NOT_VISITED = {
@@ -158,6 +158,7 @@ def build_world() -> World:
 # Which values fill a route, by what the route says (first match wins).
 ROUTE_VALUES = [
     ("complaints/", "complaints"),
+    ("performance/agencies/", "agencies"),
     ("services/categories/", "categories"), ("services/agencies/", "agencies"), ("services/", "services"),
     ("apply/", "online"), ("centers/", "centers"), ("edit/", "drafts"), ("applications/", "applications"),
     ("rate/", "served"), ("tickets/", "tickets"), ("appointments/book/", "schedules"),

@@ -57,4 +57,4 @@ def test_a_section_gets_the_service_and_is_drawn_with_its_context(client: Client
 
 def test_an_unknown_page_is_refused(registry: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="No catalog page"):
-        sections.register(page="agency", template_name="x.html", provider=dict)
+        sections.register(page="category", template_name="x.html", provider=dict)

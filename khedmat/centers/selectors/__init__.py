@@ -5,6 +5,7 @@ hall: the kiosk's layout, a ticket's place and wait, the display board, a phone'
 appointments: bookable days and times, a booking by code or link, codes as people read them
 counters: the counter screen, what a counter may call, its finished tickets, paired devices
 dashboard: the manager's dashboard: live figures and a day's statistics
+figures: a day's served visits and waits, for the public figures
 operators: the dashboard's figures per operator, and its count of low ratings to follow up
 """
 
@@ -80,6 +81,7 @@ from .dashboard import (
     percentile,
     queue_waiting_by_center,
 )
+from .figures import Served, visits_served_on
 from .hall import (
     RECENT_VISITS_LIMIT,
     RECENT_VISITS_WINDOW,
@@ -119,6 +121,7 @@ __all__ = [
     "KioskGroup",
     "PhoneAppointments",
     "Row",
+    "Served",
     "ServiceNow",
     "SlotView",
     "TicketPosition",
@@ -183,5 +186,6 @@ __all__ = [
     "transfer_choices",
     "transfer_counters",
     "transfer_services",
+    "visits_served_on",
     "women_desk_service_ids",
 ]

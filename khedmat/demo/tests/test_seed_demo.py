@@ -224,6 +224,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
     from khedmat.centers.models import AppointmentSchedule, Device, QueueGroup
     from khedmat.complaints.models import Complaint
     from khedmat.core.models import Holiday
+    from khedmat.insights.models import DailyFigure
 
     summary, created = seeded.strip().splitlines()[-2:]
     numbers = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", summary)}
@@ -236,6 +237,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
         "other applicants": User.objects.filter(role=Role.CITIZEN).exclude(phone_number="+93700000001").count(),
         "applications": Application.objects.exclude(state="draft").count(),
         "complaints": Complaint.objects.count(), "public holidays": Holiday.objects.count(),
+        "rows of public figures": DailyFigure.objects.count(),
     }, summary
     made = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", created)}
     assert made == {

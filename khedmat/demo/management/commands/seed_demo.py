@@ -36,6 +36,7 @@ from khedmat.complaints import selectors as complaint_selectors
 from khedmat.complaints import services as complaint_services
 from khedmat.core import services as core_services
 from khedmat.core.errors import Refusal
+from khedmat.insights import synthetic as insights_synthetic
 from khedmat.payments import services as payment_services
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ class Command(BaseCommand):
                     complaints = _load_complaints(_read(directory / "complaints.yaml"), users)
         except (DefinitionError, ValidationError, Refusal, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
+        # A year of public figures (made up: the demonstration's own files are all of today),
+        # then yesterday and today built from the real records, as the hourly job does.
+        figures = insights_synthetic.figures_seed_demonstration()
         if quiet:
             return
         after = _counts()
@@ -101,7 +105,8 @@ class Command(BaseCommand):
             f"{len(services)} services ({new['catalog.ServiceVersion']} new versions), {len(centers)} centers "
             f"with {sum(center.counters.count() for center in centers.values())} counters, {len(accounts)} users "
             f"({len(users)} demonstration logins, {len(accounts) - len(users)} other applicants), "
-            f"{files} applications, {complaints} complaints, {len(holidays)} public holidays."
+            f"{files} applications, {complaints} complaints, {len(holidays)} public holidays, "
+            f"{figures} rows of public figures."
         )
         created = ", ".join(f"{count} {apps.get_model(label)._meta.verbose_name_plural}"
                             for label, count in new.items() if count)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from khedmat.accounts import selectors as account_selectors
@@ -135,3 +137,43 @@ def reopen_until(complaint: Complaint) -> datetime.date | None:
 def complaint_by_key(*, key: str) -> Complaint | None:
     """The complaint filed with this one-time key (a form's, an SMS's, the demonstration's)."""
     return Complaint.objects.filter(idempotency_key=key).first()
+
+
+@dataclass(frozen=True)
+class ComplaintDayCounts:
+    """A day's complaints about one service (at one centre, or none), for the public figures."""
+
+    service_id: int
+    agency_id: int
+    center_id: int | None
+    received: int
+    answered: int
+    answered_in_time: int
+
+
+def complaint_counts_between(*, start: datetime.datetime, end: datetime.datetime) -> list[ComplaintDayCounts]:
+    """Complaints filed in [start, end) and answered in [start, end) (in time: by their due
+    date), by service and centre: aggregates only, no text or phone leaves this module. A
+    complaint counts under its service, or its application's, and that service's agency; one
+    about a centre or a member of staff with no service named is not in the figures by service
+    (docs/complaints.md)."""
+    def grouped(rows: QuerySet[Complaint]) -> QuerySet[Complaint, dict[str, Any]]:
+        return (rows.annotate(figure_service=Coalesce("service_id", "application__service_id"),
+                              figure_agency=Coalesce("service__agency_id", "application__service__agency_id"))
+                .exclude(figure_service__isnull=True)
+                .values("figure_service", "figure_agency", "center_id"))
+
+    counts: dict[tuple[int, int, int | None], list[int]] = {}
+    filed = grouped(Complaint.objects.filter(created_at__gte=start, created_at__lt=end))
+    for row in filed.annotate(count=Count("id")).order_by():
+        key = (row["figure_service"], row["figure_agency"], row["center_id"])
+        counts.setdefault(key, [0, 0, 0])[0] += row["count"]
+    answered = grouped(Complaint.objects.filter(answered_at__gte=start, answered_at__lt=end))
+    for row in answered.annotate(count=Count("id"), in_time=Count("id", filter=Q(answered_in_time=True))).order_by():
+        key = (row["figure_service"], row["figure_agency"], row["center_id"])
+        entry = counts.setdefault(key, [0, 0, 0])
+        entry[1] += row["count"]
+        entry[2] += row["in_time"]
+    return [ComplaintDayCounts(service_id=service_id, agency_id=agency_id, center_id=center_id, received=received,
+                               answered=answered_count, answered_in_time=in_time)
+            for (service_id, agency_id, center_id), (received, answered_count, in_time) in counts.items()]

@@ -106,7 +106,7 @@ def _gather(day: datetime.date) -> dict[Key, dict[str, Any]]:
         counts["rating_sum"] += rated.total
         counts["rated_good"] += rated.good
 
-    for complaints in complaint_figures(day):
+    for complaints in complaint_figures(start=start, end=end):
         counts = row(complaints.service_id, complaints.agency_id, complaints.center_id)
         counts["complaints_received"] += complaints.received
         counts["complaints_answered"] += complaints.answered

@@ -1,4 +1,4 @@
-"""The daily rows: built from what happened, replaced whole on a second run, complaints zero until wired."""
+"""The daily rows: built from what happened (tickets, ratings, complaints), replaced whole on a second run."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from khedmat.feedback.services import rating_submit
 from khedmat.insights.complaints import complaint_figures
 from khedmat.insights.histograms import WAIT_FIELDS
 from khedmat.insights.models import DailyFigure, FigureDay, MonthlyFigure
-from khedmat.insights.services import figures_build_day, month_key
+from khedmat.insights.services import figures_build_day, local_day_bounds, month_key
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +69,32 @@ def test_a_day_with_nothing_leaves_no_rows_but_is_marked_built(db: None) -> None
     assert FigureDay.objects.filter(day=day).exists()
 
 
-def test_complaints_count_zero_until_the_complaints_app_is_installed() -> None:
-    assert complaint_figures(datetime.date(2026, 12, 1)) == []
+def test_complaints_received_and_answered_in_time_count_under_their_service(hall: Hall) -> None:
+    """Filed and answered today: received 3 (one through its application's service would count
+    the same way), answered 2, both in time; one about a centre with no service is not counted."""
+    from khedmat.accounts.models import Role
+    from khedmat.accounts.services import staff_user_create
+    from khedmat.complaints.services import complaint_file, complaint_transition
+
+    officer = staff_user_create(username="officer.figures", password="pass-for-tests-1", role=Role.OFFICER,
+                                agency=hall.passport.agency, full_name="Officer Figures")
+    filed = [complaint_file(about="service", category="delay", description="Nobody answered for three weeks.",
+                            phone=f"07001112{n:02d}", channel="web", language="fa", service=hall.passport)
+             for n in range(3)]
+    complaint_file(about="center", category="facilities", description="The hall had no chairs at all.",
+                   phone="0700111299", channel="web", language="fa", center=hall.center)
+    for complaint in filed[:2]:
+        complaint_transition(complaint=complaint, step="answer", expected_state="received", actor=officer,
+                             text="We are sorry: your passport is ready.")
+    today = timezone.localdate()
+    start, end = local_day_bounds(today)
+    counted = complaint_figures(start=start, end=end)
+    assert [(c.service_id, c.agency_id, c.received, c.answered, c.answered_in_time) for c in counted] == [
+        (hall.passport.pk, hall.passport.agency_id, 3, 2, 2)]
+
+    figures_build_day(day=today)
+    row = DailyFigure.objects.get(day=today, service_id=hall.passport.pk)
+    assert (row.complaints_received, row.complaints_answered, row.complaints_answered_in_time) == (3, 2, 2)
 
 
 def test_the_build_is_a_periodic_job() -> None:

@@ -28,9 +28,12 @@ from django.utils.translation import pgettext
 
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.applications.selectors import citizen as application_selectors
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers.hours import center_closed
 from khedmat.centers.services import CenterClosed, QueueError, ticket_issue
+from khedmat.complaints import selectors as complaint_selectors
+from khedmat.complaints.services import ComplaintError, complaint_file
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
 from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.ratelimit import Throttle, Throttled, guard
@@ -38,11 +41,16 @@ from khedmat.feedback import selectors as feedback_selectors
 from khedmat.feedback.services import RatingError, rating_submit
 
 from .inbound import status_by_sms
+from .inbound_complaints import complaints_throttle
+from .inbound_complaints import idempotency_key as complaint_key
 from .models import UssdSession
 from .notices import ltr
 from .sms.encoding import fits_ussd_screen
 
 MORE = "9"
+# A complaint's text: what one USSD input takes on most phones and networks.
+USSD_TEXT_MAX = 160
+USSD_TEXT_MIN = 3
 PAGE_ITEMS = 8
 LABEL_MAX = 24
 LANGUAGES = (("1", "en", "English"), ("2", "fa", "دری"), ("3", "ps", "پښتو"))
@@ -203,12 +211,12 @@ def language_of(choice: str) -> str | None:
 @dataclass(frozen=True)
 class MainMenu(Screen):
     def options(self) -> list[tuple[str, type[Screen]]]:
-        # Own, shorter words than the website's (pgettext "ussd"): five options and a title
-        # in 80 Dari or Pashto characters.
+        # Own, shorter words than the website's (pgettext "ussd"): six options and a title
+        # (or the wrong-choice note) in 80 Dari or Pashto characters.
         return [(pgettext("ussd", "My applications"), MyApplications), (pgettext("ussd", "My ticket"), MyTicket),
                 (pgettext("ussd", "Take a ticket"), TicketCenters),
                 (pgettext("ussd", "My appointment"), MyAppointment),
-                (pgettext("ussd", "Rate a service"), RateService)]
+                (pgettext("ussd", "Rate a service"), RateService), (pgettext("ussd", "Complain"), Complain)]
 
     def render(self, caller: Caller) -> UssdReply:
         return UssdReply(_menu(caller, _("Asan Khedmat"), [label for label, _screen in self.options()],
@@ -471,6 +479,213 @@ def _rate(caller: Caller, ticket_id: int, score: int, reason: str, *, last: bool
     except RatingError as error:
         return End(text=error.message)
     return End(text=_("Thank you for your rating."))
+
+
+# --- 6: complain -------------------------------------------------------------------------------------
+
+def _category_labels() -> list[tuple[str, str]]:
+    # Shorter than the web form's: a USSD page holds 80 Dari or Pashto characters.
+    short = {"delay": pgettext("ussd", "Too slow"), "conduct": pgettext("ussd", "Rude or unfair"),
+             "payment": pgettext("ussd", "Asked for money"), "decision": pgettext("ussd", "Wrong decision"),
+             "information": pgettext("ussd", "Wrong information"), "facilities": pgettext("ussd", "The place"),
+             "other": pgettext("ussd", "Other")}
+    return [(value, short.get(value, str(label))) for value, label in complaint_selectors.complaint_categories()]
+
+
+def _too_many_complaints() -> End:
+    return End(text=_("Too many complaints from this phone today. Try again tomorrow."))
+
+
+@dataclass(frozen=True)
+class Complain(Screen):
+    """What the complaint is about; then the one it is about, a category, a text, yes or no."""
+
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        if complaints_throttle().is_exceeded(caller.phone):  # said before they type a word
+            return _too_many_complaints()
+        return self
+
+    def options(self) -> list[tuple[str, str]]:
+        return [("service", pgettext("ussd", "A service")), ("center", pgettext("ussd", "A center")),
+                ("application", pgettext("ussd", "My application")), ("staff", pgettext("ussd", "Staff conduct"))]
+
+    def render(self, caller: Caller) -> UssdReply:
+        return UssdReply(_fit(_menu(caller, _("Complain about:"), [label for _about, label in self.options()],
+                                    error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        options = self.options()
+        picked = parse_int_or_none(choice, minimum=1, maximum=len(options))
+        if picked is None:
+            return replace(self, error=True)
+        about = options[picked - 1][0]
+        if about == "service":
+            return ComplainAgencies()
+        if about == "application":
+            return ComplainApplications()
+        return ComplainCenters(about=about)
+
+
+@dataclass(frozen=True)
+class ComplainAgencies(Pages):
+    def _agencies(self, caller: Caller) -> list[Any]:
+        return caller.once("agencies", lambda: [agency for agency in catalog_selectors.agency_list()
+                                                if getattr(agency, "service_count", 0)])
+
+    def title(self, caller: Caller) -> str:
+        return _("Which agency?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [agency.name for agency in self._agencies(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainServices(agency_id=self._agencies(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplainServices(Pages):
+    agency_id: int = 0
+
+    def _services(self, caller: Caller) -> list[Any]:
+        agency = next((a for a in ComplainAgencies()._agencies(caller) if a.pk == self.agency_id), None)
+        if agency is None:
+            return []
+        return caller.once(f"agency-services:{agency.pk}", lambda: list(catalog_selectors.service_list(agency=agency)))
+
+    def title(self, caller: Caller) -> str:
+        return _("Which service?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [service.current_version.name for service in self._services(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainCategory(about="service", target_id=self._services(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplainCenters(Pages):
+    about: str = "center"
+
+    def _centers(self, caller: Caller) -> list[Any]:
+        return caller.once("centers", lambda: list(center_selectors.center_list()))
+
+    def title(self, caller: Caller) -> str:
+        return _("Which center?") if self.about == "center" else _("At which center?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [center.name for center in self._centers(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainCategory(about=self.about, target_id=self._centers(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplainApplications(MyApplications):
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainCategory(about="application", target_id=self._files(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplaintDraft(Screen):
+    """A complaint being made: what about (`about`, the chosen one's id), category, text."""
+
+    about: str = ""
+    target_id: int = 0
+    category: str = ""
+    text: str = ""
+
+    def subject(self, caller: Caller) -> dict[str, Any] | None:
+        """complaint_file's arguments for what was chosen, and its name for the screens; None
+        when it is no longer there (a center closed meanwhile)."""
+        if self.about == "service":
+            for agency in ComplainAgencies()._agencies(caller):
+                found = next((service for service in ComplainServices(agency_id=agency.pk)._services(caller)
+                              if service.pk == self.target_id), None)
+                if found is not None:
+                    return {"service": found, "label": found.current_version.name}
+            return None
+        if self.about == "application":
+            application = next((a for a in ComplainApplications()._files(caller) if a.pk == self.target_id), None)
+            if application is None:
+                return None
+            return {"application": application, "service": application.service_version.service,
+                    "label": ltr(application.reference or "", caller.language)}
+        center = next((c for c in ComplainCenters()._centers(caller) if c.pk == self.target_id), None)
+        if center is None:
+            return None
+        return {"center": center, "label": center.name}
+
+
+@dataclass(frozen=True)
+class ComplainCategory(ComplaintDraft, Pages):
+    def title(self, caller: Caller) -> str:
+        return _("What went wrong?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [label for _value, label in _category_labels()]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainText(about=self.about, target_id=self.target_id, category=_category_labels()[index][0])
+
+
+@dataclass(frozen=True)
+class ComplainText(ComplaintDraft):
+    problem: str = ""
+
+    def render(self, caller: Caller) -> UssdReply:
+        notes = {"short": _("Too short. Write a few words:"),
+                 "long": _("Too long. At most %(count)s characters:") % {"count": _n(USSD_TEXT_MAX, caller)}}
+        title = _("Write what happened (at most %(count)s characters):") % {"count": _n(USSD_TEXT_MAX, caller)}
+        return UssdReply(_fit(notes.get(self.problem, title)), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        text = " ".join(choice.split())
+        if len(text) < USSD_TEXT_MIN:
+            return replace(self, problem="short")
+        if len(text) > USSD_TEXT_MAX:
+            return replace(self, problem="long")
+        return ComplainConfirm(about=self.about, target_id=self.target_id, category=self.category, text=text)
+
+
+@dataclass(frozen=True)
+class ComplainConfirm(ComplaintDraft):
+    def render(self, caller: Caller) -> UssdReply:
+        subject = self.subject(caller)
+        if subject is None:
+            return UssdReply(_("This is no longer offered. No complaint was filed."), end=True)
+        label = subject["label"] if self.about == "application" else _label(subject["label"])
+        title = (_("Complain about staff at %(what)s?") if self.about == "staff"
+                 else _("Send your complaint about %(what)s?")) % {"what": label}
+        return UssdReply(_fit(_menu(caller, title, [_("Yes"), _("No")], error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        if choice == "2":
+            return End(text=_("No complaint was filed."))
+        if choice != "1":
+            return replace(self, error=True)
+        subject = self.subject(caller)
+        if subject is None:
+            return End(text=_("This is no longer offered. No complaint was filed."))
+        return _file_complaint(caller, self, subject)
+
+
+def _file_complaint(caller: Caller, draft: ComplaintDraft, subject: dict[str, Any]) -> Screen:
+    try:
+        guard((complaints_throttle(), caller.phone))
+    except Throttled:
+        return _too_many_complaints()
+    try:
+        # The session as the key: a request the aggregator sends again files nothing more.
+        complaint = complaint_file(
+            about=draft.about, category=draft.category, description=draft.text, phone=caller.phone,
+            channel="ussd", language=caller.language, service=subject.get("service"),
+            center=subject.get("center"), application=subject.get("application"),
+            idempotency_key=complaint_key("ussd", caller.session_id))
+    except ComplaintError as error:
+        return End(text=str(error.message))
+    return End(text=_("Complaint %(reference)s received. The answer is due by %(date)s and comes by SMS.") % {
+        "reference": ltr(complaint.reference, caller.language),
+        "date": format_date(complaint.due_date, language=caller.language)})
 
 
 # --- the dialogue --------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "khedmat.applications",
     "khedmat.documents",
     "khedmat.payments",
+    "khedmat.complaints",
     "khedmat.demo",
 ]
 
@@ -291,6 +292,16 @@ PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int
 
 # Working week for time standards (Python weekdays, Monday = 0): Saturday to Wednesday.
 WORKING_WEEKDAYS = env.list("WORKING_WEEKDAYS", cast=int, default=[5, 6, 0, 1, 2])
+
+# Complaints (docs/complaints.md): time standards in working days (an agency may set its own,
+# complaints.ComplaintPolicy), the rungs of the escalation ladder in percent of the standard,
+# and how long after an answer the complainant may reopen it.
+COMPLAINTS_STANDARD_DAYS = env.int("COMPLAINTS_STANDARD_DAYS", default=15)
+COMPLAINTS_INVESTIGATION_DAYS = env.int("COMPLAINTS_INVESTIGATION_DAYS", default=30)
+COMPLAINTS_SUPERVISOR_PERCENT = env.int("COMPLAINTS_SUPERVISOR_PERCENT", default=50)
+COMPLAINTS_OMBUDSMAN_PERCENT = env.int("COMPLAINTS_OMBUDSMAN_PERCENT", default=150)
+COMPLAINTS_REOPEN_DAYS = env.int("COMPLAINTS_REOPEN_DAYS", default=10)
+COMPLAINTS_REOPEN_TIMES = env.int("COMPLAINTS_REOPEN_TIMES", default=2)
 
 OTP_TOTP_ISSUER = "Asan Khedmat"
 # The admin never shows a staff member's TOTP secret or its QR code (django-otp's device

@@ -205,3 +205,18 @@ def agency_staff(*, agency_id: int, roles: Iterable[str] = AGENCY_ROLES) -> list
     """The agency's active staff who hold one of `roles` (every agency role by default), by name."""
     return list(User.objects.filter(agency_id=agency_id, role__in=sorted(roles), is_active=True)
                 .order_by("full_name", "username"))
+
+
+def center_staff(*, center_id: int, roles: Iterable[str]) -> list[User]:
+    """The centre's active staff who hold one of `roles`, by name."""
+    return list(User.objects.filter(center_id=center_id, role__in=sorted(roles), is_active=True)
+                .order_by("full_name", "username"))
+
+
+def group_members(*, group: str) -> list[User]:
+    """The active members of a permission group (a desk such as the complaints' ombudsman), by name."""
+    return list(User.objects.filter(groups__name=group, is_active=True).order_by("full_name", "username"))
+
+
+def user_in_group(*, user: User, group: str) -> bool:
+    return user.groups.filter(name=group).exists()

@@ -1,0 +1,121 @@
+"""Reading complaints: who may see and act on one, the staff inbox, the complainant's pages."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from khedmat.accounts import selectors as account_selectors
+from khedmat.accounts.roles import AGENCY_ROLES, Role
+
+from . import workflow
+from .models import Complaint, ComplaintEvent
+from .references import normalize_reference
+
+if TYPE_CHECKING:
+    from khedmat.accounts.models import User
+
+# The platform's ombudsman desk: members of this permission group (decision 0033).
+OMBUDSMAN_GROUP = "complaints_ombudsman"
+# The rung from which the desk sees a complaint (standards.OMBUDSMAN).
+_OMBUDSMAN_LEVEL = 3
+# Complaints about a member of staff: read by those above the officers only.
+_STAFF_COMPLAINT_ROLES = frozenset({Role.APPROVER, Role.AGENCY_ADMIN})
+
+
+def ombudsman_desk() -> list[User]:
+    return account_selectors.group_members(group=OMBUDSMAN_GROUP)
+
+
+def is_ombudsman(user: User) -> bool:
+    return bool(user.is_authenticated) and account_selectors.user_in_group(user=user, group=OMBUDSMAN_GROUP)
+
+
+def complaint_role(user: User, complaint: Complaint) -> str | None:
+    """"handler" if `user` may read and act on `complaint` as staff, else None.
+
+    The agency's staff answer for their agency's complaints (those about a colleague: its
+    approvers and head only); a centre's managers for complaints routed to the centre; the
+    ombudsman desk for those escalated to it. Never the member of staff complained about."""
+    if not user.is_authenticated or user.pk == complaint.officer_id:
+        return None
+    if complaint.agency_id is not None and user.agency_id == complaint.agency_id and user.role in AGENCY_ROLES \
+            and (complaint.about != Complaint.About.STAFF or user.role in _STAFF_COMPLAINT_ROLES):
+        return workflow.HANDLER
+    if complaint.agency_id is None and user.role == Role.CENTER_MANAGER and user.center_id == complaint.center_id:
+        return workflow.HANDLER
+    if complaint.escalation_level >= _OMBUDSMAN_LEVEL and is_ombudsman(user):
+        return workflow.HANDLER
+    return None
+
+
+def _visible_filter(user: User) -> Q | None:
+    """The complaints `user` may see in the inbox, as one condition (None: none at all)."""
+    conditions = Q(pk__in=[])
+    seen = False
+    if user.role in AGENCY_ROLES and user.agency_id is not None:
+        mine = Q(agency_id=user.agency_id)
+        if user.role not in _STAFF_COMPLAINT_ROLES:
+            mine &= ~Q(about=Complaint.About.STAFF)
+        conditions |= mine
+        seen = True
+    if user.role == Role.CENTER_MANAGER and user.center_id is not None:
+        conditions |= Q(agency__isnull=True, center_id=user.center_id)
+        seen = True
+    if is_ombudsman(user):
+        conditions |= Q(escalation_level__gte=_OMBUDSMAN_LEVEL)
+        seen = True
+    return conditions if seen else None
+
+
+def staff_inbox(*, user: User, show: str = "open") -> QuerySet[Complaint]:
+    """The complaints `user` answers for, by due date: open (the default), answered or closed.
+    Never one about `user` themselves."""
+    condition = _visible_filter(user)
+    if condition is None:
+        return Complaint.objects.none()
+    states = {"open": workflow.OPEN_STATES, "answered": (workflow.ANSWERED,),
+              "closed": (workflow.CLOSED,)}.get(show, workflow.OPEN_STATES)
+    return (Complaint.objects.filter(condition, state__in=states).exclude(officer_id=user.pk)
+            .select_related("agency", "center", "service", "assigned_to").order_by("due_date", "id"))
+
+
+def staff_complaint_get(*, user: User, public_id: uuid.UUID) -> Complaint | None:
+    """The complaint if `user` may read it (else None: the page answers 404)."""
+    complaint = (Complaint.objects.select_related("agency", "center", "service", "application", "officer",
+                                                   "assigned_to", "complainant")
+                 .filter(public_id=public_id).first())
+    if complaint is None or complaint_role(user, complaint) is None:
+        return None
+    return complaint
+
+
+def complaint_by_public_id(*, public_id: uuid.UUID) -> Complaint | None:
+    """The complainant's own page: its link (sent to their phone) is the key."""
+    return (Complaint.objects.select_related("agency", "center", "service", "application")
+            .filter(public_id=public_id).first())
+
+
+def complaint_by_reference_and_phone(*, reference: str, phone: str) -> Complaint | None:
+    """The public look-up: both must match."""
+    return Complaint.objects.filter(reference=normalize_reference(reference), phone=phone).first()
+
+
+def complaints_of(*, user: User) -> list[Complaint]:
+    """A signed-in citizen's complaints, newest first."""
+    return list(Complaint.objects.filter(complainant=user).select_related("agency", "center", "service")
+                .order_by("-created_at", "-id"))
+
+
+def history(*, complaint: Complaint, internal: bool) -> list[ComplaintEvent]:
+    """The complaint's steps; `internal` adds the escalations (staff only)."""
+    events = complaint.events.select_related("actor").order_by("occurred_at", "id")
+    return list(events if internal else events.filter(internal=False))
+
+
+def complaints_about_application(*, application_id: int) -> list[Complaint]:
+    """Complaints about one file, with their history (the file's pages show them)."""
+    return list(Complaint.objects.filter(application_id=application_id).prefetch_related("events")
+                .order_by("created_at", "id"))

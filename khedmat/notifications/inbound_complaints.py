@@ -41,7 +41,6 @@ from .services import message_queue
 # A text longer than this is kept whole in the inbound log's first 500 characters and cut
 # here: ten concatenated SMS parts in Dari, more than anyone types on a phone.
 DESCRIPTION_MAX = 1000
-DESCRIPTION_MIN = 3
 # How far back "my latest contact" looks when a complaint names nothing.
 LATEST_CONTACT_DAYS = 90
 ANSWER_SHOWN_MAX = 120  # the whole answer is in its own SMS and on the web
@@ -169,7 +168,7 @@ def complain_by_sms(*, sender: str, text: str, language: str, normalize: Any, ga
         return complaint_status_by_sms(sender=sender, reference=normalize(stripped), language=language)
     subject, description = read_complaint(sender=sender, text=text, normalize=normalize)
     description = " ".join(description.split())
-    if len(description) < DESCRIPTION_MIN:
+    if not description:
         return message_queue(to=sender, key="reply.complaint_help", language=language,
                              values={"example": ltr("MOI-PSP-1405-000123", language)})
     if isinstance(subject, Unknown):
@@ -205,6 +204,12 @@ def _too_many(language: str) -> str:
 
 
 def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: str) -> Message:
+    """The reference, what it is about and when the answer is due. If the complaints' own
+    notice of a filing is already in the outbox (written in this transaction), that is the
+    answer: one SMS, not two."""
+    queued = Message.objects.filter(to=sender, reference=complaint.reference).order_by("-id").first()
+    if queued is not None:
+        return queued
     with translation.override(language):
         about = ltr(subject.label, language) if subject.about == "application" else subject.label
         values = {"reference": ltr(complaint.reference, language), "about": about,
@@ -216,7 +221,7 @@ def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: st
 def complaint_status_by_sms(*, sender: str, reference: str, language: str) -> Message:
     """Where the sender's complaint stands; for any other phone, as for a reference that does
     not exist."""
-    complaint = complaint_selectors.complaint_for_phone(reference=reference, phone=sender)
+    complaint = complaint_selectors.complaint_by_reference_and_phone(reference=reference, phone=sender)
     if complaint is None:
         return message_queue(to=sender, key="reply.complaint_unknown", language=language,
                              values={"reference": ltr(reference[:40] or "—", language)})

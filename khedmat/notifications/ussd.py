@@ -33,7 +33,7 @@ from khedmat.centers import selectors as center_selectors
 from khedmat.centers.hours import center_closed
 from khedmat.centers.services import CenterClosed, QueueError, ticket_issue
 from khedmat.complaints import selectors as complaint_selectors
-from khedmat.complaints.services import ComplaintError, complaint_file
+from khedmat.complaints.services import DESCRIPTION_MIN, ComplaintError, complaint_file
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
 from khedmat.core.parsing import parse_int_or_none
 from khedmat.core.ratelimit import Throttle, Throttled, guard
@@ -50,7 +50,7 @@ from .sms.encoding import fits_ussd_screen
 MORE = "9"
 # A complaint's text: what one USSD input takes on most phones and networks.
 USSD_TEXT_MAX = 160
-USSD_TEXT_MIN = 3
+USSD_TEXT_MIN = DESCRIPTION_MIN
 PAGE_ITEMS = 8
 LABEL_MAX = 24
 LANGUAGES = (("1", "en", "English"), ("2", "fa", "دری"), ("3", "ps", "پښتو"))
@@ -576,7 +576,10 @@ class ComplainCenters(Pages):
         return [center.name for center in self._centers(caller)]
 
     def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
-        return ComplainCategory(about=self.about, target_id=self._centers(caller)[index].pk)
+        center_id = self._centers(caller)[index].pk
+        if self.about == "staff":  # the category says it all: how someone was treated
+            return ComplainText(about=self.about, target_id=center_id, category="conduct")
+        return ComplainCategory(about=self.about, target_id=center_id)
 
 
 @dataclass(frozen=True)
@@ -677,7 +680,9 @@ def _file_complaint(caller: Caller, draft: ComplaintDraft, subject: dict[str, An
     try:
         # The session as the key: a request the aggregator sends again files nothing more.
         complaint = complaint_file(
-            about=draft.about, category=draft.category, description=draft.text, phone=caller.phone,
+            # No one on a phone can name a member of staff: their conduct is a complaint about the
+            # centre where it happened, in the category "conduct", answered by its manager.
+            about="center" if draft.about == "staff" else draft.about, category=draft.category, description=draft.text, phone=caller.phone,
             channel="ussd", language=caller.language, service=subject.get("service"),
             center=subject.get("center"), application=subject.get("application"),
             idempotency_key=complaint_key("ussd", caller.session_id))

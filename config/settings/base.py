@@ -251,6 +251,13 @@ THROTTLE_CODE_SEND_PER_IP = (200, 60 * 60)
 # The public status check (reference + mobile number): guessing pairs must not pay.
 THROTTLE_STATUS_CHECK_PER_IP = (20, 15 * 60)
 THROTTLE_STATUS_CHECK_PER_REFERENCE = (5, 15 * 60)
+# Complaints: filed per mobile number (the main limit) and per address (multiplied inside
+# THROTTLE_TRUSTED_NETWORKS, so a centre's or a carrier's shared address is not locked out);
+# the look-up by reference and number as the status check.
+THROTTLE_COMPLAINT_PER_PHONE = (5, 24 * 60 * 60)
+THROTTLE_COMPLAINT_PER_IP = (30, 60 * 60)
+THROTTLE_COMPLAINT_LOOKUP_PER_IP = (20, 15 * 60)
+THROTTLE_COMPLAINT_LOOKUP_PER_REFERENCE = (5, 15 * 60)
 # Centers: joining the queue from a phone, booking and finding appointments.
 THROTTLE_QUEUE_JOIN_PER_IP = (20, 60 * 60)
 THROTTLE_QUEUE_JOIN_PER_PHONE = (3, 60 * 60)

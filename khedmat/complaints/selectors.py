@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts.roles import AGENCY_ROLES, Role
+from khedmat.core.workdays import add_working_days
 
 from . import workflow
 from .models import Complaint, ComplaintEvent
@@ -119,6 +123,13 @@ def complaints_about_application(*, application_id: int) -> list[Complaint]:
     """Complaints about one file, with their history (the file's pages show them)."""
     return list(Complaint.objects.filter(application_id=application_id).prefetch_related("events")
                 .order_by("created_at", "id"))
+
+
+def reopen_until(complaint: Complaint) -> datetime.date | None:
+    """The last day the complainant may reopen the answered complaint (working days after the answer)."""
+    if complaint.answered_at is None:
+        return None
+    return add_working_days(timezone.localdate(complaint.answered_at), settings.COMPLAINTS_REOPEN_DAYS)
 
 
 # --- the phone channels (SMS, USSD) and the assisted filing at a centre ------------------------

@@ -28,13 +28,13 @@ from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
-from khedmat.core.workdays import add_working_days
+from khedmat.core.workdays import add_working_days, is_working_day
 
 from . import standards, workflow
 from .events import ComplaintChanged, ComplaintEscalated, ComplaintFiled
 from .models import Complaint, ComplaintAttachment, ComplaintEvent
 from .references import reference_next
-from .selectors import OMBUDSMAN_GROUP, complaint_role, ombudsman_desk
+from .selectors import OMBUDSMAN_GROUP, complaint_role, ombudsman_desk, reopen_until
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
@@ -199,13 +199,19 @@ def _route(*, about: str, service: Service | None, center: Center | None, applic
             raise ComplaintError(_("Choose the service center the complaint is about."), code="center_needed")
         return None, center, service
     # About a member of staff: their agency answers, or their centre's manager.
-    if officer is None or officer.role == Role.CITIZEN or not officer.is_active:
+    if officer is not None and (officer.role == Role.CITIZEN or not officer.is_active):
         raise ComplaintError(_("Say which member of staff the complaint is about."), code="officer_needed")
-    if officer.role in AGENCY_ROLES and officer.agency_id is not None:
+    if officer is not None and officer.role in AGENCY_ROLES and officer.agency_id is not None:
         return officer.agency, center, service
-    if officer.center_id is not None:
+    if officer is not None and officer.center_id is not None:
         return None, officer.center, service
-    # Platform staff: the ombudsman desk's business, through the service's agency or the centre.
+    # Staff not named (a citizen rarely knows a name), or platform staff: where it happened answers.
+    if application is not None and application.reference is not None:
+        mine = (application.applicant_id == complainant.pk) if complainant is not None \
+            else application.applicant.phone_number == phone
+        if not mine:
+            raise ComplaintError(_("No application of yours has this reference."), code="not_yours")
+        return application.agency, center, application.service
     if service is not None:
         return service.agency, center, service
     if center is not None:
@@ -300,13 +306,6 @@ def _restart_clock(complaint: Complaint, *, days: int, started_on: datetime.date
                                                           days=days)
 
 
-def reopen_until(complaint: Complaint) -> datetime.date | None:
-    """The last day the complainant may reopen the answered complaint."""
-    if complaint.answered_at is None:
-        return None
-    return add_working_days(timezone.localdate(complaint.answered_at), settings.COMPLAINTS_REOPEN_DAYS)
-
-
 def _check_reopen(complaint: Complaint, *, today: datetime.date) -> None:
     until = reopen_until(complaint)
     if until is None or today > until:
@@ -347,8 +346,12 @@ def complaints_escalate(*, today: datetime.date | None = None) -> list[tuple[str
     """Climb the ladder for every unanswered complaint whose next rung has passed.
 
     Each rung once: the level only rises, under the row's lock, so a second run (or two at
-    once) finds nothing left to do. Returns (reference, level) of each rung climbed."""
+    once) finds nothing left to do. Only on working days: a rung passed before a weekend or
+    a holiday is climbed on the next working day, when someone is there to act on it.
+    Returns (reference, level) of each rung climbed."""
     today = today or timezone.localdate()
+    if not is_working_day(today):
+        return []
     due = list(Complaint.objects.filter(next_escalation_after__lt=today, state__in=workflow.OPEN_STATES)
                .order_by("next_escalation_after", "id").values_list("id", flat=True))
     climbed: list[tuple[str, int]] = []

@@ -49,6 +49,7 @@ _REFERENCE = "MOI-PSP-1405-000123"
 _PAYMENT = "PAY-MOI-1405-000123-4"
 _REFUND = "RFD-MOI-1405-000123-4"
 _COMPLAINT = "C-1405-000123"
+_COMPLAINT_LINK = f"khedmat.gov.af/fa/complaints/{_UUID}/"
 # Values kept left to right inside Dari and Pashto text (notices.ltr marks them).
 LTR_VALUES = frozenset({"reference", "payment_reference", "refund_reference", "link", "code", "number", "example",
                         "ussd", "references"})
@@ -191,6 +192,40 @@ _KINDS: list[MessageKind] = [
         "appointment.cancelled", _("Appointment cancelled"),
         gettext_noop("Asan Khedmat: your appointment {date} {time} at {center} is cancelled."),
         {"date": "12 Qaws 1405", "time": "10:30", "center": "Kabul Asan Khedmat center"}, agency_may_edit=False),
+    # Complaints (docs/complaints.md): the complainant at each step, staff at each rung of the ladder.
+    MessageKind(
+        "complaint.filed", _("Complaint received"),
+        gettext_noop("Asan Khedmat: we received your complaint {reference}. The answer is due by {due}. "
+                     "Follow it: {link}"),
+        {"reference": _COMPLAINT, "due": "12 Qaws 1405", "link": _COMPLAINT_LINK}),
+    MessageKind(
+        "complaint.taken", _("Complaint being looked into"),
+        gettext_noop("Asan Khedmat: your complaint {reference} is being looked into. The answer is due by {due}."),
+        {"reference": _COMPLAINT, "due": "12 Qaws 1405"}),
+    MessageKind(
+        "complaint.investigation_opened", _("Investigation opened on a complaint"),
+        gettext_noop("Asan Khedmat: an investigation was opened on your complaint {reference}. "
+                     "The answer is now due by {due}."),
+        {"reference": _COMPLAINT, "due": "12 Qaws 1405"}),
+    MessageKind(
+        "complaint.answered", _("Complaint answered"),
+        gettext_noop("Asan Khedmat: your complaint {reference} was answered. Read the answer, rate it, or "
+                     "reopen it by {until} if you are not satisfied: {link}"),
+        {"reference": _COMPLAINT, "until": "12 Qaws 1405", "link": _COMPLAINT_LINK}),
+    MessageKind(
+        "complaint.closed", _("Complaint closed"),
+        gettext_noop("Asan Khedmat: your complaint {reference} is closed. Thank you for telling us."),
+        {"reference": _COMPLAINT}),
+    MessageKind(
+        "complaint.reopened", _("Complaint reopened"),
+        gettext_noop("Asan Khedmat: your complaint {reference} is open again. The new answer is due by {due}."),
+        {"reference": _COMPLAINT, "due": "12 Qaws 1405"}),
+    MessageKind(
+        "complaint.escalated", _("Complaint unanswered, escalated (to staff)"),
+        gettext_noop("Asan Khedmat: complaint {reference} ({agency}) is still unanswered: {rung}. "
+                     "It was due by {due}. See the complaints inbox."),
+        {"reference": _COMPLAINT, "agency": "Ministry of Interior Affairs", "due": "12 Qaws 1405",
+         "rung": "escalated to the ombudsman desk"}, agency_may_edit=False),
     # Answers to texts people send (inbound.py).
     MessageKind(
         "reply.help", _("Answer to HELP"),

@@ -67,7 +67,7 @@ def test_only_the_applicant_complains_about_a_file(passport: Service, citizen: U
     ({"about": "weather"}, "bad_about"), ({"category": "x"}, "bad_category"), ({"channel": "fax"}, "bad_channel"),
     ({"description": "   short "}, "too_short"), ({"description": "x" * 4001}, "too_long"),
     ({"phone": "12"}, "bad_phone"), ({"service": None}, "service_needed"),
-    ({"about": "center"}, "center_needed"), ({"about": "staff"}, "officer_needed"),
+    ({"about": "center"}, "center_needed"), ({"about": "staff", "service": None}, "place_needed"),
     ({"about": "application"}, "application_needed"), ({"channel": "center"}, "not_operator"),
 ])
 def test_bad_input_is_refused_and_changes_nothing(passport: Service, change: dict, code: str) -> None:

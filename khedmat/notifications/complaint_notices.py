@@ -48,6 +48,8 @@ def _to_complainant(complaint: Complaint, key: str) -> None:
 
 
 def complaint_filed(event: ComplaintFiled, request: HttpRequest | None) -> None:
+    if event.complaint.channel == Complaint.Channel.SMS:
+        return  # the answer to the text says it, and what the complaint was filed about (inbound_complaints)
     _to_complainant(event.complaint, "complaint.filed")
 
 

@@ -204,12 +204,8 @@ def _too_many(language: str) -> str:
 
 
 def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: str) -> Message:
-    """The reference, what it is about and when the answer is due. If the complaints' own
-    notice of a filing is already in the outbox (written in this transaction), that is the
-    answer: one SMS, not two."""
-    queued = Message.objects.filter(to=sender, reference=complaint.reference).order_by("-id").first()
-    if queued is not None:
-        return queued
+    """The reference, what it is about and when the answer is due: in place of the notice of
+    filing other channels get (complaint_notices skips it for SMS), so one SMS, not two."""
     with translation.override(language):
         about = ltr(subject.label, language) if subject.about == "application" else subject.label
         values = {"reference": ltr(complaint.reference, language), "about": about,

@@ -680,9 +680,8 @@ def _file_complaint(caller: Caller, draft: ComplaintDraft, subject: dict[str, An
     try:
         # The session as the key: a request the aggregator sends again files nothing more.
         complaint = complaint_file(
-            # No one on a phone can name a member of staff: their conduct is a complaint about the
-            # centre where it happened, in the category "conduct", answered by its manager.
-            about="center" if draft.about == "staff" else draft.about, category=draft.category, description=draft.text, phone=caller.phone,
+            # Staff are not named on a phone: the centre where it happened answers (its manager).
+            about=draft.about, category=draft.category, description=draft.text, phone=caller.phone,
             channel="ussd", language=caller.language, service=subject.get("service"),
             center=subject.get("center"), application=subject.get("application"),
             idempotency_key=complaint_key("ussd", caller.session_id))

@@ -88,12 +88,13 @@ def test_a_complaint_about_a_centre_in_dari_goes_to_the_centre(hall: Hall) -> No
     assert "Complaint" not in filed.text  # said in Dari
 
 
-def test_staff_conduct_is_a_complaint_about_the_centre_where_it_happened(hall: Hall) -> None:
+def test_staff_conduct_goes_to_the_centre_where_it_happened(hall: Hall) -> None:
     text = dial(PASHTO, COMPLAIN, "4", "1")
     assert not text.end and "۱۶۰" in text.text
     dial(PASHTO, COMPLAIN, "4", "1", "کارکوونکي راته ښکنځل وکړې", "1")
     complaint = Complaint.objects.get()
-    assert complaint.about == "center" and complaint.category == "conduct" and complaint.center == hall.center
+    assert complaint.about == "staff" and complaint.category == "conduct" and complaint.center == hall.center
+    assert complaint.agency is None and complaint.officer is None  # the centre's manager answers
     assert complaint.language == "ps"
 
 

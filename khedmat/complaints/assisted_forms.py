@@ -88,7 +88,7 @@ class AssistedComplaintForm(forms.Form):
         return token
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         about = data.get("about")
         service_id, center_id = data.get("service"), data.get("center")
         data["service"] = self.services.get(service_id) if service_id is not None else None

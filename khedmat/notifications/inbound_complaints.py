@@ -161,7 +161,7 @@ def latest_contact(sender: str) -> Subject | None:
 # --- answering ----------------------------------------------------------------------------------
 
 def complain_by_sms(*, sender: str, text: str, language: str, normalize: Any, gateway: str,
-                    gateway_reference: str) -> Message:
+                    gateway_reference: str) -> Message | None:
     """File the complaint in `text` and answer with its reference, or say what is wrong."""
     stripped = text.strip()
     if stripped and is_complaint_reference(normalize(stripped)):
@@ -203,7 +203,7 @@ def _too_many(language: str) -> str:
         return _("Too many complaints from this phone today. Try again tomorrow.")
 
 
-def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: str) -> Message:
+def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: str) -> Message | None:
     """The reference, what it is about and when the answer is due: in place of the notice of
     filing other channels get (complaint_notices skips it for SMS), so one SMS, not two."""
     with translation.override(language):
@@ -214,7 +214,7 @@ def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: st
                          reference=complaint.reference, agency_id=complaint.agency_id)
 
 
-def complaint_status_by_sms(*, sender: str, reference: str, language: str) -> Message:
+def complaint_status_by_sms(*, sender: str, reference: str, language: str) -> Message | None:
     """Where the sender's complaint stands; for any other phone, as for a reference that does
     not exist."""
     complaint = complaint_selectors.complaint_by_reference_and_phone(reference=reference, phone=sender)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import time
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -46,7 +47,7 @@ def _client(user: User) -> Client:
     return client
 
 
-def _post_start(client: Client, token: str = TOKEN, **fields: object) -> object:
+def _post_start(client: Client, token: str = TOKEN, **fields: Any) -> Any:
     data = {"phone_number": "0700 555 777", "language": "fa", "about": "service", "category": "payment",
             "description": "The guard at the door asked for 200 afghani to let me in.", "form_token": token,
             **fields}
@@ -61,7 +62,7 @@ def _code() -> str:
     return match.group(1)
 
 
-def _file(client: Client, code: str, token: str = TOKEN) -> object:
+def _file(client: Client, code: str, token: str = TOKEN) -> Any:
     return client.post(reverse("complaints_assisted:file", kwargs={"token": token}), {"code": code})
 
 
@@ -71,8 +72,8 @@ def test_an_operator_files_a_complaint_with_consent_and_it_reaches_the_services_
     page = client.get(reverse("complaints_assisted:start"))
     assert page.status_code == 200 and "Kabul center" in page.content.decode()
     started = _post_start(client, service=passport.pk)
-    assert started.status_code == 302  # type: ignore[attr-defined]
-    assert started["Location"] == reverse("complaints_assisted:consent", kwargs={"token": TOKEN})  # type: ignore[index]
+    assert started.status_code == 302
+    assert started["Location"] == reverse("complaints_assisted:consent", kwargs={"token": TOKEN})
     sms = Message.objects.get(to=WALK_IN, template="complaint.consent_code_requested")
     assert sms.language == "fa" and "مرکز کابل" in sms.body and "Kabul" not in sms.body
     assert not Complaint.objects.exists()  # nothing filed before consent
@@ -80,11 +81,11 @@ def test_an_operator_files_a_complaint_with_consent_and_it_reaches_the_services_
     assert consent.status_code == 200 and "200 afghani" in consent.content.decode()
     filed = _file(client, localize_digits(_code(), "fa"))  # read out and typed in Eastern digits
     complaint = Complaint.objects.get()
-    assert filed.status_code == 302  # type: ignore[attr-defined]
+    assert filed.status_code == 302
     assert complaint.channel == "center" and complaint.filed_by == operator and complaint.consent == "sms_code"
     assert complaint.agency == passport.agency and complaint.service == passport and complaint.phone == WALK_IN
     assert complaint.language == "fa"
-    done = client.get(filed["Location"])  # type: ignore[index]
+    done = client.get(filed["Location"])
     assert done.status_code == 200 and complaint.reference in done.content.decode()
     assert AuditEvent.objects.filter(action="complaints.consent_code_sent", actor=operator).exists()
     assert AuditEvent.objects.filter(action="complaints.filed", actor=operator).exists()
@@ -110,13 +111,13 @@ def test_a_complaint_about_the_complainants_own_application_only(operator: User,
     theirs = submitted(passport, citizen)  # someone else's file: not the walk-in's
     client = _client(operator)
     refused = _post_start(client, about="application", application_reference=str(theirs.reference))
-    assert refused.status_code == 400  # type: ignore[attr-defined]
-    assert "No application with this reference" in refused.content.decode()  # type: ignore[attr-defined]
+    assert refused.status_code == 400
+    assert "No application with this reference" in refused.content.decode()
     assert not Message.objects.filter(template="complaint.consent_code_requested").exists()
     # With the applicant's own number, typed with spaces and in lower case, it is found.
     own = _post_start(client, token="b" * 32, about="application", phone_number=citizen.phone_number,
                       application_reference=str(theirs.reference).lower().replace("-", " "))
-    assert own.status_code == 302  # type: ignore[attr-defined]
+    assert own.status_code == 302
     sms = Message.objects.filter(to=citizen.phone_number, template="complaint.consent_code_requested").get()
     code = re.search(r"\b(\d{6})\b", sms.body).group(1)  # type: ignore[union-attr]
     _file(client, code, token="b" * 32)
@@ -130,11 +131,11 @@ def test_nothing_is_filed_with_a_wrong_or_used_code_and_a_double_click_files_onc
     _post_start(client, service=passport.pk)
     code = _code()
     wrong = _file(client, "000000" if code != "000000" else "111111")
-    assert wrong.status_code == 400 and not Complaint.objects.exists()  # type: ignore[attr-defined]
-    assert "not the code" in wrong.content.decode()  # type: ignore[attr-defined]
+    assert wrong.status_code == 400 and not Complaint.objects.exists()
+    assert "not the code" in wrong.content.decode()
     first = _file(client, code)
     again = _file(client, code)  # the same form posted twice: the same complaint
-    assert first["Location"] == again["Location"] and Complaint.objects.count() == 1  # type: ignore[index]
+    assert first["Location"] == again["Location"] and Complaint.objects.count() == 1
     # The same start form sent twice sent one code, not two.
     _post_start(client, service=passport.pk)
     assert Message.objects.filter(template="complaint.consent_code_requested").count() == 1
@@ -145,9 +146,9 @@ def test_too_many_wrong_codes_kill_the_code(operator: User, passport: Service, s
     _post_start(client, service=passport.pk)
     code = _code()
     wrong = "000000" if code != "000000" else "111111"
-    for _ in range(settings.PHONE_CODE_MAX_ATTEMPTS):  # type: ignore[attr-defined]
+    for _ in range(settings.PHONE_CODE_MAX_ATTEMPTS):
         _file(client, wrong)
-    assert _file(client, code).status_code == 400 and not Complaint.objects.exists()  # type: ignore[attr-defined]
+    assert _file(client, code).status_code == 400 and not Complaint.objects.exists()
 
 
 def test_another_operator_or_session_finds_nothing(operator: User, herat_operator: User, passport: Service,
@@ -157,7 +158,7 @@ def test_another_operator_or_session_finds_nothing(operator: User, herat_operato
     code = _code()
     other = _client(herat_operator)
     assert other.get(reverse("complaints_assisted:consent", kwargs={"token": TOKEN})).status_code == 404
-    assert _file(other, code).status_code == 404  # type: ignore[attr-defined]
+    assert _file(other, code).status_code == 404
     assert not Complaint.objects.exists()
     _file(client, code)
     complaint = Complaint.objects.get()
@@ -175,16 +176,16 @@ def test_bad_input_changes_nothing(operator: User, passport: Service) -> None:
                    {"service": ""}, {"category": "bribe"}, {"about": "weather"}, {"form_token": "x"},
                    {"service": 999999}):
         response = _post_start(client, **{"service": passport.pk, **fields})
-        assert response.status_code == 400, fields  # type: ignore[attr-defined]
+        assert response.status_code == 400, fields
     assert not Message.objects.exists() and not Complaint.objects.exists()
 
 
 def test_codes_to_one_phone_are_limited(operator: User, passport: Service, settings: object) -> None:
-    settings.THROTTLE_CODE_SEND_PER_PHONE = (2, 15 * 60)  # type: ignore[attr-defined]
+    settings.THROTTLE_CODE_SEND_PER_PHONE = (2, 15 * 60)
     client = _client(operator)
-    assert _post_start(client, token="c" * 32, service=passport.pk).status_code == 302  # type: ignore[attr-defined]
+    assert _post_start(client, token="c" * 32, service=passport.pk).status_code == 302
     resent = client.post(reverse("complaints_assisted:code_send", kwargs={"token": "c" * 32}))
     assert resent.status_code == 302
     refused = _post_start(client, token="d" * 32, service=passport.pk)
-    assert refused.status_code == 429  # type: ignore[attr-defined]
+    assert refused.status_code == 429
     assert Message.objects.filter(template="complaint.consent_code_requested").count() == 2

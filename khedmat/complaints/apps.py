@@ -8,10 +8,13 @@ class ComplaintsConfig(AppConfig):
     verbose_name = _("Complaints")
 
     def ready(self) -> None:
+        from khedmat.catalog import sections
         from khedmat.core import jobs
 
         from .services import complaints_close_unreopened, complaints_escalate
 
+        sections.register(page=sections.SERVICE, template_name="complaints/catalog/service_complain.html",
+                          provider=lambda *, service: {"service": service})
         jobs.register("complaints_escalate", every_seconds=60 * 60, run=lambda: len(complaints_escalate()),
                       description="Climb the complaints' escalation ladder: supervisor at half the time "
                                   "standard, agency head when it is spent, the ombudsman desk beyond; once each.")

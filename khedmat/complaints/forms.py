@@ -71,14 +71,19 @@ class ComplaintForm(forms.Form):
     def __init__(self, *args: Any, services: list[tuple[str, str]], centers: list[tuple[str, str]],
                  with_application: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—"), *services]
-        self.fields["center"].choices = [("", "—"), *centers]
+        self._choice_field("service").choices = [("", "—"), *services]
+        self._choice_field("center").choices = [("", "—"), *centers]
         if not with_application:
-            self.fields["about"].choices = [choice for choice in Complaint.About.choices
+            self._choice_field("about").choices = [choice for choice in Complaint.About.choices
                                             if choice[0] != Complaint.About.APPLICATION]
 
+    def _choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        return field
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         about = data.get("about")
         if about == Complaint.About.SERVICE and not data.get("service"):
             self.add_error("service", _("Choose the service the complaint is about."))

@@ -132,6 +132,11 @@ def reopen_until(complaint: Complaint) -> datetime.date | None:
     return add_working_days(timezone.localdate(complaint.answered_at), settings.COMPLAINTS_REOPEN_DAYS)
 
 
+def complaint_by_key(*, key: str) -> Complaint | None:
+    """The complaint filed with this one-time key (a form's, an SMS's, the demonstration's)."""
+    return Complaint.objects.filter(idempotency_key=key).first()
+
+
 # --- the phone channels (SMS, USSD) and the assisted filing at a centre ------------------------
 
 def complaint_categories() -> list[tuple[str, str]]:

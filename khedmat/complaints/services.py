@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -23,7 +24,13 @@ from django.utils.translation import gettext as _
 from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.accounts.roles import AGENCY_ROLES, Role
-from khedmat.applications.uploads import DEFAULT_MAX_SIZE_MB, UploadRefused, megabytes, upload_check
+from khedmat.applications.uploads import (
+    DEFAULT_MAX_SIZE_MB,
+    CheckedUpload,
+    UploadRefused,
+    megabytes,
+    upload_check,
+)
 from khedmat.audit.services import audit_record
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
@@ -125,7 +132,7 @@ def _file(*, about: str, category: str, description: str, phone: str, channel: s
                              code="staff_on_web")
     agency, center, service = _route(about=about, service=service, center=center, application=application,
                                      officer=officer, complainant=complainant, phone=phone)
-    checked = []
+    checked: list[CheckedUpload] = []
     for upload in attachments:
         try:
             checked.append(upload_check(upload, max_bytes=megabytes(DEFAULT_MAX_SIZE_MB)))
@@ -148,9 +155,9 @@ def _file(*, about: str, category: str, description: str, phone: str, channel: s
     # The counter row is locked last, for as short a time as possible.
     complaint.reference = reference_next(year=solar_hijri_year(today))
     complaint.save()
-    for upload in checked:
-        ComplaintAttachment.objects.create(complaint=complaint, file=upload.file, original_name=upload.original_name,
-                                           content_type=upload.content_type, size=upload.size, sha256=upload.sha256)
+    for kept in checked:
+        ComplaintAttachment.objects.create(complaint=complaint, file=kept.file, original_name=kept.original_name,
+                                           content_type=kept.content_type, size=kept.size, sha256=kept.sha256)
     ComplaintEvent.objects.create(complaint=complaint, actor=filed_by, actor_role=getattr(filed_by, "role", ""),
                                   step="file", to_state=complaint.state)
     audit_record(action="complaints.filed", target_type="complaint", target_id=complaint.reference,
@@ -336,6 +343,21 @@ def complaint_rate(*, complaint: Complaint, rating: int, request: HttpRequest | 
     return locked
 
 
+# --- the ombudsman desk ---------------------------------------------------------------------
+
+@transaction.atomic
+def ombudsman_desk_add(*, user: User, actor: User | None = None, request: HttpRequest | None = None) -> None:
+    """Seat a member of platform staff at the ombudsman desk (decision 0033); idempotent."""
+    if user.role != Role.PLATFORM_ADMIN:
+        raise ComplaintError(_("Only platform staff sit at the ombudsman desk."), code="not_platform_staff")
+    group, _created = Group.objects.get_or_create(name=OMBUDSMAN_GROUP)
+    if user.groups.filter(pk=group.pk).exists():
+        return
+    user.groups.add(group)
+    audit_record(action="complaints.ombudsman_desk_joined", target_type="user", target_id=user.pk, actor=actor,
+                 request=request, data={})
+
+
 # --- by the clock ---------------------------------------------------------------------------
 
 LADDER_STEPS = {standards.SUPERVISOR: "escalate_supervisor", standards.HEAD: "escalate_head",
@@ -399,7 +421,7 @@ def escalation_recipients(complaint: Complaint, level: int) -> list[User]:
     if level >= standards.OMBUDSMAN:
         people = ombudsman_desk()
     elif complaint.agency_id is None:
-        people = account_selectors.center_staff(center_id=complaint.center_id, roles={Role.CENTER_MANAGER})
+        people = account_selectors.center_staff(center_id=complaint.center_id or 0, roles={Role.CENTER_MANAGER})
     elif level == standards.SUPERVISOR:
         people = account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.APPROVER}) or \
             account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.AGENCY_ADMIN})
@@ -429,5 +451,15 @@ def complaints_close_unreopened(*, today: datetime.date | None = None) -> list[s
     return closed
 
 
-__all__ = ["OMBUDSMAN_GROUP", "ComplaintError", "complaint_file", "complaint_rate", "complaint_transition",
-           "complaints_close_unreopened", "complaints_escalate", "escalation_recipients", "reopen_until"]
+__all__ = [
+    "OMBUDSMAN_GROUP",
+    "ComplaintError",
+    "complaint_file",
+    "complaint_rate",
+    "complaint_transition",
+    "complaints_close_unreopened",
+    "complaints_escalate",
+    "escalation_recipients",
+    "ombudsman_desk_add",
+    "reopen_until",
+]

@@ -4,6 +4,8 @@ person it reaches (in theirs). Written into the outbox in the step's transaction
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -17,12 +19,14 @@ from khedmat.complaints.events import (
     ComplaintEscalated,
     ComplaintFiled,
 )
-from khedmat.complaints.models import Complaint
 from khedmat.core import events
 from khedmat.core.formatting import format_date
 
 from .notices import ltr, site_link
 from .services import language_for, language_of, message_queue
+
+if TYPE_CHECKING:
+    from khedmat.complaints.models import Complaint
 
 # The message each workflow step sends to the complainant.
 STEP_MESSAGES = {
@@ -53,7 +57,7 @@ def _to_complainant(complaint: Complaint, key: str) -> None:
 
 
 def complaint_filed(event: ComplaintFiled, request: HttpRequest | None) -> None:
-    if event.complaint.channel == Complaint.Channel.SMS:
+    if event.complaint.channel == "sms":
         return  # the answer to the text says it, and what the complaint was filed about (inbound_complaints)
     _to_complainant(event.complaint, "complaint.filed")
 

@@ -50,6 +50,8 @@ NOT_VISITED = {
     "applications:answer": "POST only (the applicant's answer, from the file's page)",
     "centers:appointment_find": "POST only (the form is on the appointments page)",
     "audit:proof": "a JSON download",
+    "complaints:act": "POST only (accept or reopen, from the complaint's page)",
+    "complaints:rate": "POST only (the rating, from the complaint's page)",
 }
 # Staff pages (another test walks them) and the staff's sign-in.
 STAFF_PREFIXES = ("office/", "center/", "staff/", "account/staff/")
@@ -107,6 +109,9 @@ def build_world() -> World:
     from khedmat.catalog.models import Agency, Category, Service
     from khedmat.centers import services as queue
     from khedmat.centers.models import Appointment, AppointmentSchedule, Center
+    from django.db.models import F
+
+    from khedmat.complaints.models import Complaint
     from khedmat.payments.models import PaymentOrder
 
     from .test_center_day import open_around_the_clock
@@ -144,12 +149,15 @@ def build_world() -> World:
         "orders": [str(key) for key in PaymentOrder.objects.filter(application__applicant=citizen)
                    .values_list("public_id", flat=True)],
         "schedules": [str(key) for key in schedules],
+        # The demonstration's answered complaint first: its page shows the answer and the actions.
+        "complaints": [str(key) for key in Complaint.objects.order_by(F("answered_at").desc(nulls_last=True), "id")
+                       .values_list("public_id", flat=True)[:1]],
     })
 
 
 # Which values fill a route, by what the route says (first match wins).
 ROUTE_VALUES = [
-    ("services/categories/", "categories"), ("services/agencies/", "agencies"), ("services/", "services"),
+    ("complaints/", "complaints"), ("services/categories/", "categories"), ("services/agencies/", "agencies"), ("services/", "services"),
     ("apply/", "online"), ("centers/", "centers"), ("edit/", "drafts"), ("applications/", "applications"),
     ("rate/", "served"), ("tickets/", "tickets"), ("appointments/book/", "schedules"),
     ("appointments/", "appointments"), ("payments/", "orders"),
@@ -167,7 +175,8 @@ SCREENSHOTS_WANTED = os.environ.get("KHEDMAT_SCREENSHOTS") == "1"
 SCREENSHOTS = {("fa", "verify/"): "verify", ("ps", "verify/"): "verify", ("fa", "status/"): "status",
                ("ps", "apply/passport/"): "apply-form", ("fa", "services/?q=pasport"): "search-typo",
                ("ps", "services/?q=pasport"): "search-typo", ("en", "payments:order"): "payment",
-               ("fa", "payments:order"): "payment", ("ps", "payments:order"): "payment"}
+               ("fa", "payments:order"): "payment", ("ps", "payments:order"): "payment",
+               ("en", "complaints:detail"): "complaint", ("fa", "complaints:detail"): "complaint"}
 
 
 # Patterns whose pages differ by what an agency wrote (a service's page and form, an agency's

@@ -12,22 +12,18 @@ from khedmat.accounts.models import User
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Service
 from khedmat.centers.models import Center
-from khedmat.complaints.models import Complaint
-from khedmat.complaints.services import complaint_file, complaint_transition, complaints_escalate
+from khedmat.complaints.services import complaint_transition, complaints_escalate
 from khedmat.core.services import holiday_upsert
 from khedmat.notifications.models import Message
 
 from .clock import freezer
+from .helpers import file
 
 D = datetime.date
 START = D(2026, 3, 14)  # Saturday 23 Hoot 1404; the Afghan weekend is Thursday and Friday
 NOWRUZ = D(2026, 3, 21)  # a Saturday, a public holiday
 
 
-def file(**kwargs) -> Complaint:  # type: ignore[no-untyped-def]
-    values = {"about": "service", "category": "delay", "description": "Nobody answered for three weeks.",
-              "phone": "0700 111 222", "channel": "web", "language": "en"}
-    return complaint_file(**(values | kwargs))
 
 
 def climb(day: datetime.date) -> list[tuple[str, int]]:

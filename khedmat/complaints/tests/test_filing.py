@@ -11,18 +11,15 @@ from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Agency, Service
 from khedmat.centers.models import Center
 from khedmat.complaints.models import Complaint
-from khedmat.complaints.services import ComplaintError, complaint_file
+from khedmat.complaints.services import ComplaintError
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.workdays import add_working_days
+
+from .helpers import file
 
 PDF = b"%PDF-1.4\n% a complaint's evidence\n"
 
 
-def file(**kwargs) -> Complaint:  # type: ignore[no-untyped-def]
-    values = {"about": "service", "category": "delay", "description": "Nobody answered for three weeks.",
-              "phone": "0700 111 222", "channel": "web", "language": "fa"}
-    values.update(kwargs)
-    return complaint_file(**values)
 
 
 def test_a_complaint_gets_a_short_gap_free_reference_and_a_due_date(passport: Service, moi: Agency) -> None:

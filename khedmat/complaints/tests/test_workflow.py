@@ -13,7 +13,6 @@ from khedmat.centers.models import Center
 from khedmat.complaints.models import Complaint, ComplaintPolicy
 from khedmat.complaints.services import (
     ComplaintError,
-    complaint_file,
     complaint_rate,
     complaint_transition,
     complaints_close_unreopened,
@@ -21,14 +20,11 @@ from khedmat.complaints.services import (
 from khedmat.core.workdays import add_working_days
 
 from .clock import freezer
+from .helpers import file
 
 SATURDAY = datetime.date(2026, 3, 7)  # a working day (Afghan week: Saturday to Wednesday)
 
 
-def file(**kwargs) -> Complaint:  # type: ignore[no-untyped-def]
-    values = {"about": "service", "category": "delay", "description": "Nobody answered for three weeks.",
-              "phone": "0700 111 222", "channel": "web", "language": "fa"}
-    return complaint_file(**(values | kwargs))
 
 
 def test_received_taken_answered_accepted(passport: Service, officer: User) -> None:

@@ -222,6 +222,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
     """On an empty database the seed creates all it describes: each number printed is counted."""
     from khedmat.applications.models import Application
     from khedmat.centers.models import AppointmentSchedule, Device, QueueGroup
+    from khedmat.complaints.models import Complaint
     from khedmat.core.models import Holiday
 
     summary, created = seeded.strip().splitlines()[-2:]
@@ -234,7 +235,7 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
         "demonstration logins": len(yaml.safe_load((DEMO / "users.yaml").read_text(encoding="utf-8"))["users"]),
         "other applicants": User.objects.filter(role=Role.CITIZEN).exclude(phone_number="+93700000001").count(),
         "applications": Application.objects.exclude(state="draft").count(),
-        "public holidays": Holiday.objects.count(),
+        "complaints": Complaint.objects.count(), "public holidays": Holiday.objects.count(),
     }, summary
     made = {label: int(count) for count, label in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", created)}
     assert made == {
@@ -243,7 +244,8 @@ def test_every_number_of_the_summary_is_what_the_database_holds(seeded: str) -> 
         "service centers": Center.objects.count(), "counters": Counter.objects.count(),
         "queue groups": QueueGroup.objects.count(), "appointment schedules": AppointmentSchedule.objects.count(),
         "paired devices": Device.objects.count(), "users": User.objects.count(),
-        "applications": Application.objects.count(), "public holidays": Holiday.objects.count(),
+        "applications": Application.objects.count(), "complaints": Complaint.objects.count(),
+        "public holidays": Holiday.objects.count(),
     }, created
 
 

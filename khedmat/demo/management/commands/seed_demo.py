@@ -32,6 +32,8 @@ from khedmat.catalog.definition import DefinitionError
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers import services as center_services
 from khedmat.centers.devices import device_add
+from khedmat.complaints import selectors as complaint_selectors
+from khedmat.complaints import services as complaint_services
 from khedmat.core import services as core_services
 from khedmat.core.errors import Refusal
 from khedmat.payments import services as payment_services
@@ -46,7 +48,7 @@ DEMO_DIRECTORY = Path(settings.BASE_DIR, "demo")
 # reads no model of the apps it loads (it loads them through their services).
 COUNTED = ("catalog.Category", "catalog.Agency", "catalog.Service", "catalog.ServiceVersion", "centers.Center",
            "centers.Counter", "centers.QueueGroup", "centers.AppointmentSchedule", "centers.Device", "accounts.User",
-           "applications.Application", "core.Holiday")
+           "applications.Application", "complaints.Complaint", "core.Holiday")
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
 
@@ -82,6 +84,9 @@ class Command(BaseCommand):
                 files = 0
                 if (directory / "applications.yaml").exists():
                     applicants, files = _load_applications(_read(directory / "applications.yaml"))
+                complaints = 0
+                if (directory / "complaints.yaml").exists():
+                    complaints = _load_complaints(_read(directory / "complaints.yaml"), users)
         except (DefinitionError, ValidationError, Refusal, KeyError, ValueError) as error:
             raise CommandError(f"Demonstration data refused, nothing saved: {error}") from error
         if quiet:
@@ -96,7 +101,7 @@ class Command(BaseCommand):
             f"{len(services)} services ({new['catalog.ServiceVersion']} new versions), {len(centers)} centers "
             f"with {sum(center.counters.count() for center in centers.values())} counters, {len(accounts)} users "
             f"({len(users)} demonstration logins, {len(accounts) - len(users)} other applicants), "
-            f"{files} applications, {len(holidays)} public holidays."
+            f"{files} applications, {complaints} complaints, {len(holidays)} public holidays."
         )
         created = ", ".join(f"{count} {apps.get_model(label)._meta.verbose_name_plural}"
                             for label, count in new.items() if count)
@@ -291,3 +296,32 @@ def _load_applications(data: list[dict[str, Any]]) -> tuple[set[int], int]:
                 application=application, actor=actor, transition=step["step"], expected_state=application.state,
                 reason_text=step.get("reason", ""))
     return applicants, len(data)
+
+
+def _load_complaints(data: list[dict[str, Any]], users: list[User]) -> int:
+    """A few complaints, each filed once (keyed), with the steps staff took; the platform
+    administrator sits on the ombudsman desk (decision 0033)."""
+    for user in users:
+        if user.role == Role.PLATFORM_ADMIN:
+            complaint_services.ombudsman_desk_add(user=user)
+    for entry in data:
+        key = f"demo-complaint-{entry['key']}"
+        if complaint_selectors.complaint_by_key(key=key) is not None:
+            continue
+        phone = normalize_mobile_number(entry["phone_number"])
+        filed_by = account_selectors.user_by_phone(phone_number=phone) if entry.get("signed_in") else None
+        complaint = complaint_services.complaint_file(
+            about=entry["about"], category=entry["category"], description=entry["description"], phone=phone,
+            channel=entry.get("channel", "web"), language=entry.get("language", "fa"), filed_by=filed_by,
+            service=catalog_selectors.service_get(slug=entry["service"]) if entry.get("service") else None,
+            center=center_selectors.center_by_code(code=entry["center"]) if entry.get("center") else None,
+            anonymous=bool(entry.get("anonymous")), idempotency_key=key)
+        for step in entry.get("steps", []):
+            actor = None if step["by"] == "complainant" else account_selectors.user_get_by_username(
+                username=step["by"])
+            complaint = complaint_services.complaint_transition(
+                complaint=complaint, step=step["step"], expected_state=complaint.state, actor=actor,
+                as_complainant=step["by"] == "complainant", text=step.get("text", ""))
+        if entry.get("rating"):
+            complaint_services.complaint_rate(complaint=complaint, rating=int(entry["rating"]))
+    return len(data)

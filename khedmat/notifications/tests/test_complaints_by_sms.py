@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
 from khedmat.applications.models import Application
+from khedmat.applications.tests.test_concurrency import in_parallel, needs_postgresql
 from khedmat.applications.services import application_draft_save, application_submit
 from khedmat.catalog.models import Service
 from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue, ticket_start
@@ -183,3 +184,26 @@ def test_a_complaint_by_sms_costs_a_bounded_number_of_queries(passport: Service,
     with CaptureQueriesContext(connection) as queries:
         text(dari_citizen.phone_number or "", f"COMPLAIN {application.reference} nobody answers my calls at all")
     assert len(queries) < 60
+
+
+@needs_postgresql
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_text_delivered_at_the_same_instant_files_one_complaint(passport: Service,
+                                                                          dari_citizen: User) -> None:
+    application = submit(passport, dari_citizen)
+    sms = InboundSms(sender=dari_citizen.phone_number or "", text=f"COMPLAIN {application.reference} "
+                     "nobody answers my calls at all", gateway_reference="kannel-same-instant")
+    results = in_parallel(lambda _i: inbound_receive(gateway="test", sms=sms), 6)
+    assert not [result for result in results if isinstance(result, Exception)], results
+    assert Complaint.objects.count() == 1 and InboundMessage.objects.count() == 1
+    assert Message.objects.filter(template="reply.complaint_filed").count() == 1
+    # Different texts from different people at the same instant: distinct gap-free references.
+    senders = [f"+9379000{n:04d}" for n in range(8)]
+    filed = in_parallel(lambda i: inbound_receive(gateway="test", sms=InboundSms(
+        sender=senders[i], text="COMPLAIN moi-psp the queue did not move all morning",
+        gateway_reference=f"many-{i}")), 8)
+    assert not [result for result in filed if isinstance(result, Exception)], filed
+    numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in Complaint.objects.values_list(
+        "reference", flat=True))
+    assert numbers == list(range(1, 10))

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
 from khedmat.applications.models import Application
-from khedmat.applications.tests.test_concurrency import in_parallel, needs_postgresql
 from khedmat.applications.services import application_draft_save, application_submit
+from khedmat.applications.tests.test_concurrency import in_parallel, needs_postgresql
 from khedmat.catalog.models import Service
 from khedmat.centers.services import ticket_call_next, ticket_finish, ticket_issue, ticket_start
 from khedmat.centers.tests.conftest import Hall

@@ -128,6 +128,7 @@ def public_urls(languages: Iterable[str] = LANGUAGES) -> list[str]:
             urls.append(reverse("centers:appointment_start"))
             urls.append(reverse("documents:verify"))
             urls.append(reverse("centers:device_pair"))
+            urls += [reverse("complaints:new"), reverse("complaints:find")]
             # The kiosk itself answers only a paired screen (others are sent to the join page).
             for center in center_selectors.center_list():
                 urls += [reverse(f"centers:{name}", kwargs={"slug": center.slug}) for name in ("board", "join")]

@@ -44,6 +44,7 @@ def test_public_urls_cover_every_kind_of_page_in_three_languages(demo_catalog: N
         assert f"/{language}/services/agencies/" in urls
         assert f"/{language}/services/passport/" in urls
         assert f"/{language}/account/sign-in/" in urls
+        assert f"/{language}/complaints/new/" in urls
         assert any(url.startswith(f"/{language}/services/categories/") for url in urls)
         assert any(url.startswith(f"/{language}/services/agencies/") and url != f"/{language}/services/agencies/"
                    for url in urls)
@@ -69,3 +70,20 @@ def test_the_measure_counts_html_and_linked_files_compressed(client: Client, dem
     assert page_weight.gzip_size(css) < len(css)
     assert weight.assets_gz >= page_weight.gzip_size(css)
     assert weight.total == weight.html_gz + weight.assets_gz
+
+
+@pytest.mark.parametrize("language", ["en", "fa", "ps"])
+def test_complaint_pages_are_within_the_budget(client: Client, demo_catalog: None, language: str) -> None:
+    """The form (with every service and centre to choose from) and an answered complaint's page."""
+    from django.db.models import F
+
+    from khedmat.complaints.models import Complaint
+
+    answered = Complaint.objects.order_by(F("answered_at").desc(nulls_last=True), "id").first()
+    assert answered is not None and answered.answer
+    paths = ["complaints/new/", "complaints/new/?service=passport", "complaints/find/",
+             f"complaints/{answered.public_id}/"]
+    weights = [page_weight.measure_page(client, f"/{language}/{path}") for path in paths]
+    print(page_weight.format_table(weights))
+    over = [(weight.url, weight.total) for weight in weights if weight.total > page_weight.BUDGET_BYTES]
+    assert not over, f"over the {page_weight.BUDGET_BYTES:,}-byte budget: {over}"

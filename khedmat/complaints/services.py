@@ -266,6 +266,8 @@ def complaint_transition(*, complaint: Complaint, step: str, expected_state: str
             raise ComplaintError(_("An investigation is already open."), code="investigation_open")
         standard = standards.standard_for(agency_id=locked.agency_id)
         locked.investigation_opened_at = now
+        if locked.assigned_to_id is None:
+            locked.assigned_to = actor
         _restart_clock(locked, days=standard.investigation_days, started_on=locked.clock_started_on,
                        keep_level=True)
     elif step == workflow.TAKE:

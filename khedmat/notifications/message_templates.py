@@ -209,8 +209,7 @@ _KINDS: list[MessageKind] = [
         {"reference": _COMPLAINT, "due": "12 Qaws 1405"}),
     MessageKind(
         "complaint.answered", _("Complaint answered"),
-        gettext_noop("Asan Khedmat: your complaint {reference} was answered. Read the answer, rate it, or "
-                     "reopen it by {until} if you are not satisfied: {link}"),
+        gettext_noop("Asan Khedmat: complaint {reference} answered. Read, rate or reopen it by {until}: {link}"),
         {"reference": _COMPLAINT, "until": "12 Qaws 1405", "link": _COMPLAINT_LINK}),
     MessageKind(
         "complaint.closed", _("Complaint closed"),

@@ -104,13 +104,13 @@ def _citizen_files(citizen: Any) -> None:
 
 
 def build_world() -> World:
+    from django.db.models import F
+
     from khedmat.accounts.models import User
     from khedmat.applications.models import Application
     from khedmat.catalog.models import Agency, Category, Service
     from khedmat.centers import services as queue
     from khedmat.centers.models import Appointment, AppointmentSchedule, Center
-    from django.db.models import F
-
     from khedmat.complaints.models import Complaint
     from khedmat.payments.models import PaymentOrder
 
@@ -157,7 +157,8 @@ def build_world() -> World:
 
 # Which values fill a route, by what the route says (first match wins).
 ROUTE_VALUES = [
-    ("complaints/", "complaints"), ("services/categories/", "categories"), ("services/agencies/", "agencies"), ("services/", "services"),
+    ("complaints/", "complaints"),
+    ("services/categories/", "categories"), ("services/agencies/", "agencies"), ("services/", "services"),
     ("apply/", "online"), ("centers/", "centers"), ("edit/", "drafts"), ("applications/", "applications"),
     ("rate/", "served"), ("tickets/", "tickets"), ("appointments/book/", "schedules"),
     ("appointments/", "appointments"), ("payments/", "orders"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,11 +27,11 @@ from .helpers import file
 PDF = b"%PDF-1.4\n% evidence\n"
 
 
-def post_new(client: Client, **fields: object) -> object:
+def post_new(client: Client, **fields: Any) -> Any:
     data = {"about": "service", "service": "passport", "category": "delay",
             "description": "Three weeks and no answer.", "phone": "0700 111 222",
             "form_token": secrets.token_urlsafe(24)}
-    data.update(fields)  # type: ignore[arg-type]
+    data.update(fields)
     return client.post(reverse("complaints:new"), data)
 
 
@@ -61,7 +62,7 @@ def test_a_double_click_files_once(service_slug: str) -> None:
     first = post_new(client, service=service_slug, form_token=token)
     second = post_new(client, service=service_slug, form_token=token)
     assert Complaint.objects.count() == 1
-    assert first["Location"] == second["Location"]  # type: ignore[index]
+    assert first["Location"] == second["Location"]
 
 
 def test_bad_input_gets_a_message_and_files_nothing(service_slug: str) -> None:
@@ -69,15 +70,15 @@ def test_bad_input_gets_a_message_and_files_nothing(service_slug: str) -> None:
     for fields in ({"description": ""}, {"phone": "123"}, {"category": "nonsense"}, {"service": "no-such"},
                    {"about": "center", "center": ""}, {"description": "x" * 5000}):
         response = post_new(client, **({"service": service_slug} | fields))
-        assert response.status_code == 400, fields  # type: ignore[attr-defined]
-        assert 'class="error' in response.content.decode()  # type: ignore[attr-defined]
+        assert response.status_code == 400, fields
+        assert 'class="error' in response.content.decode()
     assert not Complaint.objects.exists()
 
 
 def test_attachments_are_checked(service_slug: str) -> None:
     client = Client()
     bad = post_new(client, service=service_slug, attachments=SimpleUploadedFile("x.pdf", b"MZ not a pdf"))
-    assert bad.status_code == 400 and not Complaint.objects.exists()  # type: ignore[attr-defined]
+    assert bad.status_code == 400 and not Complaint.objects.exists()
     post_new(client, service=service_slug, attachments=SimpleUploadedFile("scan.pdf", PDF))
     assert Complaint.objects.get().attachments.count() == 1
 
@@ -85,9 +86,9 @@ def test_attachments_are_checked(service_slug: str) -> None:
 def test_the_throttle_counts_per_phone(service_slug: str, settings) -> None:  # type: ignore[no-untyped-def]
     settings.THROTTLE_COMPLAINT_PER_PHONE = (2, 3600)
     client = Client()
-    assert [post_new(client, service=service_slug).status_code for _ in range(3)] == [302, 302, 429]  # type: ignore[attr-defined]
+    assert [post_new(client, service=service_slug).status_code for _ in range(3)] == [302, 302, 429]
     # Another number from the same address is not locked out.
-    assert post_new(client, service=service_slug, phone="0700 333 444").status_code == 302  # type: ignore[attr-defined]
+    assert post_new(client, service=service_slug, phone="0700 333 444").status_code == 302
 
 
 def test_a_citizen_complains_about_their_own_application_prefilled(passport: Service, citizen: User,
@@ -97,7 +98,7 @@ def test_a_citizen_complains_about_their_own_application_prefilled(passport: Ser
     client.force_login(citizen)
     page = client.get(reverse("complaints:new") + f"?application={application.public_id}")
     text = page.content.decode()
-    assert application.reference in text and 'value="+93700111222"' in text
+    assert str(application.reference) in text and 'value="+93700111222"' in text
     post_new(client, about="application", application=str(application.public_id), service="")
     complaint = Complaint.objects.get()
     assert complaint.application == application and complaint.complainant == citizen
@@ -105,7 +106,7 @@ def test_a_citizen_complains_about_their_own_application_prefilled(passport: Ser
     stranger = Client()
     stranger.force_login(other_citizen)
     page = stranger.get(reverse("complaints:new") + f"?application={application.public_id}")
-    assert application.reference not in page.content.decode()
+    assert str(application.reference) not in page.content.decode()
     mine = client.get(reverse("complaints:mine"))
     assert complaint.reference in mine.content.decode()
 
@@ -197,3 +198,21 @@ def test_staff_page_refuses_citizens_and_anonymous_visitors(passport: Service, c
     client = Client()
     client.force_login(citizen)
     assert client.get(url).status_code == 404
+
+
+def test_the_file_pages_show_the_complaints_history(passport: Service, citizen: User, officer: User) -> None:
+    application = submitted(passport, citizen)
+    complaint = file(about="application", application=application, filed_by=citizen)
+    complaint_transition(complaint=complaint, step="take", expected_state="received", actor=officer)
+    client = Client()
+    client.force_login(citizen)
+    page = client.get(reverse("applications:detail", args=[application.public_id])).content.decode()
+    assert complaint.reference in page and "Taken by the agency" in page
+    assert f"/complaints/new/?application={application.public_id}" in page  # "Complain about this"
+    office = verified_client(officer).get(reverse("applications:office_file", args=[application.public_id]))
+    assert complaint.reference in office.content.decode()
+
+
+def test_the_service_page_links_to_the_form(passport: Service) -> None:
+    page = Client().get(reverse("catalog:service", args=[passport.slug])).content.decode()
+    assert f"/complaints/new/?service={passport.slug}" in page

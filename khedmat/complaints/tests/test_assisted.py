@@ -141,7 +141,7 @@ def test_nothing_is_filed_with_a_wrong_or_used_code_and_a_double_click_files_onc
     assert Message.objects.filter(template="complaint.consent_code_requested").count() == 1
 
 
-def test_too_many_wrong_codes_kill_the_code(operator: User, passport: Service, settings: object) -> None:
+def test_too_many_wrong_codes_kill_the_code(operator: User, passport: Service, settings: Any) -> None:
     client = _client(operator)
     _post_start(client, service=passport.pk)
     code = _code()
@@ -172,15 +172,16 @@ def test_another_operator_or_session_finds_nothing(operator: User, herat_operato
 
 def test_bad_input_changes_nothing(operator: User, passport: Service) -> None:
     client = _client(operator)
-    for fields in ({"phone_number": "12"}, {"description": "short"}, {"description": "x" * 5000},
-                   {"service": ""}, {"category": "bribe"}, {"about": "weather"}, {"form_token": "x"},
-                   {"service": 999999}):
+    bad: list[dict[str, Any]] = [{"phone_number": "12"}, {"description": "short"}, {"description": "x" * 5000},
+                                 {"service": ""}, {"category": "bribe"}, {"about": "weather"}, {"form_token": "x"},
+                                 {"service": 999999}, {"phone_number": "۰۷۰۰۱۲۳"}]
+    for fields in bad:
         response = _post_start(client, **{"service": passport.pk, **fields})
         assert response.status_code == 400, fields
     assert not Message.objects.exists() and not Complaint.objects.exists()
 
 
-def test_codes_to_one_phone_are_limited(operator: User, passport: Service, settings: object) -> None:
+def test_codes_to_one_phone_are_limited(operator: User, passport: Service, settings: Any) -> None:
     settings.THROTTLE_CODE_SEND_PER_PHONE = (2, 15 * 60)
     client = _client(operator)
     assert _post_start(client, token="c" * 32, service=passport.pk).status_code == 302

@@ -190,3 +190,26 @@ def test_codes_to_one_phone_are_limited(operator: User, passport: Service, setti
     refused = _post_start(client, token="d" * 32, service=passport.pk)
     assert refused.status_code == 429
     assert Message.objects.filter(template="complaint.consent_code_requested").count() == 2
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+def test_the_operators_pages_are_within_the_budget(db: None, language: str) -> None:
+    """With the demonstration's every service and centre to choose from."""
+    from django.core.management import call_command
+
+    from tests.test_page_weight import page_weight
+
+    call_command("seed_demo", quiet=True)
+    client = _client(User.objects.get(username="operator.kbl"))
+    start = page_weight.measure_page(client, f"/{language}/center/complaints/new/")
+    service = Service.objects.filter(is_active=True, current_version__isnull=False).first()
+    assert service is not None
+    _post_start(client, service=service.pk, phone_number="0700 555 777")
+    consent = page_weight.measure_page(client, f"/{language}/center/complaints/{TOKEN}/consent/")
+    _file(client, _code())
+    filed = Complaint.objects.filter(channel="center").order_by("-id").first()
+    assert filed is not None
+    done = page_weight.measure_page(client, f"/{language}/center/complaints/filed/{filed.public_id}/")
+    over = [(weight.url, weight.total) for weight in (start, consent, done)
+            if weight.total > page_weight.BUDGET_BYTES]
+    assert not over, over

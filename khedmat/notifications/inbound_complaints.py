@@ -56,10 +56,19 @@ class Subject:
     """What a complaint is about, as complaint_file takes it, and how the answer names it."""
 
     about: str
-    label: str
     service: Any = None
     center: Any = None
     application: Any = None
+
+    def name(self, language: str) -> str:
+        """What the complaint is about as the answer names it, in the reader's language."""
+        if self.application is not None:
+            return ltr(self.application.reference or "", language)
+        with translation.override(language):
+            if self.center is not None:
+                return str(self.center.name)
+            version = self.service.current_version
+            return str(version.name) if version is not None else str(self.service.code)
 
 
 @dataclass(frozen=True)
@@ -117,17 +126,16 @@ def read_complaint(*, sender: str, text: str, normalize: Any) -> tuple[Subject |
         reference, taken = found
         application = application_selectors.application_for_phone(reference=reference, phone_number=sender)
         subject = Unknown(reference) if application is None else Subject(
-            about="application", label=reference, application=application,
+            about="application", application=application,
             service=application.service_version.service)
     elif read and (codes := _SERVICE_CODES.match(read[0])) is not None:
         taken = 1
         service = catalog_selectors.service_by_codes(agency_code=codes.group(1), service_code=codes.group(2))
         subject = Unknown(read[0][:20]) if service is None else Subject(
-            about="service", label=service.current_version.name if service.current_version else service.code,
-            service=service)
+            about="service", service=service)
     elif read and _CENTER_CODE.match(read[0]) and (center := _active_center(read[0])) is not None:
         taken = 1
-        subject = Subject(about="center", label=center.name, center=center)
+        subject = Subject(about="center", center=center)
     description = " ".join(word for word, _read in words[taken:])
     if subject is None:
         subject = latest_contact(sender)
@@ -151,9 +159,9 @@ def latest_contact(sender: str) -> Subject | None:
         phone=sender, since=timezone.localdate() - datetime.timedelta(days=LATEST_CONTACT_DAYS))
     ticket = tickets.first()
     if ticket is not None and (application is None or ticket.issued_at > (application.submitted_at or since)):
-        return Subject(about="center", label=ticket.center.name, center=ticket.center)
+        return Subject(about="center", center=ticket.center)
     if application is not None:
-        return Subject(about="application", label=application.reference or "", application=application,
+        return Subject(about="application", application=application,
                        service=application.service_version.service)
     return None
 
@@ -207,8 +215,7 @@ def _filed_answer(*, sender: str, complaint: Any, subject: Subject, language: st
     """The reference, what it is about and when the answer is due: in place of the notice of
     filing other channels get (complaint_notices skips it for SMS), so one SMS, not two."""
     with translation.override(language):
-        about = ltr(subject.label, language) if subject.about == "application" else subject.label
-        values = {"reference": ltr(complaint.reference, language), "about": about,
+        values = {"reference": ltr(complaint.reference, language), "about": subject.name(language),
                   "due": format_date(complaint.due_date, language=language)}
     return message_queue(to=sender, key="reply.complaint_filed", values=values, language=language,
                          reference=complaint.reference, agency_id=complaint.agency_id)

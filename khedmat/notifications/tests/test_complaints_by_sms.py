@@ -95,8 +95,10 @@ def test_a_service_and_a_centre_are_named_by_their_codes(hall: Hall, db: None) -
     assert about_centre.about == "center" and about_centre.center == hall.center and about_centre.agency is None
     assert by_service.template == by_centre.template == "reply.complaint_filed"
     assert "Kabul" in by_centre.body
+    in_dari = text("+93790000114", "شکایت kbl دروازه مرکز تمام روز بسته بود")
+    assert in_dari.language == "fa" and "Kabul" in in_dari.body and "received" not in in_dari.body
     unknown = text("+93790000113", "COMPLAIN XYZ-ABC this service does not exist at all")
-    assert unknown.template == "reply.complaint_not_found" and Complaint.objects.count() == 2
+    assert unknown.template == "reply.complaint_not_found" and Complaint.objects.count() == 3
 
 
 def test_a_complaint_that_names_nothing_goes_to_the_senders_latest_contact(hall: Hall, dari_citizen: User) -> None:

@@ -32,6 +32,7 @@ from khedmat.centers import selectors as center_selectors
 from khedmat.complaints import selectors as complaint_selectors
 from khedmat.complaints.services import ComplaintError, complaint_file
 from khedmat.core.formatting import format_date
+from khedmat.core.parsing import plain_text
 from khedmat.core.ratelimit import Throttle, Throttled, guard
 
 from .models import Message
@@ -175,7 +176,7 @@ def complain_by_sms(*, sender: str, text: str, language: str, normalize: Any, ga
     if stripped and is_complaint_reference(normalize(stripped)):
         return complaint_status_by_sms(sender=sender, reference=normalize(stripped), language=language)
     subject, description = read_complaint(sender=sender, text=text, normalize=normalize)
-    description = " ".join(description.split())
+    description = plain_text(description)
     if not description:
         return message_queue(to=sender, key="reply.complaint_help", language=language,
                              values={"example": ltr("MOI-PSP-1405-000123", language)})

@@ -35,7 +35,7 @@ from khedmat.centers.services import CenterClosed, QueueError, ticket_issue
 from khedmat.complaints import selectors as complaint_selectors
 from khedmat.complaints.services import DESCRIPTION_MIN, ComplaintError, complaint_file
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
-from khedmat.core.parsing import parse_int_or_none
+from khedmat.core.parsing import parse_int_or_none, plain_text
 from khedmat.core.ratelimit import Throttle, Throttled, guard
 from khedmat.feedback import selectors as feedback_selectors
 from khedmat.feedback.services import RatingError, rating_submit
@@ -695,19 +695,22 @@ def _file_complaint(caller: Caller, draft: ComplaintDraft, subject: dict[str, An
 # --- the dialogue --------------------------------------------------------------------------------
 
 def _choices(text: str) -> list[str]:
-    return [western_digits(part).strip() for part in (text or "").split("*")] if text else []
+    # Control characters (NUL among them, which PostgreSQL refuses) are no part of any choice.
+    return [plain_text(western_digits(part)) for part in (text or "").split("*")] if text else []
 
 
 def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: str,
                now: datetime.datetime | None = None) -> UssdReply:
     """The next screen of a USSD dialogue (see the module's docstring)."""
     now = now or timezone.now()
+    text = (text or "").replace("\x00", "")  # kept as the last request's text: PostgreSQL refuses a NUL
     try:
         phone = normalize_mobile_number(phone_number)
     except ValidationError:
         return UssdReply("This service needs an Afghan mobile number. / این خدمت به شمارهٔ موبایل افغانستان نیاز دارد.",
                          end=True)
-    session_id = (session_id or "")[:100]
+    session_id = (session_id or "").replace("\x00", "")[:100]
+    service_code = (service_code or "").replace("\x00", "")
     choices = _choices(text)[:30]  # nobody makes thirty choices; a longer text is noise
     language = language_of(choices[0]) if choices else None
     session = UssdSession.objects.filter(session_id=session_id).first()

@@ -9,7 +9,11 @@ import itertools
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
@@ -209,3 +213,13 @@ def test_the_same_text_delivered_at_the_same_instant_files_one_complaint(passpor
     numbers = sorted(int(reference.rsplit("-", 1)[1]) for reference in Complaint.objects.values_list(
         "reference", flat=True))
     assert numbers == list(range(1, 10))
+
+
+@settings_hypothesis(max_examples=40, deadline=None, derandomize=True,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rest=st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+       keyword=st.sampled_from(["COMPLAIN", "complaint", "شکایت", "ګیله", "STATUS"]))
+def test_no_text_after_a_complaint_keyword_breaks_the_answer(passport: Service, keyword: str, rest: str) -> None:
+    cache.clear()  # each example answered, not throttled by the ones before
+    inbound = inbound_receive(gateway="test", sms=InboundSms(sender=STRANGER, text=f"{keyword} {rest}"))
+    assert inbound is not None and inbound.reply is not None  # answered (or refused in words), never an error

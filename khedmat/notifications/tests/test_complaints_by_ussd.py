@@ -8,6 +8,10 @@ import itertools
 from typing import Any
 
 import pytest
+from django.core.cache import cache
+from hypothesis import HealthCheck, given
+from hypothesis import settings as settings_hypothesis
+from hypothesis import strategies as st
 
 from khedmat.accounts.models import User
 from khedmat.applications.services import application_draft_save, application_submit
@@ -151,3 +155,22 @@ def test_every_complaint_screen_fits_one_page_in_every_language(hall: Hall, dari
             dial(language, COMPLAIN, *path, phone=phone)  # dial() asserts the fit
     assert not Complaint.objects.exists()
     assert UssdSession.objects.count() > 0
+
+
+@settings_hypothesis(max_examples=40, deadline=None, derandomize=True,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(choices=st.lists(st.one_of(st.sampled_from(["1", "2", "3", "4", "9", "۱", "0", "", "99"]),
+                                  st.text(max_size=200)), max_size=8),
+       language=st.sampled_from([ENGLISH, DARI, PASHTO]))
+def test_any_walk_through_complain_fits_and_never_fails(hall: Hall, choices: list[str], language: str) -> None:
+    cache.clear()
+    dial(language, COMPLAIN, *[choice.replace("*", "") for choice in choices])  # dial() asserts the fit
+
+
+def test_control_characters_in_the_text_are_not_stored(hall: Hall) -> None:
+    reply = dial(ENGLISH, COMPLAIN, "2", "1", "1", "The queue\x00 did not move\x07 at all", "1")
+    complaint = Complaint.objects.get()
+    assert reply.end and complaint.description == "The queue did not move at all"
+    # A NUL anywhere in what the aggregator sends is no error (PostgreSQL refuses it in text).
+    again = ussd_reply(session_id="s\x00n", service_code="*565\x00#", phone_number=PHONE, text="1\x00")
+    assert not again.end

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given
 from hypothesis import settings as settings_hypothesis
 from hypothesis import strategies as st
-from django.test.utils import CaptureQueriesContext
 
 from khedmat.accounts.models import User
 from khedmat.applications.models import Application

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -411,8 +411,6 @@ def _escalate_one(*, pk: int, today: datetime.date) -> list[tuple[str, int]]:
 
 
 def _skip_locked() -> bool:
-    from django.db import connection
-
     return bool(connection.features.has_select_for_update_skip_locked)
 
 

@@ -22,7 +22,12 @@ def main_pages() -> list[str]:
 
     version = Service.objects.select_related("current_version__category").get(slug="passport").current_version
     assert version is not None, "the demonstration passport service has no published version"
-    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/"]
+    from khedmat.complaints.models import Complaint
+
+    answered = Complaint.objects.filter(answered_at__isnull=False).order_by("id").first()
+    assert answered is not None, "the demonstration has no answered complaint"
+    return ["", "services/", f"services/categories/{version.category.slug}/", "services/passport/", "verify/",
+            "complaints/new/?service=passport", "complaints/find/", f"complaints/{answered.public_id}/"]
 
 
 def describe(url: str, violation: dict[str, Any]) -> str:

@@ -88,7 +88,7 @@ def test_the_state_filter_lists_the_chosen_service_states(passport: Service, off
     assert f'<option value="{passport.pk}" selected>' in body
 
 
-def test_opening_a_file_reads_twelve_statements_and_stays_on_the_record(
+def test_opening_a_file_reads_thirteen_statements_and_stays_on_the_record(
         passport: Service, citizen: User, officer: User) -> None:
     application = submitted(passport, citizen)
     client = verified_client(officer)
@@ -99,10 +99,11 @@ def test_opening_a_file_reads_twelve_statements_and_stays_on_the_record(
     assert response.status_code == 200
     # User, device (the session from its copy in the cache); the file with its service, version,
     # agency and people; the opening's audit event; documents; history; corrections; colleagues; messages;
-    # notes; the collection centre (its box); the issued document. Not: the officer's agency
+    # notes; the collection centre (its box); the issued document; the complaints about the file
+    # (complaints' template tag: one statement, their history only when there are some). Not: the officer's agency
     # again (it is the file's), the colleagues again for the assignment form, the centres
     # that title the collection answer (kept under the catalog version), the holidays (kept per version).
-    assert len(statements(captured)) == 12, "\n".join(statements(captured))
+    assert len(statements(captured)) == 13, "\n".join(statements(captured))
     assert AuditEvent.objects.filter(action="applications.file_opened", actor=officer).count() == 2
     assert AuditEvent.objects.filter(action="applications.file_opened").latest("id").actor_agency_code == "MOI"
     assert f'<option value="{officer.pk}">' in response.content.decode()

@@ -196,14 +196,14 @@ def complain_by_sms(*, sender: str, text: str, language: str, normalize: Any, ga
         description = description[:DESCRIPTION_MAX - 1] + "…"
     key = idempotency_key("sms", gateway, gateway_reference) if gateway_reference else None
     try:
-        complaint = complaint_file(
-            about=subject.about, category="other", description=description, phone=sender, channel="sms",
-            language=language, service=subject.service, center=subject.center, application=subject.application,
-            idempotency_key=key)
+        with translation.override(language):  # a refusal is worded for the sender
+            complaint = complaint_file(
+                about=subject.about, category="other", description=description, phone=sender, channel="sms",
+                language=language, service=subject.service, center=subject.center,
+                application=subject.application, idempotency_key=key)
     except ComplaintError as error:
-        with translation.override(language):
-            reason = str(error.message)
-        return message_queue(to=sender, key="reply.complaint_refused", language=language, values={"reason": reason})
+        return message_queue(to=sender, key="reply.complaint_refused", language=language,
+                             values={"reason": str(error.message)})
     return _filed_answer(sender=sender, complaint=complaint, subject=subject, language=language)
 
 

@@ -155,6 +155,8 @@ def test_empty_short_and_huge_texts(passport: Service, english_citizen: User) ->
     assert text(phone, f"COMPLAIN {application.reference}").template == "reply.complaint_help"
     short = text(phone, f"COMPLAIN {application.reference} bad")
     assert short.template == "reply.complaint_refused" and "ten" in short.body
+    in_dari = text(phone, f"شکایت {application.reference} بد")
+    assert in_dari.template == "reply.complaint_refused" and "ten" not in in_dari.body and in_dari.language == "fa"
     assert not Complaint.objects.exists()
     huge = "x" * 20_000 + "\x00 end"
     text(phone, f"COMPLAIN {application.reference} {huge}")

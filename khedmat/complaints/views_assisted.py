@@ -85,6 +85,18 @@ def _summary(draft: dict[str, Any]) -> dict[str, Any]:
 
 # --- 1. what happened -----------------------------------------------------------------------------
 
+def _from_ticket(request: HttpRequest, operator: Any) -> dict[str, Any]:
+    """What the ticket at the operator's counter tells the form (the counter screen's link,
+    ?ticket=<id>): its service and its holder's phone. A ticket of another centre tells nothing."""
+    ticket = center_selectors.ticket_at_center(center_id=operator.center_id, public_id=request.GET.get("ticket", ""))
+    if ticket is None:
+        return {}
+    initial: dict[str, Any] = {"service": ticket.service_id}
+    if ticket.phone:
+        initial["phone_number"] = display_mobile_number(ticket.phone, "en")
+    return initial
+
+
 @never_cache
 @operator_required
 @require_http_methods(["GET", "POST"])
@@ -92,7 +104,8 @@ def start(request: HttpRequest) -> HttpResponse:
     operator = signed_in_user(request)
     services, centers = _choices()
     if request.method == "GET":
-        initial = {"center": operator.center_id, "form_token": uuid.uuid4().hex, "language": "fa"}
+        initial = {"center": operator.center_id, "form_token": uuid.uuid4().hex, "language": "fa",
+                   **_from_ticket(request, operator)}
         form = AssistedComplaintForm(initial=initial, services=services, centers=centers)
         return _start_page(request, form)
     form = AssistedComplaintForm(request.POST, services=services, centers=centers)

@@ -213,3 +213,20 @@ def test_the_operators_pages_are_within_the_budget(db: None, language: str) -> N
     over = [(weight.url, weight.total) for weight in (start, consent, done)
             if weight.total > page_weight.BUDGET_BYTES]
     assert not over, over
+
+
+def test_the_counter_screens_link_fills_in_the_ticket_holder(herat_operator: User) -> None:
+    from khedmat.centers.services import ticket_issue
+    from khedmat.centers.tests.conftest import build_hall
+
+    hall = build_hall(counter_count=1)
+    operator = staff_user_create(username="operator.hall", password="pass-for-tests-1", role=Role.OPERATOR,
+                                 center=hall.center)
+    ticket = ticket_issue(center=hall.center, service=hall.licence, phone=WALK_IN)
+    url = f"{reverse('complaints_assisted:start')}?ticket={ticket.public_id}"
+    html = _client(operator).get(url).content.decode()
+    assert 'value="070 055 5777"' in html and f'<option value="{hall.licence.pk}" selected' in html
+    # Another centre's operator with the same link: nothing of the ticket shows.
+    other = _client(herat_operator).get(url).content.decode()
+    assert "5777" not in other and f'<option value="{hall.licence.pk}" selected' not in other
+    assert _client(operator).get(f"{reverse('complaints_assisted:start')}?ticket=nonsense").status_code == 200

@@ -27,6 +27,7 @@ from .assisted import (
     assisted_complaint_code_send,
     assisted_complaint_file,
     assisted_complaint_open,
+    idempotency_key,
     may_file_for_someone,
 )
 from .assisted_forms import AssistedComplaintForm, ConsentCodeForm, well_formed_token
@@ -141,6 +142,11 @@ def _start_page(request: HttpRequest, form: AssistedComplaintForm, status: int =
 
 # --- 2. consent, then filing ------------------------------------------------------------------------
 
+def _filed(request: HttpRequest, token: str) -> Complaint | None:
+    return selectors.complaint_filed_by_operator(operator=signed_in_user(request),
+                                                 idempotency_key=idempotency_key(token))
+
+
 def _consent_page(request: HttpRequest, token: str, draft: dict[str, Any], form: ConsentCodeForm | None = None,
                   status: int = 200) -> HttpResponse:
     return render(request, "complaints/assisted/consent.html", {
@@ -151,7 +157,11 @@ def _consent_page(request: HttpRequest, token: str, draft: dict[str, Any], form:
 @operator_required
 @require_GET
 def consent(request: HttpRequest, token: str) -> HttpResponse:
-    return _consent_page(request, token, _draft_or_404(request, token))
+    draft = _draft_or_404(request, token)
+    filed = _filed(request, token)
+    if filed is not None:  # back to a page already done: its reference, not a second filing
+        return redirect("complaints_assisted:done", public_id=filed.public_id)
+    return _consent_page(request, token, draft)
 
 
 @never_cache
@@ -159,6 +169,9 @@ def consent(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def code_send(request: HttpRequest, token: str) -> HttpResponse:
     draft = _draft_or_404(request, token)
+    filed = _filed(request, token)
+    if filed is not None:  # filed already: no new code to anyone's phone
+        return redirect("complaints_assisted:done", public_id=filed.public_id)
     try:
         assisted_complaint_code_send(operator=signed_in_user(request), token=token, phone=draft["phone"],
                                      language=draft["language"], request=request)

@@ -136,6 +136,13 @@ def test_nothing_is_filed_with_a_wrong_or_used_code_and_a_double_click_files_onc
     first = _file(client, code)
     again = _file(client, code)  # the same form posted twice: the same complaint
     assert first["Location"] == again["Location"] and Complaint.objects.count() == 1
+    # Back to the consent page, or asking for a new code, after filing: the reference, no new SMS.
+    consent_url = reverse("complaints_assisted:consent", kwargs={"token": TOKEN})
+    assert client.get(consent_url)["Location"] == first["Location"]
+    codes = Message.objects.filter(template="complaint.consent_code_requested").count()
+    assert client.post(reverse("complaints_assisted:code_send", kwargs={"token": TOKEN}))["Location"] == \
+        first["Location"]
+    assert Message.objects.filter(template="complaint.consent_code_requested").count() == codes
     # The same start form sent twice sent one code, not two.
     _post_start(client, service=passport.pk)
     assert Message.objects.filter(template="complaint.consent_code_requested").count() == 1

@@ -9,6 +9,7 @@ the domain event the notifications app turns into SMS.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ DESCRIPTION_MIN = 10
 DESCRIPTION_MAX = 4000
 ANSWER_MAX = 4000
 MAX_ATTACHMENTS = 3
+KEY_MAX = 64
 LANGUAGES = ("fa", "ps", "en")
 
 
@@ -71,7 +73,9 @@ def complaint_file(*, about: str, category: str, description: str, phone: str, c
 
     Refuses (ComplaintError, nothing written) what is incomplete or not the filer's to
     complain about. Idempotent: the same key (one per form shown, per SMS) returns the
-    complaint already filed with it."""
+    complaint already filed with it (a key longer than the column is kept as its SHA-256)."""
+    if idempotency_key and len(idempotency_key) > KEY_MAX:
+        idempotency_key = hashlib.sha256(idempotency_key.encode("utf-8", "surrogatepass")).hexdigest()
     if idempotency_key:
         existing = _by_key(idempotency_key)
         if existing is not None:

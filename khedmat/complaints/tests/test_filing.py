@@ -109,3 +109,10 @@ def test_attachments_pass_the_same_checks_as_applications(passport: Service) -> 
     [attachment] = complaint.attachments.all()
     assert attachment.content_type == "application/pdf" and attachment.original_name == "evil name.pdf"
     assert attachment.size == len(PDF)
+
+
+def test_a_long_key_from_another_channel_still_files_once(passport: Service) -> None:
+    key = "sms:gateway-a:" + "9" * 200
+    first = file(service=passport, idempotency_key=key, channel="sms")
+    assert file(service=passport, idempotency_key=key, channel="sms").pk == first.pk
+    assert Complaint.objects.count() == 1

@@ -699,6 +699,33 @@ def _choices(text: str) -> list[str]:
     return [plain_text(western_digits(part)) for part in (text or "").split("*")] if text else []
 
 
+def _inputs(text: str, session: UssdSession | None) -> list[str]:
+    """What the caller typed at each request, whole. The session knows the earlier ones: what
+    this request's text adds after the last request's is one input, "*" or not. Without a
+    session (the first request, or one whose text does not continue the last), each part
+    between "*" counts as an input."""
+    if session is not None and session.inputs and text.startswith(session.last_text + "*") \
+            and "*".join(session.inputs) == session.last_text:
+        return [*session.inputs, text[len(session.last_text) + 1:]]
+    return text.split("*") if text else []
+
+
+def _walk(caller: Caller, inputs: list[str]) -> Screen:
+    """The screen reached by `inputs` from the first menu. An input made of several choices
+    ("2*3", a shortcut) is taken choice by choice, except by a screen that asks for words,
+    which takes it whole."""
+    screen: Screen = LanguageMenu()
+    for index, typed in enumerate(inputs):
+        last_input = index == len(inputs) - 1
+        words = isinstance(screen, ComplainText)
+        pieces = [plain_text(western_digits(typed))] if words else _choices(typed) or [""]
+        for position, choice in enumerate(pieces):
+            screen = screen.choose(caller, choice, last=last_input and position == len(pieces) - 1)
+            if isinstance(screen, End):
+                return screen
+    return screen
+
+
 def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: str,
                now: datetime.datetime | None = None) -> UssdReply:
     """The next screen of a USSD dialogue (see the module's docstring)."""
@@ -711,9 +738,10 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
                          end=True)
     session_id = (session_id or "").replace("\x00", "")[:100]
     service_code = (service_code or "").replace("\x00", "")
-    choices = _choices(text)[:30]  # nobody makes thirty choices; a longer text is noise
-    language = language_of(choices[0]) if choices else None
     session = UssdSession.objects.filter(session_id=session_id).first()
+    inputs = _inputs(text, session)[:30]  # nobody makes thirty choices; a longer text is noise
+    first = _choices(inputs[0]) if inputs else []
+    language = language_of(first[0]) if first else None
     if session is not None and session.phone == phone and session.last_text == (text or "") and session.last_reply:
         # The aggregator sent the same request again (a time-out on its side): same answer.
         return UssdReply(session.last_reply, end=session.ended)
@@ -727,14 +755,10 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
     # One transaction: what a screen does (a ticket, a rating, an SMS in the outbox) and the
     # answer remembered for a retried request commit together.
     with transaction.atomic(), translation.override(caller.language):
-        screen: Screen = LanguageMenu()
-        for position, choice in enumerate(choices):
-            screen = screen.choose(caller, choice, last=position == len(choices) - 1)
-            if isinstance(screen, End):
-                break
+        screen = _walk(caller, inputs)
         reply = screen.render(caller)
         remembered = {"last_seen_at": now, "ended": reply.end, "last_text": (text or "")[:300],
-                      "last_reply": reply.text}
+                      "last_reply": reply.text, "inputs": inputs}
         if session is None:
             # A new dialogue: one insert, no savepoint (the same session id arriving twice
             # at the same instant keeps the first one's row).

@@ -174,3 +174,17 @@ def test_control_characters_in_the_text_are_not_stored(hall: Hall) -> None:
     # A NUL anywhere in what the aggregator sends is no error (PostgreSQL refuses it in text).
     again = ussd_reply(session_id="s\x00n", service_code="*565\x00#", phone_number=PHONE, text="1\x00")
     assert not again.end
+
+
+def test_a_star_typed_in_the_text_is_kept_when_the_dialogue_goes_screen_by_screen(hall: Hall) -> None:
+    """The aggregator joins every input with "*": the session tells a "*" inside the text
+    from the next choice. Shortcuts ("2*1" in one input) still work on the menus."""
+    typed = "Counter *3* was closed all day, ask the guard"
+    steps: list[str] = []
+    for step in (ENGLISH, COMPLAIN + "*2", "1", "1", typed):
+        steps.append(step)
+        reply = dial(*steps, session="stars")
+        assert not reply.end, reply.text
+    assert reply.text.splitlines()[-2:] == ["1 Yes", "2 No"]
+    done = dial(*steps, "1", session="stars")
+    assert done.end and Complaint.objects.get().description == typed

@@ -10,10 +10,10 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from khedmat.accounts import permissions
-from khedmat.audit.services import audit_record
 from khedmat.core.admin import ScopedModelAdmin
 
 from .models import ComplaintPolicy
+from .services import complaint_policy_set
 
 
 @admin.register(ComplaintPolicy)
@@ -53,7 +53,8 @@ class ComplaintPolicyAdmin(ScopedModelAdmin):
         return permissions.is_platform_admin(request.user)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        audit_record(action="complaints.time_standard_set", target_type="agency", target_id=obj.agency_id,
-                     actor=request.user, request=request,
-                     data={"standard_days": obj.standard_days, "investigation_days": obj.investigation_days})
+        """Through the service (audited); the form and the table's constraint checked the numbers."""
+        policy = complaint_policy_set(agency=obj.agency, standard_days=obj.standard_days,
+                                      investigation_days=obj.investigation_days, actor=request.user,  # type: ignore[arg-type]
+                                      request=request)
+        obj.pk = policy.pk

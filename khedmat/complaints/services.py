@@ -40,14 +40,14 @@ from khedmat.core.workdays import add_working_days, is_working_day
 
 from . import standards, workflow
 from .events import ComplaintChanged, ComplaintEscalated, ComplaintFiled
-from .models import Complaint, ComplaintAttachment, ComplaintEvent
+from .models import Complaint, ComplaintAttachment, ComplaintEvent, ComplaintPolicy
 from .references import reference_next
 from .selectors import OMBUDSMAN_GROUP, complaint_role, ombudsman_desk, reopen_until
 
 if TYPE_CHECKING:
     from khedmat.accounts.models import User
     from khedmat.applications.models import Application
-    from khedmat.catalog.models import Service
+    from khedmat.catalog.models import Agency, Service
     from khedmat.centers.models import Center
 
 DESCRIPTION_MIN = 10
@@ -347,6 +347,23 @@ def complaint_rate(*, complaint: Complaint, rating: int, request: HttpRequest | 
     audit_record(action="complaints.rated", target_type="complaint", target_id=locked.reference,
                  subject=locked.complainant, request=request, data={"rating": rating})
     return locked
+
+
+# --- time standards per agency ---------------------------------------------------------------
+
+@transaction.atomic
+def complaint_policy_set(*, agency: Agency, standard_days: int, investigation_days: int, actor: User | None = None,
+                         request: HttpRequest | None = None) -> ComplaintPolicy:
+    """Set an agency's own complaint time standards (working days); complaints filed from now
+    on, and investigations opened from now on, use them."""
+    if not 1 <= standard_days <= investigation_days <= 365:
+        raise ComplaintError(_("The time standard must be at least one working day, and the one with an "
+                               "investigation at least as long."), code="bad_standard")
+    policy, _created = ComplaintPolicy.objects.update_or_create(
+        agency=agency, defaults={"standard_days": standard_days, "investigation_days": investigation_days})
+    audit_record(action="complaints.time_standard_set", target_type="agency", target_id=agency.pk, actor=actor,
+                 request=request, data={"standard_days": standard_days, "investigation_days": investigation_days})
+    return policy
 
 
 # --- the ombudsman desk ---------------------------------------------------------------------

@@ -26,7 +26,7 @@ from khedmat.applications.uploads import (
 )
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.centers import selectors as center_selectors
-from khedmat.core.formatting import current_language
+from khedmat.core.formatting import current_language, western_digits
 from khedmat.core.ratelimit import Throttle, Throttled, client_ip, guard
 
 from . import selectors, workflow
@@ -220,7 +220,7 @@ def act(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @require_POST
 def rate(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     complaint = _complaint_or_404(public_id)
-    form = RatingForm(request.POST)
+    form = RatingForm({"rating": western_digits(str(request.POST.get("rating", "")))[:2]})  # "۴" is 4
     if not form.is_valid():
         return _detail_page(request, complaint, error=_("Choose from 1 to 5."), status=400)
     try:

@@ -10,9 +10,10 @@ from khedmat.accounts.models import User
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Agency, Service
 from khedmat.centers.models import Center
-from khedmat.complaints.models import Complaint, ComplaintPolicy
+from khedmat.complaints.models import Complaint
 from khedmat.complaints.services import (
     ComplaintError,
+    complaint_policy_set,
     complaint_rate,
     complaint_transition,
     complaints_close_unreopened,
@@ -99,7 +100,9 @@ def test_an_investigation_switches_the_time_standard(passport: Service, officer:
 def test_an_agency_sets_its_own_time_standards(passport: Service, officer: User, moi: Agency,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     freezer(monkeypatch)(SATURDAY)
-    ComplaintPolicy.objects.create(agency=moi, standard_days=10, investigation_days=20)
+    with pytest.raises(ComplaintError):
+        complaint_policy_set(agency=moi, standard_days=20, investigation_days=10)
+    complaint_policy_set(agency=moi, standard_days=10, investigation_days=20)
     complaint = file(service=passport)
     assert complaint.standard_days == 10 and complaint.due_date == add_working_days(SATURDAY, 10)
     complaint = complaint_transition(complaint=complaint, step="open_investigation", expected_state="received",

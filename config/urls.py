@@ -36,6 +36,7 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.feedback.urls")),
     path("", include("khedmat.documents.urls")),
     path("", include("khedmat.complaints.urls")),
+    path("", include("khedmat.complaints.assisted_urls")),
     path("", include("khedmat.notifications.staff_urls")),
     path("", include("khedmat.audit.urls")),
     path("", include("khedmat.insights.urls")),

@@ -424,6 +424,8 @@ SMS_GATEWAY_FAILURES_TO_REST = env.int("SMS_GATEWAY_FAILURES_TO_REST", default=3
 SMS_RECEIPT_SILENCE_SECONDS = env.int("SMS_RECEIPT_SILENCE_SECONDS", default=900)
 # Texts answered per sender and window (further texts are kept, not answered).
 THROTTLE_INBOUND_SMS_PER_SENDER = (10, 15 * 60)
+# Complaints one phone files by SMS and USSD together in a day (the texts beyond are kept, not filed).
+THROTTLE_COMPLAINTS_BY_PHONE = (5, 24 * 60 * 60)
 # USSD: the aggregator's key (?key=… in the callback URL; USSD is refused while empty), the
 # code people dial (shown in help texts) and the idle time after which a session ends.
 USSD_SHARED_SECRET = env("USSD_SHARED_SECRET", default="")

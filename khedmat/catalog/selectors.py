@@ -47,6 +47,12 @@ def service_get(*, slug: str) -> Service | None:
     return _published_services().filter(slug=slug).first()
 
 
+def service_by_codes(*, agency_code: str, service_code: str) -> Service | None:
+    """A published service by its agency's and its own code ("MOI", "PSP"), as people write
+    them in a text ("COMPLAIN MOI-PSP …")."""
+    return _published_services().filter(agency__code__iexact=agency_code, code__iexact=service_code).first()
+
+
 def category_list() -> QuerySet[Category]:
     """Categories that hold at least one published service, with their counts."""
     counts = (

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from khedmat.core.events import DomainEvent, declare
+from khedmat.core.events import DomainEvent, declare, secret_field
 
 from .models import Complaint
+
+if TYPE_CHECKING:
+    from khedmat.centers.models import Center
 
 
 @declare
@@ -37,3 +41,15 @@ class ComplaintEscalated(DomainEvent):
     complaint: Complaint
     level: int
     recipient_ids: list[int]
+
+
+@declare
+@dataclass(frozen=True, kw_only=True)
+class ComplaintConsentCodeRequested(DomainEvent):
+    """An operator filing a complaint for someone at a centre asked for their consent by SMS."""
+
+    name = "complaint.consent_code_requested"
+    phone: str
+    language: str
+    center: Center  # the operator's: the SMS names it in the complainant's language
+    code: str = secret_field()

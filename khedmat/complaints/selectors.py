@@ -177,3 +177,32 @@ def complaint_counts_between(*, start: datetime.datetime, end: datetime.datetime
     return [ComplaintDayCounts(service_id=service_id, agency_id=agency_id, center_id=center_id, received=received,
                                answered=answered_count, answered_in_time=in_time)
             for (service_id, agency_id, center_id), (received, answered_count, in_time) in counts.items()]
+
+
+# --- the phone channels (SMS, USSD) and the assisted filing at a centre ------------------------
+
+def complaint_categories() -> list[tuple[str, str]]:
+    """The categories a complaint is filed under, with their labels, in the form's order."""
+    return [(str(value), str(label)) for value, label in Complaint.Category.choices]
+
+
+def complaint_state_label(complaint: Complaint) -> str:
+    """Where the complaint stands, in words the complainant reads."""
+    return str(workflow.STATE_TEXT.get(complaint.state, complaint.state))
+
+
+def complaint_filed_by_operator(*, operator: User, idempotency_key: str) -> Complaint | None:
+    """The complaint this operator's consent form already filed (a double click), if any."""
+    return Complaint.objects.filter(idempotency_key=idempotency_key, filed_by_id=operator.pk).first()
+
+
+def complaint_filed_at_center(*, operator: User, public_id: uuid.UUID) -> Complaint | None:
+    """A complaint this operator filed for someone at their centre; anyone else's is None."""
+    return (Complaint.objects.select_related("agency", "center", "service", "application")
+            .filter(public_id=public_id, filed_by_id=operator.pk, channel=Complaint.Channel.CENTER).first())
+
+
+def complaints_filed_by_operator(*, operator: User, limit: int = 10) -> list[Complaint]:
+    """The operator's latest filings for people at their centre, newest first."""
+    return list(Complaint.objects.filter(filed_by_id=operator.pk, channel=Complaint.Channel.CENTER)
+                .select_related("agency", "center", "service").order_by("-created_at", "-id")[:limit])

@@ -13,12 +13,17 @@ from django.utils.translation import gettext as _
 
 from khedmat.accounts import selectors as account_selectors
 from khedmat.complaints import selectors as complaint_selectors
-from khedmat.complaints.events import ComplaintChanged, ComplaintEscalated, ComplaintFiled
+from khedmat.complaints.events import (
+    ComplaintChanged,
+    ComplaintConsentCodeRequested,
+    ComplaintEscalated,
+    ComplaintFiled,
+)
 from khedmat.core import events
 from khedmat.core.formatting import format_date
 
 from .notices import ltr, site_link
-from .services import language_of, message_queue
+from .services import language_for, language_of, message_queue
 
 if TYPE_CHECKING:
     from khedmat.complaints.models import Complaint
@@ -52,6 +57,8 @@ def _to_complainant(complaint: Complaint, key: str) -> None:
 
 
 def complaint_filed(event: ComplaintFiled, request: HttpRequest | None) -> None:
+    if event.complaint.channel == "sms":
+        return  # the answer to the text says it, and what the complaint was filed about (inbound_complaints)
     _to_complainant(event.complaint, "complaint.filed")
 
 
@@ -82,8 +89,18 @@ def complaint_escalated(event: ComplaintEscalated, request: HttpRequest | None) 
                       reference=complaint.reference, agency_id=complaint.agency_id)
 
 
+def consent_code(event: ComplaintConsentCodeRequested, request: HttpRequest | None) -> None:
+    """The one-time code of a complaint an operator files for someone at a centre, in the
+    language of the person's account if they have one, else the one the operator chose."""
+    language = language_for(event.phone, event.language)
+    with translation.override(language):
+        values = {"center": event.center.name, "code": ltr(event.code, language)}
+    message_queue(to=event.phone, key="complaint.consent_code_requested", values=values, language=language)
+
+
 def register() -> None:
     notify = events.Phase.NOTIFY
     events.subscribe(ComplaintFiled, complaint_filed, phase=notify)
+    events.subscribe(ComplaintConsentCodeRequested, consent_code, phase=notify)
     events.subscribe(ComplaintChanged, complaint_changed, phase=notify)
     events.subscribe(ComplaintEscalated, complaint_escalated, phase=notify)

@@ -1,5 +1,6 @@
-"""Texts people send to the platform's number: `STATUS <reference>` and `HELP`, in Latin or
-Arabic script, with Western or Eastern digits. The answer goes back through the outbox.
+"""Texts people send to the platform's number: `STATUS <reference>`, `HELP` and the complaints'
+`COMPLAIN …` / `COMPLAINT <reference>` (inbound_complaints.py), in Latin or Arabic script,
+with Western or Eastern digits. The answer goes back through the outbox.
 
 Only the number a file was sent from hears anything about it: for any other number the
 answer is the same as for a reference that does not exist.
@@ -25,6 +26,7 @@ from khedmat.core.formatting import format_amount, format_date, western_digits
 from khedmat.core.ratelimit import Throttle
 from khedmat.payments import selectors as payment_selectors
 
+from .inbound_complaints import complain_by_sms, complaint_status_by_sms, is_complaint_reference
 from .models import InboundMessage, Message
 from .notices import ltr
 from .services import language_for, message_queue
@@ -38,7 +40,7 @@ _REFERENCE = re.compile(r"^[A-Z]{2,6}-[A-Z]{2,6}-\d{4}-\d{6}$")
 
 @dataclass(frozen=True)
 class Keyword:
-    action: str  # "status" or "help"
+    action: str  # "status", "help" or "complain"
     language: str  # "" for a Latin word: the sender's own language
 
 
@@ -49,6 +51,10 @@ KEYWORDS: dict[str, Keyword] = {
     "HELP": Keyword("help", ""), "?": Keyword("help", ""), "؟": Keyword("help", ""),
     "کمک": Keyword("help", "fa"), "راهنما": Keyword("help", "fa"),
     "مرسته": Keyword("help", "ps"), "لارښود": Keyword("help", "ps"),
+    # Complaints: a text files one; a complaint's reference alone asks where it stands.
+    "COMPLAIN": Keyword("complain", ""), "COMPLAINT": Keyword("complain", ""),
+    "شکایت": Keyword("complain", "fa"), "شکایات": Keyword("complain", "fa"),
+    "ګیله": Keyword("complain", "ps"), "گیله": Keyword("complain", "ps"), "شکایتونه": Keyword("complain", "ps"),
 }
 
 
@@ -86,6 +92,8 @@ def inbound_receive(*, gateway: str, sms: InboundSms) -> InboundMessage | None:
     sms = dataclasses.replace(sms, text=sms.text.replace("\x00", ""),
                               gateway_reference=sms.gateway_reference.replace("\x00", ""))
     keyword, argument = parse(sms.text)
+    parts = sms.text.split(None, 1)
+    typed = parts[1] if len(parts) > 1 else ""  # the text after the keyword, as typed
     throttle = _throttle()
     answer = not throttle.is_exceeded(sender)
     throttle.hit(sender)
@@ -95,7 +103,8 @@ def inbound_receive(*, gateway: str, sms: InboundSms) -> InboundMessage | None:
                 gateway=gateway[:40], sender=sender, text=sms.text[:500], gateway_reference=sms.gateway_reference,
                 keyword=keyword.action if keyword else "")
             if answer:
-                reply = _answer(sender, keyword, argument)
+                reply = _answer(sender, keyword, argument, typed=typed, gateway=gateway[:40],
+                                gateway_reference=sms.gateway_reference)
                 if reply is not None:
                     inbound.reply = reply
                     inbound.save(update_fields=["reply"])
@@ -104,7 +113,8 @@ def inbound_receive(*, gateway: str, sms: InboundSms) -> InboundMessage | None:
     return inbound
 
 
-def _answer(sender: str, keyword: Keyword | None, argument: str) -> Message | None:
+def _answer(sender: str, keyword: Keyword | None, argument: str, *, typed: str = "", gateway: str = "",
+            gateway_reference: str = "") -> Message | None:
     if keyword is None:
         language = language_for(sender, "")
         return message_queue(to=sender, key="reply.not_understood", values={}, language=language)
@@ -113,7 +123,12 @@ def _answer(sender: str, keyword: Keyword | None, argument: str) -> Message | No
         return message_queue(to=sender, key="reply.help", language=language,
                              values={"example": ltr("MOI-PSP-1405-000123", language),
                                      "ussd": ltr(settings.USSD_SERVICE_CODE, language)})
+    if keyword.action == "complain":
+        return complain_by_sms(sender=sender, text=typed, language=language, normalize=normalize_text,
+                               gateway=gateway, gateway_reference=gateway_reference)
     reference = normalize_reference(argument)
+    if is_complaint_reference(reference):
+        return complaint_status_by_sms(sender=sender, reference=reference, language=language)
     application = application_selectors.application_for_phone(reference=reference, phone_number=sender) \
         if _REFERENCE.match(reference) else None
     if application is None:

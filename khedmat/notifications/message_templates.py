@@ -229,7 +229,7 @@ _KINDS: list[MessageKind] = [
     MessageKind(
         "reply.help", _("Answer to HELP"),
         gettext_noop("Asan Khedmat: send STATUS and your application reference, e.g. STATUS {example}. "
-                     "Or dial {ussd}."),
+                     "To complain, send COMPLAIN and your text. Or dial {ussd}."),
         {"example": _REFERENCE, "ussd": "*565#"}, agency_may_edit=False),
     MessageKind(
         "reply.status", _("Answer to STATUS"),
@@ -245,6 +245,48 @@ _KINDS: list[MessageKind] = [
         "reply.not_understood", _("Answer to a text not understood"),
         gettext_noop("Asan Khedmat: we did not understand. Send HELP for the list of words you can send."),
         {}, agency_may_edit=False),
+    # Complaints by SMS (inbound_complaints.py).
+    MessageKind(
+        "reply.complaint_filed", _("Answer to COMPLAIN: complaint filed"),
+        gettext_noop("Asan Khedmat: your complaint {reference} about {about} was received. The answer is due "
+                     "by {due}. Send COMPLAINT {reference} to follow it."),
+        {"reference": _COMPLAINT, "about": "MOI-PSP-1405-000123", "due": "12 Qaws 1405"}, agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_status", _("Answer to COMPLAINT with a complaint reference"),
+        gettext_noop("Asan Khedmat: complaint {reference}: {state}. {next}"),
+        {"reference": _COMPLAINT, "state": "Answered",
+         "next": "Answer: The fee was refunded on 3 Qaws; the officer was told to follow the fee schedule."},
+        agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_unknown", _("Answer to COMPLAINT for a reference not found"),
+        gettext_noop("Asan Khedmat: no complaint {reference} was filed from this phone. Check the reference, "
+                     "or send HELP."),
+        {"reference": _COMPLAINT}, agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_not_found", _("Answer to COMPLAIN naming an unknown application, service or center"),
+        gettext_noop("Asan Khedmat: your complaint was not filed: no application, service or center {reference} "
+                     "was found for this phone. Check it, or send HELP."),
+        {"reference": _REFERENCE}, agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_what_about", _("Answer to COMPLAIN that names nothing to complain about"),
+        gettext_noop("Asan Khedmat: what is your complaint about? Send COMPLAIN, your application reference and "
+                     "your text, e.g. COMPLAIN {example} … Or dial {ussd}."),
+        {"example": _REFERENCE, "ussd": "*565#"}, agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_help", _("Answer to COMPLAIN without a text"),
+        gettext_noop("Asan Khedmat: send COMPLAIN and what went wrong, with your application reference if you "
+                     "have one, e.g. COMPLAIN {example} …"),
+        {"example": _REFERENCE}, agency_may_edit=False),
+    MessageKind(
+        "reply.complaint_refused", _("Answer to COMPLAIN: not filed"),
+        gettext_noop("Asan Khedmat: your complaint was not filed: {reason}"),
+        {"reason": "Too many complaints from this phone today. Try again tomorrow."}, agency_may_edit=False),
+    # Complaints filed for a citizen at a center (complaints/assisted.py).
+    MessageKind(
+        "complaint.consent_code_requested", _("Consent code for a complaint filed at a center"),
+        gettext_noop("Asan Khedmat: an operator at {center} is filing a complaint in your name. If you agree, "
+                     "give them this code: {code}. If you did not ask for this, do not give it."),
+        {"center": "Kabul Asan Khedmat center", "code": "123456"}, agency_may_edit=False, sensitive=True),
 ]
 KINDS: dict[str, MessageKind] = {kind.key: kind for kind in _KINDS}
 

@@ -184,6 +184,10 @@ class UssdSession(models.Model):
     # The last request's text and the answer given: a request sent again gets the same answer.
     last_text = models.CharField(max_length=300, blank=True)
     last_reply = models.TextField(blank=True)
+    # What the caller typed at each request so far, whole: a text typed where the menu asks for
+    # words (a complaint) may hold a "*", which the aggregator's "*"-joined text cannot tell
+    # from a new choice.
+    inputs = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.session_id

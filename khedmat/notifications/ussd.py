@@ -28,21 +28,29 @@ from django.utils.translation import pgettext
 
 from khedmat.accounts.phone import normalize_mobile_number
 from khedmat.applications.selectors import citizen as application_selectors
+from khedmat.catalog import selectors as catalog_selectors
 from khedmat.centers import selectors as center_selectors
 from khedmat.centers.hours import center_closed
 from khedmat.centers.services import CenterClosed, QueueError, ticket_issue
+from khedmat.complaints import selectors as complaint_selectors
+from khedmat.complaints.services import DESCRIPTION_MIN, ComplaintError, complaint_file
 from khedmat.core.formatting import format_date, format_time, localize_digits, western_digits
-from khedmat.core.parsing import parse_int_or_none
+from khedmat.core.parsing import parse_int_or_none, plain_text
 from khedmat.core.ratelimit import Throttle, Throttled, guard
 from khedmat.feedback import selectors as feedback_selectors
 from khedmat.feedback.services import RatingError, rating_submit
 
 from .inbound import status_by_sms
+from .inbound_complaints import complaints_throttle
+from .inbound_complaints import idempotency_key as complaint_key
 from .models import UssdSession
 from .notices import ltr
 from .sms.encoding import fits_ussd_screen
 
 MORE = "9"
+# A complaint's text: what one USSD input takes on most phones and networks.
+USSD_TEXT_MAX = 160
+USSD_TEXT_MIN = DESCRIPTION_MIN
 PAGE_ITEMS = 8
 LABEL_MAX = 24
 LANGUAGES = (("1", "en", "English"), ("2", "fa", "دری"), ("3", "ps", "پښتو"))
@@ -203,12 +211,12 @@ def language_of(choice: str) -> str | None:
 @dataclass(frozen=True)
 class MainMenu(Screen):
     def options(self) -> list[tuple[str, type[Screen]]]:
-        # Own, shorter words than the website's (pgettext "ussd"): five options and a title
-        # in 80 Dari or Pashto characters.
+        # Own, shorter words than the website's (pgettext "ussd"): six options and a title
+        # (or the wrong-choice note) in 80 Dari or Pashto characters.
         return [(pgettext("ussd", "My applications"), MyApplications), (pgettext("ussd", "My ticket"), MyTicket),
                 (pgettext("ussd", "Take a ticket"), TicketCenters),
                 (pgettext("ussd", "My appointment"), MyAppointment),
-                (pgettext("ussd", "Rate a service"), RateService)]
+                (pgettext("ussd", "Rate a service"), RateService), (pgettext("ussd", "Complain"), Complain)]
 
     def render(self, caller: Caller) -> UssdReply:
         return UssdReply(_menu(caller, _("Asan Khedmat"), [label for label, _screen in self.options()],
@@ -473,25 +481,267 @@ def _rate(caller: Caller, ticket_id: int, score: int, reason: str, *, last: bool
     return End(text=_("Thank you for your rating."))
 
 
+# --- 6: complain -------------------------------------------------------------------------------------
+
+def _category_labels() -> list[tuple[str, str]]:
+    # Shorter than the web form's: a USSD page holds 80 Dari or Pashto characters.
+    short = {"delay": pgettext("ussd", "Too slow"), "conduct": pgettext("ussd", "Rude or unfair"),
+             "payment": pgettext("ussd", "Asked for money"), "decision": pgettext("ussd", "Wrong decision"),
+             "information": pgettext("ussd", "Wrong information"), "facilities": pgettext("ussd", "The place"),
+             "other": pgettext("ussd", "Other")}
+    return [(value, short.get(value, str(label))) for value, label in complaint_selectors.complaint_categories()]
+
+
+def _too_many_complaints() -> End:
+    return End(text=_("Too many complaints from this phone today. Try again tomorrow."))
+
+
+@dataclass(frozen=True)
+class Complain(Screen):
+    """What the complaint is about; then the one it is about, a category, a text, yes or no."""
+
+    def start(self, caller: Caller, *, last: bool) -> Screen:
+        if complaints_throttle().is_exceeded(caller.phone):  # said before they type a word
+            return _too_many_complaints()
+        return self
+
+    def options(self) -> list[tuple[str, str]]:
+        return [("service", pgettext("ussd", "A service")), ("center", pgettext("ussd", "A center")),
+                ("application", pgettext("ussd", "My application")), ("staff", pgettext("ussd", "Staff conduct"))]
+
+    def render(self, caller: Caller) -> UssdReply:
+        return UssdReply(_fit(_menu(caller, _("Complain about:"), [label for _about, label in self.options()],
+                                    error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        options = self.options()
+        picked = parse_int_or_none(choice, minimum=1, maximum=len(options))
+        if picked is None:
+            return replace(self, error=True)
+        about = options[picked - 1][0]
+        if about == "service":
+            return ComplainAgencies()
+        if about == "application":
+            return ComplainApplications()
+        return ComplainCenters(about=about)
+
+
+@dataclass(frozen=True)
+class ComplainAgencies(Pages):
+    def _agencies(self, caller: Caller) -> list[Any]:
+        return caller.once("agencies", lambda: [agency for agency in catalog_selectors.agency_list()
+                                                if getattr(agency, "service_count", 0)])
+
+    def title(self, caller: Caller) -> str:
+        return _("Which agency?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [agency.name for agency in self._agencies(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainServices(agency_id=self._agencies(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplainServices(Pages):
+    agency_id: int = 0
+
+    def _services(self, caller: Caller) -> list[Any]:
+        agency = next((a for a in ComplainAgencies()._agencies(caller) if a.pk == self.agency_id), None)
+        if agency is None:
+            return []
+        return caller.once(f"agency-services:{agency.pk}", lambda: list(catalog_selectors.service_list(agency=agency)))
+
+    def title(self, caller: Caller) -> str:
+        return _("Which service?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [service.current_version.name for service in self._services(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainCategory(about="service", target_id=self._services(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplainCenters(Pages):
+    about: str = "center"
+
+    def _centers(self, caller: Caller) -> list[Any]:
+        return caller.once("centers", lambda: list(center_selectors.center_list()))
+
+    def title(self, caller: Caller) -> str:
+        return _("Which center?") if self.about == "center" else _("At which center?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [center.name for center in self._centers(caller)]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        center_id = self._centers(caller)[index].pk
+        if self.about == "staff":  # the category says it all: how someone was treated
+            return ComplainText(about=self.about, target_id=center_id, category="conduct")
+        return ComplainCategory(about=self.about, target_id=center_id)
+
+
+@dataclass(frozen=True)
+class ComplainApplications(MyApplications):
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainCategory(about="application", target_id=self._files(caller)[index].pk)
+
+
+@dataclass(frozen=True)
+class ComplaintDraft(Screen):
+    """A complaint being made: what about (`about`, the chosen one's id), category, text."""
+
+    about: str = ""
+    target_id: int = 0
+    category: str = ""
+    text: str = ""
+
+    def subject(self, caller: Caller) -> dict[str, Any] | None:
+        """complaint_file's arguments for what was chosen, and its name for the screens; None
+        when it is no longer there (a center closed meanwhile)."""
+        if self.about == "service":
+            for agency in ComplainAgencies()._agencies(caller):
+                found = next((service for service in ComplainServices(agency_id=agency.pk)._services(caller)
+                              if service.pk == self.target_id), None)
+                if found is not None:
+                    return {"service": found, "label": found.current_version.name}
+            return None
+        if self.about == "application":
+            application = next((a for a in ComplainApplications()._files(caller) if a.pk == self.target_id), None)
+            if application is None:
+                return None
+            return {"application": application, "service": application.service_version.service,
+                    "label": ltr(application.reference or "", caller.language)}
+        center = next((c for c in ComplainCenters()._centers(caller) if c.pk == self.target_id), None)
+        if center is None:
+            return None
+        return {"center": center, "label": center.name}
+
+
+@dataclass(frozen=True)
+class ComplainCategory(ComplaintDraft, Pages):
+    def title(self, caller: Caller) -> str:
+        return _("What went wrong?")
+
+    def items(self, caller: Caller) -> list[str]:
+        return [label for _value, label in _category_labels()]
+
+    def picked(self, caller: Caller, index: int, *, last: bool) -> Screen:
+        return ComplainText(about=self.about, target_id=self.target_id, category=_category_labels()[index][0])
+
+
+@dataclass(frozen=True)
+class ComplainText(ComplaintDraft):
+    problem: str = ""
+
+    def render(self, caller: Caller) -> UssdReply:
+        notes = {"short": _("Too short. Write a few words:"),
+                 "long": _("Too long. At most %(count)s characters:") % {"count": _n(USSD_TEXT_MAX, caller)}}
+        title = _("Write what happened (at most %(count)s characters):") % {"count": _n(USSD_TEXT_MAX, caller)}
+        return UssdReply(_fit(notes.get(self.problem, title)), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        text = " ".join(choice.split())
+        if len(text) < USSD_TEXT_MIN:
+            return replace(self, problem="short")
+        if len(text) > USSD_TEXT_MAX:
+            return replace(self, problem="long")
+        return ComplainConfirm(about=self.about, target_id=self.target_id, category=self.category, text=text)
+
+
+@dataclass(frozen=True)
+class ComplainConfirm(ComplaintDraft):
+    def render(self, caller: Caller) -> UssdReply:
+        subject = self.subject(caller)
+        if subject is None:
+            return UssdReply(_("This is no longer offered. No complaint was filed."), end=True)
+        label = subject["label"] if self.about == "application" else _label(subject["label"])
+        title = (_("Complain about staff at %(what)s?") if self.about == "staff"
+                 else _("Send your complaint about %(what)s?")) % {"what": label}
+        return UssdReply(_fit(_menu(caller, title, [_("Yes"), _("No")], error_note=self.wrong())), end=False)
+
+    def choose(self, caller: Caller, choice: str, *, last: bool) -> Screen:
+        if choice == "2":
+            return End(text=_("No complaint was filed."))
+        if choice != "1":
+            return replace(self, error=True)
+        subject = self.subject(caller)
+        if subject is None:
+            return End(text=_("This is no longer offered. No complaint was filed."))
+        return _file_complaint(caller, self, subject)
+
+
+def _file_complaint(caller: Caller, draft: ComplaintDraft, subject: dict[str, Any]) -> Screen:
+    try:
+        guard((complaints_throttle(), caller.phone))
+    except Throttled:
+        return _too_many_complaints()
+    try:
+        # The session as the key: a request the aggregator sends again files nothing more.
+        complaint = complaint_file(
+            # Staff are not named on a phone: the centre where it happened answers (its manager).
+            about=draft.about, category=draft.category, description=draft.text, phone=caller.phone,
+            channel="ussd", language=caller.language, service=subject.get("service"),
+            center=subject.get("center"), application=subject.get("application"),
+            idempotency_key=complaint_key("ussd", caller.session_id))
+    except ComplaintError as error:
+        return End(text=str(error.message))
+    return End(text=_("Complaint %(reference)s received. The answer is due by %(date)s and comes by SMS.") % {
+        "reference": ltr(complaint.reference, caller.language),
+        "date": format_date(complaint.due_date, language=caller.language)})
+
+
 # --- the dialogue --------------------------------------------------------------------------------
 
 def _choices(text: str) -> list[str]:
-    return [western_digits(part).strip() for part in (text or "").split("*")] if text else []
+    # Control characters (NUL among them, which PostgreSQL refuses) are no part of any choice.
+    return [plain_text(western_digits(part)) for part in (text or "").split("*")] if text else []
+
+
+def _inputs(text: str, session: UssdSession | None) -> list[str]:
+    """What the caller typed at each request, whole. The session knows the earlier ones: what
+    this request's text adds after the last request's is one input, "*" or not. Without a
+    session (the first request, or one whose text does not continue the last), each part
+    between "*" counts as an input."""
+    if session is not None and session.inputs and text.startswith(session.last_text + "*") \
+            and "*".join(session.inputs) == session.last_text:
+        return [*session.inputs, text[len(session.last_text) + 1:]]
+    return text.split("*") if text else []
+
+
+def _walk(caller: Caller, inputs: list[str]) -> Screen:
+    """The screen reached by `inputs` from the first menu. An input made of several choices
+    ("2*3", a shortcut) is taken choice by choice, except by a screen that asks for words,
+    which takes it whole."""
+    screen: Screen = LanguageMenu()
+    for index, typed in enumerate(inputs):
+        last_input = index == len(inputs) - 1
+        words = isinstance(screen, ComplainText)
+        pieces = [plain_text(western_digits(typed))] if words else _choices(typed) or [""]
+        for position, choice in enumerate(pieces):
+            screen = screen.choose(caller, choice, last=last_input and position == len(pieces) - 1)
+            if isinstance(screen, End):
+                return screen
+    return screen
 
 
 def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: str,
                now: datetime.datetime | None = None) -> UssdReply:
     """The next screen of a USSD dialogue (see the module's docstring)."""
     now = now or timezone.now()
+    text = (text or "").replace("\x00", "")  # kept as the last request's text: PostgreSQL refuses a NUL
     try:
         phone = normalize_mobile_number(phone_number)
     except ValidationError:
         return UssdReply("This service needs an Afghan mobile number. / این خدمت به شمارهٔ موبایل افغانستان نیاز دارد.",
                          end=True)
-    session_id = (session_id or "")[:100]
-    choices = _choices(text)[:30]  # nobody makes thirty choices; a longer text is noise
-    language = language_of(choices[0]) if choices else None
+    session_id = (session_id or "").replace("\x00", "")[:100]
+    service_code = (service_code or "").replace("\x00", "")
     session = UssdSession.objects.filter(session_id=session_id).first()
+    inputs = _inputs(text, session)[:30]  # nobody makes thirty choices; a longer text is noise
+    first = _choices(inputs[0]) if inputs else []
+    language = language_of(first[0]) if first else None
     if session is not None and session.phone == phone and session.last_text == (text or "") and session.last_reply:
         # The aggregator sent the same request again (a time-out on its side): same answer.
         return UssdReply(session.last_reply, end=session.ended)
@@ -505,14 +755,10 @@ def ussd_reply(*, session_id: str, service_code: str, phone_number: str, text: s
     # One transaction: what a screen does (a ticket, a rating, an SMS in the outbox) and the
     # answer remembered for a retried request commit together.
     with transaction.atomic(), translation.override(caller.language):
-        screen: Screen = LanguageMenu()
-        for position, choice in enumerate(choices):
-            screen = screen.choose(caller, choice, last=position == len(choices) - 1)
-            if isinstance(screen, End):
-                break
+        screen = _walk(caller, inputs)
         reply = screen.render(caller)
         remembered = {"last_seen_at": now, "ended": reply.end, "last_text": (text or "")[:300],
-                      "last_reply": reply.text}
+                      "last_reply": reply.text, "inputs": inputs}
         if session is None:
             # A new dialogue: one insert, no savepoint (the same session id arriving twice
             # at the same instant keeps the first one's row).

@@ -56,6 +56,8 @@ __all__ = [
     "assisted_consent_code_send",
     "assisted_submit_with_code",
     "assisted_submit_with_signed_form",
+    "consent_code_check",
+    "consent_code_issue",
     "operator_may_assist",
     "service_offered_in_person",
 ]
@@ -152,21 +154,44 @@ def assisted_answers_save(*, operator: User, application: Application, data: dic
 
 # --- consent by a one-time code -------------------------------------------------------------
 
-def _code_key(application: Application) -> str:
-    return f"assisted-consent:{application.public_id}"
+# The code store is keyed by a subject: a draft's public id here, and whatever else an
+# operator files for a citizen at a center (a complaint, in the complaints app), so one
+# store, one hash and one count of wrong tries serve every assisted filing.
+
+def _code_key(subject: str) -> str:
+    return f"assisted-consent:{subject}"
 
 
 def _fails_key(nonce: str) -> str:
     return f"assisted-consent-fails:{nonce}"
 
 
-def _code_hash(application: Application, nonce: str, code: str) -> str:
-    # Keyed with SECRET_KEY and bound to this draft: a copy of the cache gives nothing away.
-    return salted_hmac(_CODE_HASH_SALT, f"{application.public_id}:{nonce}:{code}", algorithm="sha256").hexdigest()
+def _code_hash(subject: str, nonce: str, code: str) -> str:
+    # Keyed with SECRET_KEY and bound to this subject: a copy of the cache gives nothing away.
+    return salted_hmac(_CODE_HASH_SALT, f"{subject}:{nonce}:{code}", algorithm="sha256").hexdigest()
 
 
 def _send_throttle() -> Throttle:
     return Throttle.from_setting("THROTTLE_CODE_SEND_PER_PHONE", scope="assisted-consent-send")
+
+
+def consent_code_issue(*, subject: str, phone_number: str) -> str:
+    """A new one-time consent code for `subject`, replacing the previous one; the caller sends
+    it to `phone_number`. Raises ApplicationError "throttled" when this phone was sent too
+    many codes lately (every assisted filing counts against the same limit)."""
+    try:
+        guard((_send_throttle(), phone_number))
+    except Throttled as throttled:
+        raise ApplicationError(ngettext(
+            "Too many codes were sent to this phone. Try again in %(minutes)s minute, or use a signed consent form.",
+            "Too many codes were sent to this phone. Try again in %(minutes)s minutes, or use a signed consent form.",
+            throttled.minutes) % {"minutes": format_number(throttled.minutes)}, code="throttled") from None
+    length = settings.PHONE_CODE_LENGTH
+    code = str(secrets.randbelow(10**length)).zfill(length)
+    nonce = secrets.token_hex(8)
+    cache.set(_code_key(subject), {"nonce": nonce, "hash": _code_hash(subject, nonce, code)},
+              timeout=settings.PHONE_CODE_TTL_SECONDS)
+    return code
 
 
 def assisted_consent_code_send(*, operator: User, application: Application,
@@ -179,20 +204,7 @@ def assisted_consent_code_send(*, operator: User, application: Application,
     _check_draft(operator, application)
     _check_answers(application)
     citizen = application.applicant
-    phone_number = citizen.phone_number or ""
-    try:
-        guard((_send_throttle(), phone_number))
-    except Throttled as throttled:
-        raise ApplicationError(ngettext(
-            "Too many codes were sent to this phone. Try again in %(minutes)s minute, or use a signed consent form.",
-            "Too many codes were sent to this phone. Try again in %(minutes)s minutes, or use a signed consent form.",
-            throttled.minutes) % {"minutes": format_number(throttled.minutes)}, code="throttled") from None
-
-    length = settings.PHONE_CODE_LENGTH
-    code = str(secrets.randbelow(10**length)).zfill(length)
-    nonce = secrets.token_hex(8)
-    ttl = settings.PHONE_CODE_TTL_SECONDS
-    cache.set(_code_key(application), {"nonce": nonce, "hash": _code_hash(application, nonce, code)}, timeout=ttl)
+    code = consent_code_issue(subject=str(application.public_id), phone_number=citizen.phone_number or "")
     center = operator.center
     assert center is not None
     with transaction.atomic():
@@ -202,9 +214,10 @@ def assisted_consent_code_send(*, operator: User, application: Application,
                      data={"center": center.code})
 
 
-def _consent_code_check(application: Application, code: str) -> None:
-    """Accept the live code once, or raise ApplicationError (expired / exhausted / wrong)."""
-    stored = cache.get(_code_key(application))
+def consent_code_check(*, subject: str, code: str) -> None:
+    """Accept the live code of `subject` once, or raise ApplicationError (expired /
+    exhausted / wrong, with the tries left)."""
+    stored = cache.get(_code_key(subject))
     if not isinstance(stored, dict):
         raise ApplicationError(_("This code has expired or has already been used. Send a new code."),
                                code="expired")
@@ -215,8 +228,8 @@ def _consent_code_check(application: Application, code: str) -> None:
     if fails >= max_attempts:
         raise ApplicationError(_("The code was entered wrongly too many times. Send a new code."),
                                code="exhausted")
-    if constant_time_compare(stored["hash"], _code_hash(application, nonce, code)):
-        cache.delete_many([_code_key(application), fails_key])
+    if constant_time_compare(stored["hash"], _code_hash(subject, nonce, code)):
+        cache.delete_many([_code_key(subject), fails_key])
         return
     if cache.add(fails_key, 1, timeout=settings.PHONE_CODE_TTL_SECONDS):
         fails = 1
@@ -228,7 +241,7 @@ def _consent_code_check(application: Application, code: str) -> None:
             fails = 1
     left = max_attempts - fails
     if left <= 0:
-        cache.delete(_code_key(application))
+        cache.delete(_code_key(subject))
         raise ApplicationError(_("The code was entered wrongly too many times. Send a new code."),
                                code="exhausted")
     raise ApplicationError(ngettext(
@@ -248,7 +261,7 @@ def assisted_submit_with_code(*, operator: User, application: Application, code:
         return done
     _check_draft(operator, application)
     _check_answers(application)
-    _consent_code_check(application, code)
+    consent_code_check(subject=str(application.public_id), code=code)
     return _submit_with_consent(operator=operator, application=application, method=Consent.Method.SMS_CODE,
                                 idempotency_key=idempotency_key, request=request)
 

@@ -51,7 +51,7 @@ def test_the_first_screen_offers_the_three_languages_and_each_main_menu_fits(db:
     assert not first.end and "English" in first.text and "دری" in first.text and "پښتو" in first.text
     english = dial("1")
     assert english.text.splitlines()[1:] == ["1 My applications", "2 My ticket", "3 Take a ticket",
-                                             "4 My appointment", "5 Rate a service"]
+                                             "4 My appointment", "5 Rate a service", "6 Complain"]
     dari = dial("2")
     assert dari.text.splitlines()[1].startswith("۱ ") and "آسان خدمت" in dari.text
     pashto = dial("3")
@@ -62,7 +62,7 @@ def test_a_wrong_choice_repeats_the_menu_with_a_short_message(db: None) -> None:
     wrong = dial("1", "7")
     assert not wrong.end and wrong.text.startswith("Wrong choice. Choose again:") and "1 My applications" in wrong.text
     dari = dial("2", "7")
-    assert dari.text.splitlines()[0] == "انتخاب نادرست" and len(dari.text.splitlines()) == 6
+    assert dari.text.splitlines()[0] == "انتخاب نادرست" and len(dari.text.splitlines()) == 7
     assert dial("9").text.startswith("Wrong choice / انتخاب نادرست")
     # The next good choice is taken from the menu that was repeated.
     assert dial("1", "7", "2").text == "You have no ticket today. Choose 3 to take one."

@@ -438,7 +438,8 @@ def _skip_locked() -> bool:
 def escalation_recipients(complaint: Complaint, level: int) -> list[User]:
     """Who hears of rung `level`: the supervisors (approvers; the head where there are none),
     the head (agency administrators), the ombudsman desk; for a centre, its managers until the
-    desk. Never the member of staff the complaint is about."""
+    desk. Never the member of staff the complaint is about; when that leaves nobody at a rung
+    (a complaint about a centre's only manager), the desk hears at once, so that someone always does."""
     if level >= standards.OMBUDSMAN:
         people = ombudsman_desk()
     elif complaint.agency_id is None:
@@ -448,7 +449,10 @@ def escalation_recipients(complaint: Complaint, level: int) -> list[User]:
             account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.AGENCY_ADMIN})
     else:
         people = account_selectors.agency_staff(agency_id=complaint.agency_id, roles={Role.AGENCY_ADMIN})
-    return sorted((person for person in people if person.pk != complaint.officer_id), key=lambda person: person.pk)
+    heard = [person for person in people if person.pk != complaint.officer_id]
+    if not heard and level < standards.OMBUDSMAN:
+        heard = [person for person in ombudsman_desk() if person.pk != complaint.officer_id]
+    return sorted(heard, key=lambda person: person.pk)
 
 
 @transaction.atomic

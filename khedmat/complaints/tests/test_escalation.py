@@ -118,6 +118,19 @@ def test_a_centre_complaint_climbs_to_its_managers_then_the_desk(center: Center,
                         "complaints.escalate_ombudsman": [ombudsman.pk]}
 
 
+def test_a_complaint_about_a_centres_only_manager_goes_to_the_desk_from_the_first_rung(
+        center: Center, manager: User, ombudsman: User, monkeypatch: pytest.MonkeyPatch) -> None:
+    freezer(monkeypatch)(START)
+    complaint = file(about="staff", center=center, officer=manager, category="conduct")
+    climb(D(2026, 6, 6))
+    notified = {event.action: event.data["notified"]
+                for event in AuditEvent.objects.filter(target_id=complaint.reference,
+                                                       action__startswith="complaints.escalate_")}
+    assert notified == {"complaints.escalate_supervisor": [ombudsman.pk], "complaints.escalate_head": [ombudsman.pk],
+                        "complaints.escalate_ombudsman": [ombudsman.pk]}
+    assert not Message.objects.filter(to=manager.phone_number).exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_climb_each_rung_once(passport: Service, supervisor: User,
                                                monkeypatch: pytest.MonkeyPatch) -> None:

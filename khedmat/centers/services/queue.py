@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -177,16 +177,26 @@ def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter 
     `busy_ticket_id`, the ticket it has called or is serving. Plain SQL: every call of every
     counter locks it (the ORM's subquery cost several times the database's work)."""
     quote = connection.ops.quote_name
-    counters, tickets = quote(Counter._meta.db_table), quote(Ticket._meta.db_table)
+    counters, tickets, centers = (quote(model._meta.db_table) for model in (Counter, Ticket, Center))
     which, key = ("k.id", counter.pk) if counter is not None else ("k.operator_id", operator.pk)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    lock = (" FOR UPDATE OF k" if connection.features.has_select_for_update_of else " FOR UPDATE") \
+        if connection.features.has_select_for_update else ""
+    # With its centre's names, which the SMS to the holders of the called and the near tickets
+    # say (a statement of its own for each SMS otherwise); only the counter's row is locked.
     found = list(_writing(Counter).raw(
-        f"SELECT k.*, (SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "  # noqa: S608
-        f"LIMIT 1) AS busy_ticket_id FROM {counters} k WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
+        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, n.name_ps AS center_name_ps, "  # noqa: S608
+        f"(SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "
+        f"LIMIT 1) AS busy_ticket_id FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
+        f"WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
         [*ACTIVE_STATUSES, key]))
     if counter is not None and not found:
         raise Counter.DoesNotExist
-    return found[0] if found else None
+    if not found:
+        return None
+    locked: Any = found[0]
+    locked.center = Center.from_db(connection.alias, ["id", "name_en", "name_fa", "name_ps"], [
+        locked.center_id, locked.center_name_en, locked.center_name_fa, locked.center_name_ps])
+    return cast(Counter, locked)
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -353,6 +363,7 @@ def ticket_call_next(*, counter: Counter | None = None, operator: Any = None) ->
     if ticket is None:
         return None
     ticket.counter = locked
+    ticket.center = locked.center  # its names, read with the counter (the holder's SMS says them)
     publish(TicketCalled(ticket=ticket, counter=locked))
     _tell_those_near(ticket, now)
     return ticket
@@ -373,8 +384,28 @@ def _tell_those_near(called: Ticket, now: datetime.datetime) -> None:
         front = cursor.fetchall()
     for ahead, (pk, phone, notified_at) in enumerate(front):
         if phone and notified_at is None and ahead <= near:
-            Ticket.objects.filter(pk=pk, near_notified_at__isnull=True).update(near_notified_at=now)
-            publish(TicketTurnNear(ticket=Ticket.objects.select_related("center").get(pk=pk), ahead=ahead))
+            told = _mark_near(pk, now)
+            if told is not None:  # else told already (another counter's call, a moment ago)
+                told.center = called.center  # the same centre's (its names are read with the counter)
+                publish(TicketTurnNear(ticket=told, ahead=ahead))
+
+
+def _mark_near(pk: int, now: datetime.datetime) -> Ticket | None:
+    """Mark ticket `pk` as told its turn is near, unless it was already, in one UPDATE …
+    RETURNING the ticket with its group's letter (for the SMS): once per ticket."""
+    quote = connection.ops.quote_name
+    tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
+    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
+    marked = list(_writing(Ticket).raw(
+        f"UPDATE {tickets} SET near_notified_at = %s WHERE id = %s AND near_notified_at IS NULL "  # noqa: S608
+        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter",
+        [connection.ops.adapt_datetimefield_value(now), pk]))
+    if not marked:
+        return None
+    ticket = marked[0]
+    ticket.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
+                                      [ticket.group_id, ticket.center_id, ticket.group_letter])  # type: ignore[attr-defined]
+    return ticket
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:

@@ -557,7 +557,9 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("kiosk", "kiosk ticket (POST → 302)", "tickets", "write", 0.4, kiosk_client),
-    Scenario("join", "remote join (POST → 302)", "tickets", "write", 0.4, join_client),
+    # The issue sets the join no ratio (p95 only); ours is 0.40 of write, as the kiosk's
+    # (docs/performance.md): read it off the table.
+    Scenario("join", "remote join (POST → 302)", "tickets", "write", None, join_client),
     Scenario("call", "call next + screen + finish", "calls", "write", 0.4, call_client),
     Scenario("call_long", "call next + screen + finish, long queue", "calls", "write", None, call_client),
     Scenario("board", "board feed, no ETag (200)", "feeds", "page", 0.5, lambda site: board_client(site, etag=False)),

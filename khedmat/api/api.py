@@ -56,7 +56,9 @@ def _not_found(request: HttpRequest, error: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
-    return problem_response(error.status_code, "bad_request" if error.status_code < 500 else "server_error",
+    if error.status_code == 400:
+        return problem_response(400, "body_not_json", "The body is not valid JSON.")
+    return problem_response(error.status_code, "server_error" if error.status_code >= 500 else "bad_request",
                             str(error))
 
 

@@ -97,7 +97,7 @@ def api_key_authenticate(token: str) -> ApiKey | None:
     """The live key a bearer token names, or None (unknown, wrong secret, expired, revoked).
 
     One indexed read; the secret is compared in constant time."""
-    parts = token.split("_")
+    parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_LABEL or not parts[1] or len(parts[1]) > 16 or len(token) > 200:
         return None
     key = (ApiKey.objects.select_related("agency", "user").filter(prefix=parts[1]).first())

@@ -36,5 +36,6 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.documents.urls")),
     path("", include("khedmat.notifications.staff_urls")),
     path("", include("khedmat.audit.urls")),
+    path("", include("khedmat.api.staff_urls")),
     prefix_default_language=True,
 )

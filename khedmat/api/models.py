@@ -57,3 +57,6 @@ class IdempotentAnswer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="api_idempotent_answer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

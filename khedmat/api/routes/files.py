@@ -13,7 +13,6 @@ from ninja import Query, Router, Schema
 
 from khedmat.applications import selectors as application_selectors
 from khedmat.applications import services as application_services
-from khedmat.applications.services import documents as application_documents
 from khedmat.audit.services import audit_record
 from khedmat.core.errors import Refusal
 

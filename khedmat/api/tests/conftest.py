@@ -20,7 +20,7 @@ from khedmat.catalog.models import Agency
 
 
 @pytest.fixture
-def keys(moi: Agency, other_agency: Agency) -> dict[str, NewKey]:
+def keys(moi: Agency, other_agency: Agency) -> dict[str, NewKey]:  # noqa: F811
     return {
         "read": api_key_create(agency=moi, name="read", scopes=["read"]),
         "act": api_key_create(agency=moi, name="act", scopes=["read", "act"]),

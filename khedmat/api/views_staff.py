@@ -45,8 +45,9 @@ class KeyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service_objects = {str(service.pk): service for service in
                                 catalog_selectors.services_with_a_version(agency_id=agency_id)}
-        self.fields["services"].choices = [(pk, service.current_version.name)
-                                           for pk, service in self.service_objects.items()]
+        self.fields["services"].choices = [  # type: ignore[attr-defined]
+            (pk, service.current_version.name if service.current_version else service.slug)
+            for pk, service in self.service_objects.items()]
 
 
 @never_cache

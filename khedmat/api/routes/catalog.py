@@ -55,7 +55,7 @@ def _services_body() -> bytes:
 def agencies(request: HttpRequest) -> HttpResponse:
     def render() -> bytes:
         return json.dumps([{"code": agency.code, "slug": agency.slug, "name": _names(agency),
-                            "website": agency.website, "service_count": agency.service_count}
+                            "website": agency.website, "service_count": getattr(agency, "service_count", 0)}
                            for agency in catalog_selectors.agency_list()], ensure_ascii=False).encode()
     return _json(fragments.cached("api.agencies", render=render))
 

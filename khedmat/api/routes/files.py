@@ -13,6 +13,7 @@ from ninja import Query, Router, Schema
 
 from khedmat.applications import selectors as application_selectors
 from khedmat.applications import services as application_services
+from khedmat.applications.services import documents as application_documents
 from khedmat.audit.services import audit_record
 from khedmat.core.errors import Refusal
 
@@ -99,7 +100,7 @@ def upload_download(request: HttpRequest, file_id: str, upload_id: str) -> FileR
     upload = application_selectors.file_upload_get(application=found, public_id=upload_id)
     if upload is None:
         raise ApiProblem(404, "not_found", "No such upload in this file.")
-    application_services.document_download_record(document=upload, actor=key.user, request=request)
+    application_documents.document_download_record(document=upload, actor=key.user, request=request)
     return FileResponse(upload.file.open("rb"), content_type=upload.content_type, as_attachment=True,
                         filename=upload.original_name)
 

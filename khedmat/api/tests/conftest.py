@@ -3,6 +3,8 @@ of each scope for it and for another agency, all made through the real services.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -30,7 +32,7 @@ def keys(moi: Agency, other_agency: Agency) -> dict[str, NewKey]:  # noqa: F811
     }
 
 
-def bearer(new: NewKey) -> dict[str, str]:
+def bearer(new: NewKey) -> dict[str, Any]:
     return {"HTTP_AUTHORIZATION": f"Bearer {new.token}"}
 
 

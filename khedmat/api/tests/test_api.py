@@ -29,8 +29,8 @@ def problem(response: Any, status: int, code: str) -> None:
     assert {"type", "title", "detail"} <= set(body)
 
 
-def post(client: Client, path: str, data: dict[str, Any], key: NewKey | None = None, **headers: str) -> Any:
-    extra = bearer(key) if key else {}
+def post(client: Client, path: str, data: dict[str, Any], key: NewKey | None = None, **headers: Any) -> Any:
+    extra: dict[str, Any] = bearer(key) if key else {}
     return client.post(path, json.dumps(data), content_type="application/json", **extra, **headers)
 
 
@@ -47,7 +47,7 @@ EXPECTED = {
 
 
 def call(client: Client, endpoint: str, key: NewKey | None, file: Any, order_reference: str) -> Any:
-    extra = bearer(key) if key else {}
+    extra: dict[str, Any] = bearer(key) if key else {}
     base = f"/api/v1/files/{file.public_id}"
     if endpoint == "list":
         return client.get("/api/v1/files", **extra)

@@ -18,7 +18,31 @@ from .problems import ApiProblem, from_exception, problem_response
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+class ProblemApi(NinjaAPI):
+    """A NinjaAPI whose OpenAPI document says what it sends: errors as application/problem+json,
+    and a `default` problem on every operation (413, 429, 500 can come from anywhere)."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        document = super().get_openapi_schema(*args, **kwargs)
+        problem = {"$ref": "#/components/schemas/Problem"}
+        document.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", {
+            "type": "object", "required": ["type", "title", "status", "detail", "code"],
+            "properties": {name: {"type": "integer" if name == "status" else "string"}
+                           for name in ("type", "title", "status", "detail", "code")}})
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, response in responses.items():
+                    if str(status).isdigit() and int(status) >= 400:
+                        content = response.get("content") or {}
+                        schema = content.get("application/json", {}).get("schema", problem)
+                        response["content"] = {"application/problem+json": {"schema": schema}}
+                responses["default"] = {"description": "A problem (RFC 9457)",
+                                        "content": {"application/problem+json": {"schema": problem}}}
+        return document
+
+
+api = ProblemApi(
     title="Asan Khedmat API",
     version="1",
     description=(

@@ -40,6 +40,9 @@ class ApiRequestMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(PREFIX):
             return self.get_response(request)
+        return _as_problem(self._answer(request))
+
+    def _answer(self, request: HttpRequest) -> HttpResponse:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -70,3 +73,18 @@ class ApiRequestMiddleware:
                                             content_type=response.get("Content-Type", "application/json"),
                                             body=response.content)
         return response
+
+
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def _as_problem(response: HttpResponse) -> HttpResponse:
+    """An error answered by Django or a middleware before the API (a NUL refused, a body too
+    large, a method not allowed) in the API's one error shape, not an HTML page."""
+    content_type = response.get("Content-Type", "")
+    if response.status_code < 400 or content_type.startswith(("application/problem+json", "application/json")):
+        return response
+    status = response.status_code
+    kept = {name: response[name] for name in ("Allow", "Retry-After", "WWW-Authenticate") if name in response}
+    return problem_response(status, CODES.get(status, "server_error" if status >= 500 else "bad_request"),
+                            "The request was refused before it reached the API.", headers=kept)

@@ -20,6 +20,7 @@ TITLES = {
     401: "Not authenticated",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
     422: "Unprocessable content",

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
+from pydantic import Field
+
+SOME_TEXT = r"\S"  # at least one character that is not a space
 
 
 class Problem(Schema):
@@ -91,7 +94,7 @@ class QueueOut(Schema):
 
 
 class VerifyIn(Schema):
-    code: str
+    code: str = Field(min_length=1, max_length=4000, pattern=SOME_TEXT)
 
 
 class VerifyOut(Schema):
@@ -135,14 +138,14 @@ class FileDetail(FileSummary):
 
 
 class StepIn(Schema):
-    transition: str
-    expected_state: str
-    reason_code: str = ""
-    reason_text: str = ""
+    transition: str = Field(min_length=1, max_length=40)
+    expected_state: str = Field(min_length=1, max_length=40)
+    reason_code: str = Field(default="", max_length=40)
+    reason_text: str = Field(default="", max_length=2000)
 
 
 class NoteIn(Schema):
-    text: str
+    text: str = Field(min_length=1, max_length=5000, pattern=SOME_TEXT)
 
 
 class NoteOut(Schema):
@@ -151,7 +154,7 @@ class NoteOut(Schema):
 
 
 class MessageIn(Schema):
-    text: str
+    text: str = Field(min_length=1, max_length=2000, pattern=SOME_TEXT)
 
 
 class OrderOut(Schema):
@@ -162,10 +165,10 @@ class OrderOut(Schema):
 
 
 class NoticeIn(Schema):
-    order_reference: str
-    transaction_id: str
-    amount_afn: int
-    status: str = "paid"
+    order_reference: str = Field(min_length=1, max_length=40)
+    transaction_id: str = Field(min_length=1, max_length=100, pattern=SOME_TEXT)
+    amount_afn: int = Field(ge=0, le=10**9)
+    status: Literal["paid", "failed"] = "paid"
 
 
 class NoticeOut(Schema):

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest
 from ninja import Query, Router, Schema
+from pydantic import Field
 
 from khedmat.applications import selectors as application_selectors
 from khedmat.applications import services as application_services
@@ -27,10 +28,10 @@ ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 409: Problem
 
 
 class FileFilters(Schema):
-    state: str = ""
+    state: str = Field(default="", max_length=40)
     updated_since: datetime.datetime | None = None
-    after: str = ""
-    limit: int = 50
+    after: str = Field(default="", max_length=40, pattern=rf"^$|{application_selectors.CURSOR_PATTERN}")
+    limit: int = Field(default=50, ge=1, le=200)
 
 
 def _summary(application: Any) -> dict[str, Any]:
@@ -50,7 +51,8 @@ def _file(request: HttpRequest, key: ApiKey, file_id: str) -> Any:
 
 
 def _refused(refusal: Refusal) -> ApiProblem:
-    status = {"forbidden": 403, "stale": 409, "four_eyes": 403}.get(refusal.code, 422)
+    # A step the file's state does not allow now is a conflict with that state, like a stale one.
+    status = {"forbidden": 403, "four_eyes": 403, "stale": 409, "not_allowed": 409}.get(refusal.code, 422)
     return ApiProblem(status, refusal.code, str(refusal.message))
 
 

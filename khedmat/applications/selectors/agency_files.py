@@ -2,12 +2,14 @@
 
 Keyset on (updated_at, id), as the inbox does on (due_date, id) (decisions/0006): page N
 costs what page 1 does, with the index (agency, updated_at, id). A cursor is
-"<updated_at ISO>~<id>".
+"<updated_at in microseconds since 1970 UTC>~<id>": digits only, so any
+string of its pattern (CURSOR_PATTERN) names a place.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +21,9 @@ from khedmat.core.parsing import parse_int
 from ..models import Application, Document
 
 MAX_PAGE = 200
+CURSOR_PATTERN = r"^[0-9]{1,17}~[1-9][0-9]{0,17}$"
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+MICROSECOND = datetime.timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -28,17 +33,16 @@ class AgencyFilesPage:
 
 
 def _encode(application: Application) -> str:
-    return f"{application.updated_at.isoformat()}~{application.pk}"
+    return f"{(application.updated_at - EPOCH) // MICROSECOND}~{application.pk}"
 
 
 def _decode(cursor: str) -> tuple[datetime.datetime, int] | None:
+    if re.fullmatch(CURSOR_PATTERN, cursor) is None:
+        return None
+    when_text, id_text = cursor.split("~", 1)
     try:
-        when_text, id_text = cursor.split("~", 1)
-        when = datetime.datetime.fromisoformat(when_text)
-        if when.tzinfo is None:
-            return None
-        return when, parse_int(id_text, minimum=1, maximum=2**63 - 1)
-    except ValueError:
+        return EPOCH + int(when_text) * MICROSECOND, parse_int(id_text, minimum=1, maximum=2**63 - 1)
+    except (ValueError, OverflowError):
         return None
 
 

@@ -98,12 +98,13 @@ def unknown_address(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 def register_routers() -> None:
-    from .routes import catalog, centers, files, payments, verify
+    from .routes import catalog, centers, documents, files, payments, verify
 
     api.add_router("/catalog", catalog.router)
     api.add_router("/centers", centers.router)
     api.add_router("/documents", verify.router)
     api.add_router("/files", files.router)
+    api.add_router("/files", documents.router)
     api.add_router("/payments", payments.router)
 
 

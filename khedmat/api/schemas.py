@@ -174,3 +174,17 @@ class NoticeIn(Schema):
 class NoticeOut(Schema):
     outcome: str
     order_reference: str
+
+
+class IssuedDocumentOut(Schema):
+    number: str
+    kind: str
+    holder_name: str
+    issued_on: datetime.date
+    expires_on: datetime.date | None
+    revoked: bool
+    revocation_reason: str
+
+
+class RevokeIn(Schema):
+    reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)

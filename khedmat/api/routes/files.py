@@ -41,7 +41,7 @@ def _summary(application: Any) -> dict[str, Any]:
             "due_date": application.due_date}
 
 
-def _file(request: HttpRequest, key: ApiKey, file_id: str) -> Any:
+def agency_file(key: ApiKey, file_id: str) -> Any:
     """The key's agency's file, within the key's services; 404 for anyone else's (no hint)."""
     found = application_selectors.agency_file_get(agency_id=key.agency_id, public_id=file_id)
     services = key_service_ids(key)
@@ -84,7 +84,7 @@ def file_list(request: HttpRequest, filters: Query[FileFilters]) -> dict[str, An
 def file_get(request: HttpRequest, file_id: str) -> dict[str, Any]:
     """A read of a person's file: the applicant sees it as the agency's system on their file."""
     key = require(request, Scope.READ)
-    found = _file(request, key, file_id)
+    found = agency_file(key, file_id)
     application_services.application_file_open(application=found, actor=key.user, request=request,
                                                api_key=key.prefix)
     uploads = application_selectors.file_uploads(application=found)
@@ -98,7 +98,7 @@ def file_get(request: HttpRequest, file_id: str) -> dict[str, Any]:
 @router.get("/{file_id}/uploads/{upload_id}", response={200: None, **ERRORS}, summary="Download an upload")
 def upload_download(request: HttpRequest, file_id: str, upload_id: str) -> FileResponse:
     key = require(request, Scope.READ)
-    found = _file(request, key, file_id)
+    found = agency_file(key, file_id)
     upload = application_selectors.file_upload_get(application=found, public_id=upload_id)
     if upload is None:
         raise ApiProblem(404, "not_found", "No such upload in this file.")
@@ -111,7 +111,7 @@ def upload_download(request: HttpRequest, file_id: str, upload_id: str) -> FileR
 def step(request: HttpRequest, file_id: str, payload: StepIn) -> Any:
     """The back office's rules: the key's role, the state you saw (`expected_state`), two-person approval."""
     key = require(request, Scope.ACT)
-    found = _file(request, key, file_id)
+    found = agency_file(key, file_id)
     try:
         application_services.application_act(
             application=found, actor=key.user, transition=payload.transition[:40],
@@ -126,7 +126,7 @@ def step(request: HttpRequest, file_id: str, payload: StepIn) -> Any:
 @router.post("/{file_id}/notes", response={201: NoteOut, **ERRORS}, summary="Add an internal note")
 def note(request: HttpRequest, file_id: str, payload: NoteIn) -> tuple[int, dict[str, Any]]:
     key = require(request, Scope.ACT)
-    found = _file(request, key, file_id)
+    found = agency_file(key, file_id)
     try:
         added = application_services.note_add(application=found, author=key.user, text=payload.text,
                                               request=request)
@@ -142,7 +142,7 @@ def message(request: HttpRequest, file_id: str, payload: MessageIn) -> tuple[int
     """The applicant reads it on their file and gets an SMS. To pause the clock and wait for an
     answer, take the workflow's request_information step with the message as its reason."""
     key = require(request, Scope.ACT)
-    found = _file(request, key, file_id)
+    found = agency_file(key, file_id)
     try:
         sent = application_services.message_to_applicant(application=found, author=key.user, text=payload.text,
                                                          request=request)

@@ -43,6 +43,11 @@ class ApiKey(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
 
+    @property
+    def scope_labels(self) -> list[str]:
+        """What the key may do, in the reader's language."""
+        return [str(Scope(scope).label) for scope in self.scopes if scope in Scope.values]
+
 
 class IdempotentAnswer(models.Model):
     """The answer given to a POST with an `Idempotency-Key`, replayed to the same key and body."""

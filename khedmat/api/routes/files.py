@@ -9,7 +9,7 @@ import datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from khedmat.applications import selectors as application_selectors
@@ -124,7 +124,7 @@ def step(request: HttpRequest, file_id: str, payload: StepIn) -> Any:
 
 
 @router.post("/{file_id}/notes", response={201: NoteOut, **ERRORS}, summary="Add an internal note")
-def note(request: HttpRequest, file_id: str, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note(request: HttpRequest, file_id: str, payload: NoteIn) -> Status[dict[str, Any]]:
     key = require(request, Scope.ACT)
     found = agency_file(key, file_id)
     try:
@@ -133,12 +133,12 @@ def note(request: HttpRequest, file_id: str, payload: NoteIn) -> tuple[int, dict
     except Refusal as refusal:
         raise _refused(refusal) from refusal
     _audit(request, key, "note_added", found.public_id)
-    return 201, {"created_at": added.created_at, "text": added.text}
+    return Status(201, {"created_at": added.created_at, "text": added.text})
 
 
 @router.post("/{file_id}/messages", response={201: NoteOut, **ERRORS},
              summary="Write to the applicant (a request for information)")
-def message(request: HttpRequest, file_id: str, payload: MessageIn) -> tuple[int, dict[str, Any]]:
+def message(request: HttpRequest, file_id: str, payload: MessageIn) -> Status[dict[str, Any]]:
     """The applicant reads it on their file and gets an SMS. To pause the clock and wait for an
     answer, take the workflow's request_information step with the message as its reason."""
     key = require(request, Scope.ACT)
@@ -149,4 +149,4 @@ def message(request: HttpRequest, file_id: str, payload: MessageIn) -> tuple[int
     except Refusal as refusal:
         raise _refused(refusal) from refusal
     _audit(request, key, "message_sent", found.public_id)
-    return 201, {"created_at": sent.created_at, "text": sent.text}
+    return Status(201, {"created_at": sent.created_at, "text": sent.text})

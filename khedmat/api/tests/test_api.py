@@ -36,13 +36,19 @@ def post(client: Client, path: str, data: dict[str, Any], key: NewKey | None = N
 
 # --- the permission matrix -----------------------------------------------------------------------
 
-ENDPOINTS = ["list", "get", "note", "step", "order", "notice"]
+ENDPOINTS = ["list", "get", "note", "message", "step", "documents", "issue", "order", "notice", "catalog",
+             "verify"]
+PUBLIC = {"catalog": 200, "verify": 200}  # the public endpoints answer whatever key comes, or none
 # key → endpoint → expected status on the key's own agency's file
 EXPECTED = {
-    "read": {"list": 200, "get": 200, "note": 403, "step": 403, "order": 200, "notice": 403},
-    "act": {"list": 200, "get": 200, "note": 201, "step": 200, "order": 200, "notice": 403},
-    "pay": {"list": 403, "get": 403, "note": 403, "step": 403, "order": 403, "notice": 200},
-    "none": {endpoint: 401 for endpoint in ENDPOINTS},
+    "read": {"list": 200, "get": 200, "note": 403, "message": 403, "step": 403, "documents": 200, "issue": 403,
+             "order": 200, "notice": 403, **PUBLIC},
+    "act": {"list": 200, "get": 200, "note": 201, "message": 201, "step": 200, "documents": 200,
+            "issue": 409,  # allowed, but a submitted passport issues nothing yet (not_issuable)
+            "order": 200, "notice": 403, **PUBLIC},
+    "pay": {"list": 403, "get": 403, "note": 403, "message": 403, "step": 403, "documents": 403, "issue": 403,
+            "order": 403, "notice": 200, **PUBLIC},
+    "none": {**{endpoint: 401 for endpoint in ENDPOINTS}, **PUBLIC},
 }
 
 
@@ -55,6 +61,16 @@ def call(client: Client, endpoint: str, key: NewKey | None, file: Any, order_ref
         return client.get(base, **extra)
     if endpoint == "note":
         return post(client, base + "/notes", {"text": "checked by the registry"}, key)
+    if endpoint == "message":
+        return post(client, base + "/messages", {"text": "Please bring the original Tazkira."}, key)
+    if endpoint == "documents":
+        return client.get(base + "/documents", **extra)
+    if endpoint == "issue":
+        return post(client, base + "/documents", {}, key)
+    if endpoint == "catalog":
+        return client.get("/api/v1/catalog/services", **extra)
+    if endpoint == "verify":
+        return post(client, "/api/v1/documents/verify", {"code": "AK1.not-a-code"}, key)
     if endpoint == "step":
         return post(client, base + "/steps", {"transition": "start_review", "expected_state": file.state}, key)
     if endpoint == "order":
@@ -79,7 +95,7 @@ def test_permission_matrix_own_agency(api, keys, passport, citizen, scope, endpo
         assert response.status_code == expected, response.content
 
 
-@pytest.mark.parametrize("endpoint", ["get", "note", "step", "order", "notice"])
+@pytest.mark.parametrize("endpoint", ["get", "note", "message", "step", "documents", "issue", "order", "notice"])
 def test_other_agencys_key_never_sees_the_file(api, keys, passport, citizen, endpoint):
     from khedmat.payments import selectors as payment_selectors
 

@@ -68,7 +68,9 @@ def agency_files_page(*, agency_id: int, service_ids: Iterable[int] = (), state:
             raise BadCursor(after)
         files = files.filter(TupleGreaterThan((F("updated_at"), F("id")), position))
     limit = max(1, min(limit, MAX_PAGE))
-    rows = list(files.select_related("service").defer("search_text", "data")
+    rows = list(files.select_related("service")
+                .only("public_id", "reference", "state", "is_final", "channel", "submitted_at", "updated_at",
+                      "due_date", "service__code")
                 .order_by("updated_at", "id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]

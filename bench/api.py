@@ -154,7 +154,8 @@ def main() -> int:
         server.stop()
     log = (workdir / "gunicorn.log").read_text(errors="replace")
     figures = {"rows": args.rows, "control": control, "catalog": catalog,
-               "catalog_to_control": round(catalog["rate"] / control["rate"], 3) if control["rate"] else None,
+               "catalog_to_control": round(float(catalog["rate"]) / float(control["rate"]), 3)  # type: ignore[arg-type]
+               if control["rate"] else None,
                "listing": pages, "server_tracebacks": log.count("Traceback")}
     print(json.dumps(figures, indent=2))
     if args.json:

@@ -4,11 +4,14 @@ Kept short for CI: a few examples per operation (a few hundred calls in all)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection
 
@@ -21,9 +24,17 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applica
 
 
 @pytest.fixture
-def world(keys: dict[str, NewKey], passport: Any, citizen: Any) -> dict[str, NewKey]:
+def world(keys: dict[str, NewKey], passport: Any, citizen: Any) -> Iterator[dict[str, NewKey]]:
+    """The scene, with the WSGI handler kept from closing the test's database connection at
+    the end of each request (as Django's own test client does)."""
     submitted(passport, citizen)
-    return keys
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield keys
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

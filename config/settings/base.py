@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "khedmat.feedback",
     "khedmat.notifications",
     "khedmat.api",
+    "ninja",  # the API docs page serves Swagger UI from our own static files (CSP: no CDN)
     "khedmat.audit",
     "khedmat.applications",
     "khedmat.documents",

@@ -17,6 +17,7 @@ from ..auth import KeyAuth, key_service_ids, require
 from ..models import ApiKey, Scope
 from ..problems import ApiProblem
 from ..schemas import NoticeIn, NoticeOut, OrderOut, Problem
+from .files import agency_file
 
 router = Router(tags=["payments (agency key)"], auth=KeyAuth())
 ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem}
@@ -40,6 +41,17 @@ def _out(order: Any) -> dict[str, Any]:
 def order(request: HttpRequest, reference: str) -> dict[str, Any]:
     key = require(request, Scope.READ)
     found = _order(key, reference)
+    audit_record(action="api.order_read", target_type="api_key", target_id=key.prefix, actor=key.user,
+                 request=request, data={"object": found.reference})
+    return _out(found)
+
+
+@router.get("/files/{file_id}/order", response={200: OrderOut, **ERRORS}, summary="The payment order of a file")
+def file_order(request: HttpRequest, file_id: str) -> dict[str, Any]:
+    key = require(request, Scope.READ)
+    found = payment_selectors.order_of(agency_file(key, file_id))
+    if found is None:
+        raise ApiProblem(404, "not_found", "This file has no payment order.")
     audit_record(action="api.order_read", target_type="api_key", target_id=key.prefix, actor=key.user,
                  request=request, data={"object": found.reference})
     return _out(found)

@@ -36,18 +36,18 @@ def post(client: Client, path: str, data: dict[str, Any], key: NewKey | None = N
 
 # --- the permission matrix -----------------------------------------------------------------------
 
-ENDPOINTS = ["list", "get", "note", "message", "step", "documents", "issue", "order", "notice", "catalog",
-             "verify"]
+ENDPOINTS = ["list", "get", "note", "message", "step", "documents", "issue", "order", "file_order", "notice",
+             "catalog", "verify"]
 PUBLIC = {"catalog": 200, "verify": 200}  # the public endpoints answer whatever key comes, or none
 # key → endpoint → expected status on the key's own agency's file
 EXPECTED = {
     "read": {"list": 200, "get": 200, "note": 403, "message": 403, "step": 403, "documents": 200, "issue": 403,
-             "order": 200, "notice": 403, **PUBLIC},
+             "order": 200, "file_order": 200, "notice": 403, **PUBLIC},
     "act": {"list": 200, "get": 200, "note": 201, "message": 201, "step": 200, "documents": 200,
             "issue": 409,  # allowed, but a submitted passport issues nothing yet (not_issuable)
-            "order": 200, "notice": 403, **PUBLIC},
+            "order": 200, "file_order": 200, "notice": 403, **PUBLIC},
     "pay": {"list": 403, "get": 403, "note": 403, "message": 403, "step": 403, "documents": 403, "issue": 403,
-            "order": 403, "notice": 200, **PUBLIC},
+            "order": 403, "file_order": 403, "notice": 200, **PUBLIC},
     "none": {**{endpoint: 401 for endpoint in ENDPOINTS}, **PUBLIC},
 }
 
@@ -75,6 +75,8 @@ def call(client: Client, endpoint: str, key: NewKey | None, file: Any, order_ref
         return post(client, base + "/steps", {"transition": "start_review", "expected_state": file.state}, key)
     if endpoint == "order":
         return client.get(f"/api/v1/payments/orders/{order_reference}", **extra)
+    if endpoint == "file_order":
+        return client.get(f"/api/v1/payments/files/{file.public_id}/order", **extra)
     return post(client, "/api/v1/payments/notices", {"order_reference": order_reference,
                                                        "transaction_id": "TX-1", "amount_afn": 1}, key)
 
@@ -95,7 +97,8 @@ def test_permission_matrix_own_agency(api, keys, passport, citizen, scope, endpo
         assert response.status_code == expected, response.content
 
 
-@pytest.mark.parametrize("endpoint", ["get", "note", "message", "step", "documents", "issue", "order", "notice"])
+@pytest.mark.parametrize("endpoint", ["get", "note", "message", "step", "documents", "issue", "order", "file_order",
+                                      "notice"])
 def test_other_agencys_key_never_sees_the_file(api, keys, passport, citizen, endpoint):
     from khedmat.payments import selectors as payment_selectors
 

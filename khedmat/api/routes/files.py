@@ -72,10 +72,14 @@ def file_list(request: HttpRequest, filters: Query[FileFilters]) -> HttpResponse
     key = require(request, Scope.READ)
     if not 1 <= filters.limit <= 200:
         raise ApiProblem(422, "limit_invalid", "limit is 1 to 200.")
+    since = filters.updated_since
     try:
+        # In UTC: the database takes offsets of at most 15:59 hours, ISO 8601 allows 23:59.
+        since = (since if since.tzinfo else since.replace(tzinfo=datetime.UTC)).astimezone(datetime.UTC) \
+            if since is not None else None
         page = application_selectors.agency_files_page(
             agency_id=key.agency_id, service_ids=key_service_ids(key), state=filters.state[:40],
-            updated_since=filters.updated_since, after=filters.after[:100], limit=filters.limit)
+            updated_since=since, after=filters.after[:100], limit=filters.limit)
     except application_selectors.BadCursor as error:
         raise ApiProblem(422, "cursor_invalid", "Pass back a next_cursor as it was given.") from error
     except OverflowError as error:

@@ -11,6 +11,8 @@ pages, without the product's code in the view, so a figure can be set beside it 
   lock and increment one of 64 counter rows (scoped counters, as the product's are), insert a
   1 KB JSON row and an audit-like row (tables `bench_control_counter`, `bench_control_record`,
   `bench_control_audit`, made by bench/http.py; no ORM model);
+- /bench/control/json/: a bare Django JSON answer of a catalog's size (about 20 KB), no
+  database: the control of the API's catalog read (bench/api.py);
 - /bench/control/page/: a bare Django page render: a template of a public page's size (about
   7 KB of HTML, as the home page; a loop and a few tags), no database.
 
@@ -97,6 +99,16 @@ _PAGE_CONTEXT = {
 }
 
 
+_JSON = [{"code": f"S{n}", "slug": f"service-{n}", "agency": "MOI",
+          "name": {"en": f"Service {n}", "fa": f"خدمت {n}", "ps": f"خدمت {n}"}, "time_standard_days": 10,
+          "fee_min_afn": 100, "fee_max_afn": 500, "documents_required": [{"code": "tazkira"}],
+          "centers": [{"code": "KBL", "slug": "kabul"}]} for n in range(60)]
+
+
+def json_answer(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(json.dumps(_JSON, ensure_ascii=False), content_type="application/json")
+
+
 def page(request: HttpRequest) -> HttpResponse:
     return HttpResponse(_PAGE.render(_PAGE_CONTEXT, request))
 
@@ -106,5 +118,6 @@ urlpatterns = [
     path("bench/control/ussd/", ussd),
     path("bench/control/write/", write),
     path("bench/control/page/", page),
+    path("bench/control/json/", json_answer),
     *product_urlpatterns,
 ]

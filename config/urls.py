@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Signed payment notices from banks and mobile-money operators (khedmat/payments).
     path("payments/callback/", include("khedmat.payments.callback_urls")),
+    path("", include("khedmat.api.urls")),
     # The public keys that verify documents, and /verify/ as QR codes print it (khedmat/documents).
     path("", include("khedmat.documents.wellknown_urls")),
     # The audit trail's signed checkpoints and keys, as JSON for monitors (khedmat/audit).
@@ -40,5 +41,6 @@ urlpatterns += i18n_patterns(
     path("", include("khedmat.notifications.staff_urls")),
     path("", include("khedmat.audit.urls")),
     path("", include("khedmat.insights.urls")),
+    path("", include("khedmat.api.staff_urls")),
     prefix_default_language=True,
 )

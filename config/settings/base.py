@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "khedmat.centers",
     "khedmat.feedback",
     "khedmat.notifications",
+    "khedmat.api",
+    "ninja",  # the API docs page serves Swagger UI from our own static files (CSP: no CDN)
     "khedmat.audit",
     "khedmat.applications",
     "khedmat.documents",
@@ -61,6 +63,7 @@ MIDDLEWARE = [
     "khedmat.core.middleware.RequestIdMiddleware",
     # --- observability (issue 11): request log line and metrics, after the request id ---
     "khedmat.core.middleware.ObservabilityMiddleware",
+    "khedmat.api.idempotency.ApiRequestMiddleware",  # /api/v1/ only: body cap, Idempotency-Key
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "khedmat.core.middleware.RefuseNulMiddleware",
@@ -499,3 +502,9 @@ REPLICA_READ_VIEWS = [
     "catalog:home", "catalog:services", "catalog:category", "catalog:agencies", "catalog:agency", "catalog:service",
     "centers:dashboard", "centers:dashboard_csv", "audit:checkpoints",
 ]
+
+# The REST API (/api/v1/, khedmat.api): calls per key per window, the largest body, and how
+# long an Idempotency-Key's answer is kept for replay.
+API_KEY_RATE = (env.int("API_KEY_RATE_LIMIT", default=600), 60)
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
+API_IDEMPOTENCY_KEEP_HOURS = env.int("API_IDEMPOTENCY_KEEP_HOURS", default=24)

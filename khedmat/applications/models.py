@@ -97,6 +97,7 @@ class Application(models.Model):
             models.Index(fields=["agency", "is_final", "assigned_to", "due_date", "id"],
                          name="application_inbox_assigned"),
             models.Index(fields=["applicant", "-created_at"], name="application_by_applicant"),
+            models.Index(fields=["agency", "updated_at", "id"], name="application_by_change"),
         ]
 
     def __str__(self) -> str:

@@ -71,6 +71,7 @@ STEP_TO_STATE = _("moved the file to “%(state)s”")
 
 _WHO_SYSTEM = _("The system (automatic step)")
 _WHO_YOU = _("You")
+_WHO_AGENCY_SYSTEM = _("The agency's system")
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def _entry(event: AuditEvent, application: Application, agencies: dict[str, str]
     by_applicant = event.actor_id is not None and event.actor_id == application.applicant_id
     if by_applicant:
         who = str(_WHO_YOU)
+    elif isinstance(event.data, dict) and event.data.get("api_key"):
+        who = str(_WHO_AGENCY_SYSTEM)
     elif not event.actor_role or event.actor_role == "system":
         who = str(_WHO_SYSTEM)
     else:

@@ -59,13 +59,18 @@ def _require_open(application: Application) -> None:
 # --- opening a file ----------------------------------------------------------------------
 
 def application_file_open(*, application: Application, actor: User, request: HttpRequest | None = None,
-                          reason: str = REASON_WORKING_THE_FILE) -> None:
-    """Record that a member of staff opened the file: the applicant sees it on their own file."""
+                          reason: str = REASON_WORKING_THE_FILE, api_key: str = "") -> None:
+    """Record that a member of staff opened the file: the applicant sees it on their own file.
+
+    `api_key`: the agency's system read it through the API with this key (its prefix); the
+    applicant's page then names the agency's system, not an officer."""
+    data: dict[str, object] = {"assigned_to_other": application.assigned_to_id not in (None, actor.pk)}
+    if api_key:
+        data = {"api_key": api_key}
     audit_record(
         action="applications.file_opened", target_type="application",
         target_id=application.reference or application.public_id, actor=actor, subject=application.applicant,
-        reason=reason, request=request,
-        data={"assigned_to_other": application.assigned_to_id not in (None, actor.pk)},
+        reason=reason, request=request, data=data,
         seal_soon=True,  # every page view records it: sealed by the next pass (audit_record)
     )
 

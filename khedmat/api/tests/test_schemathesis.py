@@ -38,7 +38,9 @@ def world(keys: dict[str, NewKey], passport: Any, citizen: Any) -> Iterator[dict
 
 
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same examples on every run, so that CI judges the code, not a draw (a new
+# find shows up when the schema or the code changes; a wider search: raise max_examples locally).
+@settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: Any, world: dict[str, NewKey]) -> None:
     for scope in (None, "read", "act", "pay"):
         headers = {"Authorization": f"Bearer {world[scope].token}"} if scope else {}

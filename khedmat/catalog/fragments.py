@@ -20,7 +20,6 @@ Django, nothing kept by the code before it is read.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,7 +29,7 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
+from khedmat.core.caching import CACHE_UNAVAILABLE, CacheVersion, cache_unavailable
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -48,27 +47,19 @@ T = TypeVar("T")
 _watched: set[type[models.Model]] = set()
 
 
+_VERSION = CacheVersion(VERSION_KEY, "catalog version")
+
+
 def version() -> str | None:
     """The current catalog version (a new one is made when the cache has none); None while the
     cache is away (decision 0028): then nothing is kept or read from what was kept."""
-    try:
-        current = cache.get(VERSION_KEY)
-        if current is None:
-            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-            current = cache.get(VERSION_KEY)
-    except CACHE_UNAVAILABLE as error:
-        cache_unavailable("catalog version", error)
-        return None
-    return current
+    return _VERSION.current()
 
 
 def _new_version() -> None:
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    except CACHE_UNAVAILABLE as error:
-        # The change is saved; what was kept may be shown until the cache loses it or the
-        # next change (a restarted Redis keeps nothing: docs/decisions/0028).
-        cache_unavailable("catalog version not renewed", error)
+    # The change is saved; while the cache is away, what was kept may be shown until the cache
+    # loses it or the next change (a restarted Redis keeps nothing: docs/decisions/0028).
+    _VERSION.renew()
 
 
 def bump() -> None:

@@ -11,6 +11,7 @@ failing there is the safe side.
 from __future__ import annotations
 
 import logging
+import uuid
 
 logger = logging.getLogger("khedmat.cache")
 
@@ -35,3 +36,37 @@ CACHE_UNAVAILABLE: tuple[type[Exception], ...] = _errors()
 def cache_unavailable(what: str, error: Exception) -> None:
     """Log that the cache was away while doing `what` (the operator's signal of an outage)."""
     logger.warning("cache unavailable (%s): %s: %s", what, type(error).__name__, error)
+
+
+class CacheVersion:
+    """A version token kept under one cache key, which every change of what it stands for
+    replaces: values kept under an older token are no longer read (the catalog's fragments,
+    the public figures' pages). None while the cache is away: then nothing is kept or read."""
+
+    def __init__(self, key: str, what: str) -> None:
+        self.key = key
+        self.what = what  # for the outage's log line
+
+    def current(self) -> str | None:
+        """The current token (a new one is made when the cache has none)."""
+        from django.core.cache import cache
+
+        try:
+            current = cache.get(self.key)
+            if current is None:
+                cache.add(self.key, uuid.uuid4().hex, timeout=None)
+                current = cache.get(self.key)
+        except CACHE_UNAVAILABLE as error:
+            cache_unavailable(self.what, error)
+            return None
+        return current
+
+    def renew(self) -> None:
+        """A new token now; while the cache is away, what was kept may be shown until it comes
+        back empty or the next change renews it (docs/decisions/0028)."""
+        from django.core.cache import cache
+
+        try:
+            cache.set(self.key, uuid.uuid4().hex, timeout=None)
+        except CACHE_UNAVAILABLE as error:
+            cache_unavailable(f"{self.what} not renewed", error)

@@ -9,42 +9,26 @@ is away, every request renders (slower, never wrong).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.cache import cache
 from django.db import transaction
 
 from khedmat.catalog import fragments
-from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
+from khedmat.core.caching import CacheVersion
 
 VERSION_KEY = "insights:figures:version"
+_VERSION = CacheVersion(VERSION_KEY, "figures version")
 T = TypeVar("T")
 
 
 def figures_version() -> str | None:
-    try:
-        current = cache.get(VERSION_KEY)
-        if current is None:
-            cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-            current = cache.get(VERSION_KEY)
-    except CACHE_UNAVAILABLE as error:
-        cache_unavailable("figures version", error)
-        return None
-    return current
-
-
-def _new_version() -> None:
-    try:
-        cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
-    except CACHE_UNAVAILABLE as error:
-        cache_unavailable("figures version not renewed", error)
+    return _VERSION.current()
 
 
 def figures_changed() -> None:
     """The figures were rebuilt: pages kept from the old ones are not shown once this commits."""
-    transaction.on_commit(_new_version)
+    transaction.on_commit(_VERSION.renew)
 
 
 def kept(*parts: object, render: Callable[[], T]) -> T:

@@ -197,6 +197,26 @@ def preferred_language_by_phone(*, phone_number: str) -> str:
     return row[0] if row else ""
 
 
+SMS_LANGUAGES = ("en", "fa", "ps")
+
+
+def sms_language_of(*choices: str) -> str:
+    """The first of `choices` that is one of our languages ("fa-AF" counts as "fa"), else Dari."""
+    for language in choices:
+        language = (language or "").split("-")[0].lower()
+        if language in SMS_LANGUAGES:
+            return language
+    return "fa"
+
+
+def sms_language_for(*, phone_number: str, acted_in: str = "") -> str:
+    """The language to write to this number in: its account holder's preferred language, else
+    the one they acted in, else Dari. The one place this rule lives (notifications asks it for
+    every SMS; a ticket taken by phone asks it once, when it is issued)."""
+    preferred = preferred_language_by_phone(phone_number=phone_number) if phone_number else ""
+    return sms_language_of(preferred, acted_in)
+
+
 def users_by_ids(*, ids: list[int]) -> list[User]:
     return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
 

@@ -323,7 +323,7 @@ def ticket_issued(event: TicketIssued, request: HttpRequest | None) -> None:
     ticket = event.ticket
     if not ticket.phone or ticket.channel in (ticket.Channel.KIOSK, ticket.Channel.APPOINTMENT):
         return
-    language = language_for(ticket.phone, ticket.language)
+    language = language_of(ticket.language)  # resolved when the ticket was issued
     with translation.override(language):
         link = site_link(reverse("centers:ticket", args=[ticket.public_id]))
     values = _ticket_values(ticket, language) | {"link": ltr(link, language)}
@@ -335,7 +335,7 @@ def ticket_called(event: TicketCalled, request: HttpRequest | None) -> None:
     ticket = event.ticket
     if not ticket.phone:
         return
-    language = language_for(ticket.phone, ticket.language)
+    language = language_of(ticket.language)  # resolved when the ticket was issued
     values = _ticket_values(ticket, language) | {"counter": format_number(event.counter.number, language)}
     message_queue(to=ticket.phone, key="ticket.called", values=values, language=language,
                   reference=ticket.display_number)
@@ -343,7 +343,7 @@ def ticket_called(event: TicketCalled, request: HttpRequest | None) -> None:
 
 def ticket_turn_near(event: TicketTurnNear, request: HttpRequest | None) -> None:
     ticket = event.ticket
-    language = language_for(ticket.phone, ticket.language)
+    language = language_of(ticket.language)  # resolved when the ticket was issued
     values = _ticket_values(ticket, language) | {"ahead": format_number(event.ahead, language)}
     message_queue(to=ticket.phone, key="ticket.turn_near", values=values, language=language,
                   reference=ticket.display_number)

@@ -30,23 +30,17 @@ from .models import FINAL_STATUSES, GatewayHealth, Message, MessageStatusChange,
 from .sms.base import Receipt, ReceiptStatus
 
 logger = logging.getLogger(__name__)
-LANGUAGES = ("en", "fa", "ps")
+LANGUAGES = account_selectors.SMS_LANGUAGES
 
 
 def language_for(phone: str, fallback: str = "") -> str:
-    """The language to write to this number in: its account holder's preferred language,
-    else the one they acted in (`fallback`), else Dari."""
-    preferred = account_selectors.preferred_language_by_phone(phone_number=phone) if phone else ""
-    return language_of(preferred, fallback)
+    """The language to write to this number in (accounts.selectors.sms_language_for)."""
+    return account_selectors.sms_language_for(phone_number=phone, acted_in=fallback)
 
 
 def language_of(*choices: str) -> str:
     """The first of `choices` that is one of our languages ("fa-AF" counts as "fa"), else Dari."""
-    for language in choices:
-        language = (language or "").split("-")[0].lower()
-        if language in LANGUAGES:
-            return language
-    return "fa"
+    return account_selectors.sms_language_of(*choices)
 
 
 WORDINGS_CACHE_SECONDS = 300

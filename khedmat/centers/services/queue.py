@@ -28,6 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from khedmat.accounts import selectors as account_selectors
 from khedmat.accounts.roles import Role
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
@@ -89,7 +90,8 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
     `queue_position_at` is for appointment check-ins (the slot's start); otherwise the
     ticket stands at its issue time, less its priority group's head start. The same
     `idempotency_key` (a form's one-time token) always gives the same ticket. `language` is
-    the one the holder took it in (their SMS are written in it).
+    the one the holder took it in; a ticket with a phone keeps the language its SMS are written
+    in, resolved here once (the account's preferred one first) instead of at every SMS.
 
     Walk-in tickets (kiosk, online, SMS, USSD) are given only while the center is open
     (khedmat.centers.hours): CenterClosed says when it opens next. An appointment's check-in
@@ -126,6 +128,8 @@ def ticket_issue(*, center: Center, service: Service, priority_group: PriorityGr
         raise QueueError(_("This center has no women's desk for this service; please take an ordinary ticket."),
                          code="no_women_desk")
     phone = normalize_ticket_phone(phone)
+    if phone:
+        language = account_selectors.sms_language_for(phone_number=phone, acted_in=language)
     now = timezone.now()
     day = timezone.localdate(now)
     if queue_position_at is None:

@@ -7,6 +7,8 @@ import datetime
 import itertools
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.db import transaction
 from django.utils import timezone
 
@@ -232,6 +234,22 @@ def test_a_called_ticket_is_called_in_dari_with_its_number_in_dari_digits(hall: 
     ticket_call_next(counter=hall.open(3))
     [sms] = Message.objects.filter(template="ticket.called")
     assert DARI_BRAND in sms.body and "P-۰۰۱" in sms.body and "۳" in sms.body
+
+
+def test_a_ticket_taken_in_english_by_a_pashto_account_is_called_in_pashto_without_asking_again(
+        hall: Hall, pashto_citizen: User) -> None:
+    """The holder's language is resolved once, when the ticket is issued; the call reads it
+    off the ticket (no account lookup per SMS on the counter's hot path)."""
+    ticket = ticket_issue(center=hall.center, service=hall.passport, channel="online",
+                          phone=pashto_citizen.phone_number, language="en")
+    assert ticket.language == "ps"
+    assert Message.objects.get(template="ticket.issued").language == "ps"
+    counter = hall.open(3)
+    with CaptureQueriesContext(connection) as queries:
+        ticket_call_next(counter=counter)
+    assert not [query for query in queries.captured_queries if "preferred_language" in query["sql"]]
+    [sms] = Message.objects.filter(template="ticket.called")
+    assert sms.language == "ps" and sms.to == pashto_citizen.phone_number
 
 
 def test_an_appointment_is_told_when_booked_moved_reminded_and_cancelled(hall: Hall) -> None:

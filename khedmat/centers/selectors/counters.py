@@ -124,6 +124,9 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
     groups, priorities = quote(QueueGroup._meta.db_table), quote(PriorityGroup._meta.db_table)
     rule, rule_params = callable_rule(ticket="w", counter="k", counter_id="(SELECT id FROM k)")
     counted_up_to = WAITING_COUNTED_UP_TO
+    # Columns named, never `*`: a prepared statement (decision 0043) whose columns changed under
+    # it in a migration would fail until the workers restart.
+    counter_columns = ", ".join(f"k.{quote(field.column)}" for field in Counter._meta.concrete_fields)
     ticket_fields = Ticket._meta.concrete_fields
     ticket_columns = ", ".join(f"t.{quote(field.column)} AS {quote('ticket__' + field.column)}"
                                for field in ticket_fields)
@@ -133,7 +136,8 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
         f"WITH k AS (SELECT * FROM {counters} WHERE operator_id = %s ORDER BY number, id LIMIT 1), "  # noqa: S608
         f"a AS (SELECT * FROM {tickets} WHERE counter_id = (SELECT id FROM k) AND status IN (%s, %s) "
         "ORDER BY called_at DESC LIMIT 1) "
-        "SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, n.name_ps AS center_name_ps, "
+        f"SELECT {counter_columns}, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "
+        "n.name_ps AS center_name_ps, "
         f"(SELECT COUNT(*) FROM (SELECT 1 FROM {tickets} w WHERE {rule} LIMIT %s) c) AS waiting, "
         f"{ticket_columns}, g.letter AS group_letter, s.slug AS service_slug, "
         "s.current_version_id AS version_id, v.name_en AS version_name_en, v.name_fa AS version_name_fa, "
@@ -313,7 +317,8 @@ def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ti
     quote = connection.ops.quote_name
     tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
     found = list(Ticket.objects.raw(
-        f"SELECT t.*, g.letter AS group_letter FROM {tickets} t JOIN {groups} g ON g.id = t.group_id "  # noqa: S608
+        f"SELECT {', '.join(f't.{quote(field.column)}' for field in Ticket._meta.concrete_fields)}, "  # noqa: S608
+        f"g.letter AS group_letter FROM {tickets} t JOIN {groups} g ON g.id = t.group_id "
         "WHERE t.center_id = %s AND t.public_id = %s",
         [center_id, Ticket._meta.get_field("public_id").get_db_prep_value(key, connection)]))
     if not found:

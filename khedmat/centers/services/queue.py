@@ -187,8 +187,10 @@ def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter 
         if connection.features.has_select_for_update else ""
     # With its centre's names, which the SMS to the holders of the called and the near tickets
     # say (a statement of its own for each SMS otherwise); only the counter's row is locked.
+    counter_columns = ", ".join(f"k.{quote(field.column)}" for field in Counter._meta.concrete_fields)
     found = list(_writing(Counter).raw(
-        f"SELECT k.*, n.name_en AS center_name_en, n.name_fa AS center_name_fa, n.name_ps AS center_name_ps, "  # noqa: S608
+        f"SELECT {counter_columns}, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608
+        "n.name_ps AS center_name_ps, "
         f"(SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "
         f"LIMIT 1) AS busy_ticket_id FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
         f"WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",

@@ -113,6 +113,14 @@ else:
     # Persistent connections: a new connection per request cuts throughput by two thirds.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Values bound by the server, and a statement run five times on a connection prepared there:
+    # PostgreSQL then parses and analyses it once per connection instead of on every run.
+    # Measured on the counter's call cycle: 30-50 % less database CPU, the same in Python
+    # (docs/decisions/0043-server-side-binding-and-prepared-statements.md).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "server_side_binding": env.bool("DATABASE_SERVER_SIDE_BINDING", default=True),
+        "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5),
+    })
 
 # --- connection pooler (issue 11, deploy/pgbouncer/pgbouncer.ini) ---
 # DATABASE_POOLER=pgbouncer when DATABASE_URL points at PgBouncer in transaction mode: each
@@ -488,6 +496,7 @@ if DATABASE_REPLICA_URL:
         **env.db_url_config(DATABASE_REPLICA_URL),
         "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),  # the primary's binding and preparing
         # The test suite makes no second database: in tests the replica is the primary.
         "TEST": {"MIRROR": "default"},
     }

@@ -4,6 +4,7 @@ per-address limit of the endpoints that need no key."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -21,13 +22,13 @@ from khedmat.applications.models import ApplicationEvent, Note
 from khedmat.applications.selectors.office import inbox_filter_choices
 from khedmat.applications.selectors.workload import agency_workload
 from khedmat.applications.services import ApplicationError, application_assign
-from khedmat.applications.tests.conftest import officer  # noqa: F401 (fixture)
 from khedmat.applications.tests.office_helpers import agency_admin, publish, submitted, verified_client
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Agency, Service
+from khedmat.centers.models import Center
+from khedmat.centers.services import center_upsert
 from khedmat.complaints import standards
 from khedmat.complaints.services import escalation_recipients
-from khedmat.complaints.tests.conftest import center  # noqa: F401 (fixture)
 from khedmat.complaints.tests.helpers import file as complaint_file
 from khedmat.documents.models import IssuedDocument
 from khedmat.payments import selectors as payment_selectors
@@ -118,6 +119,20 @@ def test_a_key_limited_to_another_service_meets_every_file_endpoint_as_another_a
 
 
 # --- 2. a key's system account is not a person --------------------------------------------------
+
+@pytest.fixture
+def officer(moi: Agency) -> User:
+    return staff_user_create(username="officer.gaps", password="pass-for-tests-1", role=Role.OFFICER, agency=moi,
+                             full_name="Officer Karimi")
+
+
+@pytest.fixture
+def center(db: None) -> Center:
+    return center_upsert(code="KBL", slug="kabul", name={"en": "Kabul center", "fa": "مرکز کابل", "ps": "د کابل مرکز"},
+                         city={"en": "Kabul", "fa": "کابل", "ps": "کابل"},
+                         address={"en": "Street 1", "fa": "سرک ۱", "ps": "سړک ۱"},
+                         opens_at=datetime.time(8), closes_at=datetime.time(16))
+
 
 @pytest.fixture
 def approver_key(moi: Agency) -> NewKey:

@@ -5,6 +5,7 @@ per-address limit of the endpoints that need no key."""
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 from typing import Any
 
@@ -149,6 +150,17 @@ def test_a_keys_account_is_a_system_account_and_people_lists_leave_it_out(moi, k
     assert account_selectors.users_by_ids(ids=[system.pk, officer.pk]) == [officer]
     assert [user.pk for user in inbox_filter_choices(agency_id=moi.pk).colleagues] == [officer.pk]
     assert [row.officer for row in agency_workload(agency_id=moi.pk).rows if row.officer] == [officer]
+
+
+def test_the_data_migration_marks_the_accounts_of_keys_made_before_the_flag(keys, officer):
+    from django.apps import apps
+
+    migration = importlib.import_module("khedmat.accounts.migrations.0005_mark_api_key_accounts_as_system")
+    User.objects.update(is_system=False)  # as they were before 0004
+    migration.mark(apps, None)
+    assert set(User.objects.filter(is_system=True)) == {new.key.user for new in keys.values()}
+    migration.unmark(apps, None)
+    assert not User.objects.filter(is_system=True).exists()
 
 
 def test_a_system_account_of_a_centre_is_not_its_staff(center):

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import datetime
 import importlib
+import io
 import json
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from khedmat.accounts import permissions
 from khedmat.accounts import selectors as account_selectors
@@ -22,8 +24,12 @@ from khedmat.api.services import NewKey, api_key_create
 from khedmat.applications.models import ApplicationEvent, Note
 from khedmat.applications.selectors.office import inbox_filter_choices
 from khedmat.applications.selectors.workload import agency_workload
-from khedmat.applications.services import ApplicationError, application_assign
+from khedmat.applications.services import ApplicationError, application_assign, application_submit
+from khedmat.applications.services.drafts import application_draft_store
+from khedmat.applications.tests.citizen_helpers import pdf
+from khedmat.applications.tests.conftest import PASSPORT_ANSWERS
 from khedmat.applications.tests.office_helpers import agency_admin, publish, submitted, verified_client
+from khedmat.applications.uploads import megabytes, upload_check
 from khedmat.audit.models import AuditEvent
 from khedmat.catalog.models import Agency, Service
 from khedmat.centers.models import Center
@@ -32,6 +38,7 @@ from khedmat.complaints import standards
 from khedmat.complaints.services import escalation_recipients
 from khedmat.complaints.tests.helpers import file as complaint_file
 from khedmat.documents.models import IssuedDocument
+from khedmat.notifications.models import Message
 from khedmat.payments import selectors as payment_selectors
 from khedmat.payments.models import Payment
 
@@ -61,10 +68,8 @@ def _every_call(client: Client, key: NewKey, file: Any, order_reference: str, do
     """Every endpoint that names one file (or its order, or its document), as `key`."""
     base = f"/api/v1/files/{file.public_id}"
     upload = file.documents.first()
-    return {
+    calls = {
         "get": client.get(base, **bearer(key)),
-        "upload": client.get(f"{base}/uploads/{upload.public_id if upload else '00000000-0000-0000-0000-000000000000'}",
-                             **bearer(key)),
         "step": step(client, key, file, "start_review" if file.state == "submitted" else "reject", file.state),
         "note": post(client, base + "/notes", {"text": "checked by the registry"}, key),
         "message": post(client, base + "/messages", {"text": "Please bring the original Tazkira."}, key),
@@ -76,6 +81,9 @@ def _every_call(client: Client, key: NewKey, file: Any, order_reference: str, do
         "notice": post(client, "/api/v1/payments/notices", {"order_reference": order_reference,
                                                             "transaction_id": "TX-LIMITED", "amount_afn": 1}, key),
     }
+    if upload is not None:
+        calls["upload"] = client.get(f"{base}/uploads/{upload.public_id}", **bearer(key))
+    return calls
 
 
 def _what_a_file_holds(file: Any) -> tuple[Any, ...]:
@@ -91,8 +99,12 @@ def test_a_key_limited_to_another_service_meets_every_file_endpoint_as_another_a
     everything = ["read", "act", "pay"]
     limited = api_key_create(agency=moi, name="another service", scopes=everything, services=[other_service],
                              payment_operator="azizi-bank")
-    # the same file at two moments: before its document (issue), and approved with one (revoke)
-    waiting = submitted(passport, citizen)
+    # the same file at two moments: waiting, with an upload (issue), and approved with its document (revoke)
+    draft = application_draft_store(applicant=citizen, service=passport, data=PASSPORT_ANSWERS, uploads=[
+        ("tazkira_copy", upload_check(pdf("tazkira.pdf"), max_bytes=megabytes(5)))])
+    waiting = application_submit(application=draft, idempotency_key="with-upload", actor=citizen)
+    assert api.get(f"/api/v1/files/{waiting.public_id}/uploads/{waiting.documents.get().public_id}",
+                   **bearer(keys["read"])).status_code == 200  # an upload the agency's own key reads
     approved = submitted(passport, citizen)
     assert step(api, keys["act"], approved, "start_review", "submitted").status_code == 200
     assert step(api, keys["act"], approved, "recommend", "in_review").status_code == 200
@@ -105,6 +117,7 @@ def test_a_key_limited_to_another_service_meets_every_file_endpoint_as_another_a
         answers = _every_call(api, limited, file, order.reference, number)
         # another agency's key with every scope: the answer a stranger gets
         strangers = _every_call(api, keys["other"], file, order.reference, number)
+        assert ("upload" in answers) == (file is waiting)
         for endpoint, response in answers.items():
             assert response.status_code == 404, (endpoint, response.content)
             assert response["Content-Type"] == "application/problem+json"
@@ -205,6 +218,21 @@ def test_complaint_escalation_never_goes_to_a_keys_account(moi, passport, office
     # no approver but the key's: the supervisors' rung falls to the head, as with no approver at all
     assert escalation_recipients(complaint, standards.SUPERVISOR) == [head]
     assert escalation_recipients(complaint, standards.HEAD) == [head]
+
+
+def test_overdue_files_are_told_to_people_never_to_a_system_account(passport, citizen, moi,
+                                                                     django_capture_on_commit_callbacks):
+    head = agency_admin(moi)
+    # a system account in a supervisor's role, with a number: the rule, not the key's role, keeps it out
+    system = staff_user_create(username="system.head", password="pass-for-tests-1", role=Role.AGENCY_ADMIN,
+                               agency=moi, phone_number="+93700333444", is_system=True)
+    late = submitted(passport, citizen, due=timezone.localdate() - datetime.timedelta(days=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("escalate_overdue", stdout=io.StringIO())
+    assert set(Message.objects.filter(template="application.escalated").values_list("to", flat=True)) == \
+        {head.phone_number}
+    escalated = AuditEvent.objects.get(action="applications.escalated", target_id=str(late.reference))
+    assert escalated.data["notified"] == [head.pk] and system.pk not in escalated.data["notified"]
 
 
 def test_a_keys_account_still_acts_and_is_named_in_the_history_and_the_audit_trail(

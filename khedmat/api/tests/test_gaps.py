@@ -128,8 +128,9 @@ def test_a_key_limited_to_another_service_meets_every_file_endpoint_as_another_a
     own = api_key_create(agency=moi, name="passports", scopes=everything, services=[passport, other_service])
     assert api.get(f"/api/v1/files/{waiting.public_id}", **bearer(own)).status_code == 200
     assert post(api, f"/api/v1/files/{waiting.public_id}/notes", {"text": "seen"}, own).status_code == 201
-    assert api.get(f"/api/v1/payments/orders/{payment_selectors.order_of(waiting).reference}",
-                   **bearer(own)).status_code == 200
+    waiting_order = payment_selectors.order_of(waiting)
+    assert waiting_order is not None
+    assert api.get(f"/api/v1/payments/orders/{waiting_order.reference}", **bearer(own)).status_code == 200
 
 
 # --- 2. a key's system account is not a person --------------------------------------------------

@@ -139,7 +139,7 @@ def main() -> int:
     token = prepare(args.rows)
     workdir = Path(tempfile.mkdtemp(prefix="khedmat-bench-api-"))
     env = server_env(database_url=database_url, static_root=workdir / "static", private_root=workdir,
-                     extra={"API_KEY_RATE_LIMIT": str(10**9),
+                     extra={"API_KEY_RATE_LIMIT": str(10**9), "API_PUBLIC_RATE_LIMIT": str(10**9),
                             "CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/14")})
     server = Server(name="api", tree=Path(__file__).resolve().parent.parent, database_url=database_url,
                     port=free_port(), log=workdir / "gunicorn.log", env=env, workers=2)

@@ -515,5 +515,10 @@ REPLICA_READ_VIEWS = [
 # The REST API (/api/v1/, khedmat.api): calls per key per window, the largest body, and how
 # long an Idempotency-Key's answer is kept for replay.
 API_KEY_RATE = (env.int("API_KEY_RATE_LIMIT", default=600), 60)
+# The endpoints that need no key, per client address (a call with a live key counts against the
+# key's): generous for a ministry's network behind one address; verification, which invites
+# guessing, tighter as well (docs/api.md, "Limits").
+API_PUBLIC_RATE = (env.int("API_PUBLIC_RATE_LIMIT", default=300), 60)
+API_VERIFY_RATE = (env.int("API_VERIFY_RATE_LIMIT", default=60), 60)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 API_IDEMPOTENCY_KEEP_HOURS = env.int("API_IDEMPOTENCY_KEEP_HOURS", default=24)

@@ -148,7 +148,7 @@ class UserAdmin(ScopedModelAdmin, BaseUserAdmin):
 
     def get_list_filter(self, request: HttpRequest) -> tuple[Any, ...]:
         if permissions.is_platform_admin(request.user):
-            return (RoleFilter, "is_active", "agency", "center")
+            return (RoleFilter, "is_active", "is_system", "agency", "center")
         return (RoleFilter, "is_active")
 
     def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:

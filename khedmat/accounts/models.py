@@ -11,11 +11,28 @@ from django.utils.translation import gettext_lazy as _
 # The roles live in roles.py, for other apps to import; they are still importable from here.
 from .roles import AGENCY_ROLES, CENTER_ROLES, SECOND_FACTOR_ROLES, STAFF_ROLES, Role
 
-__all__ = ["AGENCY_ROLES", "CENTER_ROLES", "SECOND_FACTOR_ROLES", "STAFF_ROLES", "EnrolmentCode", "KnownNetwork",
-           "PhoneCode", "Role", "User"]
+__all__ = ["AGENCY_ROLES", "CENTER_ROLES", "PEOPLE", "SECOND_FACTOR_ROLES", "STAFF_ROLES", "EnrolmentCode",
+           "KnownNetwork", "PhoneCode", "Role", "User", "UserQuerySet"]
+
+
+# Who is a person: every account but the system accounts API keys act through. The one rule
+# that lists of staff (colleagues, supervisors, recipients, a centre's staff) apply (0042).
+PEOPLE = Q(is_system=False)
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def people(self) -> UserQuerySet:
+        """Accounts of people: never a key's system account, which acts but is no one to choose."""
+        return self.filter(PEOPLE)
 
 
 class KhedmatUserManager(UserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def people(self) -> UserQuerySet:
+        return self.get_queryset().people()
+
     def create_superuser(self, username: str, email: str | None = None, password: str | None = None,
                          **extra_fields: object) -> User:
         extra_fields.setdefault("role", Role.PLATFORM_ADMIN)
@@ -40,6 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False,
                                    help_text=_("Can sign in to the administration site."))
     is_active = models.BooleanField(_("active"), default=True)
+    # Set once, at creation: the account an API key acts through (api.services.api_key_create).
+    is_system = models.BooleanField(
+        _("system account"), default=False, editable=False,
+        help_text=_("An agency's system acts through it (an API key), not a person: it is never listed or "
+                    "chosen as staff."))
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     # Wrong second-factor codes since the last right one, kept across sign-ins: a right
     # password must not give a guesser a fresh set of tries (docs/decisions/0015).

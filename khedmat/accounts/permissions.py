@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from django.db.models import Model, QuerySet
 
 from .gates import second_factor_given
-from .models import STAFF_ROLES, Role, User
+from .models import PEOPLE, STAFF_ROLES, Role, User
 
 ADMIN_SITE_ROLES = frozenset({Role.CENTER_MANAGER, Role.AGENCY_ADMIN, Role.PLATFORM_ADMIN})
 # The roles each administrator may give; none may give a role above their own.
@@ -134,6 +134,8 @@ def can_manage_user(user: Any, other: User) -> bool:
         return False
     if is_platform_admin(user):
         return True
+    if other.is_system:  # a key's account is managed on the keys page: revoked with its key
+        return False
     if other.role not in assignable_roles(user):
         return False
     if is_agency_admin(user):
@@ -147,10 +149,11 @@ def limit_to_manageable_users(user: Any, queryset: QuerySet[User]) -> QuerySet[U
     if is_platform_admin(user):
         return queryset if user.is_superuser else queryset.filter(is_superuser=False)
     roles = [role.value for role in assignable_roles(user)]
+    # Their staff lists hold people only: a key's system account shows on the keys page (0042).
     if is_agency_admin(user):
-        return queryset.filter(agency=user.agency_id, role__in=roles, is_superuser=False)
+        return queryset.filter(PEOPLE, agency=user.agency_id, role__in=roles, is_superuser=False)
     if is_center_manager(user):
-        return queryset.filter(center=user.center_id, role__in=roles, is_superuser=False)
+        return queryset.filter(PEOPLE, center=user.center_id, role__in=roles, is_superuser=False)
     return queryset.none()
 
 

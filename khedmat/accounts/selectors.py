@@ -217,25 +217,29 @@ def sms_language_for(*, phone_number: str, acted_in: str = "") -> str:
     return sms_language_of(preferred, acted_in)
 
 
+# The lists of people below (whom to give a file, whom to tell) never hold a key's system
+# account: User.objects.people() (decisions/0042).
+
 def users_by_ids(*, ids: list[int]) -> list[User]:
-    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    """The active people among `ids` (recipients of an SMS, by primary key)."""
+    return list(User.objects.people().filter(pk__in=ids, is_active=True).order_by("pk"))
 
 
 def agency_staff(*, agency_id: int, roles: Iterable[str] = AGENCY_ROLES) -> list[User]:
     """The agency's active staff who hold one of `roles` (every agency role by default), by name."""
-    return list(User.objects.filter(agency_id=agency_id, role__in=sorted(roles), is_active=True)
+    return list(User.objects.people().filter(agency_id=agency_id, role__in=sorted(roles), is_active=True)
                 .order_by("full_name", "username"))
 
 
 def center_staff(*, center_id: int, roles: Iterable[str]) -> list[User]:
     """The centre's active staff who hold one of `roles`, by name."""
-    return list(User.objects.filter(center_id=center_id, role__in=sorted(roles), is_active=True)
+    return list(User.objects.people().filter(center_id=center_id, role__in=sorted(roles), is_active=True)
                 .order_by("full_name", "username"))
 
 
 def group_members(*, group: str) -> list[User]:
     """The active members of a permission group (a desk such as the complaints' ombudsman), by name."""
-    return list(User.objects.filter(groups__name=group, is_active=True).order_by("full_name", "username"))
+    return list(User.objects.people().filter(groups__name=group, is_active=True).order_by("full_name", "username"))
 
 
 def user_in_group(*, user: User, group: str) -> bool:

@@ -745,7 +745,7 @@ def staff_user_create(
     *, username: str, password: str, role: Role | str, agency: Agency | None = None,
     center: Center | None = None, full_name: str = "", email: str = "", phone_number: str | None = None,
     is_staff: bool | None = None, is_superuser: bool | None = None, totp_key: str | None = None,
-    created_by: User | None = None, request: HttpRequest | None = None,
+    created_by: User | None = None, request: HttpRequest | None = None, is_system: bool = False,
 ) -> User:
     """Open a staff account. Raises ValidationError for a citizen role, a missing agency or center,
     or a username already taken.
@@ -753,7 +753,8 @@ def staff_user_create(
     By default the roles that administer something (permissions.ADMIN_SITE_ROLES) may open
     the administration site, and platform administrators hold every permission. A role that
     needs a second factor then needs a set-up code (`staff_enrolment_code_issue`), unless
-    `totp_key` gives it an authenticator (demonstrations, tests).
+    `totp_key` gives it an authenticator (demonstrations, tests). `is_system`: the account a
+    system acts through (an API key's), never listed as a person (User.objects.people()).
     """
     role = Role(role)
     if role == Role.CITIZEN:
@@ -768,7 +769,7 @@ def staff_user_create(
         is_superuser = role == Role.PLATFORM_ADMIN
     user = User(
         username=username, role=role, agency=agency, center=center, full_name=full_name, email=email,
-        phone_number=phone_number or None, is_staff=is_staff, is_superuser=is_superuser,
+        phone_number=phone_number or None, is_staff=is_staff, is_superuser=is_superuser, is_system=is_system,
     )
     user.set_password(password)
     user.full_clean()
@@ -778,7 +779,8 @@ def staff_user_create(
     audit_record(action="accounts.staff_created", target_type="accounts.user", target_id=user.pk,
                  actor=created_by, subject=user,
                  data={"role": role.value, "is_staff": is_staff, "is_superuser": is_superuser,
-                       "agency": _unit_code(agency), "center": _unit_code(center)},
+                       "agency": _unit_code(agency), "center": _unit_code(center),
+                       **({"is_system": True} if is_system else {})},
                  request=request)
     return user
 

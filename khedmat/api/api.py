@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 
 from .problems import ApiProblem, from_exception, problem_response
 
@@ -71,6 +71,12 @@ def _invalid(request: HttpRequest, error: ValidationError) -> HttpResponse:
 def _unauthenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
     return problem_response(401, "not_authenticated", "Send a valid, live key: Authorization: Bearer <key>.",
                             headers={"WWW-Authenticate": "Bearer"})
+
+
+@api.exception_handler(Throttled)
+def _throttled(request: HttpRequest, error: Throttled) -> HttpResponse:
+    # A public endpoint's limit (throttles.py); ninja adds Retry-After from the throttle's wait.
+    return problem_response(429, "rate_limited", "Too many calls from your address; slow down, or send your key.")
 
 
 @api.exception_handler(Http404)

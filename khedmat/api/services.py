@@ -64,7 +64,7 @@ def api_key_create(*, agency: Agency, name: str, scopes: list[str], acts_as: str
     secret = secrets.token_urlsafe(32)
     user = staff_user_create(username=f"api-{prefix}", password=secrets.token_urlsafe(24), role=acts_as,
                              agency=agency, full_name=f"{agency.code} system ({name})", is_staff=False,
-                             created_by=created_by, request=request)
+                             created_by=created_by, request=request, is_system=True)
     user.set_unusable_password()
     user.save(update_fields=["password"])
     key = ApiKey.objects.create(prefix=prefix, secret_hash=_hash(secret), name=name, agency=agency, scopes=scopes,

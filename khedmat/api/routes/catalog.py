@@ -15,8 +15,9 @@ from khedmat.centers import selectors as center_selectors
 
 from ..problems import ApiProblem
 from ..schemas import AgencyOut, Problem, ServiceDetailOut, ServiceOut
+from ..throttles import PUBLIC
 
-router = Router(tags=["catalog (public)"])
+router = Router(tags=["catalog (public)"], throttle=PUBLIC)
 
 
 def _names(obj: Any, field: str = "name") -> dict[str, str]:

@@ -12,8 +12,9 @@ from khedmat.centers.hours import center_closed
 
 from ..problems import ApiProblem
 from ..schemas import CenterOut, Problem, QueueOut
+from ..throttles import PUBLIC
 
-router = Router(tags=["centres (public)"])
+router = Router(tags=["centres (public)"], throttle=PUBLIC)
 
 
 def _names(obj: Any, field: str) -> dict[str, str]:

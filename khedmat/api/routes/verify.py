@@ -11,8 +11,9 @@ from khedmat.documents.selectors import document_verify
 
 from ..problems import ApiProblem
 from ..schemas import Problem, VerifyIn, VerifyOut
+from ..throttles import VERIFY
 
-router = Router(tags=["documents (public)"])
+router = Router(tags=["documents (public)"], throttle=VERIFY)
 MAX_CODE = 4000
 
 

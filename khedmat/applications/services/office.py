@@ -105,7 +105,7 @@ def application_assign(*, application: Application, actor: User, assignee: User,
     locked = _locked(application)
     _require_staff(actor, locked)
     _require_open(locked)
-    if not _agency_staff_of(assignee, locked):
+    if not _agency_staff_of(assignee, locked) or assignee.is_system:  # a key's account is no one to give work to
         raise ApplicationError(_("Choose a colleague of this agency."), code="bad_assignee")
     if locked.assigned_to_id == assignee.pk:
         return locked

@@ -1,12 +1,13 @@
-"""Reads of the API app: an agency's keys for its staff page."""
+"""Reads of the API app: an agency's keys and webhooks for its staff pages and the API."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from .models import ApiKey
+from .models import ApiKey, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 if TYPE_CHECKING:
     from khedmat.catalog.models import Agency
@@ -21,3 +22,31 @@ def api_key_of_agency(*, agency: Agency, public_id: str) -> ApiKey | None:
         return ApiKey.objects.select_related("user").filter(agency=agency, public_id=public_id).first()
     except Exception:  # a malformed UUID
         return None
+
+
+def webhooks_of(*, agency_id: int) -> QuerySet[WebhookSubscription]:
+    return (WebhookSubscription.objects.filter(agency_id=agency_id).prefetch_related("services")
+            .order_by("-created_at", "-id"))
+
+
+def webhook_of_agency(*, agency_id: int, public_id: object) -> WebhookSubscription | None:
+    """The agency's subscription by its public id; None for another agency's, or a malformed id."""
+    try:
+        return webhooks_of(agency_id=agency_id).filter(public_id=public_id).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def webhook_deliveries(*, subscription: WebhookSubscription, limit: int = 50,
+                       attempts: int = 5) -> list[WebhookDelivery]:
+    """The latest deliveries of a subscription, each with its latest tries (three queries)."""
+    rows = list(WebhookDelivery.objects.filter(subscription=subscription)
+                .order_by("-created_at", "-id")[:limit])
+    tries: dict[int, list[WebhookAttempt]] = {}
+    for attempt in WebhookAttempt.objects.filter(delivery__in=[row.pk for row in rows]).order_by("-at", "-id"):
+        kept = tries.setdefault(attempt.delivery_id, [])
+        if len(kept) < attempts:
+            kept.append(attempt)
+    for row in rows:
+        row.latest_attempts = tries.get(row.pk, [])  # type: ignore[attr-defined]
+    return rows

@@ -190,12 +190,23 @@ class RevokeIn(Schema):
     reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)
 
 
+# An http(s) address with a host name (or an IPv4 address), an optional port, no user name or password.
+_PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+WEBHOOK_URL = (r"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+" + _PORT
+               + r"(?:[/?#][!-~]*)?$")
+WebhookEventName = Literal["application.submitted", "application.transitioned", "application.paid",
+                           "document.issued", "document.revoked"]
+
+
 class WebhookIn(Schema):
     """A subscription: where, to which events, optionally only for some services (their codes)."""
 
-    url: str = Field(min_length=1, max_length=500, examples=["https://registry.moi.gov.af/hooks/khedmat"])
-    events: list[str] = Field(min_length=1, max_length=10, examples=[["application.submitted", "application.paid"]])
-    services: list[str] = Field(default_factory=list, max_length=50)
+    url: str = Field(min_length=1, max_length=500, pattern=WEBHOOK_URL,
+                     examples=["https://registry.moi.gov.af/hooks/khedmat"])
+    events: list[WebhookEventName] = Field(min_length=1, max_length=10,
+                                           examples=[["application.submitted", "application.paid"]])
+    services: list[str] = Field(default_factory=list, max_length=50,
+                                description="Codes of your agency's services; an unknown one is a 404")
 
 
 class WebhookOut(Schema):

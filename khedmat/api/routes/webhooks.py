@@ -37,7 +37,7 @@ def _own(key: ApiKey, webhook_id: str) -> WebhookSubscription:
 
 
 def _refused(refusal: Refusal) -> ApiProblem:
-    status = 409 if refusal.code == "webhook_disabled" else 403 if refusal.code == "forbidden" else 422
+    status = 409 if refusal.code in ("webhook_disabled", "too_many") else 403 if refusal.code == "forbidden" else 422
     return ApiProblem(status, refusal.code, str(refusal.message))
 
 
@@ -58,8 +58,8 @@ def webhook_create(request: HttpRequest, payload: WebhookIn) -> Status[dict[str,
     codes = [code[:40] for code in payload.services]
     unknown = [code for code in codes if code not in by_code or (allowed and by_code[code].pk not in allowed)]
     if unknown:
-        raise ApiProblem(422, "services_invalid", "Not services of your agency (or of this key): "
-                         + ", ".join(sorted(unknown))[:200])
+        raise ApiProblem(404, "not_found", "No such service of your agency (or of this key): "
+                         + ", ".join(sorted(repr(code) for code in unknown))[:200])
     chosen = [by_code[code] for code in dict.fromkeys(codes)] or [
         service for service in by_code.values() if service.pk in allowed]
     try:

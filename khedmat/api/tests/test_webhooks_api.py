@@ -67,25 +67,37 @@ def test_bad_input_is_refused_and_saves_nothing(api, hooks_key, other_agency):
     from khedmat.applications.tests.office_helpers import foreign_passport
 
     foreign_passport(other_agency)
-    cases = [({"url": "http://127.0.0.1:9/", "events": ["no.such"]}, "events_invalid"),
-             ({"url": "http://127.0.0.1:9/", "events": ["webhook.test"]}, "events_invalid"),
-             ({"url": "ftp://example.org/", "events": ["document.issued"]}, "url_invalid"),
-             ({"url": "https://user:pw@example.org/", "events": ["document.issued"]}, "url_credentials"),
-             ({"url": "http://127.0.0.1:9/", "events": ["document.issued"], "services": ["PSPF"]}, "services_invalid")]
-    for data, code in cases:
+    cases = [({"url": "http://127.0.0.1:9/", "events": ["no.such"]}, 422, "validation_failed"),
+             ({"url": "http://127.0.0.1:9/", "events": ["webhook.test"]}, 422, "validation_failed"),
+             ({"url": "ftp://example.org/", "events": ["document.issued"]}, 422, "validation_failed"),
+             ({"url": "https://user:pw@example.org/", "events": ["document.issued"]}, 422, "validation_failed"),
+             ({"url": "http://127.0.0.1:9/", "events": ["document.issued"], "services": ["PSPF"]}, 404, "not_found")]
+    for data, status, code in cases:
         response = post(api, "/api/v1/webhooks", data, hooks_key)
-        assert response.status_code == 422 and response.json()["code"] == code, (data, response.content)
+        assert response.status_code == status and response.json()["code"] == code, (data, response.content)
     assert WebhookSubscription.objects.count() == 0
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False)
 def test_plain_http_and_private_addresses_are_refused_in_production(api, hooks_key):
     for url, code in [("http://example.org/hooks", "url_not_https"), ("https://127.0.0.1/hooks", "url_private"),
-                      ("https://10.0.0.5/hooks", "url_private"), ("https://[::1]/hooks", "url_private"),
+                      ("https://10.0.0.5/hooks", "url_private"), ("https://0.0.0.0/hooks", "url_private"),
                       ("https://169.254.169.254/latest", "url_private"), ("https://localhost/x", "url_private")]:
         response = post(api, "/api/v1/webhooks", {"url": url, "events": ["document.issued"]}, hooks_key)
         assert response.status_code == 422 and response.json()["code"] == code, (url, response.content)
     assert WebhookSubscription.objects.count() == 0
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False)
+def test_the_address_check_knows_ipv6_and_mapped_loopback() -> None:
+    from khedmat.api.webhooks import url_check
+    from khedmat.core.errors import Refusal
+
+    for url in ("https://[::1]/h", "https://[::ffff:127.0.0.1]/h", "https://[fd00::1]/h", "https://printer.local/h"):
+        with pytest.raises(Refusal) as refused:
+            url_check(url)
+        assert refused.value.code == "url_private", url
+    assert url_check("https://93.184.216.34/hooks") == "https://93.184.216.34/hooks"  # a public address
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_URLS=False)
@@ -112,7 +124,7 @@ def test_a_key_limited_to_services_subscribes_within_them(api, moi, passport):
     limited = api_key_create(agency=moi, name="one", scopes=["webhooks"], services=[passport])
     refused = post(api, "/api/v1/webhooks", {"url": "http://127.0.0.1:9/", "events": ["document.issued"],
                                              "services": [other.code]}, limited)
-    assert refused.status_code == 422 and refused.json()["code"] == "services_invalid"
+    assert refused.status_code == 404 and refused.json()["code"] == "not_found"
     made = post(api, "/api/v1/webhooks", {"url": "http://127.0.0.1:9/", "events": ["document.issued"]}, limited)
     assert made.status_code == 201 and made.json()["services"] == ["PSP"]
 

@@ -12,6 +12,7 @@ the API, where every read is audited (docs/decisions/0041).
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import ipaddress
 import json
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from khedmat.accounts.models import User
     from khedmat.catalog.models import Agency, Service
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the Standard Webhooks label, not a secret)
 MAX_SUBSCRIPTIONS_PER_AGENCY = 20
 URL_MAX = 500
 # Names an agency's server cannot carry in production: this machine, its network, link-local.
@@ -136,10 +137,8 @@ def _agencies_subscribed() -> frozenset[int]:
         return frozenset(kept)
     found = frozenset(WebhookSubscription.objects.filter(disabled_at__isnull=True)
                       .values_list("agency_id", flat=True).distinct())
-    try:
+    with contextlib.suppress(Exception):  # asked the database this time; the cache is not needed
         cache.set(_AGENCIES_KEY, sorted(found), timeout=_AGENCIES_SECONDS)
-    except Exception:  # noqa: S110 (asked the database this time; the cache is not needed)
-        pass
     return found
 
 
@@ -147,10 +146,8 @@ def _forget_agencies() -> None:
     from django.core.cache import cache
 
     def forget() -> None:
-        try:
+        with contextlib.suppress(Exception):  # the entry lapses after _AGENCIES_SECONDS anyway
             cache.delete(_AGENCIES_KEY)
-        except Exception:  # noqa: S110 (the entry lapses after _AGENCIES_SECONDS anyway)
-            pass
 
     forget()
     transaction.on_commit(forget)  # a reader between the change and its commit kept the old set

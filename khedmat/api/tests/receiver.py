@@ -35,7 +35,7 @@ def receiver(*statuses: int) -> Iterator[Receiver]:
     state = Receiver(url="", statuses=list(statuses))
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             state.received.append(Received(path=self.path, headers={k.lower(): v for k, v in self.headers.items()},
                                            body=body))

@@ -5,6 +5,7 @@ retries, giving up, 410, the outbox's guarantees and the agency's boundaries."""
 from __future__ import annotations
 
 import datetime
+import itertools
 import json
 from typing import Any
 
@@ -27,7 +28,8 @@ ALL_EVENTS = ["application.submitted", "application.transitioned", "application.
               "document.revoked"]
 
 
-def subscribe(agency: Any, url: str, events: list[str] | None = None, services: list[Any] | None = None) -> NewSubscription:
+def subscribe(agency: Any, url: str, events: list[str] | None = None,
+              services: list[Any] | None = None) -> NewSubscription:
     return webhook_subscribe(agency=agency, url=url, event_types=events or ALL_EVENTS, services=services or [])
 
 
@@ -69,10 +71,9 @@ def test_a_submission_reaches_the_receiver_signed_and_thin(moi, passport, citize
 def test_a_rolled_back_change_sends_nothing(moi, passport, citizen, django_capture_on_commit_callbacks):
     with receiver() as hook:
         subscribe(moi, hook.url)
-        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-            with transaction.atomic():
-                submitted(passport, citizen)
-                raise RuntimeError("the change fails after the event")
+        with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+            submitted(passport, citizen)
+            raise RuntimeError("the change fails after the event")
         deliver_webhooks()
         assert hook.received == []
     assert WebhookDelivery.objects.count() == 0
@@ -122,7 +123,7 @@ def test_a_closed_port_is_retried_until_three_days_then_given_up(moi, passport, 
         deliver_webhooks(now=waits[-1] + datetime.timedelta(seconds=1))
         delivery.refresh_from_db()
         waits.append(delivery.next_attempt_at)
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(waits, waits[1:], strict=False)]
+    gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(waits)]
     assert gaps[0] < gaps[1] < gaps[2] and 2800 <= gaps[2] <= 4400
     near_the_end = delivery.give_up_at - datetime.timedelta(seconds=10)
     assert deliver_webhooks(now=near_the_end)["failed"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ def webhooks_of(*, agency_id: int) -> QuerySet[WebhookSubscription]:
             .order_by("-created_at", "-id"))
 
 
-def webhook_of_agency(*, agency_id: int, public_id: object) -> WebhookSubscription | None:
+def webhook_of_agency(*, agency_id: int, public_id: uuid.UUID | str) -> WebhookSubscription | None:
     """The agency's subscription by its public id; None for another agency's, or a malformed id."""
     try:
         return webhooks_of(agency_id=agency_id).filter(public_id=public_id).first()

@@ -110,5 +110,5 @@ def webhook_deliveries(request: HttpRequest, webhook_id: str) -> list[dict[str, 
              "delivered_at": row.delivered_at, "last_status_code": row.last_status_code,
              "last_error": row.last_error,
              "tries": [{"at": attempt.at, "status_code": attempt.status_code, "duration_ms": attempt.duration_ms,
-                        "error": attempt.error} for attempt in row.latest_attempts]}
+                        "error": attempt.error} for attempt in getattr(row, "latest_attempts", [])]}
             for row in selectors.webhook_deliveries(subscription=found)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,29 @@ def api_key_of_agency(*, agency: Agency, public_id: str) -> ApiKey | None:
         return ApiKey.objects.select_related("user").filter(agency=agency, public_id=public_id).first()
     except Exception:  # a malformed UUID
         return None
+
+
+AGENCIES_WITH_WEBHOOKS_KEY = "api:webhooks:agencies"
+AGENCIES_WITH_WEBHOOKS_SECONDS = 300
+
+
+def agencies_with_webhooks() -> frozenset[int]:
+    """Agencies with a live subscription, kept in the cache (forgotten on every change and again
+    after its commit, webhooks._forget_agencies), so an event of an agency without webhooks
+    costs no query: the hot paths' "none"."""
+    from django.core.cache import cache
+
+    try:
+        kept = cache.get(AGENCIES_WITH_WEBHOOKS_KEY)
+    except Exception:  # the cache is away: ask the database (fail open, decisions/0028)
+        kept = None
+    if kept is not None:
+        return frozenset(kept)
+    found = frozenset(WebhookSubscription.objects.filter(disabled_at__isnull=True).order_by()
+                      .values_list("agency_id", flat=True).distinct())
+    with contextlib.suppress(Exception):  # asked the database this time; the cache is not needed
+        cache.set(AGENCIES_WITH_WEBHOOKS_KEY, sorted(found), timeout=AGENCIES_WITH_WEBHOOKS_SECONDS)
+    return found
 
 
 def webhooks_of(*, agency_id: int) -> QuerySet[WebhookSubscription]:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from khedmat.audit.services import audit_record
 from khedmat.core.errors import Refusal
 
+from . import selectors
 from .models import DeliveryStatus, EventType, WebhookDelivery, WebhookSubscription
 
 if TYPE_CHECKING:
@@ -120,34 +121,12 @@ def url_check(url: str, *, resolve_host: bool = True) -> str:
 
 # --- which agencies have any subscription (the hot path's cheap "none") --------------------------
 
-_AGENCIES_KEY = "api:webhooks:agencies"
-_AGENCIES_SECONDS = 300
-
-
-def _agencies_subscribed() -> frozenset[int]:
-    """Agencies with a live subscription, kept in the cache and forgotten on every change (after
-    its commit too), so an event of an agency without webhooks costs no query at all."""
-    from django.core.cache import cache
-
-    try:
-        kept = cache.get(_AGENCIES_KEY)
-    except Exception:  # the cache is away: ask the database (fail open, decisions/0028)
-        kept = None
-    if kept is not None:
-        return frozenset(kept)
-    found = frozenset(WebhookSubscription.objects.filter(disabled_at__isnull=True)
-                      .values_list("agency_id", flat=True).distinct())
-    with contextlib.suppress(Exception):  # asked the database this time; the cache is not needed
-        cache.set(_AGENCIES_KEY, sorted(found), timeout=_AGENCIES_SECONDS)
-    return found
-
-
 def _forget_agencies() -> None:
     from django.core.cache import cache
 
     def forget() -> None:
-        with contextlib.suppress(Exception):  # the entry lapses after _AGENCIES_SECONDS anyway
-            cache.delete(_AGENCIES_KEY)
+        with contextlib.suppress(Exception):  # the entry lapses after AGENCIES_WITH_WEBHOOKS_SECONDS anyway
+            cache.delete(selectors.AGENCIES_WITH_WEBHOOKS_KEY)
 
     forget()
     transaction.on_commit(forget)  # a reader between the change and its commit kept the old set
@@ -192,13 +171,13 @@ def webhook_event_queue(*, agency_id: int | None, service_id: int | None, event_
     """Queue an event of a service for the agency's subscriptions to it (and to that service),
     in the caller's transaction. No subscription in the agency: no query; else one query and
     one bulk insert. `data` is only built when someone listens."""
-    if agency_id is None or agency_id not in _agencies_subscribed():
+    if agency_id is None or agency_id not in selectors.agencies_with_webhooks():
         return []
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("queue a webhook inside the transaction of the change it tells about")
     rows = (WebhookSubscription.objects.filter(agency_id=agency_id, disabled_at__isnull=True)
             .filter(Q(services__isnull=True) | Q(services__id=service_id))
-            .values_list("pk", "event_types").distinct())
+            .order_by().values_list("pk", "event_types").distinct())
     matching = sorted({pk for pk, types in rows if event_type in (types or [])})
     if not matching:
         return []

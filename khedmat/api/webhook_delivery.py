@@ -175,8 +175,11 @@ def deliver_webhooks(*, ids: list[int] | None = None, worker: str | None = None,
         for delivery in batch:
             if delivery.subscription_id in disabled:
                 continue
-            if delivery.lease_until is not None and timezone.now() >= delivery.lease_until and now is None:
-                continue  # the lease ran out (a slow receiver before): another worker may take it
+            if now is None and delivery.lease_until is not None and timezone.now() + datetime.timedelta(
+                    seconds=CONNECT_SECONDS + READ_SECONDS + 1) >= delivery.lease_until:
+                # Too little of the lease is left for a whole post (slow receivers before it in
+                # the batch): leave it to the sweep rather than risk another worker posting it too.
+                continue
             outcome = _send_one(delivery, worker=worker, now=now)
             counts[outcome] = counts.get(outcome, 0) + 1
             if outcome == "disabled":
@@ -196,6 +199,8 @@ def _send_one(delivery: WebhookDelivery, *, worker: str, now: datetime.datetime 
 @transaction.atomic
 def _record(delivery: WebhookDelivery, subscription: WebhookSubscription, answer: Answer, *, worker: str,
             now: datetime.datetime) -> str:
+    if not WebhookDelivery.objects.select_for_update().filter(pk=delivery.pk).exists():
+        return "gone"  # its subscription was deleted meanwhile, and its log with it
     WebhookAttempt.objects.create(delivery=delivery, at=now, status_code=answer.status_code,
                                   duration_ms=answer.duration_ms, error=answer.error[:300],
                                   response_excerpt=answer.excerpt[:500])

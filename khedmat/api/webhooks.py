@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -292,8 +292,16 @@ def webhook_subscribe(*, agency: Agency, url: str, event_types: Iterable[str], s
     if WebhookSubscription.objects.filter(agency=agency).count() >= MAX_SUBSCRIPTIONS_PER_AGENCY:
         raise Refusal(_("Your agency has as many webhooks as it may; delete one first."), code="too_many")
     secret = new_secret()
-    subscription = WebhookSubscription.objects.create(agency=agency, url=url, event_types=chosen, secret=secret,
-                                                      creation_key=scoped_key, created_by=created_by)
+    try:
+        with transaction.atomic():
+            subscription = WebhookSubscription.objects.create(agency=agency, url=url, event_types=chosen,
+                                                              secret=secret, creation_key=scoped_key,
+                                                              created_by=created_by)
+    except IntegrityError:  # the same form's twin post committed first: its subscription is the one
+        made = WebhookSubscription.objects.filter(creation_key=scoped_key).first() if scoped_key else None
+        if made is None:
+            raise
+        return NewSubscription(subscription=made, secret=made.secret)
     if services:
         subscription.services.set(services)
     _audit("subscribed", subscription, created_by, request, events=chosen,

@@ -210,3 +210,22 @@ def test_the_body_is_compact_json_and_signed_as_sent(moi):
     assert json.loads(item.body) == item.json() and b", " not in item.body
     timestamp = int(item.headers["webhook-timestamp"])
     assert abs(timestamp - timezone.now().timestamp()) < 60
+
+
+def test_a_webhook_deleted_while_its_delivery_is_posted_is_no_error(moi, monkeypatch):
+    from khedmat.api import webhook_delivery
+    from khedmat.api.webhooks import webhook_delete
+
+    admin = agency_admin(moi)
+    made = subscribe(moi, closed_port_url())
+    webhook_test_send(subscription=made.subscription, actor=admin)
+    posting = webhook_delivery.post
+
+    def post_while_deleted(url: str, body: bytes, headers: dict[str, str]) -> Any:
+        answer = posting(url, body, headers)
+        webhook_delete(subscription=made.subscription, actor=admin)  # the administrator, at that moment
+        return answer
+
+    monkeypatch.setattr(webhook_delivery, "post", post_while_deleted)
+    assert deliver_webhooks()["gone"] == 1
+    assert WebhookDelivery.objects.count() == WebhookAttempt.objects.count() == 0

@@ -229,3 +229,15 @@ def test_a_webhook_deleted_while_its_delivery_is_posted_is_no_error(moi, monkeyp
     monkeypatch.setattr(webhook_delivery, "post", post_while_deleted)
     assert deliver_webhooks()["gone"] == 1
     assert WebhookDelivery.objects.count() == WebhookAttempt.objects.count() == 0
+
+
+def test_a_claimed_delivery_is_not_taken_by_another_worker_until_its_lease_runs_out(moi, settings):
+    from khedmat.api.webhook_delivery import claim_due
+
+    made = subscribe(moi, closed_port_url())
+    admin = agency_admin(moi)
+    sent = {webhook_test_send(subscription=made.subscription, actor=admin).pk for _ in range(2)}
+    assert {row.pk for row in claim_due(ids=None, batch_size=10, worker="a")} == sent
+    assert claim_due(ids=None, batch_size=10, worker="b") == []
+    later = timezone.now() + datetime.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1)
+    assert {row.pk for row in claim_due(ids=None, batch_size=10, worker="b", now=later)} == sent  # "a" died

@@ -522,3 +522,13 @@ API_PUBLIC_RATE = (env.int("API_PUBLIC_RATE_LIMIT", default=300), 60)
 API_VERIFY_RATE = (env.int("API_VERIFY_RATE_LIMIT", default=60), 60)
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=64 * 1024)
 API_IDEMPOTENCY_KEEP_HOURS = env.int("API_IDEMPOTENCY_KEEP_HOURS", default=24)
+
+# Webhooks (khedmat.api.webhooks, docs/decisions/0041): how long a delivery is retried, how
+# long delivered ones stay in the log, the claim's lease, and whether plain http and private or
+# loopback addresses may be subscribed (development and tests: a receiver on 127.0.0.1; never
+# in production, where it would let an agency reach the platform's own network).
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=72)
+WEBHOOK_KEEP_DAYS = env.int("WEBHOOK_KEEP_DAYS", default=30)
+WEBHOOK_LEASE_SECONDS = env.int("WEBHOOK_LEASE_SECONDS", default=60)
+WEBHOOK_BATCH_SIZE = env.int("WEBHOOK_BATCH_SIZE", default=20)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)

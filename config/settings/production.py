@@ -55,3 +55,5 @@ LOGGING = logging_config(fmt=LOG_FORMAT, level=env("LOG_LEVEL", default="INFO"))
 _PROBLEMS = production_problems(secret_key=SECRET_KEY, allowed_hosts=ALLOWED_HOSTS, caches=CACHES, base_dir=BASE_DIR)
 if _PROBLEMS:
     raise ImproperlyConfigured("Production settings refused:\n" + "\n".join(f"- {problem}" for problem in _PROBLEMS))
+# Webhooks only to public https addresses, whatever the environment says (an SSRF guard).
+WEBHOOK_ALLOW_PRIVATE_URLS = False

@@ -45,3 +45,7 @@ BOARD_MEMO_SECONDS = 0
 
 # seed_demo's made-up public figures: two Solar Hijri months are enough for the pages' tests.
 DEMO_FIGURES_DAYS = 40
+
+# The tests' webhook receivers listen on 127.0.0.1 over plain http; the refusal is tested with
+# this turned off (khedmat/api/tests/test_webhooks*.py).
+WEBHOOK_ALLOW_PRIVATE_URLS = True

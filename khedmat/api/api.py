@@ -47,7 +47,7 @@ api = ProblemApi(
     version="1",
     description=(
         "Public catalog, centres and document verification without a key; agencies' files, steps, "
-        "notes and payment notices with a key (`Authorization: Bearer <key>`). Every error is an RFC 9457 "
+        "notes, payment notices and webhooks with a key (`Authorization: Bearer <key>`). Every error is an RFC 9457 "
         "problem (`application/problem+json`) with a stable `code`. Every POST takes an `Idempotency-Key`."
     ),
     urls_namespace="api-v1",
@@ -104,7 +104,7 @@ def unknown_address(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 def register_routers() -> None:
-    from .routes import catalog, centers, documents, files, payments, verify
+    from .routes import catalog, centers, documents, files, payments, verify, webhooks
 
     api.add_router("/catalog", catalog.router)
     api.add_router("/centers", centers.router)
@@ -112,6 +112,7 @@ def register_routers() -> None:
     api.add_router("/files", files.router)
     api.add_router("/files", documents.router)
     api.add_router("/payments", payments.router)
+    api.add_router("/webhooks", webhooks.router)
 
 
 register_routers()

@@ -188,3 +188,62 @@ class IssuedDocumentOut(Schema):
 
 class RevokeIn(Schema):
     reason: str = Field(min_length=1, max_length=500, pattern=SOME_TEXT)
+
+
+# An http(s) address with a host name (or an IPv4 address), an optional port, no user name or password.
+_PORT = r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?"
+WEBHOOK_URL = (r"^https?://(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+" + _PORT
+               + r"(?:[/?#][!-~]*)?$")
+WebhookEventName = Literal["application.submitted", "application.transitioned", "application.paid",
+                           "document.issued", "document.revoked"]
+
+
+class WebhookIn(Schema):
+    """A subscription: where, to which events, optionally only for some services (their codes)."""
+
+    url: str = Field(min_length=1, max_length=500, pattern=WEBHOOK_URL,
+                     examples=["https://registry.moi.gov.af/hooks/khedmat"])
+    events: list[WebhookEventName] = Field(min_length=1, max_length=10,
+                                           examples=[["application.submitted", "application.paid"]])
+    services: list[str] = Field(default_factory=list, max_length=50,
+                                description="Codes of your agency's services; an unknown one is a 404")
+
+
+class WebhookOut(Schema):
+    id: uuid.UUID
+    url: str
+    events: list[str]
+    services: list[str]
+    active: bool
+    disabled_at: datetime.datetime | None
+    disabled_reason: str
+    created_at: datetime.datetime
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="`whsec_…`: verify our signatures with it. Shown only in this answer.")
+
+
+class AttemptOut(Schema):
+    at: datetime.datetime
+    status_code: int | None
+    duration_ms: int
+    error: str
+
+
+class DeliveryOut(Schema):
+    id: str = Field(description="The `webhook-id` header: the same on every retry")
+    event: str
+    status: Literal["pending", "sending", "delivered", "failed", "cancelled"]
+    attempts: int
+    created_at: datetime.datetime
+    next_attempt_at: datetime.datetime | None
+    delivered_at: datetime.datetime | None
+    last_status_code: int | None
+    last_error: str
+    tries: list[AttemptOut]
+
+
+class TestSent(Schema):
+    delivery: str
+    status: str

@@ -52,7 +52,7 @@ def api_key_create(*, agency: Agency, name: str, scopes: list[str], acts_as: str
         raise ValidationError({"name": _("Give the key a name of 1 to 100 characters.")})
     scopes = sorted(set(scopes))
     if not scopes or not set(scopes) <= set(Scope.values):
-        raise ValidationError({"scopes": _("Choose at least one of read, act and pay.")})
+        raise ValidationError({"scopes": _("Choose at least one thing the key may do.")})
     if acts_as not in ACTING_ROLES:
         raise ValidationError({"acts_as": _("A key acts as an officer or as an approver.")})
     if not 1 <= days <= 730:

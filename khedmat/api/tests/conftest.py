@@ -28,7 +28,8 @@ def keys(moi: Agency, other_agency: Agency) -> dict[str, NewKey]:  # noqa: F811
         "act": api_key_create(agency=moi, name="act", scopes=["read", "act"]),
         "approve": api_key_create(agency=moi, name="approver", scopes=["read", "act"], acts_as=Role.APPROVER),
         "pay": api_key_create(agency=moi, name="bank", scopes=["pay"], payment_operator="azizi-bank"),
-        "other": api_key_create(agency=other_agency, name="other", scopes=["read", "act", "pay"]),
+        "hooks": api_key_create(agency=moi, name="hooks", scopes=["webhooks"]),
+        "other": api_key_create(agency=other_agency, name="other", scopes=["read", "act", "pay", "webhooks"]),
     }
 
 

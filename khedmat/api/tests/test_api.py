@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 from typing import Any
 
 import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from khedmat.api.models import ApiKey
+from khedmat.api.models import ApiKey, WebhookDelivery, WebhookSubscription
 from khedmat.api.services import NewKey, api_key_revoke
+from khedmat.api.webhooks import webhook_subscribe
 from khedmat.applications.selectors.access_log import access_events
 from khedmat.applications.tests.office_helpers import agency_admin, publish, submitted
 
@@ -36,24 +38,45 @@ def post(client: Client, path: str, data: dict[str, Any], key: NewKey | None = N
 
 # --- the permission matrix -----------------------------------------------------------------------
 
+HOOKS = ["hooks_list", "hooks_create", "hooks_get", "hooks_test", "hooks_deliveries", "hooks_delete"]
 ENDPOINTS = ["list", "get", "note", "message", "step", "documents", "issue", "order", "file_order", "notice",
-             "catalog", "verify"]
+             "catalog", "verify", *HOOKS]
+NO_HOOKS = {endpoint: 403 for endpoint in HOOKS}
 PUBLIC = {"catalog": 200, "verify": 200}  # the public endpoints answer whatever key comes, or none
 # key → endpoint → expected status on the key's own agency's file
 EXPECTED = {
     "read": {"list": 200, "get": 200, "note": 403, "message": 403, "step": 403, "documents": 200, "issue": 403,
-             "order": 200, "file_order": 200, "notice": 403, **PUBLIC},
+             "order": 200, "file_order": 200, "notice": 403, **PUBLIC, **NO_HOOKS},
     "act": {"list": 200, "get": 200, "note": 201, "message": 201, "step": 200, "documents": 200,
             "issue": 409,  # allowed, but a submitted passport issues nothing yet (not_issuable)
-            "order": 200, "file_order": 200, "notice": 403, **PUBLIC},
+            "order": 200, "file_order": 200, "notice": 403, **PUBLIC, **NO_HOOKS},
     "pay": {"list": 403, "get": 403, "note": 403, "message": 403, "step": 403, "documents": 403, "issue": 403,
-            "order": 403, "file_order": 403, "notice": 200, **PUBLIC},
+            "order": 403, "file_order": 403, "notice": 200, **PUBLIC, **NO_HOOKS},
+    "hooks": {"list": 403, "get": 403, "note": 403, "message": 403, "step": 403, "documents": 403, "issue": 403,
+              "order": 403, "file_order": 403, "notice": 403, **PUBLIC,
+              "hooks_list": 200, "hooks_create": 201, "hooks_get": 200, "hooks_test": 202, "hooks_deliveries": 200,
+              "hooks_delete": 204},
     "none": {**{endpoint: 401 for endpoint in ENDPOINTS}, **PUBLIC},
 }
 
 
-def call(client: Client, endpoint: str, key: NewKey | None, file: Any, order_reference: str) -> Any:
+def call(client: Client, endpoint: str, key: NewKey | None, file: Any, order_reference: str,
+         hook: Any = None) -> Any:
     extra: dict[str, Any] = bearer(key) if key else {}
+    if endpoint in HOOKS:
+        hook_path = f"/api/v1/webhooks/{hook.public_id if hook is not None else uuid.uuid4()}"
+        if endpoint == "hooks_list":
+            return client.get("/api/v1/webhooks", **extra)
+        if endpoint == "hooks_create":
+            return post(client, "/api/v1/webhooks", {"url": "http://127.0.0.1:9/h", "events": ["document.issued"]},
+                        key)
+        if endpoint == "hooks_get":
+            return client.get(hook_path, **extra)
+        if endpoint == "hooks_test":
+            return post(client, hook_path + "/test", {}, key)
+        if endpoint == "hooks_deliveries":
+            return client.get(hook_path + "/deliveries", **extra)
+        return client.delete(hook_path, **extra)
     base = f"/api/v1/files/{file.public_id}"
     if endpoint == "list":
         return client.get("/api/v1/files", **extra)
@@ -88,7 +111,8 @@ def test_permission_matrix_own_agency(api, keys, passport, citizen, scope, endpo
 
     file = submitted(passport, citizen)
     order = payment_selectors.order_of(file)
-    response = call(api, endpoint, keys.get(scope), file, order.reference if order else "NONE")
+    hook = webhook_subscribe(agency=passport.agency, url="http://127.0.0.1:9/h", event_types=["document.issued"])
+    response = call(api, endpoint, keys.get(scope), file, order.reference if order else "NONE", hook.subscription)
     expected = EXPECTED[scope][endpoint]
     if endpoint == "notice" and expected == 200:
         # the order is paid already (the fixture pays as sent): a second notice is told so, not refused
@@ -98,14 +122,23 @@ def test_permission_matrix_own_agency(api, keys, passport, citizen, scope, endpo
 
 
 @pytest.mark.parametrize("endpoint", ["get", "note", "message", "step", "documents", "issue", "order", "file_order",
-                                      "notice"])
+                                      "notice", "hooks_get", "hooks_test", "hooks_deliveries", "hooks_delete"])
 def test_other_agencys_key_never_sees_the_file(api, keys, passport, citizen, endpoint):
     from khedmat.payments import selectors as payment_selectors
 
     file = submitted(passport, citizen)
     order = payment_selectors.order_of(file)
-    response = call(api, endpoint, keys["other"], file, order.reference if order else "NONE")
+    hook = webhook_subscribe(agency=passport.agency, url="http://127.0.0.1:9/h", event_types=["document.issued"])
+    response = call(api, endpoint, keys["other"], file, order.reference if order else "NONE", hook.subscription)
     problem(response, 404, "not_found")
+    assert WebhookSubscription.objects.filter(pk=hook.subscription.pk).exists()
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_other_agencys_list_holds_none_of_our_webhooks(api, keys, passport):
+    webhook_subscribe(agency=passport.agency, url="http://127.0.0.1:9/h", event_types=["document.issued"])
+    response = api.get("/api/v1/webhooks", **bearer(keys["other"]))
+    assert response.status_code == 200 and response.json() == []
 
 
 def test_other_agencys_list_holds_none_of_our_files(api, keys, passport, citizen):
@@ -196,7 +229,7 @@ def test_bad_expired_and_revoked_keys_are_refused(api, keys, moi, passport, citi
 
 def test_only_a_hash_of_the_secret_is_stored(keys):
     key = keys["read"].key
-    secret = keys["read"].token.split("_")[2]
+    secret = keys["read"].token.split("_", 2)[2]  # the secret itself may hold "_"
     assert secret not in key.secret_hash and len(key.secret_hash) == 64
 
 

@@ -42,7 +42,7 @@ def world(keys: dict[str, NewKey], passport: Any, citizen: Any) -> Iterator[dict
 # find shows up when the schema or the code changes; a wider search: raise max_examples locally).
 @settings(max_examples=6, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_every_operation_answers_as_documented(case: Any, world: dict[str, NewKey]) -> None:
-    for scope in (None, "read", "act", "pay"):
+    for scope in (None, "read", "act", "pay", "hooks"):
         headers = {"Authorization": f"Bearer {world[scope].token}"} if scope else {}
         # Lax types are by design (a number is read as a timestamp): refused invalid data is not checked.
         case.call_and_validate(headers=headers, excluded_checks=[negative_data_rejection])

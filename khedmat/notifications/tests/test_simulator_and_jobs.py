@@ -136,8 +136,9 @@ def test_the_platform_declares_the_events_the_other_apps_react_to() -> None:
             "document.revoked", "ticket.issued", "ticket.called", "appointment.booked",
             "appointment.reminder_due"} <= declared
     reactions = {handler.__module__ for handler in events.subscribers(events.declared()["application.transitioned"])}
-    assert reactions == {"khedmat.documents.subscribers", "khedmat.payments.subscribers"}
+    # and the agencies' webhooks hear of every step (khedmat/api/webhooks.py, NOTIFY)
+    assert reactions == {"khedmat.documents.subscribers", "khedmat.payments.subscribers", "khedmat.api.webhooks"}
     submitted = events.subscribers(events.declared()["application.submitted"])
     # The fee's order is opened before the applicant is told of it.
     assert [handler.__module__ for handler in submitted] == ["khedmat.payments.subscribers",
-                                                             "khedmat.notifications.notices"]
+                                                             "khedmat.notifications.notices", "khedmat.api.webhooks"]

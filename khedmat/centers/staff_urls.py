@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("center/counter/state/", views_staff.counter_state, name="counter_state"),
     path("center/counter/call/", views_staff.counter_call, name="counter_call"),
     path("center/counter/tickets/<uuid:public_id>/", views_staff.counter_ticket, name="counter_ticket"),
+    path("center/counter/tickets/<uuid:public_id>/transfer/", views_staff.counter_transfer, name="counter_transfer"),
     path("center/dashboard/", views_staff.dashboard, name="dashboard"),
     path("center/devices/", views_staff.devices, name="devices"),
     path("center/devices/add/", views_staff.device_add, name="device_add"),

@@ -93,13 +93,31 @@ def counter(request: HttpRequest) -> HttpResponse:
     if ticket is not None:
         now = timezone.now()
         waited_until = ticket.called_at or now
-        to_services, to_counters = selectors.transfer_choices(counter=own)
         context.update(
             waited_minutes=max(0, int((waited_until - ticket.waiting_since).total_seconds() // 60)),
             no_show_allowed=ticket.no_show_allowed,
-            transfer_options=transfer_options(services=to_services, counters=to_counters),
         )
     return render(request, "centers/staff/counter.html", context)
+
+
+@never_cache
+@counter_staff_required
+@require_GET
+def counter_transfer(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Where to send the ticket at the counter: a page of its own, so that the screen shown
+    after every call does not read and write out every service and counter of the centre for
+    the few tickets that are sent on (docs/performance.md, round seven)."""
+    user = _user(request)
+    screen = selectors.counter_screen(user=user)
+    if screen is None or screen.ticket is None or screen.ticket.public_id != public_id:
+        if selectors.ticket_at_center(center_id=user.center_id, public_id=public_id) is None:
+            raise Http404
+        messages.error(request, _("This ticket is not waiting at your counter."))
+        return _back_to_counter()
+    to_services, to_counters = selectors.transfer_choices(counter=screen.counter)
+    return render(request, "centers/staff/counter_transfer.html", {
+        "center": screen.counter.center, "counter": screen.counter, "ticket": screen.ticket,
+        "transfer_options": transfer_options(services=to_services, counters=to_counters)})
 
 
 def _back_to_counter() -> HttpResponse:
@@ -219,7 +237,7 @@ def counter_ticket(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             if not form.is_valid():
                 for error in itertools.chain.from_iterable(form.errors.values()):
                     messages.error(request, str(error))
-                return _back_to_counter()
+                return redirect("centers:counter_transfer", public_id=ticket.public_id)
             services.ticket_transfer(counter=own, ticket=ticket, service=form.cleaned_data["service"],
                                   to_counter=form.cleaned_data["to_counter"])
             messages.success(request, _("Ticket %(number)s is sent on: it keeps its number and its place in "

@@ -166,6 +166,8 @@ def test_a_day_at_the_center_in_dari(browser: Browser, demo_site: str, tmp_path:
     operator.get_by_role("button", name=fa("Start service")).click()
     expect(operator.get_by_role("button", name=fa("Finish service"))).to_be_visible()
     operator.get_by_text(fa("Transfer to another service or counter")).click()
+    expect(operator.get_by_role("heading", name=fa("Transfer to another service or counter"))).to_be_visible()
+    operator.screenshot(path=shots / "counter-transfer-fa-1280.png", full_page=False, animations="disabled")
     operator.get_by_label(fa("To the service"), exact=True).select_option(label=tazkira_fa)
     operator.get_by_role("button", name=fa("Transfer"), exact=True).click()
     expect(operator.get_by_role("button", name=fa("Call next"))).to_be_visible()

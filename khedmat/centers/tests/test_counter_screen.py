@@ -209,13 +209,45 @@ def test_transfer_to_one_counter(hall: Hall, at_counter: Client) -> None:
     assert ticket.display_number == "P-001"
 
 
-def test_transfer_without_a_target_is_refused(hall: Hall, at_counter: Client) -> None:
+def test_transfer_without_a_target_is_refused_on_the_transfer_page(hall: Hall, at_counter: Client) -> None:
     ticket = ticket_issue(center=hall.center, service=hall.passport)
     post(at_counter, "counter_call")
-    page = act(at_counter, ticket, "transfer")
+    response = at_counter.post(reverse("centers:counter_ticket", kwargs={"public_id": ticket.public_id}),
+                               {"action": "transfer"})
+    transfer_page = reverse("centers:counter_transfer", kwargs={"public_id": ticket.public_id})
+    assert response.status_code == 302 and response["Location"] == transfer_page
+    page = shown(at_counter, transfer_page)
     assert messages_of(page) == ["Choose the service or the counter to send the ticket to."]
+    assert 'name="service"' in page and 'name="to_counter"' in page
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.CALLED and ticket.service_id == hall.passport.pk
+
+
+def test_the_screen_links_to_the_transfer_page_which_lists_the_centres_services_and_other_counters(
+        hall: Hall, at_counter: Client) -> None:
+    ticket = ticket_issue(center=hall.center, service=hall.passport)
+    screen = post(at_counter, "counter_call")
+    transfer_page = reverse("centers:counter_transfer", kwargs={"public_id": ticket.public_id})
+    assert f'href="{transfer_page}"' in screen
+    assert 'name="to_counter"' not in screen  # the choices are read only when asked for
+    page = shown(at_counter, transfer_page)
+    assert "P-001" in page
+    service_options = re.findall(r'<select name="service"[^>]*>(.*?)</select>', page, flags=re.S)[0]
+    assert f'value="{hall.licence.pk}"' in service_options and f'value="{hall.passport.pk}"' in service_options
+    counter_options = re.findall(r'<select name="to_counter"[^>]*>(.*?)</select>', page, flags=re.S)[0]
+    assert f'value="{hall.counter(6).pk}"' in counter_options
+    assert f'value="{hall.counter(3).pk}"' not in counter_options  # not its own counter
+    assert f'action="{reverse("centers:counter_ticket", kwargs={"public_id": ticket.public_id})}"' in page
+
+
+def test_the_transfer_page_of_a_ticket_not_at_ones_counter_is_refused(hall: Hall, at_counter: Client) -> None:
+    waiting = ticket_issue(center=hall.center, service=hall.passport)
+    response = at_counter.get(reverse("centers:counter_transfer", kwargs={"public_id": waiting.public_id}))
+    assert response.status_code == 302 and response["Location"] == SCREEN
+    assert messages_of(shown(at_counter)) == ["This ticket is not waiting at your counter."]
+    # another centre's ticket: the permission matrix (test_staff_permissions), FOREIGN_OPERATOR
+    unknown = "/en/center/counter/tickets/00000000-0000-0000-0000-000000000000/transfer/"
+    assert at_counter.get(unknown).status_code == 404
 
 
 def test_a_paused_counter_calls_nobody_until_resumed(hall: Hall, at_counter: Client) -> None:

@@ -128,13 +128,14 @@ CALL_NEXT_STATEMENTS = 6
 
 # Per request, on top of the session and the user: the screen reads its counter (with the
 # center's name, the waiting count, and its ticket with its letter and names) in one
-# statement, and the transfer's choices (measured on SQLite with the session from its cached
-# copy: 3 with the user; 5 before, the ticket apart; 8 before that: the center again, the
-# count, the services with their agency and definition, the counters with their operator);
+# statement (measured on SQLite with the session from its cached copy: 2 with the user; 3
+# before, the transfer's choices, now on a page of their own; 5 before that, the ticket
+# apart; 8 before that: the center again, the count, the services with their agency and
+# definition, the counters with their operator);
 # finishing finds, locks, checks and writes the ticket in one UPDATE … RETURNING (the
 # operator's counter a subquery of it), and writes its visit (3 with the user, as measured;
 # 6 before, the ticket and the counter read first; 7 before that, the lock and the write apart).
-COUNTER_SCREEN_STATEMENTS = 3
+COUNTER_SCREEN_STATEMENTS = 2
 FINISH_STATEMENTS = 3
 
 

@@ -86,6 +86,9 @@ MATRIX: dict[str, Case] = {
     "counter_state": Case(COUNTER_STAFF, get=False, post=PAUSE),
     "counter_call": Case(COUNTER_STAFF, get=False, post=NOTHING),
     "counter_ticket": Case(HALL_STAFF, get=False, post=START_HALL_TICKET),
+    # The operator whose counter has the ticket sees the page; the hall's other staff are sent
+    # back to their screen; another centre's staff get a 404.
+    "counter_transfer": Case(HALL_STAFF),
     "dashboard": Case(HALL_DASHBOARD, query="?center=kabul"),
     "dashboard_csv": Case(HALL_DASHBOARD, query="?center=kabul"),
     "devices": Case(CENTER_MANAGERS),

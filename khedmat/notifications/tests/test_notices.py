@@ -7,9 +7,8 @@ import datetime
 import itertools
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.db import transaction
 from django.utils import timezone
 
 from khedmat.accounts.models import User

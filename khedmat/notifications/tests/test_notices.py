@@ -240,7 +240,7 @@ def test_a_ticket_taken_in_english_by_a_pashto_account_is_called_in_pashto_witho
     """The holder's language is resolved once, when the ticket is issued; the call reads it
     off the ticket (no account lookup per SMS on the counter's hot path)."""
     ticket = ticket_issue(center=hall.center, service=hall.passport, channel="online",
-                          phone=pashto_citizen.phone_number, language="en")
+                          phone=pashto_citizen.phone_number or "", language="en")
     assert ticket.language == "ps"
     assert Message.objects.get(template="ticket.issued").language == "ps"
     counter = hall.open(3)

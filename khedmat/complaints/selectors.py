@@ -110,8 +110,14 @@ def complaint_by_reference_and_phone(*, reference: str, phone: str) -> Complaint
 
 
 def complaints_of(*, user: User) -> list[Complaint]:
-    """A signed-in citizen's complaints, newest first."""
-    return list(Complaint.objects.filter(complainant=user).select_related("agency", "center", "service")
+    """A signed-in citizen's complaints, newest first: those filed while signed in, and those
+    made from their phone number without an account (by SMS, USSD, at a centre, or on the web
+    signed out). Citizens sign in by a code sent to that number, so it is theirs; the answers
+    to those complaints went to the same phone."""
+    mine = Q(complainant=user)
+    if user.phone_number:
+        mine |= Q(complainant__isnull=True, phone=user.phone_number)
+    return list(Complaint.objects.filter(mine).select_related("agency", "center", "service")
                 .order_by("-created_at", "-id"))
 
 

@@ -111,6 +111,22 @@ def test_a_citizen_complains_about_their_own_application_prefilled(passport: Ser
     assert complaint.reference in mine.content.decode()
 
 
+def test_my_complaints_include_those_made_from_my_number_without_signing_in(
+        passport: Service, citizen: User, other_citizen: User) -> None:
+    by_sms = file(service=passport, channel="sms", phone="+93700111222")
+    anonymous_on_the_web = file(service=passport, phone="0700 111 222", anonymous=True)
+    someone_elses = file(service=passport, phone="0700 333 444")
+    client = Client()
+    client.force_login(citizen)
+    mine = client.get(reverse("complaints:mine")).content.decode()
+    assert by_sms.reference in mine and anonymous_on_the_web.reference in mine
+    assert someone_elses.reference not in mine
+    other = Client()
+    other.force_login(other_citizen)
+    theirs = other.get(reverse("complaints:mine")).content.decode()
+    assert someone_elses.reference in theirs and by_sms.reference not in theirs
+
+
 def test_found_by_reference_and_phone(passport: Service) -> None:
     complaint = file(service=passport)
     client = Client()

@@ -33,7 +33,8 @@ class ProblemApi(NinjaAPI):
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 for status, response in responses.items():
-                    if str(status).isdigit() and int(status) >= 400:
+                    code = str(status)  # "200", 404 or "default": ASCII digits only are a status
+                    if code.isascii() and code.isdigit() and int(code) >= 400:
                         content = response.get("content") or {}
                         schema = content.get("application/json", {}).get("schema", problem)
                         response["content"] = {"application/problem+json": {"schema": schema}}

@@ -762,16 +762,18 @@ def server_errors(server: Server) -> int:
 
 # --- py-spy ----------------------------------------------------------------------------------------------
 
-def start_profile(server: Server, scenario: str, seconds: float) -> tuple[subprocess.Popen[bytes], Path] | None:
+def start_profile(server: Server, scenario: str, seconds: float,
+                  form: str = "flamegraph") -> tuple[subprocess.Popen[bytes], Path] | None:
     spy = shutil.which("py-spy") or str(BASE_DIR / ".venv" / "bin" / "py-spy")
     if not Path(spy).exists() or server.process is None:
         print("  (py-spy is not installed: pip install -r requirements-dev.txt)")
         return None
     out_dir = BASE_DIR / "var" / "bench"
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"http-{scenario}-{time.strftime('%Y%m%dT%H%M%S')}.svg"
+    suffix = "svg" if form == "flamegraph" else "txt"
+    target = out_dir / f"http-{scenario}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
     command = [spy, "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200",
-               "--duration", str(max(1, int(seconds))), "--format", "flamegraph", "--output", str(target),
+               "--duration", str(max(1, int(seconds))), "--format", form, "--output", str(target),
                "--nonblocking"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(0.5)
@@ -808,6 +810,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="", metavar="SCENARIO",
                         help="py-spy record the workers during this scenario at the largest number of clients; "
                              "flame graph in var/bench/")
+    parser.add_argument("--profile-format", default="flamegraph", choices=("flamegraph", "raw"),
+                        help="py-spy's output: a flame graph (SVG) or raw collapsed stacks (text, for "
+                             "bench/stacks.py)")
     parser.add_argument("--long-queue", type=int, default=LONG_QUEUE,
                         help=f"people waiting when the long-queue call round starts (default {LONG_QUEUE:,})")
     parser.add_argument("--json", default="", metavar="FILE", help="write the figures as JSON")
@@ -899,7 +904,7 @@ def main(argv: list[str] | None = None) -> int:
                     site.reference_uses()
                 if scenario.key == "officer":
                     load_references(site, url)
-                spy = start_profile(server, scenario.key, args.seconds) if largest and scenario.key == args.profile \
+                spy = start_profile(server, scenario.key, args.seconds, args.profile_format) if largest and scenario.key == args.profile \
                     else None
                 result = run_clients(server, clients=clients, seconds=args.seconds, client=scenario.make(site))
                 if spy is not None:

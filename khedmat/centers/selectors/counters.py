@@ -8,12 +8,13 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import connection
+from django.db import connection, router
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.i18n import pick
+from khedmat.core.rows import converted, fetch_models, model_columns, width
 
 from ..models import Center, Counter, Device, PriorityGroup, QueueGroup, Ticket, TicketVisit
 
@@ -126,78 +127,52 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
     counted_up_to = WAITING_COUNTED_UP_TO
     # Columns named, never `*`: a prepared statement (decision 0043) whose columns changed under
     # it in a migration would fail until the workers restart.
-    counter_columns = ", ".join(f"k.{quote(field.column)}" for field in Counter._meta.concrete_fields)
-    ticket_fields = Ticket._meta.concrete_fields
-    ticket_columns = ", ".join(f"t.{quote(field.column)} AS {quote('ticket__' + field.column)}"
-                               for field in ticket_fields)
-    found = list(Counter.objects.raw(
+    using = router.db_for_read(Counter)
+    found = fetch_models(Counter, (
         # The operator's counter (one at most: counter_open) and the ticket called to it or
-        # served there (one at most; the latest called).
+        # served there (one at most; the latest called). The counter's fields first, then its
+        # centre's names and the count, then the ticket's fields (model_columns' order), then
+        # the names its screen shows.
         f"WITH k AS (SELECT * FROM {counters} WHERE operator_id = %s ORDER BY number, id LIMIT 1), "  # noqa: S608
         f"a AS (SELECT * FROM {tickets} WHERE counter_id = (SELECT id FROM k) AND status IN (%s, %s) "
         "ORDER BY called_at DESC LIMIT 1) "
-        f"SELECT {counter_columns}, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "
-        "n.name_ps AS center_name_ps, "
-        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {tickets} w WHERE {rule} LIMIT %s) c) AS waiting, "
-        f"{ticket_columns}, g.letter AS group_letter, s.slug AS service_slug, "
-        "s.current_version_id AS version_id, v.name_en AS version_name_en, v.name_fa AS version_name_fa, "
-        "v.name_ps AS version_name_ps, p.name_en AS priority_name_en, p.name_fa AS priority_name_fa, "
-        "p.name_ps AS priority_name_ps "
+        f"SELECT {model_columns(Counter, 'k')}, n.name_en, n.name_fa, n.name_ps, "
+        f"(SELECT COUNT(*) FROM (SELECT 1 FROM {tickets} w WHERE {rule} LIMIT %s) c), "
+        f"{model_columns(Ticket, 't')}, g.letter, s.slug, s.current_version_id, v.name_en, v.name_fa, v.name_ps, "
+        "p.name_en, p.name_fa, p.name_ps "
         f"FROM k JOIN {centers} n ON n.id = k.center_id LEFT JOIN a t ON 1 = 1 "
         f"LEFT JOIN {groups} g ON g.id = t.group_id LEFT JOIN {services} s ON s.id = t.service_id "
         f"LEFT JOIN {versions} v ON v.id = s.current_version_id "
-        f"LEFT JOIN {priorities} p ON p.id = t.priority_group_id",
-        [user.pk, *ACTIVE_STATUSES, *rule_params, counted_up_to + 1]))
+        f"LEFT JOIN {priorities} p ON p.id = t.priority_group_id"),
+        [user.pk, *ACTIVE_STATUSES, *rule_params, counted_up_to + 1], using=using)
     if not found:
         return None
-    counter = found[0]  # one at most (counter_open)
-    row: Any = counter
-    counter.center = _partial(Center, {"id": counter.center_id, "name_en": row.center_name_en,
-                                       "name_fa": row.center_name_fa, "name_ps": row.center_name_ps})
+    counter, rest = found[0]  # one at most (counter_open)
+    center_name_en, center_name_fa, center_name_ps, waiting = rest[:4]
+    ticket_values, rest = rest[4:4 + width(Ticket)], rest[4 + width(Ticket):]
+    (letter, service_slug, version_id, version_name_en, version_name_fa, version_name_ps,
+     priority_name_en, priority_name_fa, priority_name_ps) = rest
+    counter.center = _partial(Center, {"id": counter.center_id, "name_en": center_name_en,
+                                       "name_fa": center_name_fa, "name_ps": center_name_ps})
     ticket = None
-    if row.ticket__id is not None:
-        ticket = _converted(Ticket, {field.column: getattr(row, "ticket__" + field.column)
-                                     for field in ticket_fields})
-        ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
-                                             "letter": row.group_letter})
-        service = _partial(service_model, {"id": ticket.service_id, "slug": row.service_slug,  # type: ignore[arg-type]
-                                           "current_version_id": row.version_id})
-        if row.version_id is not None:
+    if ticket_values[0] is not None:  # the ticket's id: none called or served here
+        ticket = converted(Ticket, ticket_values, using=using)
+        ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id, "letter": letter})
+        service = _partial(service_model, {"id": ticket.service_id, "slug": service_slug,  # type: ignore[arg-type]
+                                           "current_version_id": version_id})
+        if version_id is not None:
             service.current_version = _partial(version_model, {  # type: ignore[arg-type]
-                "id": row.version_id, "name_en": row.version_name_en, "name_fa": row.version_name_fa,
-                "name_ps": row.version_name_ps})
+                "id": version_id, "name_en": version_name_en, "name_fa": version_name_fa,
+                "name_ps": version_name_ps})
         ticket.service = service
         if ticket.priority_group_id is not None:
             ticket.priority_group = _partial(PriorityGroup, {
-                "id": ticket.priority_group_id, "name_en": row.priority_name_en, "name_fa": row.priority_name_fa,
-                "name_ps": row.priority_name_ps})
+                "id": ticket.priority_group_id, "name_en": priority_name_en, "name_fa": priority_name_fa,
+                "name_ps": priority_name_ps})
         ticket.counter = counter
-    return CounterScreen(counter=counter, ticket=ticket, waiting=int(row.waiting), counted_up_to=counted_up_to)
+    return CounterScreen(counter=counter, ticket=ticket, waiting=int(waiting), counted_up_to=counted_up_to)
 
 
-def _converted(model: type[Any], by_column: dict[str, Any]) -> Any:
-    """An instance of `model` from its columns as the database returned them under other
-    names (a joined row): each value through its field's converters, as the ORM's own reads
-    do (SQLite's text dates and hexadecimal UUIDs)."""
-    key = (connection.vendor, model)
-    fields = _CONVERTERS.get(key)
-    if fields is None:
-        table = model._meta.db_table
-        fields = _CONVERTERS[key] = [
-            (field.attname, field.column, field.get_col(table),
-             (*connection.ops.get_db_converters(field.get_col(table)), *field.get_db_converters(connection)))
-            for field in model._meta.concrete_fields]
-    values = []
-    for _attname, name, column, converters in fields:
-        value = by_column[name]
-        for converter in converters:
-            value = converter(value, column, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [attname for attname, *_rest in fields], values)
-
-
-# The fields' converters by (database vendor, model): the same for every row.
-_CONVERTERS: dict[tuple[str, type[Any]], list[tuple[str, str, Any, tuple[Any, ...]]]] = {}
 
 
 def counter_of(*, user: Any, with_center: bool = True) -> Counter | None:
@@ -316,16 +291,15 @@ def ticket_at_center(*, center_id: int | None, public_id: uuid.UUID | str) -> Ti
     # it first (the ORM's query cost several times the database's work).
     quote = connection.ops.quote_name
     tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
-    found = list(Ticket.objects.raw(
-        f"SELECT {', '.join(f't.{quote(field.column)}' for field in Ticket._meta.concrete_fields)}, "  # noqa: S608
-        f"g.letter AS group_letter FROM {tickets} t JOIN {groups} g ON g.id = t.group_id "
-        "WHERE t.center_id = %s AND t.public_id = %s",
-        [center_id, Ticket._meta.get_field("public_id").get_db_prep_value(key, connection)]))
+    found = fetch_models(Ticket, (
+        f"SELECT {model_columns(Ticket, 't')}, g.letter FROM {tickets} t "  # noqa: S608
+        f"JOIN {groups} g ON g.id = t.group_id WHERE t.center_id = %s AND t.public_id = %s"),
+        [center_id, Ticket._meta.get_field("public_id").get_db_prep_value(key, connection)],
+        using=router.db_for_read(Ticket))
     if not found:
         return None
-    ticket = found[0]
-    ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id,
-                                         "letter": ticket.group_letter})  # type: ignore[attr-defined]
+    ticket, (letter,) = found[0]
+    ticket.group = _partial(QueueGroup, {"id": ticket.group_id, "center_id": ticket.center_id, "letter": letter})
     return ticket
 
 

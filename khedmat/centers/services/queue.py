@@ -34,6 +34,7 @@ from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
 from khedmat.core.inserts import insert_new
+from khedmat.core.rows import fetch_models, model_columns
 from khedmat.core.sequences import sequence_next
 
 from ..events import TicketCalled, TicketIssued, TicketTurnNear
@@ -165,12 +166,6 @@ def ticket_join(*, center: Center, service: Service, phone: str, idempotency_key
 
 # --- counters --------------------------------------------------------------------------------
 
-def _writing(model: type[Counter] | type[Ticket]) -> Any:
-    """The model's manager on the database it writes to (a plain UPDATE or a lock is a write:
-    never the replica, and the browser is pinned to the primary after it, as with the ORM's)."""
-    return model._default_manager.db_manager(router.db_for_write(model))
-
-
 def _lock_counter(counter: Counter) -> Counter:
     """The counter's row, locked: one operation at a time per counter."""
     return Counter.objects.select_for_update(of=("self",)).get(pk=counter.pk)
@@ -187,22 +182,22 @@ def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter 
         if connection.features.has_select_for_update else ""
     # With its centre's names, which the SMS to the holders of the called and the near tickets
     # say (a statement of its own for each SMS otherwise); only the counter's row is locked.
-    counter_columns = ", ".join(f"k.{quote(field.column)}" for field in Counter._meta.concrete_fields)
-    found = list(_writing(Counter).raw(
-        f"SELECT {counter_columns}, n.name_en AS center_name_en, n.name_fa AS center_name_fa, "  # noqa: S608
-        "n.name_ps AS center_name_ps, "
+    using = router.db_for_write(Counter)
+    found = fetch_models(Counter, (
+        f"SELECT {model_columns(Counter, 'k')}, n.name_en, n.name_fa, n.name_ps, "  # noqa: S608
         f"(SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "
-        f"LIMIT 1) AS busy_ticket_id FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
-        f"WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}",
-        [*ACTIVE_STATUSES, key]))
+        f"LIMIT 1) FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
+        f"WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}"),
+        [*ACTIVE_STATUSES, key], using=using)
     if counter is not None and not found:
         raise Counter.DoesNotExist
     if not found:
         return None
-    locked: Any = found[0]
-    locked.center = Center.from_db(connection.alias, ["id", "name_en", "name_fa", "name_ps"], [
-        locked.center_id, locked.center_name_en, locked.center_name_fa, locked.center_name_ps])
-    return cast(Counter, locked)
+    locked, (name_en, name_fa, name_ps, busy_ticket_id) = found[0]
+    locked.center = Center.from_db(using, ["id", "name_en", "name_fa", "name_ps"],
+                                   [locked.center_id, name_en, name_fa, name_ps])
+    cast(Any, locked).busy_ticket_id = busy_ticket_id
+    return locked
 
 
 def _may_act_on(counter: Counter, operator: Any) -> bool:
@@ -309,6 +304,26 @@ def next_ticket_for(counter: Counter) -> Ticket | None:
     return _first(tickets)
 
 
+def _returning_ticket(tickets: str, groups: str) -> str:
+    """The RETURNING clause of an UPDATE of tickets (`tickets`: the quoted table) that
+    `_written_ticket` reads: the ticket's fields and its group's letter (for its number)."""
+    return (f"RETURNING {model_columns(Ticket, tickets)}, "  # noqa: S608 - our names
+            f"(SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id)")
+
+
+def _written_ticket(sql: str, params: list[Any]) -> Ticket | None:
+    """Run an UPDATE of one ticket ending in `_returning_ticket`: the ticket as written, with
+    its group (its letter only); None if no row was written. The row becomes a Ticket through
+    the fields' own converters (SQLite's text dates)."""
+    using = router.db_for_write(Ticket)
+    found = fetch_models(Ticket, sql, params, using=using)
+    if not found:
+        return None
+    ticket, (letter,) = found[0]
+    ticket.group = QueueGroup.from_db(using, ["id", "center_id", "letter"], [ticket.group_id, ticket.center_id, letter])
+    return ticket
+
+
 def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") -> Ticket | None:
     """Pick the first ticket the counter may call (`among`: only the women's desk's, or only
     priority tickets) and write the call, in one plain SQL statement: an UPDATE of the row
@@ -322,25 +337,17 @@ def _call_first(counter: Counter, now: datetime.datetime, *, among: str = "") ->
     rule, rule_params = callable_rule_of(ticket="c", counter=counter)
     narrower = {"": "", "women": "AND c.desk = %s ", "priority": "AND c.priority_group_id IS NOT NULL "}[among]
     lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
-    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
     sql = (
         f"UPDATE {tickets} SET status = %s, counter_id = %s, operator_id = %s, called_at = %s, "  # noqa: S608
         f"first_called_at = %s, recalls = 0 WHERE id = (SELECT c.id FROM {tickets} c "
         f"WHERE {rule} {narrower}ORDER BY c.queue_position_at, c.id LIMIT 1{lock}) "
-        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter"
+        f"{_returning_ticket(tickets, groups)}"
     )
     at = connection.ops.adapt_datetimefield_value(now)
     params: list[Any] = [Ticket.Status.CALLED, counter.pk, counter.operator_id, at, at, *rule_params]
     if among == "women":
         params.append(Counter.Designation.WOMEN)
-    # raw() turns the row into a Ticket through the fields' own converters (SQLite's text dates).
-    called = next(iter(_writing(Ticket).raw(sql, params)), None)
-    if called is None:
-        return None
-    letter = called.group_letter  # type: ignore[attr-defined]
-    called.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
-                                      [called.group_id, called.center_id, letter])
-    return called
+    return _written_ticket(sql, params)
 
 
 @transaction.atomic
@@ -401,17 +408,10 @@ def _mark_near(pk: int, now: datetime.datetime) -> Ticket | None:
     RETURNING the ticket with its group's letter (for the SMS): once per ticket."""
     quote = connection.ops.quote_name
     tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
-    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
-    marked = list(_writing(Ticket).raw(
+    return _written_ticket(
         f"UPDATE {tickets} SET near_notified_at = %s WHERE id = %s AND near_notified_at IS NULL "  # noqa: S608
-        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter",
-        [connection.ops.adapt_datetimefield_value(now), pk]))
-    if not marked:
-        return None
-    ticket = marked[0]
-    ticket.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
-                                      [ticket.group_id, ticket.center_id, ticket.group_letter])  # type: ignore[attr-defined]
-    return ticket
+        f"{_returning_ticket(tickets, groups)}",
+        [connection.ops.adapt_datetimefield_value(now), pk])
 
 
 def _ticket_at(counter: Counter, ticket: Ticket, *, statuses: tuple[str, ...]) -> Ticket:
@@ -471,18 +471,13 @@ def _finish_where(where: str, params: list[Any], now: datetime.datetime) -> Tick
     UPDATE, which checks the status again on the row as committed."""
     quote = connection.ops.quote_name
     tickets, groups = quote(Ticket._meta.db_table), quote(QueueGroup._meta.db_table)
-    columns = ", ".join(f"{tickets}.{quote(field.column)}" for field in Ticket._meta.concrete_fields)
     at = connection.ops.adapt_datetimefield_value(now)
-    served = list(_writing(Ticket).raw(
+    locked = _written_ticket(
         f"UPDATE {tickets} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608 - our names
-        f"WHERE {where} AND status IN (%s, %s) "
-        f"RETURNING {columns}, (SELECT g.letter FROM {groups} g WHERE g.id = {tickets}.group_id) AS group_letter",
-        [Ticket.Status.SERVED, at, *params, *ACTIVE_STATUSES]))
-    if not served:
+        f"WHERE {where} AND status IN (%s, %s) {_returning_ticket(tickets, groups)}",
+        [Ticket.Status.SERVED, at, *params, *ACTIVE_STATUSES])
+    if locked is None:
         return None
-    locked = served[0]
-    locked.group = QueueGroup.from_db(connection.alias, ["id", "center_id", "letter"],
-                                      [locked.group_id, locked.center_id, locked.group_letter])  # type: ignore[attr-defined]
     _visit(locked, TicketVisit.Outcome.SERVED, now)
     return locked
 

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.template.loader import get_template
+from django.templatetags.static import static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse, translate_url
 from django.utils import timezone, translation
 from django.utils.html import conditional_escape, format_html
@@ -147,6 +149,63 @@ def site_nav(context: template.Context) -> str:
 def _forget_nav(**_kwargs: object) -> None:
     """Settings changed (tests): the menu's links or words may have too."""
     _NAV_CACHE.clear()
+    _FRAME_CACHE.clear()
+
+
+# The frame every page shares (base.html), rendered once per process for each key below: its
+# header (per language, role and page, for the language links), its footer (per language and
+# day) and the head's links to static files. A page's frame cost about a fifth of the counter
+# screen's CPU, rendered after every call (docs/performance.md, round eight). Nothing in it is
+# a person's own (no name, token or message). Bounded: pages with ids in their address (a
+# ticket, a file) each take an entry, and the oldest half goes when it is full.
+_FRAME_CACHE: dict[tuple[object, ...], SafeString] = {}
+_FRAME_CACHE_SIZE = 2000
+
+
+def _frame_part(key: tuple[object, ...], render: Callable[[], str]) -> SafeString:
+    html = _FRAME_CACHE.get(key)
+    if html is None:
+        if len(_FRAME_CACHE) >= _FRAME_CACHE_SIZE:
+            for old in list(_FRAME_CACHE)[: _FRAME_CACHE_SIZE // 2]:
+                _FRAME_CACHE.pop(old, None)
+        html = _FRAME_CACHE[key] = SafeString(render())
+    return html
+
+
+def _deployment() -> tuple[object, ...]:
+    """What a rendered frame's links depend on besides the language."""
+    return (translation.get_language(), get_script_prefix(), settings.ROOT_URLCONF, get_urlconf())
+
+
+@register.simple_tag
+def site_head_links() -> SafeString:
+    """The head's stylesheet and icon (hashed names from the static manifest)."""
+    return _frame_part(("head", get_script_prefix(), settings.STATIC_URL), lambda: format_html(
+        '<link rel="stylesheet" href="{}">\n<link rel="icon" href="{}" type="image/svg+xml">',
+        static("css/site.css"), static("img/favicon.svg")))
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context: template.Context) -> SafeString:
+    """The skip link and the site's header: brand, menu (site_nav) and language links to this page."""
+    request = context.get("request")
+    user = context.get("user")
+    if user is None and request is not None:
+        user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
+    role = str(getattr(user, "role", "") or "") if signed_in else ""
+    path = request.get_full_path() if request is not None else ""
+    key = ("header", *_deployment(), signed_in, role, path, context.get("LANGUAGE_CODE"))
+    return _frame_part(key, lambda: get_template("_site_header.html").render({
+        "nav": site_nav(context), "languages": language_switch(context, "lang-switch")}).strip())
+
+
+@register.simple_tag
+def site_footer() -> SafeString:
+    """The site's footer, with today's date."""
+    today = timezone.localdate()
+    return _frame_part(("footer", *_deployment(), today), lambda: get_template("_site_footer.html").render({
+        "today": formatting.format_date(today, with_gregorian=True)}).strip())
 
 
 setting_changed.connect(_forget_nav, dispatch_uid="khedmat.site_nav")

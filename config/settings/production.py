@@ -45,7 +45,8 @@ SESSION_COOKIE_AGE = 60 * 60 * 8
 
 STORAGES = {
     **STORAGES,  # noqa: F405
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Whitenoise's compressed, hashed files, each address looked up once (khedmat/core/static_storage.py).
+    "staticfiles": {"BACKEND": "khedmat.core.static_storage.StaticFilesStorage"},
 }
 
 # --- observability (issue 11): every log line one JSON object, personal data masked ---

@@ -904,8 +904,8 @@ def main(argv: list[str] | None = None) -> int:
                     site.reference_uses()
                 if scenario.key == "officer":
                     load_references(site, url)
-                spy = start_profile(server, scenario.key, args.seconds, args.profile_format) if largest and scenario.key == args.profile \
-                    else None
+                profiled = largest and scenario.key == args.profile
+                spy = start_profile(server, scenario.key, args.seconds, args.profile_format) if profiled else None
                 result = run_clients(server, clients=clients, seconds=args.seconds, client=scenario.make(site))
                 if spy is not None:
                     profile_note = finish_profile(spy)

@@ -15,7 +15,8 @@ import re
 import sys
 from pathlib import Path
 
-IDLE = re.compile(r"\b(select|poll|accept|wait|sleep|epoll)\b.*\((?:selectors|socket|gunicorn/workers/sync|gunicorn/arbiter)")
+IDLE = re.compile(r"\b(select|poll|accept|wait|sleep|epoll)\b.*"
+                  r"\((?:selectors|socket|gunicorn/workers/sync|gunicorn/arbiter)")
 FRAME = re.compile(r"^(?P<name>.*?) \((?P<where>[^()]*)\)$")
 
 

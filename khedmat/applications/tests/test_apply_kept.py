@@ -88,9 +88,10 @@ def test_a_kept_blank_form_is_the_page_rendered_afresh(signed_in: Client, kabul:
 def test_a_kept_form_holds_nothing_of_the_visitor(signed_in: Client, citizen: User, passport: Service,
                                                   kabul: Center) -> None:
     page = _page(signed_in)
-    kept = cache.get(f"catalog:fragment:apply-form:{passport.current_version_id}:en")
+    kept = cache.get("catalog:fragment:apply-page:passport:en")
     assert kept is not None and kept[0] == fragments.version()
-    fee_box, fields = kept[1]
+    service, fee_box, fields = kept[1]
+    assert service.pk == passport.pk
     text = fee_box + fields
     assert "Kabul Center" in fields and 'name="f-full_name"' in fields
     for personal in (token_of(page), "csrfmiddlewaretoken", citizen.phone_number, citizen.full_name, "sessionid"):

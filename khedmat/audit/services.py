@@ -112,7 +112,10 @@ def audit_written_together() -> Iterator[None]:
     after the block runs. Call it inside the transaction of the change being recorded. If the
     block fails, its events are not written: the transaction they belong to is failing with it.
     An event recorded inside a savepoint opened within the block is written at once, as outside
-    it (the savepoint may roll back alone)."""
+    it (the savepoint may roll back alone): its id may then be lower than that of an event
+    recorded before it in the block (a free service's submission moved past its payment step).
+    The order of one transaction's events is their `occurred_at`, taken as each is recorded;
+    all of them become visible, and are sealed, together, at its commit."""
     connection = transaction.get_connection(router.db_for_write(AuditEvent))
     if not connection.in_atomic_block:
         raise RuntimeError("audit_written_together belongs inside the transaction of the change it records")

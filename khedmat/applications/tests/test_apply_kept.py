@@ -211,3 +211,27 @@ def test_an_earlier_draft_is_offered_on_the_kept_page(signed_in: Client, citizen
         again = _page(signed_in)
     assert len(statements(captured)) == 2, "\n".join(statements(captured))
     assert "You already started this application on" in again and f"/en/applications/{draft.public_id}/edit/" in again
+
+
+def test_the_page_and_the_post_each_read_the_kept_parts_once(signed_in: Client, kabul: Center,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cache round trip for what they need of the service: the page its blank form with the
+    service, the post the service with the definition it is checked against."""
+    _page(signed_in)  # kept from here on
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+
+    def counted(keys: list[str], *args: object, **kwargs: object) -> dict[str, object]:
+        if fragments.VERSION_KEY in keys:
+            reads.append([key for key in keys if key != fragments.VERSION_KEY])
+        return get_many(keys, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    page = _page(signed_in)
+    assert reads == [["catalog:fragment:apply-page:passport:en"]]
+    reads.clear()
+    response = signed_in.post(APPLY.format(language="en"), {
+        **POST, "f-collection_center": "KBL", "submission_token": token_of(page), "action": "submit",
+        "doc-tazkira_copy": pdf()})
+    assert response.status_code == 302 and response["Location"].endswith("/submitted/")
+    assert reads == [["catalog:fragment:apply-post:passport"]]

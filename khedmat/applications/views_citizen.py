@@ -110,8 +110,10 @@ def apply(request: HttpRequest, slug: str) -> HttpResponse:
         return _application_page(request, service=service, draft=None, definition=definition)
     language = current_language()
     # A new application's form is the same for everyone in a language until the catalog
-    # changes: its parts are rendered once and kept (no token, no person in them).
-    page = fragments.cached("apply-page", slug, language, render=lambda: _blank_page(slug, language))
+    # changes: its parts are rendered once and kept (no token, no person in them), and each
+    # process keeps its own copy while the catalog version stays (the page only reads them).
+    page = fragments.cached("apply-page", slug, language, render=lambda: _blank_page(slug, language),
+                            in_process=True)
     if page is None:
         raise Http404
     service, fee_box, fields = page

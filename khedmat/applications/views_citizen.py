@@ -95,14 +95,29 @@ def _own_or_404(request: HttpRequest, public_id: uuid.UUID) -> Application:
 @require_http_methods(["GET", "POST"])
 @citizen_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
-    """A new application for a service, from its current definition."""
-    service = selectors.service_for_online_application_kept(slug=slug)
-    if service is None:
-        raise Http404
-    assert service.current_version is not None
+    """A new application for a service, from its current definition.
+
+    What the page needs of the service is kept under the catalog version and read in one cache
+    round trip a request: the form with the service (GET), the service with the definition its
+    post is checked against (POST)."""
     if request.method == "POST":
+        found = selectors.online_application_kept(slug=slug)
+        if found is None:
+            raise Http404
+        service, definition = found
+        assert service.current_version is not None
         upload_limits_install(request, upload_field_limits(document_slots(service.current_version.definition)))
-    return _application_page(request, service=service, draft=None)
+        return _application_page(request, service=service, draft=None, definition=definition)
+    language = current_language()
+    # A new application's form is the same for everyone in a language until the catalog
+    # changes: its parts are rendered once and kept (no token, no person in them), and each
+    # process keeps its own copy while the catalog version stays (the page only reads them).
+    page = fragments.cached("apply-page", slug, language, render=lambda: _blank_page(slug, language),
+                            in_process=True)
+    if page is None:
+        raise Http404
+    service, fee_box, fields = page
+    return _application_page(request, service=service, draft=None, blank_parts=(fee_box, fields))
 
 
 @csrf_exempt
@@ -120,20 +135,22 @@ def draft_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 
 
 @csrf_protect
-def _application_page(request: HttpRequest, *, service: Service, draft: Application | None) -> HttpResponse:
+def _application_page(request: HttpRequest, *, service: Service, draft: Application | None,
+                      definition: dict[str, Any] | None = None,
+                      blank_parts: tuple[str, str] | None = None) -> HttpResponse:
+    """`definition`: the form definition already at hand (a new application's post);
+    `blank_parts`: the kept fee schedule and fields of a new application's blank form (its GET)."""
     user = request.user
     version = draft.service_version if draft is not None else service.current_version
     assert version is not None
     language = current_language()
     if request.method == "GET" and draft is None:
-        # A new application's form is the same for everyone in a language until the catalog
-        # changes: its parts are rendered once and kept (no token, no person in them).
+        assert blank_parts is not None
         earlier = selectors.draft_in_progress(applicant=user, service=service)  # type: ignore[arg-type]
-        fee_box, fields = fragments.cached("apply-form", version.pk, language,
-                                           render=lambda: _blank_form_parts(request, service, version, language))
         return _render_application_page(request, service, version, None, None, new_submission_token(),
-                                        earlier_draft=earlier, parts=(fee_box, fields))
-    definition = version_form_definition(version)
+                                        earlier_draft=earlier, parts=blank_parts)
+    if definition is None:
+        definition = version_form_definition(version)
     if request.method == "GET":
         form = ApplicationForm(definition=definition, language=language, draft=draft)
         form.applicant_form = RelationshipForm(initial=_applicant_initial(draft))
@@ -205,10 +222,20 @@ def _applicant_errors(applicant_form: RelationshipForm | None) -> list[tuple[str
             for name, errors in applicant_form.errors.items() if name in applicant_form.fields for message in errors]
 
 
-def _blank_form_parts(request: HttpRequest, service: Service, version: Any, language: str) -> tuple[str, str]:
+def _blank_page(slug: str, language: str) -> tuple[Service, str, str] | None:
+    """The service open for online applications at `slug` (None if there is none), with the fee
+    schedule and the fields of its blank form in `language`: what `apply` keeps."""
+    found = selectors.online_application_kept(slug=slug)  # the post's kept read, made ready here too
+    if found is None:
+        return None
+    service, definition = found
+    return (service, *_blank_form_parts(service, service.current_version, definition, language))
+
+
+def _blank_form_parts(service: Service, version: Any, definition: dict[str, Any], language: str) -> tuple[str, str]:
     """The fee schedule and the fields of a new application's form, as every applicant first
     sees them (rendered without the request: nothing of the visitor goes in)."""
-    form = ApplicationForm(definition=version_form_definition(version), language=language)
+    form = ApplicationForm(definition=definition, language=language)
     form.applicant_form = RelationshipForm(initial=_applicant_initial(None))
     context = {"service": service, "version": version, "draft": None, "form": form,
                "applicant_form": form.applicant_form}

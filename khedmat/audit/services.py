@@ -6,17 +6,20 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
-from khedmat.core.inserts import insert_new
+from khedmat.core.inserts import insert_new, insert_new_many
 from khedmat.core.ratelimit import client_ip
 
 from . import checkpoint, keys
@@ -53,7 +56,7 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
     pass a minute later. A busy page then costs one insert, not a sealing transaction of
     seven statements each time; the event is in the log, for "who opened my file", at once."""
     # A plain INSERT (core.inserts): every request that changes or reads a file records one.
-    event = insert_new(AuditEvent(
+    event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         actor_role=getattr(actor, "role", "") or "",
@@ -66,10 +69,63 @@ def audit_record(*, action: str, target_type: str, target_id: object, actor: Any
         request_id=getattr(request, "request_id", "") if request is not None else "",
         ip_address=client_ip(request) if request is not None and client_ip(request) != "unknown" else None,
         data=data or {},
-    ))
+    )
+    held = _held_here()
+    if held is not None:
+        held.append(event)  # written with the others as the block ends (audit_written_together)
+    else:
+        insert_new(event)
     if not seal_soon or time.monotonic() - _last_pass_began >= READ_SEAL_SECONDS:
         _seal_after_commit()
     return event
+
+
+class _Held(threading.local):
+    """The open `audit_written_together` blocks of this thread, innermost last: each with the
+    database connection's savepoints when it began, and the events recorded in it."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[Any, list[str], list[AuditEvent]]] = []
+
+
+_held = _Held()
+
+
+def _held_here() -> list[AuditEvent] | None:
+    """The events of the innermost open block, if an event recorded now may wait for its end:
+    same database connection, inside the same transaction, no savepoint opened since the block
+    began (one that rolled back must take its events with it, so those are written at once)."""
+    if not _held.blocks:
+        return None
+    block_connection, savepoints, events = _held.blocks[-1]
+    current = transaction.get_connection(router.db_for_write(AuditEvent))
+    if current is not block_connection or not current.in_atomic_block or current.savepoint_ids != savepoints:
+        return None
+    return events
+
+
+@contextmanager
+def audit_written_together() -> Iterator[None]:
+    """The audit events recorded in this block are written in one INSERT as it ends (one round
+    trip to the database, not one an event: an application submitted and its payment order
+    opened record two), in the caller's transaction, in the order recorded, before anything
+    after the block runs. Call it inside the transaction of the change being recorded. If the
+    block fails, its events are not written: the transaction they belong to is failing with it.
+    An event recorded inside a savepoint opened within the block is written at once, as outside
+    it (the savepoint may roll back alone): its id may then be lower than that of an event
+    recorded before it in the block (a free service's submission moved past its payment step).
+    The order of one transaction's events is their `occurred_at`, taken as each is recorded;
+    all of them become visible, and are sealed, together, at its commit."""
+    connection = transaction.get_connection(router.db_for_write(AuditEvent))
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_written_together belongs inside the transaction of the change it records")
+    events: list[AuditEvent] = []
+    _held.blocks.append((connection, list(connection.savepoint_ids), events))
+    try:
+        yield
+    finally:
+        _held.blocks.pop()
+    insert_new_many(events)
 
 
 def _seal_after_commit() -> None:

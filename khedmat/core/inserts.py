@@ -13,6 +13,7 @@ would (its own `save()`, a parent table, database defaults, generated columns) g
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -27,6 +28,9 @@ class _Plan:
     sql: str
     fields: tuple[models.Field[Any, Any], ...]
     returning: bool
+    head: str  # INSERT INTO t (columns)
+    row: str  # (%s, …)
+    tail: str  # RETURNING pk, or nothing
 
 
 _plans: dict[tuple[type[models.Model], str], _Plan | None] = {}
@@ -47,11 +51,11 @@ def _plan(model: type[models.Model], connection: Any) -> _Plan | None:
     if plain:
         quote = connection.ops.quote_name
         returning = bool(connection.features.can_return_columns_from_insert)
-        sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
-               f"VALUES ({', '.join(['%s'] * len(fields))})")
-        if returning:
-            sql += f" RETURNING {quote(meta.pk.column)}"
-        plan = _Plan(sql=sql, fields=fields, returning=returning)
+        head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
+        row = f"({', '.join(['%s'] * len(fields))})"
+        tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+        plan = _Plan(sql=f"{head} VALUES {row}{tail}", fields=fields, returning=returning, head=head, row=row,
+                     tail=tail)
     _plans[key] = plan
     return plan
 
@@ -80,3 +84,35 @@ def insert_new(obj: M) -> M:
     obj._state.db = using
     signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
     return obj
+
+
+def insert_new_many(objs: Sequence[M]) -> list[M]:
+    """Write `objs`, new instances of one model, in one multi-row INSERT (one round trip where
+    `insert_new` for each would make one a row), each as `insert_new` writes it: its fields
+    prepared, its signals sent, its primary key read back (in the order given, as Django's
+    `bulk_create` reads them). Where the rows cannot be read back in one statement, or the
+    model is not one `insert_new` writes itself, each goes through `insert_new`."""
+    if len(objs) < 2:
+        return [insert_new(obj) for obj in objs]
+    model = type(objs[0])
+    using = router.db_for_write(model, instance=objs[0])
+    connection = connections[using]
+    plan = _plan(model, connection)
+    if (plan is None or not plan.returning or not connection.features.can_return_rows_from_bulk_insert
+            or any(type(obj) is not model for obj in objs)):
+        return [insert_new(obj) for obj in objs]
+    meta = model._meta
+    params: list[Any] = []
+    for obj in objs:
+        cast(Any, obj)._prepare_related_fields_for_save(operation_name="save")
+        signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
+        params.extend(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in plan.fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{plan.head} VALUES {', '.join([plan.row] * len(objs))}{plan.tail}", params)
+        pks = [found[0] for found in cursor.fetchall()]
+    for obj, pk in zip(objs, pks, strict=True):
+        setattr(obj, meta.pk.attname, pk)
+        obj._state.adding = False
+        obj._state.db = using
+        signals.post_save.send(sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using)
+    return list(objs)

@@ -45,11 +45,20 @@ def service_for_online_application(*, slug: str) -> Service | None:
     return service
 
 
-def service_for_online_application_kept(*, slug: str) -> Service | None:
-    """`service_for_online_application`, kept in the shared cache under the catalog version
-    (catalog/fragments.py: any change to a service, its version, agency or category gives a new
-    one at once and on commit), so the application page and its post do not read it each time."""
-    return fragments.cached("apply-service", slug, render=lambda: service_for_online_application(slug=slug))
+def online_application_kept(*, slug: str) -> tuple[Service, dict[str, Any]] | None:
+    """`service_for_online_application` with its current version's form definition as its form
+    is checked (`handover.form_definition`: the collection centres), kept together in the shared
+    cache under the catalog version (catalog/fragments.py: any change to a service, its version,
+    agency or category, or to a centre, gives a new one at once and on commit). Together, so that
+    the application's post reads both in one cache round trip, and neither from the database.
+    The definition comes out of the cache as a copy of its own on every call."""
+    def read() -> tuple[Service, dict[str, Any]] | None:
+        service = service_for_online_application(slug=slug)
+        if service is None:
+            return None
+        assert service.current_version is not None
+        return service, form_definition(service.current_version.definition, service_id=service.pk)
+    return fragments.cached("apply-post", slug, render=read)
 
 
 def time_standard_text(days: int) -> str:

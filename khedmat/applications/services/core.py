@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from khedmat.accounts.roles import Role
-from khedmat.audit.services import audit_record
+from khedmat.audit.services import audit_record, audit_written_together
 from khedmat.core.calendar import solar_hijri_year
 from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
@@ -205,14 +205,17 @@ def _submit_draft(*, application: Application, idempotency_key: str, actor: User
         application=application, actor=actor, actor_role=actor.role, transition="submit",
         from_state=Application.DRAFT, to_state=workflow.initial,
     ))
-    audit_record(action="applications.submitted", target_type="application", target_id=application.reference,
-                 actor=actor, subject=application.applicant, request=request,
-                 data={"service": application.service_id, "version": application.service_version.number,
-                       "channel": application.channel, "on_behalf": application.filed_by_id is not None},
-                 seal_soon=True)  # sealed by this process's pass every few seconds (audit_record)
-    # Payments opens the fee's order (or moves a file with nothing to pay past its payment
-    # step); the applicant is told, with the payment reference.
-    publish(ApplicationSubmitted(application=application, actor=actor), request=request)
+    # The submission's audit event and those its subscribers record (the payment order opened)
+    # are written in one INSERT as the block ends, still in this transaction.
+    with audit_written_together():
+        audit_record(action="applications.submitted", target_type="application", target_id=application.reference,
+                     actor=actor, subject=application.applicant, request=request,
+                     data={"service": application.service_id, "version": application.service_version.number,
+                           "channel": application.channel, "on_behalf": application.filed_by_id is not None},
+                     seal_soon=True)  # sealed by this process's pass every few seconds (audit_record)
+        # Payments opens the fee's order (or moves a file with nothing to pay past its payment
+        # step); the applicant is told, with the payment reference.
+        publish(ApplicationSubmitted(application=application, actor=actor), request=request)
     return application
 
 

@@ -88,9 +88,10 @@ def test_a_kept_blank_form_is_the_page_rendered_afresh(signed_in: Client, kabul:
 def test_a_kept_form_holds_nothing_of_the_visitor(signed_in: Client, citizen: User, passport: Service,
                                                   kabul: Center) -> None:
     page = _page(signed_in)
-    kept = cache.get(f"catalog:fragment:apply-form:{passport.current_version_id}:en")
+    kept = cache.get("catalog:fragment:apply-page:passport:en")
     assert kept is not None and kept[0] == fragments.version()
-    fee_box, fields = kept[1]
+    service, fee_box, fields = kept[1]
+    assert service.pk == passport.pk
     text = fee_box + fields
     assert "Kabul Center" in fields and 'name="f-full_name"' in fields
     for personal in (token_of(page), "csrfmiddlewaretoken", citizen.phone_number, citizen.full_name, "sessionid"):
@@ -210,3 +211,28 @@ def test_an_earlier_draft_is_offered_on_the_kept_page(signed_in: Client, citizen
         again = _page(signed_in)
     assert len(statements(captured)) == 2, "\n".join(statements(captured))
     assert "You already started this application on" in again and f"/en/applications/{draft.public_id}/edit/" in again
+
+
+def test_the_page_and_the_post_each_read_the_kept_parts_once(signed_in: Client, kabul: Center,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cache round trip for what they need of the service: the page the catalog version alone
+    (its blank form with the service is this process's copy while the version stays), the post
+    the service with the definition it is checked against."""
+    _page(signed_in)  # kept from here on
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+
+    def counted(keys: list[str], *args: object, **kwargs: object) -> dict[str, object]:
+        if fragments.VERSION_KEY in keys:
+            reads.append([key for key in keys if key != fragments.VERSION_KEY])
+        return get_many(keys, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    page = _page(signed_in)
+    assert reads == [[]]
+    reads.clear()
+    response = signed_in.post(APPLY.format(language="en"), {
+        **POST, "f-collection_center": "KBL", "submission_token": token_of(page), "action": "submit",
+        "doc-tazkira_copy": pdf()})
+    assert response.status_code == 302 and response["Location"].endswith("/submitted/")
+    assert reads == [["catalog:fragment:apply-post:passport"]]

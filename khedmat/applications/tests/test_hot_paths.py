@@ -20,7 +20,7 @@ from khedmat.api.selectors import agencies_with_webhooks
 from khedmat.applications.models import Application
 from khedmat.audit import services as audit_services
 from khedmat.audit.models import AuditEvent, AuditSeal
-from khedmat.audit.services import audit_record, audit_seal_pending
+from khedmat.audit.services import audit_record, audit_seal_pending, audit_written_together
 from khedmat.catalog.models import Agency, Service
 from khedmat.catalog.tests.factories import verified_client
 from khedmat.centers.tests.test_hot_paths import statements
@@ -63,10 +63,12 @@ def test_a_submission_reads_and_writes_what_submitting_needs(client: Client, cit
     # application (a complete post relies on its unique constraint); then one transaction (a complete post:
     # drafts.application_file): the submission (holidays, number) written in one INSERT of the
     # application, already submitted (no draft row written first and updated), then its upload,
-    # event and audit; the payment order (number, row, audit: no look for an existing one, the
-    # file is new); the SMS (wording, row).
+    # event; the payment order (number, row: no look for an existing one, the file is new); the
+    # two audit events (submitted, order opened) in one INSERT; the SMS (wording, row).
     # Test settings count the counters' first row (INSERT OR IGNORE and the UPDATE again) twice.
-    assert len(sqls) == 17, "\n".join(sqls)
+    assert len(sqls) == 16, "\n".join(sqls)
+    audit_inserts = [sql for sql in sqls if sql.startswith('INSERT INTO "audit_auditevent"')]
+    assert len(audit_inserts) == 1 and audit_inserts[0].count("), (") == 1, "both events in one INSERT"
     assert not [sql for sql in sqls if sql.startswith('UPDATE "applications_application"')], "written once"
     assert not [sql for sql in sqls if '"catalog_' in sql and "JOIN" in sql], "no second read of the service"
     application = Application.objects.get()
@@ -107,6 +109,44 @@ def test_a_transaction_with_several_audit_events_seals_once_after_commit(
             audit_record(action="test.two", target_type="test", target_id=2, actor=citizen)
         audit_record(action="test.three", target_type="test", target_id=3, actor=citizen)
     assert [callback for callback in callbacks if callback is audit_seal_pending] == [audit_seal_pending]
+
+
+def test_events_written_together_are_one_insert_in_order_and_go_with_a_failed_block(citizen: User) -> None:
+    with transaction.atomic():
+        with CaptureQueriesContext(connection) as captured, audit_written_together():
+            first = audit_record(action="test.one", target_type="test", target_id=1, actor=citizen)
+            second = audit_record(action="test.two", target_type="test", target_id=2, actor=citizen)
+            assert first.pk is None and not AuditEvent.objects.filter(action__startswith="test.").exists()
+        assert len([sql for sql in statements(captured) if sql.startswith('INSERT INTO "audit_auditevent"')]) == 1
+        assert first.pk is not None and second.pk is not None and first.pk < second.pk
+        assert list(AuditEvent.objects.filter(action__startswith="test.").order_by("pk").values_list(
+            "action", "target_id", "actor_id")) == [("test.one", "1", citizen.pk), ("test.two", "2", citizen.pk)]
+        with pytest.raises(RuntimeError), audit_written_together():
+            audit_record(action="test.failed", target_type="test", target_id=3, actor=citizen)
+            raise RuntimeError
+        assert not AuditEvent.objects.filter(action="test.failed").exists()
+
+
+def test_an_event_in_a_savepoint_inside_a_block_goes_with_the_savepoint(citizen: User) -> None:
+    """A savepoint opened inside the block may roll back alone: its events are written at once,
+    so that they go with it; the block's own are written as it ends."""
+    with transaction.atomic(), audit_written_together():
+        audit_record(action="test.kept", target_type="test", target_id=1, actor=citizen)
+        try:
+            with transaction.atomic():
+                audit_record(action="test.gone", target_type="test", target_id=2, actor=citizen)
+                assert AuditEvent.objects.filter(action="test.gone").exists()
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert list(AuditEvent.objects.filter(action__startswith="test.").values_list("action", flat=True)) == [
+        "test.kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_are_written_together_only_inside_a_transaction() -> None:
+    with pytest.raises(RuntimeError), audit_written_together():
+        pass
 
 
 def test_an_event_after_a_rolled_back_savepoint_is_still_sealed(

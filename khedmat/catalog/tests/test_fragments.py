@@ -172,3 +172,33 @@ def test_the_pages_and_a_change_carry_on_while_the_cache_is_away(client: Client,
     services.service_set_active(service=passport, is_active=True)
     client.force_login(citizen)
     assert client.get("/en/apply/passport/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_process_copy_serves_while_the_version_stays_and_never_after_a_change(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`in_process`: while the catalog version stays, the call reads the version alone and gives
+    this process's copy; after any change it reads or renders the value again."""
+    renders: list[int] = []
+
+    def render() -> list[int]:
+        renders.append(len(renders) + 1)
+        return [renders[-1]]
+
+    first = fragments.cached("test-in-process", "en", render=render, in_process=True)
+    reads: list[list[str]] = []
+    get_many = cache.get_many
+
+    def counted(keys: list[str], *args: Any, **kwargs: Any) -> Any:
+        reads.append(list(keys))
+        return get_many(keys, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get_many", counted)
+    assert fragments.cached("test-in-process", "en", render=render, in_process=True) is first
+    assert renders == [1] and reads == [[fragments.VERSION_KEY]]
+    fragments.bump()
+    assert fragments.cached("test-in-process", "en", render=render, in_process=True) == [2]
+    cache.delete(fragments.VERSION_KEY)  # the cache lost everything (a Redis restart)
+    assert fragments.cached("test-in-process", "en", render=render, in_process=True) == [3]
+    assert fragments.cached("test-in-process", "en", render=render, in_process=True) == [3]
+    assert renders == [1, 2, 3]

@@ -87,3 +87,29 @@ def test_a_model_with_its_own_save_goes_through_save(monkeypatch: pytest.MonkeyP
     finally:  # out of the app registry again: a later makemigrations --check must not see it
         apps.all_models["notifications"].pop("special", None)
         apps.clear_cache()
+
+
+def test_many_in_one_insert_as_each_would_be_written() -> None:
+    """insert_new_many: the rows insert_new writes, one statement, keys read back in order."""
+    from django.test.utils import CaptureQueriesContext
+
+    from khedmat.core.inserts import insert_new_many
+
+    single = insert_new(_message(to="+93700000009"))
+    seen: list[str] = []
+
+    def after(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+        seen.append(instance.to if created and instance.pk is not None else "?")
+
+    signals.post_save.connect(after, sender=Message)
+    try:
+        with CaptureQueriesContext(connection) as captured:
+            written = insert_new_many([_message(to=f"+9370000001{n}") for n in range(3)])
+    finally:
+        signals.post_save.disconnect(after, sender=Message)
+    assert len(captured.captured_queries) == 1
+    assert [message.to for message in written] == seen == ["+93700000010", "+93700000011", "+93700000012"]
+    assert all(not message._state.adding for message in written)
+    assert [message.pk for message in written] == sorted(message.pk for message in written)
+    for message in written:
+        assert _row(message) == {**_row(single), "to": message.to}

@@ -15,6 +15,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from khedmat.core.rows import converted, model_columns
+
 from .models import EnrolmentCode, KnownNetwork, User
 from .networks import network_of
 from .roles import AGENCY_ROLES
@@ -24,28 +26,19 @@ def user_get_active(*, pk: int) -> User | None:
     return User.objects.filter(pk=pk, is_active=True).select_related("agency", "center").first()
 
 
-# Per database alias: the statement reading a user by primary key, the attribute names in its
-# column order, and each column's converters (as the ORM's compiler applies them).
-_USER_READS: dict[str, tuple[str, list[str], list[tuple[int, list[Any], Any]]]] = {}
+# Per database alias: the statement reading a user by primary key, its columns in field order
+# (core.rows turns the row into a User, with the fields' converters).
+_USER_READS: dict[str, str] = {}
 
 
-def _user_read(alias: str) -> tuple[str, list[str], list[tuple[int, list[Any], Any]]]:
-    plan = _USER_READS.get(alias)
-    if plan is None:
-        connection = connections[alias]
-        quote = connection.ops.quote_name
-        fields = User._meta.concrete_fields
-        table = User._meta.db_table
-        sql = (f"SELECT {', '.join(quote(field.column) for field in fields)} FROM {quote(table)} "  # noqa: S608 - our names
-               f"WHERE {quote(User._meta.pk.column)} = %s")
-        converters = []
-        for index, field in enumerate(fields):
-            column = field.get_col(table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                converters.append((index, found, column))
-        plan = _USER_READS[alias] = (sql, [field.attname for field in fields], converters)
-    return plan
+def _user_read(alias: str) -> str:
+    sql = _USER_READS.get(alias)
+    if sql is None:
+        quote = connections[alias].ops.quote_name
+        sql = _USER_READS[alias] = (
+            f"SELECT {model_columns(User, quote(User._meta.db_table))} FROM {quote(User._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(User._meta.pk.column)} = %s")
+    return sql
 
 
 def user_for_session(pk: Any) -> User | None:
@@ -54,18 +47,10 @@ def user_for_session(pk: Any) -> User | None:
     (the ORM built it on each request for four times what the database spends; docs/
     performance.md, "Signed in"). Always from the primary. None when there is no such user."""
     alias = router.db_for_read(User)
-    sql, attnames, converters = _user_read(alias)
-    connection = connections[alias]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_user_read(alias), [pk])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    for index, functions, column in converters:
-        for convert in functions:
-            values[index] = convert(values[index], column, connection)
-    return User.from_db(alias, attnames, values)
+    return None if row is None else converted(User, row, using=alias)
 
 
 def device_for_session(persistent_id: str) -> Device | None:

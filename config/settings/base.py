@@ -163,6 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The web worker's garbage collector (khedmat/core/collector.py, decision 0045), set when
+# config/wsgi.py loads: young objects collected after this many allocations, then the older
+# generations' counts. GC_THRESHOLDS= (empty) keeps Python's own (700,10,10).
+GC_THRESHOLDS = tuple(int(part) for part in env("GC_THRESHOLDS", default="10000,10,10").split(",") if part.strip())
+
 CACHES = {
     "default": env.cache("CACHE_URL", default="locmemcache://khedmat"),
 }

@@ -241,3 +241,27 @@ def test_a_claimed_delivery_is_not_taken_by_another_worker_until_its_lease_runs_
     assert claim_due(ids=None, batch_size=10, worker="b") == []
     later = timezone.now() + datetime.timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1)
     assert {row.pk for row in claim_due(ids=None, batch_size=10, worker="b", now=later)} == sent  # "a" died
+
+
+def test_events_of_one_moment_wake_one_task_which_delivers_them_all(moi, monkeypatch, settings,
+                                                                      django_capture_on_commit_callbacks):
+    """With a broker, the commits of the moment share one woken task (khedmat.core.wake,
+    decision 0045); it posts every delivery due, those committed while it waited included."""
+    from django.core.cache import cache
+
+    from khedmat.api import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    cache.delete("outbox-wake:webhooks")
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(tasks.deliver_woken, "apply_async", lambda **options: published.append(options))
+    with receiver() as hook:
+        made = subscribe(moi, hook.url, ["document.issued"])
+        admin = agency_admin(moi)
+        for _ in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                webhook_test_send(subscription=made.subscription, actor=admin)
+        assert len(published) == 1 and hook.received == []
+        assert tasks.deliver_woken()["delivered"] == 3
+        assert len(hook.received) == 3
+    assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}

@@ -86,6 +86,12 @@ RETURN = "@return"
 STAFF_WORKFLOW_ROLES = ("officer", "approver", "agency_admin")
 
 
+# Workflows built, by the id of their definition's workflow part (Workflow.of); the oldest
+# go first. Per process: gunicorn's sync workers serve one request at a time.
+_BUILT: dict[int, tuple[dict[str, Any], Workflow]] = {}
+_BUILT_KEPT = 256
+
+
 class Workflow:
     def __init__(self, definition: dict[str, Any]) -> None:
         self.initial: str = definition["initial"]
@@ -180,7 +186,19 @@ class Workflow:
 
     @classmethod
     def of(cls, service_definition: dict[str, Any]) -> Workflow:
-        return cls(service_definition["workflow"])
+        """The workflow of a definition, built once per definition object: a definition read
+        from the database is one object per process (core.fields.ImmutableOrderedJSONField),
+        and a request asks for its file's workflow several times (submitting: the submission,
+        then the payment order). A Workflow is never changed once built."""
+        part = service_definition["workflow"]
+        kept = _BUILT.get(id(part))
+        if kept is not None and kept[0] is part:  # the same object, not one that took its id
+            return kept[1]
+        built = cls(part)
+        _BUILT[id(part)] = (part, built)  # `part` held: its id is not reused while kept
+        if len(_BUILT) > _BUILT_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+        return built
 
     def state(self, name: str) -> State:
         return self.states[name]

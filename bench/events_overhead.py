@@ -50,6 +50,15 @@ server time — read on "after, queued", as production runs it.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide the
+# standard library's `http` (http.client, imported by bench/http_support.py): take the folder
+# off before anything imports it.
+if Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 import json
 import os
@@ -59,12 +68,10 @@ import secrets
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -33,6 +33,15 @@ tests/test_fault_drill.py runs it in CI (PostgreSQL pass) on the test database.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide the
+# standard library's `http` (http.client, imported by bench/http_support.py): take the folder
+# off before anything imports it.
+if Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 import contextlib
 import functools
@@ -43,7 +52,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,7 +60,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -34,6 +34,15 @@ workers drain them. Target: at least 50 messages per second sustained, lag p95 u
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide the
+# standard library's `http` (http.client, imported by bench/http_support.py): take the folder
+# off before anything imports it.
+if Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 import collections
 import contextlib
@@ -43,7 +52,6 @@ import multiprocessing
 import os
 import secrets
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -51,7 +59,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent

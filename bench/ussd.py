@@ -40,6 +40,15 @@ kind's latency, the ratios to the controls, and every answer that was not the on
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path, and bench/http.py would hide the
+# standard library's `http` (http.client, imported by bench/http_support.py): take the folder
+# off before anything imports it.
+if Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
 import argparse
 import contextlib
 import dataclasses
@@ -52,13 +61,11 @@ import random
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent.parent

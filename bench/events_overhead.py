@@ -77,6 +77,8 @@ from typing import Any
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+# The passport form as bench/http.py fills it: its answers, and each other question's first choice.
+from bench.http import APPLY_PATH, KIOSK_COOKIE, PASSPORT_ANSWERS, PDF, RADIO, first_options  # noqa: E402
 from bench.http_support import (  # noqa: E402
     Browser,
     Round,
@@ -103,15 +105,6 @@ DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
 BEFORE_COMMIT = "4cf6d04"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/13"  # bench/sms.py empties /14; the bench keeps to a queue of its own
 TARGET_RATIO = 1.10
-PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-KIOSK_COOKIE = "khedmat_device"  # khedmat.centers.devices.COOKIE_NAME
-APPLY_PATH = "/en/apply/passport/"
-# The passport form as both versions render it (a Solar Hijri birth date: 1 Hamal 1369).
-PASSPORT_ANSWERS = {
-    "action": "submit", "f-full_name": "Bench Citizen", "f-father_name": "Bench Father",
-    "f-date_of_birth-day": "1", "f-date_of_birth-month": "1", "f-date_of_birth-year": "1369",
-    "f-validity_years": "5", "f-is_renewal": "no",
-}
 
 # Run with each tree's own code, under its server's settings and SECRET_KEY: citizens and
 # signed-in sessions for them (the session machinery of Django, as a sign-in would leave).
@@ -289,8 +282,8 @@ def submission_client(site: Site) -> Any:
             if not tally.record("GET", page, problem="" if token or page.status != 200 else "no submission token"):
                 time.sleep(0.05)
                 continue
-            sent = browser.post_multipart(APPLY_PATH, {"csrfmiddlewaretoken": csrf, "submission_token": token,
-                                                       **PASSPORT_ANSWERS},
+            sent = browser.post_multipart(APPLY_PATH, {**first_options(page.body), "csrfmiddlewaretoken": csrf,
+                                                       "submission_token": token, **PASSPORT_ANSWERS},
                                           {"doc-tazkira_copy": ("tazkira.pdf", "application/pdf", PDF)})
             where = sent.headers.get("location", "")
             problem = ""
@@ -446,7 +439,7 @@ django.setup()
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 center, session, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-answers, tree, kiosk_cookie = json.loads(sys.argv[4]), sys.argv[5], sys.argv[6]
+answers, tree, kiosk_cookie, RADIO = json.loads(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7].encode()
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 kiosk = f"/en/centers/{center}/kiosk/"
 client = Client(HTTP_HOST="127.0.0.1")
@@ -463,7 +456,10 @@ def kiosk_ticket(n):
     assert answer.status_code == 302 and "/tickets/" in answer["Location"], (answer.status_code, answer.content[:300])
 def submission(n):
     page = client.get("/en/apply/passport/")
-    fields = {**answers, "submission_token": hidden(page.content, "submission_token"),
+    chosen = {}
+    for name, value in re.findall(RADIO, page.content):
+        chosen.setdefault(name.decode(), value.decode())
+    fields = {**chosen, **answers, "submission_token": hidden(page.content, "submission_token"),
               "doc-tazkira_copy": SimpleUploadedFile("tazkira.pdf", PDF, "application/pdf")}
     answer = client.post("/en/apply/passport/", fields)
     assert answer.status_code == 302 and "/submitted/" in answer["Location"], (answer.status_code, answer.content[:300])
@@ -501,7 +497,8 @@ def profile_in_process(tree: Path, env: dict[str, str], *, center: str, session:
     python = str(BASE_DIR / ".venv" / "bin" / "python")
     with log.open("ab") as out:
         result = subprocess.run([python, "-c", PROFILE_PATHS, center, session, str(count),
-                                 json.dumps(PASSPORT_ANSWERS), str(tree), kiosk_cookie], cwd=tree, env=env,
+                                 json.dumps(PASSPORT_ANSWERS), str(tree), kiosk_cookie, RADIO.pattern.decode()],
+                                cwd=tree, env=env,
                                 stdout=subprocess.PIPE, stderr=out, check=False)
     lines = [line for line in result.stdout.decode().splitlines() if line.startswith("PROFILE ")]
     if result.returncode != 0 or not lines:

@@ -794,6 +794,17 @@ def finish_profile(started: tuple[subprocess.Popen[bytes], Path] | None) -> str:
     return str(target.relative_to(BASE_DIR))
 
 
+def sampled_stacks(folder: Path, scenario: str) -> str:
+    """The stacks bench/sampled_wsgi.py's workers wrote, in one file for bench/stacks.py."""
+    parts = sorted(folder.glob("*.txt"))
+    if not parts:
+        return "the workers' sampler wrote nothing"
+    target = BASE_DIR / "var" / "bench" / f"http-{scenario}-{time.strftime('%Y%m%dT%H%M%S')}.txt"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("".join(part.read_text() for part in parts))
+    return f"{target.relative_to(BASE_DIR)} (sampled in {len(parts)} workers)"
+
+
 # --- the run -----------------------------------------------------------------------------------------
 
 def main(argv: list[str] | None = None) -> int:
@@ -808,11 +819,12 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"Redis for the cache and the broker (default {DEFAULT_REDIS})")
     parser.add_argument("--port", type=int, default=0, help="the server's port (default: any free one)")
     parser.add_argument("--profile", default="", metavar="SCENARIO",
-                        help="py-spy record the workers during this scenario at the largest number of clients; "
-                             "flame graph in var/bench/")
-    parser.add_argument("--profile-format", default="flamegraph", choices=("flamegraph", "raw"),
-                        help="py-spy's output: a flame graph (SVG) or raw collapsed stacks (text, for "
-                             "bench/stacks.py)")
+                        help="profile the workers during this scenario at the largest number of clients; "
+                             "written in var/bench/")
+    parser.add_argument("--profile-format", default="flamegraph", choices=("flamegraph", "raw", "sampler"),
+                        help="py-spy's flame graph (SVG) or raw collapsed stacks (text, for bench/stacks.py); "
+                             "sampler: the same raw stacks from a sampler inside each worker "
+                             "(bench/sampled_wsgi.py), where py-spy cannot attach")
     parser.add_argument("--long-queue", type=int, default=LONG_QUEUE,
                         help=f"people waiting when the long-queue call round starts (default {LONG_QUEUE:,})")
     parser.add_argument("--json", default="", metavar="FILE", help="write the figures as JSON")
@@ -851,8 +863,13 @@ def main(argv: list[str] | None = None) -> int:
         prepared = prepare(env, max(counts), max(counts), WAITING_AT_START, log)
         steps = (f"database {copied - began:.0f} s, collectstatic {collected - copied:.0f} s, "
                  f"scenario data {time.perf_counter() - collected:.0f} s")
+        sampler = work / "sampler" if args.profile and args.profile_format == "sampler" else None
+        if sampler is not None:
+            sampler.mkdir()
+            env["BENCH_SAMPLER_DIR"] = str(sampler)
         server = Server(name="bench-http", tree=BASE_DIR, database_url=url, port=args.port or free_port(),
-                        log=work / "gunicorn.log", env=env, workers=args.workers)
+                        log=work / "gunicorn.log", env=env, workers=args.workers,
+                        app="bench.sampled_wsgi:application" if sampler is not None else "config.wsgi:application")
         server.start()
         server.wait_ready()
         site = Site(server=server, prepared=prepared)
@@ -905,10 +922,15 @@ def main(argv: list[str] | None = None) -> int:
                 if scenario.key == "officer":
                     load_references(site, url)
                 profiled = largest and scenario.key == args.profile
-                spy = start_profile(server, scenario.key, args.seconds, args.profile_format) if profiled else None
+                spy = start_profile(server, scenario.key, args.seconds, args.profile_format) \
+                    if profiled and sampler is None else None
+                if profiled and sampler is not None:
+                    (sampler / "on").touch()  # the workers sample while it is there
                 result = run_clients(server, clients=clients, seconds=args.seconds, client=scenario.make(site))
                 if spy is not None:
                     profile_note = finish_profile(spy)
+                if profiled and sampler is not None:
+                    (sampler / "on").unlink()
                 points.append(Point(scenario.key, clients, result))
                 data = points[-1].as_dict()
                 print(f"  {clients:2d} clients, {scenario.key:10}: {data['req_per_s']:7.1f} req/s, p95 "
@@ -938,6 +960,9 @@ def main(argv: list[str] | None = None) -> int:
         print_unexpected(points)
         for note in notes:
             print(f"  note: {note}")
+        if sampler is not None:  # the workers write their stacks as they exit
+            server.stop()
+            profile_note = sampled_stacks(sampler, args.profile)
         if profile_note:
             print(f"  profile of {args.profile}: {profile_note}")
         errors = server_errors(server)

@@ -246,6 +246,7 @@ class Server:
     workers: int = 4
     process: subprocess.Popen[bytes] | None = None
     extra_args: tuple[str, ...] = ()  # more gunicorn options (the fault drill's --preload)
+    app: str = "config.wsgi:application"  # bench/sampled_wsgi.py's for --profile-format sampler
 
     @property
     def database(self) -> str:
@@ -255,7 +256,7 @@ class Server:
         python = BASE_DIR / ".venv" / "bin" / "python"
         command = [str(python), "-m", "gunicorn", "--workers", str(self.workers), "--worker-class", "sync",
                    "--bind", f"127.0.0.1:{self.port}", "--chdir", str(self.tree), "--log-level", "warning",
-                   "--timeout", "60", *self.extra_args, "config.wsgi:application"]
+                   "--timeout", "60", *self.extra_args, self.app]
         log = self.log.open("ab")
         self.process = subprocess.Popen(command, cwd=self.tree, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         start_new_session=True)

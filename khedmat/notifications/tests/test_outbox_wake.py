@@ -112,7 +112,7 @@ def test_a_broker_outage_leaves_the_message_for_the_sweep_and_the_next_commit_wa
 
 def test_a_cache_outage_still_wakes_the_worker(broker: Broker, monkeypatch: pytest.MonkeyPatch) -> None:
     def unreachable(*args: Any, **kwargs: Any) -> Any:
-        raise ConnectionError("cache unreachable")
+        raise ConnectionRefusedError("cache unreachable")  # an OSError, as a socket gives
 
     monkeypatch.setattr(wake.cache, "add", unreachable)
     monkeypatch.setattr(wake.cache, "delete", unreachable)

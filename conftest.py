@@ -38,10 +38,14 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
-    """Throttle counters live in the cache: each test starts with none."""
+    """Throttle counters live in the cache: each test starts with none, and no process copy
+    kept under a version of the cache just cleared (the holidays trust theirs for a second)."""
     from django.core.cache import cache
 
+    from khedmat.core.workdays import holidays_forget
+
     cache.clear()
+    holidays_forget()
 
 
 @pytest.fixture(autouse=True, scope="session")

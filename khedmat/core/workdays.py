@@ -43,11 +43,15 @@ def holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.d
 # replaced on every save or delete of a holiday: at once (this process's own transaction reads
 # its change, and keeps nothing under that version: it may yet roll back) and again when the
 # transaction commits (a process that read the old rows in between keeps them under a version
-# no longer current). One cache read a request instead of a statement.
+# no longer current). One cache read a request instead of a statement, and not even that
+# while the copy's version was found current less than HOLIDAYS_VERSION_TRUST_SECONDS ago: a
+# busy hall asks hundreds of times a second, a holiday changes a few times a year.
 
 HOLIDAYS_VERSION_KEY = "core:holidays:version"
 # A change that sends no signal (SQL by hand, a bulk load) is seen after at most this long.
 HOLIDAYS_KEEP_SECONDS = 300
+# Another process's change is seen after at most this long (this process's own at once).
+HOLIDAYS_VERSION_TRUST_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class _Kept:
     version: str
     dates: frozenset[datetime.date]
     read_at: float
+    checked_at: float  # when `version` was last found current
 
 
 _kept: _Kept | None = None
@@ -64,17 +69,28 @@ _unsettled: set[str] = set()
 
 def _holidays() -> frozenset[datetime.date]:
     global _kept
-    version = holidays_version()
     kept, now = _kept, time.monotonic()
-    if version is not None and kept is not None and kept.version == version \
-            and now - kept.read_at < HOLIDAYS_KEEP_SECONDS:
-        return kept.dates
+    if kept is not None and now - kept.read_at < HOLIDAYS_KEEP_SECONDS:
+        if now - kept.checked_at < HOLIDAYS_VERSION_TRUST_SECONDS:
+            return kept.dates
+        version = holidays_version()
+        if version == kept.version:
+            _kept = _Kept(version=version, dates=kept.dates, read_at=kept.read_at, checked_at=now)
+            return kept.dates
+    else:
+        version = holidays_version()
     from .models import Holiday
 
     dates = frozenset(Holiday.objects.values_list("date", flat=True))
     if version is not None and version not in _unsettled:
-        _kept = _Kept(version=version, dates=dates, read_at=now)
+        _kept = _Kept(version=version, dates=dates, read_at=now, checked_at=now)
     return dates
+
+
+def holidays_forget() -> None:
+    """This process forgets its copy: its next read asks for the version (and the rows)."""
+    global _kept
+    _kept = None
 
 
 def holidays_version() -> str | None:
@@ -102,11 +118,13 @@ def holidays_changed(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     """A holiday was saved or deleted: a new version now, and another when the change commits."""
     unsettled = uuid.uuid4().hex
     _unsettled.add(unsettled)
+    holidays_forget()  # this process's own transaction reads its change at once
     _set_version(unsettled)
 
     def committed() -> None:
         _set_version(uuid.uuid4().hex)
         _unsettled.discard(unsettled)
+        holidays_forget()
 
     transaction.on_commit(committed, using=using)
 

@@ -100,3 +100,41 @@ def test_while_the_cache_is_away_the_holidays_come_from_the_database() -> None:
     assert _statements(lambda: holidays_between(*WEEK)) == 1
     Holiday.objects.all().delete()
     assert holidays_between(*WEEK) == set()
+
+
+def test_a_copy_found_current_a_moment_ago_asks_the_cache_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy hall asks for every ticket: within HOLIDAYS_VERSION_TRUST_SECONDS of finding its
+    version current, the copy answers alone; after that the version is asked again."""
+    assert holidays_between(*WEEK) == set()  # read and kept
+    asked: list[str | None] = []
+    real = workdays.holidays_version
+    monkeypatch.setattr(workdays, "holidays_version", lambda: asked.append(real()) or asked[-1])
+    for _ in range(5):
+        assert _statements(lambda: holidays_between(*WEEK)) == 0
+    assert asked == []
+    monkeypatch.setattr(workdays, "HOLIDAYS_VERSION_TRUST_SECONDS", 0)
+    assert _statements(lambda: holidays_between(*WEEK)) == 0  # the same version: still no statement
+    assert len(asked) == 1
+
+
+def test_another_process_change_is_seen_within_the_trust_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's change (its new version in the shared cache, its rows in the
+    database) reaches this process once its copy's check is older than the trust time."""
+    assert holidays_between(*WEEK) == set()
+    Holiday.objects.bulk_create([Holiday(date=SUNDAY, name_en="T", name_fa="T", name_ps="T")])  # no signal here
+    from django.core.cache import cache
+    cache.set(workdays.HOLIDAYS_VERSION_KEY, "another-process", timeout=None)  # as its commit does
+    assert is_working_day(SUNDAY)  # trusted for a moment yet
+    monkeypatch.setattr(workdays, "HOLIDAYS_VERSION_TRUST_SECONDS", 0)
+    assert not is_working_day(SUNDAY)
+
+
+def test_this_process_change_is_seen_at_once_despite_the_trust_time(
+        django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+    assert is_working_day(SUNDAY)  # kept and trusted
+    with django_capture_on_commit_callbacks(execute=True):
+        holiday = _holiday()
+        assert not is_working_day(SUNDAY)
+    assert not is_working_day(SUNDAY)
+    holiday.delete()
+    assert is_working_day(SUNDAY)

@@ -12,6 +12,7 @@ further columns (a joined name, a count) come back as they are, beside the insta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -83,3 +84,21 @@ def fetch_models(model: type[M], sql: str, params: Sequence[Any], *, using: str)
         rows = cursor.fetchall()
     size = width(model)
     return [(converted(model, row[:size], using=using), tuple(row[size:])) for row in rows]
+
+
+_LITERAL = re.compile(r"[a-z0-9_]+")
+
+
+def literals(*values: str) -> str:
+    """Constants of our own code (a status, a choice's value) written into a statement's text
+    as SQL literals, comma-separated, where a parameter would hide them from the planner.
+
+    PostgreSQL plans a prepared statement (decision 0043) once for any parameters: a status
+    passed as one looked as common as any other, and the counter screen's count read a
+    centre's whole history of served tickets where `'waiting'` in the text uses the queue's
+    index (12 ms to 0.3 ms at two months of history; decision 0046). Only plain lowercase
+    words are accepted: nothing from a request ever comes here."""
+    for value in values:
+        if not _LITERAL.fullmatch(value):
+            raise ValueError(f"not a plain constant for SQL: {value!r}")
+    return ", ".join(f"'{value}'" for value in values)

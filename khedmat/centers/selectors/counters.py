@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from khedmat.catalog import selectors as catalog_selectors
 from khedmat.core.i18n import pick
-from khedmat.core.rows import converted, fetch_models, model_columns, width
+from khedmat.core.rows import converted, fetch_models, literals, model_columns, width
 
 from ..models import Center, Counter, Device, PriorityGroup, QueueGroup, Ticket, TicketVisit
 
@@ -52,11 +52,12 @@ def callable_rule(*, ticket: str, counter: str, counter_id: str = "") -> tuple[s
     services_of = counter_id or f"{k}.id"
     sql = (
         f"(({t}.counter_id IS NULL AND ({t}.desk = '' OR ({t}.desk = %s AND {k}.designation = %s))) "  # noqa: S608
-        f"OR {t}.counter_id = {k}.id) AND {t}.center_id = {k}.center_id AND {t}.status = %s AND {t}.day = %s "
+        f"OR {t}.counter_id = {k}.id) AND {t}.center_id = {k}.center_id "
+        f"AND {t}.status = {literals(Ticket.Status.WAITING)} AND {t}.day = %s "
         f"AND {t}.service_id IN (SELECT m.service_id FROM {served} m WHERE m.counter_id = {services_of})"
     )
     women = Counter.Designation.WOMEN
-    return sql, [women, women, Ticket.Status.WAITING, connection.ops.adapt_datefield_value(timezone.localdate())]
+    return sql, [women, women, connection.ops.adapt_datefield_value(timezone.localdate())]
 
 
 def callable_rule_of(*, ticket: str, counter: Counter) -> tuple[str, list[Any]]:
@@ -69,11 +70,11 @@ def callable_rule_of(*, ticket: str, counter: Counter) -> tuple[str, list[Any]]:
     t = ticket
     sql = (
         f"(({t}.counter_id IS NULL AND {t}.desk IN (%s, %s)) OR {t}.counter_id = %s) "  # noqa: S608 - our names
-        f"AND {t}.center_id = %s AND {t}.status = %s AND {t}.day = %s "
+        f"AND {t}.center_id = %s AND {t}.status = {literals(Ticket.Status.WAITING)} AND {t}.day = %s "
         f"AND {t}.service_id IN (SELECT m.service_id FROM {served} m WHERE m.counter_id = %s)"
     )
     desk = Counter.Designation.WOMEN if counter.designation == Counter.Designation.WOMEN else ""
-    return sql, ["", desk, counter.pk, counter.center_id, Ticket.Status.WAITING,
+    return sql, ["", desk, counter.pk, counter.center_id,
                  connection.ops.adapt_datefield_value(timezone.localdate()), counter.pk]
 
 
@@ -134,7 +135,8 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
         # centre's names and the count, then the ticket's fields (model_columns' order), then
         # the names its screen shows.
         f"WITH k AS (SELECT * FROM {counters} WHERE operator_id = %s ORDER BY number, id LIMIT 1), "  # noqa: S608
-        f"a AS (SELECT * FROM {tickets} WHERE counter_id = (SELECT id FROM k) AND status IN (%s, %s) "
+        f"a AS (SELECT * FROM {tickets} WHERE counter_id = (SELECT id FROM k) "
+        f"AND status IN ({literals(*ACTIVE_STATUSES)}) "
         "ORDER BY called_at DESC LIMIT 1) "
         f"SELECT {model_columns(Counter, 'k')}, n.name_en, n.name_fa, n.name_ps, "
         f"(SELECT COUNT(*) FROM (SELECT 1 FROM {tickets} w WHERE {rule} LIMIT %s) c), "
@@ -144,7 +146,7 @@ def counter_screen(*, user: Any) -> CounterScreen | None:
         f"LEFT JOIN {groups} g ON g.id = t.group_id LEFT JOIN {services} s ON s.id = t.service_id "
         f"LEFT JOIN {versions} v ON v.id = s.current_version_id "
         f"LEFT JOIN {priorities} p ON p.id = t.priority_group_id"),
-        [user.pk, *ACTIVE_STATUSES, *rule_params, counted_up_to + 1], using=using)
+        [user.pk, *rule_params, counted_up_to + 1], using=using)
     if not found:
         return None
     counter, rest = found[0]  # one at most (counter_open)

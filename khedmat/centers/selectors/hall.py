@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from khedmat.catalog import fragments
 from khedmat.catalog import selectors as catalog_selectors
+from khedmat.core.rows import literals
 
 from ..models import Center, Counter, QueueGroup, Ticket, TicketVisit
 from . import rows
@@ -275,13 +276,13 @@ def board_version_by_slug(*, slug: str, limit: int = 8) -> str | None:
     statuses = (Ticket.Status.CALLED, Ticket.Status.SERVING, Ticket.Status.SERVED)
     sql = (
         f"SELECT c.id, g.letter, t.number, k.number, t.called_at FROM {center_table} c "  # noqa: S608 - our names
-        f"LEFT JOIN {ticket_table} t ON t.center_id = c.id AND t.day = %s AND t.status IN (%s, %s, %s) "
+        f"LEFT JOIN {ticket_table} t ON t.center_id = c.id AND t.day = %s AND t.status IN ({literals(*statuses)}) "
         "AND t.counter_id IS NOT NULL AND t.called_at IS NOT NULL "
         f"LEFT JOIN {group_table} g ON g.id = t.group_id LEFT JOIN {counter_table} k ON k.id = t.counter_id "
         "WHERE c.slug = %s AND c.is_active ORDER BY t.called_at DESC, t.id DESC"
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"{sql} LIMIT %s", [timezone.localdate(), *statuses, slug, limit])
+        cursor.execute(f"{sql} LIMIT %s", [timezone.localdate(), slug, limit])
         rows = cursor.fetchall()
     if not rows:
         return None

@@ -34,7 +34,7 @@ from khedmat.core.errors import Refusal
 from khedmat.core.events import publish
 from khedmat.core.formatting import format_code, format_number
 from khedmat.core.inserts import insert_new
-from khedmat.core.rows import fetch_models, model_columns
+from khedmat.core.rows import fetch_models, literals, model_columns
 from khedmat.core.sequences import sequence_next
 
 from ..events import TicketCalled, TicketIssued, TicketTurnNear
@@ -185,10 +185,10 @@ def _lock_counter_to_call(*, counter: Counter | None, operator: Any) -> Counter 
     using = router.db_for_write(Counter)
     found = fetch_models(Counter, (
         f"SELECT {model_columns(Counter, 'k')}, n.name_en, n.name_fa, n.name_ps, "  # noqa: S608
-        f"(SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN (%s, %s) "
+        f"(SELECT t.id FROM {tickets} t WHERE t.counter_id = k.id AND t.status IN ({literals(*ACTIVE_STATUSES)}) "
         f"LIMIT 1) FROM {counters} k JOIN {centers} n ON n.id = k.center_id "
         f"WHERE {which} = %s ORDER BY k.number, k.id LIMIT 1{lock}"),
-        [*ACTIVE_STATUSES, key], using=using)
+        [key], using=using)
     if counter is not None and not found:
         raise Counter.DoesNotExist
     if not found:
@@ -390,10 +390,11 @@ def _tell_those_near(called: Ticket, now: datetime.datetime) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, phone, near_notified_at FROM {connection.ops.quote_name(Ticket._meta.db_table)} "  # noqa: S608
-            "WHERE center_id = %s AND day = %s AND group_id = %s AND desk = %s AND status = %s "
-            "AND counter_id IS NULL ORDER BY queue_position_at, id LIMIT %s",
+            f"WHERE center_id = %s AND day = %s AND group_id = %s AND desk = %s "
+            f"AND status = {literals(Ticket.Status.WAITING)} AND counter_id IS NULL "
+            "ORDER BY queue_position_at, id LIMIT %s",
             [called.center_id, connection.ops.adapt_datefield_value(called.day), called.group_id, called.desk,
-             Ticket.Status.WAITING, near + 1])
+             near + 1])
         front = cursor.fetchall()
     for ahead, (pk, phone, notified_at) in enumerate(front):
         if phone and notified_at is None and ahead <= near:
@@ -474,8 +475,8 @@ def _finish_where(where: str, params: list[Any], now: datetime.datetime) -> Tick
     at = connection.ops.adapt_datetimefield_value(now)
     locked = _written_ticket(
         f"UPDATE {tickets} SET status = %s, started_at = COALESCE(started_at, %s) "  # noqa: S608 - our names
-        f"WHERE {where} AND status IN (%s, %s) {_returning_ticket(tickets, groups)}",
-        [Ticket.Status.SERVED, at, *params, *ACTIVE_STATUSES])
+        f"WHERE {where} AND status IN ({literals(*ACTIVE_STATUSES)}) {_returning_ticket(tickets, groups)}",
+        [Ticket.Status.SERVED, at, *params])
     if locked is None:
         return None
     _visit(locked, TicketVisit.Outcome.SERVED, now)

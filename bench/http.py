@@ -202,7 +202,7 @@ print("PREPARED " + json.dumps(out))
 # --- the database ------------------------------------------------------------------------------------
 
 def _sql(url: str, statements: list[str], *, fetch: bool = False,
-         params: tuple[Any, ...] | None = None) -> list[tuple[Any, ...]]:
+         params: tuple[Any, ...] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     """Run `statements` in `url`'s database (the last one with `params`); the last one's rows."""
     import psycopg
 

@@ -108,7 +108,12 @@ def test_a_copy_found_current_a_moment_ago_asks_the_cache_nothing(monkeypatch: p
     assert holidays_between(*WEEK) == set()  # read and kept
     asked: list[str | None] = []
     real = workdays.holidays_version
-    monkeypatch.setattr(workdays, "holidays_version", lambda: asked.append(real()) or asked[-1])
+
+    def counted() -> str | None:
+        asked.append(real())
+        return asked[-1]
+
+    monkeypatch.setattr(workdays, "holidays_version", counted)
     for _ in range(5):
         assert _statements(lambda: holidays_between(*WEEK)) == 0
     assert asked == []

@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Callable
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -127,7 +128,6 @@ def test_another_process_change_is_seen_within_the_trust_time(monkeypatch: pytes
     database) reaches this process once its copy's check is older than the trust time."""
     assert holidays_between(*WEEK) == set()
     Holiday.objects.bulk_create([Holiday(date=SUNDAY, name_en="T", name_fa="T", name_ps="T")])  # no signal here
-    from django.core.cache import cache
     cache.set(workdays.HOLIDAYS_VERSION_KEY, "another-process", timeout=None)  # as its commit does
     assert is_working_day(SUNDAY)  # trusted for a moment yet
     monkeypatch.setattr(workdays, "HOLIDAYS_VERSION_TRUST_SECONDS", 0)

@@ -18,12 +18,15 @@ connections, Redis (--redis) for the cache and as the broker of a Celery queue o
 (no worker: requests enqueue, as in production; the queue is removed at the end).
 
 Each scenario is a closed loop: every client sends its next request when the last one is
-answered. For each number of clients, the three controls run before and after the scenarios
-(pooled), so each ratio sets a scenario beside its control in the same run. Printed per scenario:
+answered. For each number of clients, each scenario's control runs just before and just after it
+(a turn between two scenarios of the same control serves both), and the ratio sets the scenario
+beside those two turns pooled: a few slow seconds on a shared host slow both sides alike
+(docs/decisions/0047). Printed per scenario:
 requests/s, what was done per second (tickets, calls, submissions…), p50/p95/p99 of its
 requests, server CPU per request (gunicorn master and workers + their PostgreSQL backends, from
 /proc), the ratio req/s ÷ control req/s with the target (issue 11, at the largest number of
-clients) and PASS/MISS, and p95 < 250 ms.
+clients) and PASS/MISS, beside it the ratio to the control pooled over the whole run, and
+p95 < 250 ms.
 
 Throttles stay on, set as a real deployment would see this traffic (printed at the start): one
 proxy in front (TRUSTED_PROXIES=1; every client sends X-Forwarded-For as nginx would, each
@@ -718,9 +721,16 @@ def pooled(rounds: list[Round]) -> Round:
                  database_cpu=sum(r.database_cpu for r in rounds), client_cpu=sum(r.client_cpu for r in rounds))
 
 
-def line(label: str, point: Point, control: Point | None, target: float | None, largest: bool) -> tuple[str, bool]:
+def ratio_to(point: Point, control: Point | None) -> float:
+    return point.result.rate / control.result.rate if control and control.result.rate else float("nan")
+
+
+def line(label: str, point: Point, control: Point | None, target: float | None, largest: bool,
+         run_control: Point | None = None) -> tuple[str, bool]:
+    """One row: `control` is the scenario's bracket (the turns just before and after it), on which
+    the verdict stands; `run_control` the same control pooled over the whole run, shown beside it."""
     data = point.as_dict()
-    ratio = data["req_per_s"] / control.as_dict()["req_per_s"] if control and control.result.rate else float("nan")
+    ratio = ratio_to(point, control)
     verdicts = []
     ok = True
     if largest and target is not None:
@@ -736,12 +746,13 @@ def line(label: str, point: Point, control: Point | None, target: float | None, 
     cpu = data["server_cpu_ms"] + data["database_cpu_ms"]
     text = (f"{label[:44]:44} {point.clients:3d} {data['req_per_s']:8.1f} {data['done_per_s']:7.1f} "
             f"{data['p50_ms']:6.1f} {data['p95_ms']:6.1f} {data['p99_ms']:6.1f} {cpu:6.2f} "
-            f"{(control.key if control else '-'):>5} {ratio:5.2f} {' '.join(verdicts)}{f' ODD {odd}' if odd else ''}")
+            f"{(control.key if control else '-'):>5} {ratio:5.2f} {ratio_to(point, run_control):5.2f} "
+            f"{' '.join(verdicts)}{f' ODD {odd}' if odd else ''}")
     return text, ok
 
 
 HEADER = (f"{'scenario':44} {'cl':>3} {'req/s':>8} {'done/s':>7} {'p50':>6} {'p95':>6} {'p99':>6} {'CPU ms':>6} "
-          f"{'ctrl':>5} {'ratio':>5} verdict (16 cl)")
+          f"{'ctrl':>5} {'ratio':>5} {'r/run':>5} verdict (16 cl)")
 
 
 def print_unexpected(points: list[Point]) -> None:
@@ -754,8 +765,8 @@ def print_unexpected(points: list[Point]) -> None:
                     print(f"      {count:5d} × {kind}: {note}")
 
 
-def markdown_table(points: list[Point], controls: dict[tuple[str, int], Point], chosen: list[Scenario],
-                   counts: list[int]) -> str:
+def markdown_table(points: list[Point], controls: dict[tuple[str, int], Point],
+                   brackets: dict[tuple[str, int], Point], chosen: list[Scenario], counts: list[int]) -> str:
     """The figures as a Markdown table: each number of clients, its controls, then the scenarios."""
     rows = ["| scenario | clients | req/s | done/s | p50 ms | p95 ms | p99 ms | CPU ms/req | control | ratio | "
             "target (largest clients) |", "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|"]
@@ -782,7 +793,7 @@ def markdown_table(points: list[Point], controls: dict[tuple[str, int], Point], 
             rows.append(row(f"*control: {title}*", controls[(name, clients)], None, None, False))
         for scenario in chosen:
             point = next(p for p in points if p.key == scenario.key and p.clients == clients)
-            rows.append(row(scenario.title, point, controls[(scenario.control, clients)], scenario.target, largest))
+            rows.append(row(scenario.title, point, brackets[(scenario.key, clients)], scenario.target, largest))
     return "\n".join(rows) + "\n"
 
 
@@ -847,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="each scenario's turn per number of clients")
     parser.add_argument("--control-seconds", type=float, default=0.0,
-                        help="each control's turn, before and after the scenarios (default: half of --seconds)")
+                        help="each control's turn, before and after each scenario (default: half of --seconds)")
     parser.add_argument("--clients", default="1,4,16", help="numbers of clients (default 1,4,16)")
     parser.add_argument("--only", default="", help="scenarios, by commas: " + ",".join(s.key for s in SCENARIOS))
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
@@ -937,14 +948,20 @@ def main(argv: list[str] | None = None) -> int:
             run_clients(server, clients=4, seconds=0.5, client=control_client(site, name))
 
         points: list[Point] = []
-        controls: dict[tuple[str, int], Point] = {}
+        controls: dict[tuple[str, int], Point] = {}  # each control, pooled over all its turns at that many clients
+        brackets: dict[tuple[str, int], Point] = {}  # each scenario's control, the turns just before and after it
         profile_note = ""
         for clients in counts:
             largest = clients == max(counts)
             control_rounds: dict[str, list[Round]] = {name: [] for name in CONTROLS}
-            for name in CONTROLS:
-                control_rounds[name].append(run_clients(server, clients=clients, seconds=control_seconds,
-                                                        client=control_client(site, name)))
+            last_turn: tuple[str, Round] | None = None  # the control that ran last, if nothing came after it
+
+            def control_turn(name: str, clients: int = clients,
+                             rounds: dict[str, list[Round]] = control_rounds) -> Round:
+                one = run_clients(server, clients=clients, seconds=control_seconds, client=control_client(site, name))
+                rounds[name].append(one)
+                return one
+
             for scenario in chosen:
                 if scenario.key in ("call", "call_long"):  # a call (three requests) costs some five tickets
                     kiosk = next((p for p in reversed(points) if p.key == "kiosk"), None)
@@ -952,11 +969,17 @@ def main(argv: list[str] | None = None) -> int:
                     calls = int(min(estimate, 400) * args.seconds * 1.2) + 10
                     waiting = REALISTIC_QUEUE if scenario.key == "call" else args.long_queue
                     shape_queue(site, url, calls + waiting, notes, f"{scenario.key}, {clients} clients")
+                    last_turn = None  # seconds of database work since: the control runs again
                 if scenario.key == "status":
                     clear_status_throttles(args.redis, env["BENCH_CACHE_PREFIX"])
                     site.reference_uses()
                 if scenario.key == "officer":
                     load_references(site, url)
+                    last_turn = None
+                # The control just before and just after the scenario: what slows the machine for a
+                # few seconds (a neighbour on the host) slows both sides of the ratio alike.
+                before = last_turn[1] if last_turn and last_turn[0] == scenario.control \
+                    else control_turn(scenario.control)
                 profiled = largest and scenario.key == args.profile
                 spy = start_profile(server, scenario.key, args.seconds, args.profile_format) \
                     if profiled and sampler is None else None
@@ -967,13 +990,17 @@ def main(argv: list[str] | None = None) -> int:
                     profile_note = finish_profile(spy)
                 if profiled and sampler is not None:
                     (sampler / "on").unlink()
+                after = control_turn(scenario.control)
+                last_turn = (scenario.control, after)
                 points.append(Point(scenario.key, clients, result))
+                brackets[(scenario.key, clients)] = Point(scenario.control, clients, pooled([before, after]))
                 data = points[-1].as_dict()
                 print(f"  {clients:2d} clients, {scenario.key:10}: {data['req_per_s']:7.1f} req/s, p95 "
-                      f"{data['p95_ms']:.0f} ms", flush=True)
+                      f"{data['p95_ms']:.0f} ms; its control {brackets[(scenario.key, clients)].result.rate:7.1f} "
+                      "req/s", flush=True)
             for name in CONTROLS:
-                control_rounds[name].append(run_clients(server, clients=clients, seconds=control_seconds,
-                                                        client=control_client(site, name)))
+                if not control_rounds[name]:  # a control no chosen scenario uses still gets its row
+                    control_turn(name)
                 controls[(name, clients)] = Point(name, clients, pooled(control_rounds[name]))
 
         print()
@@ -985,14 +1012,16 @@ def main(argv: list[str] | None = None) -> int:
                 print(line(f"[control] {title}", controls[(name, clients)], None, None, False)[0])
             for scenario in chosen:
                 point = next(p for p in points if p.key == scenario.key and p.clients == clients)
-                text, ok = line(scenario.title, point, controls[(scenario.control, clients)], scenario.target, largest)
+                text, ok = line(scenario.title, point, brackets[(scenario.key, clients)], scenario.target, largest,
+                                controls[(scenario.control, clients)])
                 verdict &= ok
                 print(text)
             print()
         print("req/s: every request of the scenario's loop; done/s: its units (tickets, calls, submissions, …); "
               "p50/p95/p99 in ms over all its requests; CPU ms: gunicorn master + workers + their PostgreSQL "
-              "backends, per request; ratio: req/s ÷ the control's req/s (same run, same clients; controls pooled "
-              "from before and after the scenarios). Targets at the largest number of clients (issue 11).")
+              "backends, per request; ratio: req/s ÷ its control's req/s in the turns just before and after it "
+              "(same clients); r/run: ÷ that control over all its turns of the run. Targets at the largest number "
+              "of clients (issue 11), on the ratio.")
         print_unexpected(points)
         for note in notes:
             print(f"  note: {note}")
@@ -1015,12 +1044,16 @@ def main(argv: list[str] | None = None) -> int:
                 "controls": [p.as_dict() for p in controls.values()],
                 "scenarios": [{**p.as_dict(), "title": next(s.title for s in SCENARIOS if s.key == p.key),
                                "control": next(s.control for s in SCENARIOS if s.key == p.key),
+                               "bracket": brackets[(p.key, p.clients)].as_dict(),
+                               "ratio": round(ratio_to(p, brackets[(p.key, p.clients)]), 3),
+                               "ratio_to_run_control": round(ratio_to(p, controls[(
+                                   next(s.control for s in SCENARIOS if s.key == p.key), p.clients)]), 3),
                                "target": next(s.target for s in SCENARIOS if s.key == p.key)} for p in points],
                 "notes": notes, "profile": profile_note, "server_tracebacks": errors,
             }, indent=1, ensure_ascii=False))
         if args.markdown:
             Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.markdown).write_text(markdown_table(points, controls, chosen, counts))
+            Path(args.markdown).write_text(markdown_table(points, controls, brackets, chosen, counts))
         completed = errors == 0
         return 0 if completed else 1
     finally:

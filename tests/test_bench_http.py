@@ -55,6 +55,10 @@ def test_every_scenario_of_the_http_bench_gets_the_answers_its_user_expects(
     for point in data["scenarios"] + data["controls"]:
         assert point["requests"] > 0, point
         assert not point["unexpected"], (point["scenario"], point["clients"], point["unexpected"], point["statuses"])
+    for point in data["scenarios"]:  # each ratio stands on its own control's turns just before and after it
+        bracket = point["bracket"]
+        assert bracket["scenario"] == point["control"] and bracket["requests"] > 0 and not bracket["unexpected"]
+        assert point["ratio"] == pytest.approx(point["req_per_s"] / bracket["req_per_s"], rel=0.01)
     by_key = {(point["scenario"], point["clients"]): point["statuses"] for point in data["scenarios"]}
     assert set(by_key[("kiosk", 2)]["POST"]) == {"302"}
     assert set(by_key[("board304", 2)]["GET"]) == {"304"}

@@ -709,6 +709,8 @@ class Point:
             "server_cpu_ms": round(1000 * self.result.server_cpu / requests, 2),
             "database_cpu_ms": round(1000 * self.result.database_cpu / requests, 2),
             "statuses": {kind: {str(s): n for s, n in counts.items()} for kind, counts in tally.statuses.items()},
+            # Each kind of request of a path of several (form GET, upload POST): where its time goes.
+            "p50_ms_by_kind": {kind: round(percentile_ms(values, 50), 1) for kind, values in tally.latencies.items()},
             "unexpected": {kind: dict(notes) for kind, notes in tally.unexpected.items() if notes},
         }
 

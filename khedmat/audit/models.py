@@ -24,9 +24,10 @@ class AuditEvent(models.Model):
     action = models.CharField(_("action"), max_length=80, db_index=True)
     target_type = models.CharField(_("target type"), max_length=80)
     target_id = models.CharField(_("target"), max_length=80)
+    # Indexed with the time (audit_event_subject_time), not alone as well (decision 0047).
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("person concerned"),
+        db_index=False, verbose_name=_("person concerned"),
         help_text=_("Whose file this event touched: they can see it on their own file."),
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)

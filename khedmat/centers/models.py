@@ -183,8 +183,10 @@ class Ticket(models.Model):
         APPOINTMENT = "appointment", _("Appointment")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="tickets")
-    group = models.ForeignKey(QueueGroup, on_delete=models.PROTECT, related_name="tickets")
+    # Not indexed alone: ticket_queue and ticket_waiting begin with the centre, the unique number
+    # with the group. Every ticket issued, called and finished writes each index (decision 0047).
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="tickets", db_index=False)
+    group = models.ForeignKey(QueueGroup, on_delete=models.PROTECT, related_name="tickets", db_index=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
     day = models.DateField()
     number = models.PositiveIntegerField()
@@ -269,8 +271,9 @@ class TicketVisit(models.Model):
         NO_SHOW = "no_show", _("Did not come")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="visits")
-    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the day and the end (visit_center_day, visit_service_recent), not alone as well.
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+", db_index=False)
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+", db_index=False)
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="visits")
     operator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+")

@@ -29,7 +29,8 @@ class Rating(models.Model):
     ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="rating")
     center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="ratings")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="ratings")
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="ratings")
+    # Indexed with the time (rating_agency_recent), not alone as well (decision 0047).
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="ratings", db_index=False)
     counter = models.ForeignKey(Counter, on_delete=models.PROTECT, null=True, blank=True, related_name="ratings")
     score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     reason = models.CharField(max_length=20, choices=Reason.choices, blank=True, default="")

@@ -26,7 +26,8 @@ class PaymentOrder(models.Model):
     reference = models.CharField(_("payment reference"), max_length=40, unique=True)
     application = models.OneToOneField("applications.Application", on_delete=models.PROTECT,
                                        related_name="payment_order")
-    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+")
+    # Indexed with the time (payment_order_by_agency), not alone as well (decision 0047).
+    agency = models.ForeignKey("catalog.Agency", on_delete=models.PROTECT, related_name="+", db_index=False)
     amount = models.PositiveIntegerField(_("amount (AFN)"))
     currency = models.CharField(max_length=3, default=CURRENCY)
     # The official fee schedule line applied and any exemption (catalog.fees.FeeAssessment).

@@ -10,6 +10,7 @@ from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware
 from django_otp.models import Device
 
@@ -39,6 +40,20 @@ class SessionDeviceMiddleware(OTPMiddleware):
 
     def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
         return device_for_session(self._normalize_persistent_id(persistent_id))
+
+    def _verify_user_sync(self, request: HttpRequest, user: Any) -> Any:
+        """django-otp's own, but with the device `sessions.session_user` read together with the
+        user when it did (the same session's id): one round trip less on every staff request."""
+        self._init_user_fields(user)
+        if user.is_authenticated:
+            persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+            read = getattr(request, "_session_device", None)
+            if persistent_id and read is not None and read[0] == persistent_id:
+                device = read[1]
+            else:
+                device = self._device_from_persistent_id(persistent_id) if persistent_id else None
+            user.otp_device = self._finalize_device(request, user, device)
+        return user
 
 
 class StaffSecondFactorMiddleware:

@@ -33,10 +33,12 @@ from django.contrib.sessions.backends.db import SessionStore as DBStore
 from django.core.cache.backends.base import BaseCache
 from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware
 
 from khedmat.core.caching import CACHE_UNAVAILABLE, cache_unavailable
 
-from .selectors import user_for_session
+from .selectors import user_and_device_for_session, user_for_session
 
 # How long a copy is kept, at most, unless the settings say otherwise.
 DEFAULT_CACHE_SECONDS = 5 * 60
@@ -116,7 +118,12 @@ def session_user(request: HttpRequest) -> Any:
         return AnonymousUser()
     if backend_path != _MODEL_BACKEND or backend_path not in settings.AUTHENTICATION_BACKENDS:
         return auth.get_user(request)  # another backend: Django's own way
-    user = user_for_session(user_id)
+    device_id = request.session.get(DEVICE_ID_SESSION_KEY)
+    if device_id:  # staff past their second factor: the device comes in the same statement
+        user, device = user_and_device_for_session(user_id, OTPMiddleware._normalize_persistent_id(device_id))
+        request._session_device = (device_id, device)  # type: ignore[attr-defined]  # middleware.SessionDeviceMiddleware
+    else:
+        user = user_for_session(user_id)
     if user is None or not ModelBackend().user_can_authenticate(user):
         return AnonymousUser()
     session_hash = request.session.get(HASH_SESSION_KEY)

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from khedmat.accounts import services, sessions
@@ -81,8 +82,9 @@ def test_a_signed_in_staff_page_reads_the_user_and_the_device_once(officer: User
         response = client.get(HOME)
     assert response.status_code == 200 and b"Back office" in response.content
     sqls = statements(captured)
-    assert len(sqls) == 2, sqls  # the user, the second-factor device (a reset acts at once)
-    assert "accounts_user" in sqls[0] and "otp_totp_totpdevice" in sqls[1]
+    # The user and the second-factor device in one round trip (a reset still acts at once).
+    assert len(sqls) == 1, sqls
+    assert "accounts_user" in sqls[0] and 'LEFT JOIN "otp_totp_totpdevice"' in sqls[0]
     assert not [sql for sql in sqls if "django_session" in sql]
 
 
@@ -175,6 +177,35 @@ def test_a_device_of_someone_else_does_not_verify(officer: User, agency_admin: U
     session[DEVICE_ID_SESSION_KEY] = device_id
     session.save()
     assert client.get("/admin/").get("Location") == reverse("accounts:staff_second_factor")
+
+
+def test_a_device_not_yet_confirmed_does_not_verify(officer: User) -> None:
+    client = verified_client(officer)
+    assert client.get("/admin/").get("Location") != reverse("accounts:staff_second_factor")
+    TOTPDevice.objects.filter(user=officer).update(confirmed=False)
+    assert client.get("/admin/").get("Location") == reverse("accounts:staff_second_factor")
+    assert DEVICE_ID_SESSION_KEY not in SessionStore(session_key(client)).load()
+
+
+@pytest.mark.parametrize("device_id", ["otp_totp.totpdevice/999999", "otp_totp.totpdevice/x", "accounts.user/1",
+                                       "no.such/1", "nonsense"])
+def test_a_session_naming_no_device_of_its_own_is_not_verified_and_fails_nothing(officer: User,
+                                                                                 device_id: str) -> None:
+    client = verified_client(officer)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device_id
+    session.save()
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:staff_second_factor")
+    assert DEVICE_ID_SESSION_KEY not in SessionStore(session_key(client)).load()
+
+
+def test_a_deactivated_staff_account_is_signed_out_though_its_device_is_read_with_it(officer: User) -> None:
+    client = verified_client(officer)
+    assert b"Back office" in client.get(HOME).content
+    User.objects.filter(pk=officer.pk).update(is_active=False)
+    response = client.get(HOME)
+    assert response.status_code == 200 and b"Back office" not in response.content
 
 
 def _unavailable(*_args: Any, **_kwargs: Any) -> Any:

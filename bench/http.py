@@ -21,7 +21,7 @@ Each scenario is a closed loop: every client sends its next request when the las
 answered. For each number of clients, each scenario's control runs just before and just after it
 (a turn between two scenarios of the same control serves both), and the ratio sets the scenario
 beside those two turns pooled: a few slow seconds on a shared host slow both sides alike
-(docs/decisions/0047). Printed per scenario:
+(docs/decisions/0048). Printed per scenario:
 requests/s, what was done per second (tickets, calls, submissions…), p50/p95/p99 of its
 requests, server CPU per request (gunicorn master and workers + their PostgreSQL backends, from
 /proc), the ratio req/s ÷ control req/s with the target (issue 11, at the largest number of

@@ -39,7 +39,7 @@ def _republish(agency: Agency, *, name_en: str, in_review_fa: str = "در حال
     catalog_services.service_import_yaml(agency=agency, text=text)
 
 
-def test_the_inbox_reads_four_statements(passport: Service, citizen: User, officer: User) -> None:
+def test_the_inbox_reads_three_statements(passport: Service, citizen: User, officer: User) -> None:
     client = verified_client(officer)
     for _ in range(3):
         submitted(passport, citizen)
@@ -47,11 +47,11 @@ def test_the_inbox_reads_four_statements(passport: Service, citizen: User, offic
     with CaptureQueriesContext(connection) as captured:
         response = client.get(INBOX)
     assert response.status_code == 200
-    # User and second-factor device (the session from its copy in the cache); the colleagues;
+    # User and second-factor device in one (the session from its copy in the cache); the colleagues;
     # the page of files with applicant and assignee. Not: the holidays (kept per version), the
     # services and states of the filters (kept under the catalog version), the service versions
     # of the rows (kept by the process), the agency.
-    assert len(statements(captured)) == 4, "\n".join(statements(captured))
+    assert len(statements(captured)) == 3, "\n".join(statements(captured))
     body = response.content.decode()
     assert body.count('name="ticked"') == 3 and "Inbox of Ministry of Interior Affairs" in body
     assert body.count("Passport issuance and renewal") >= 3  # each row and the service filter
@@ -88,7 +88,7 @@ def test_the_state_filter_lists_the_chosen_service_states(passport: Service, off
     assert f'<option value="{passport.pk}" selected>' in body
 
 
-def test_opening_a_file_reads_thirteen_statements_and_stays_on_the_record(
+def test_opening_a_file_reads_twelve_statements_and_stays_on_the_record(
         passport: Service, citizen: User, officer: User) -> None:
     application = submitted(passport, citizen)
     client = verified_client(officer)
@@ -97,13 +97,13 @@ def test_opening_a_file_reads_thirteen_statements_and_stays_on_the_record(
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
-    # User, device (the session from its copy in the cache); the file with its service, version,
+    # User and device in one (the session from its copy in the cache); the file with its service, version,
     # agency and people; the opening's audit event; documents; history; corrections; colleagues; messages;
     # notes; the collection centre (its box); the issued document; the complaints about the file
     # (complaints' template tag: one statement, their history only when there are some). Not: the officer's agency
     # again (it is the file's), the colleagues again for the assignment form, the centres
     # that title the collection answer (kept under the catalog version), the holidays (kept per version).
-    assert len(statements(captured)) == 13, "\n".join(statements(captured))
+    assert len(statements(captured)) == 12, "\n".join(statements(captured))
     assert AuditEvent.objects.filter(action="applications.file_opened", actor=officer).count() == 2
     assert AuditEvent.objects.filter(action="applications.file_opened").latest("id").actor_agency_code == "MOI"
     assert f'<option value="{officer.pk}">' in response.content.decode()

@@ -82,7 +82,8 @@ def user_and_device_for_session(pk: Any, persistent_id: str) -> tuple[User | Non
     named = _device_model(persistent_id)
     alias = router.db_for_read(User)
     if named is None or router.db_for_read(named[0]) != alias:
-        return user_for_session(pk), device_for_session(persistent_id) if named is not None else None
+        # The id names no device, or its table lives on another database: two reads, as before.
+        return user_for_session(pk), (device_for_session(persistent_id) if named is not None else None)
     model, device_pk = named
     sql = _USER_AND_DEVICE_READS.get((alias, model._meta.db_table))
     if sql is None:
